@@ -1,0 +1,284 @@
+"""Correlation of newly stored messages: interfaces, duplicates, ACK pairing, missing ACKs.
+
+Runs inside the ingest's transaction, on a batch of rows that were just inserted (with
+their ids), so a message, its ACK state and its queue items are committed together.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from core import queue
+from core.hl7.scan import APP_ACK_CODES
+from core.store.models import Interface, Message, Pair, QueueItem
+
+M = Message.__table__
+Q = QueueItem.__table__
+DEFAULT_ACK_TIMEOUT_S = 300
+_ASKS_FOR_ACK = frozenset(("AL", "SU", "ER"))
+
+
+def system(app: str | None, facility: str | None) -> str:
+    return f"{app or ''}^{facility or ''}"
+
+
+def pair_key(row: dict) -> str:
+    """The unordered pair of systems a message travels between."""
+    a = system(row["sending_app"], row["sending_facility"])
+    b = system(row["receiving_app"], row["receiving_facility"])
+    return f"{a}|{b}" if a <= b else f"{b}|{a}"
+
+
+def match_key(row: dict) -> str:
+    return system(row["sending_app"], row["sending_facility"]) + ">" + system(row["receiving_app"], row["receiving_facility"])
+
+
+def ack_state_for(code: str, ack_errors: list[dict] | None, app_ack_type: str | None) -> str:
+    """What one ACK says of the message it answers (DESIGN.md, ACK state)."""
+    if code == "AA":
+        warn = any((e.get("severity") or "").upper() in ("W", "I") for e in ack_errors or [])
+        return "accepted_with_warnings" if warn else "accepted"
+    if code in ("AE", "CE"):
+        return "error"
+    if code in ("AR", "CR"):
+        return "rejected"
+    # CA: the commit ACK; the application ACK decides when one is still to come
+    return "pending" if (app_ack_type or "").upper() in ("AL", "SU") else "accepted"
+
+
+class Correlator:
+    """Holds the caches of one ingest run (interfaces, pairs) and correlates batches."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self.now = now
+        self.interfaces: dict[str, tuple[int, bool | None, int]] = {}  # match_key -> (id, expects_ack, timeout)
+        self.acking_pairs: set[str] = set()
+
+    def load(self, conn: Connection) -> None:
+        for i in conn.execute(select(Interface.id, Interface.match_key, Interface.expects_ack, Interface.ack_timeout_s)):
+            self.interfaces[i.match_key] = (i.id, i.expects_ack, i.ack_timeout_s)
+        self.acking_pairs = set(conn.scalars(select(Pair.key).where(Pair.acks_seen)))
+
+    # -- before insert ------------------------------------------------------------------
+    def prepare(self, conn: Connection, rows: list[dict]) -> None:
+        """Fill pair key, interface, ACK expectation of rows about to be inserted."""
+        for row in rows:
+            if row["parse_state"] == "unparseable":
+                row.update(pair_key=None, is_ack=False, interface_id=None, ack_state="not_expected")
+                continue
+            row["pair_key"] = pair_key(row)
+            row["is_ack"] = bool(row["ack_code"]) and bool(row["ack_control_id"])
+            if row["is_ack"]:
+                reverse = system(row["receiving_app"], row["receiving_facility"]) + ">" + system(row["sending_app"], row["sending_facility"])
+                known = self.interfaces.get(reverse)
+                row["interface_id"] = known[0] if known else None
+                row["ack_state"] = "not_expected"
+                continue
+            iface = self.interfaces.get(match_key(row)) or self._new_interface(conn, row)
+            row["interface_id"] = iface[0]
+            row["ack_state"] = "pending" if self._expects_ack(row, iface[1]) else "not_expected"
+
+    def _new_interface(self, conn: Connection, row: dict) -> tuple[int, bool | None, int]:
+        key = match_key(row)
+        name = f"{row['sending_app'] or '?'} → {row['receiving_app'] or '?'}"
+        new_id = conn.execute(insert(Interface).returning(Interface.id), {
+            "name": name, "match_key": key, "lane": "hl7v2",
+            "sending_app": row["sending_app"], "sending_facility": row["sending_facility"],
+            "receiving_app": row["receiving_app"], "receiving_facility": row["receiving_facility"],
+            "direction": "unknown", "ack_timeout_s": DEFAULT_ACK_TIMEOUT_S,
+            "write_class": "none", "write_enabled": False,
+        }).scalar_one()
+        self.interfaces[key] = (new_id, None, DEFAULT_ACK_TIMEOUT_S)
+        return self.interfaces[key]
+
+    def _expects_ack(self, row: dict, configured: bool | None) -> bool:
+        if configured is not None:
+            return configured
+        if (row["accept_ack_type"] or "").upper() in _ASKS_FOR_ACK or (row["app_ack_type"] or "").upper() in _ASKS_FOR_ACK:
+            return True
+        return row["transport"] == "mllp" or row["pair_key"] in self.acking_pairs
+
+    # -- after insert -------------------------------------------------------------------
+    def correlate(self, conn: Connection, rows: list[dict]) -> list[dict]:
+        """Duplicates and ACK pairing for inserted rows (each with its id); returns queue items."""
+        items: list[dict] = []
+        now = self.now()
+        self._duplicates(conn, rows, items, now)
+        self._pair_acks(conn, rows, items, now)
+        self._touch_pairs(conn, rows)
+        for row in rows:
+            if row["parse_state"] in ("unparseable", "invalid"):
+                items.append(queue.item(row["parse_state"], row["reason"] or row["parse_state"],
+                                        f"{row['parse_state']} | {queue.normalise(row['reason'] or '')}",
+                                        message_id=row["id"], source_id=row["source_id"], now=now))
+        return items
+
+    def _duplicates(self, conn: Connection, rows: list[dict], items: list[dict], now: datetime) -> None:
+        ids = {r["control_id"] for r in rows if r["control_id"]}
+        if not ids:
+            return
+        first: dict[tuple, int] = {}
+        found = conn.execute(
+            select(M.c.id, M.c.sending_app, M.c.sending_facility, M.c.control_id, M.c.content_hash)
+            .where(M.c.control_id.in_(bindparam("ids", expanding=True)), M.c.duplicate_of.is_(None))
+            .order_by(M.c.id), {"ids": list(ids)})
+        for r in found:
+            first.setdefault((r.sending_app, r.sending_facility, r.control_id, r.content_hash), r.id)
+        marks = []
+        for row in rows:
+            if not row["control_id"]:
+                continue
+            original = first.get((row["sending_app"], row["sending_facility"], row["control_id"], row["content_hash"]))
+            if original is not None and original != row["id"]:
+                row["duplicate_of"] = original
+                marks.append({"mid": row["id"], "dup": original})
+                items.append(queue.item("duplicate", f"Same sender, control ID {row['control_id']} and content as message {original}",
+                                        f"duplicate | {row['sending_app'] or '?'}", message_id=row["id"], source_id=row["source_id"], now=now))
+        if marks:
+            conn.execute(update(M).where(M.c.id == bindparam("mid")).values(duplicate_of=bindparam("dup")), marks)
+
+    def _pair_acks(self, conn: Connection, rows: list[dict], items: list[dict], now: datetime) -> None:
+        new_ids = {r["id"] for r in rows}
+        acks = {r["id"]: r for r in rows if r.get("is_ack")}
+        # ACKs that arrived before their message are waiting for it: fetch them too
+        wanted = [r["control_id"] for r in rows if not r.get("is_ack") and r["control_id"] and r["pair_key"]]
+        if wanted:
+            for a in conn.execute(select(M).where(M.c.ack_control_id.in_(bindparam("ids", expanding=True)),
+                                                  M.c.answers_id.is_(None), M.c.is_ack), {"ids": wanted}):
+                acks.setdefault(a.id, a._asdict())
+        if not acks:
+            return
+        originals = self._originals(conn, acks.values())
+        new_pairs = {a["pair_key"] for a in acks.values()} - self.acking_pairs
+        answered, decided = [], {}
+        for ack in sorted(acks.values(), key=lambda a: a["id"]):
+            cands = originals.get((ack["pair_key"], ack["ack_control_id"]), [])
+            before = [o for o in cands if o["id"] < ack["id"]]
+            original = before[-1] if before else (cands[0] if cands else None)
+            if original is None:
+                if ack["id"] in new_ids and ack["ack_code"] not in ("AA", "CA"):
+                    items.append(self._orphan_nak(ack, now))
+                continue
+            answered.append({"mid": ack["id"], "orig": original["id"], "iface": original["interface_id"]})
+            if ack["id"] not in new_ids:  # an orphan NAK's item moves to the message it answers
+                conn.execute(update(Q).where(Q.c.message_id == ack["id"], Q.c.kind.in_(("nak_error", "nak_reject")))
+                             .values(message_id=original["id"], updated_at=now))
+            if self._decide(original, ack, items, now, queue_nak=ack["id"] in new_ids):
+                decided[original["id"]] = original
+        if answered:
+            conn.execute(update(M).where(M.c.id == bindparam("mid"))
+                         .values(answers_id=bindparam("orig"), interface_id=bindparam("iface")), answered)
+        if decided:
+            conn.execute(update(M).where(M.c.id == bindparam("mid"))
+                         .values(ack_state=bindparam("st"), ack_result=bindparam("res"), ack_id=bindparam("aid")),
+                         [{"mid": o["id"], "st": o["ack_state"], "res": o["ack_result"], "aid": o["ack_id"]} for o in decided.values()])
+            self._resolve_late(conn, [o["id"] for o in decided.values() if o.get("was_missing")], now)
+        if new_pairs:
+            self._pairs_now_acking(conn, new_pairs)
+
+    @staticmethod
+    def _orphan_nak(ack: dict, now: datetime) -> dict:
+        kind = "nak_error" if ack["ack_code"] in ("AE", "CE") else "nak_reject"
+        reason = (queue.describe_nak(ack["ack_code"], ack["errors"], ack["ack_text"])
+                  + f" The message it answers (control ID {ack['ack_control_id']}) has not been seen.")
+        return queue.item(kind, reason, queue.nak_signature(kind, None, ack["errors"], ack["ack_text"]),
+                          message_id=ack["id"], source_id=ack["source_id"], now=now)
+
+    def _originals(self, conn: Connection, acks: Iterable[dict]) -> dict[tuple, list[dict]]:
+        keys = {a["ack_control_id"] for a in acks}
+        out: dict[tuple, list[dict]] = {}
+        cols = (M.c.id, M.c.pair_key, M.c.control_id, M.c.interface_id, M.c.app_ack_type, M.c.ack_state,
+                M.c.ack_result, M.c.ack_id, M.c.source_id)
+        for o in conn.execute(select(*cols).where(M.c.control_id.in_(bindparam("ids", expanding=True)), M.c.is_ack.is_(False))
+                              .order_by(M.c.id), {"ids": list(keys)}):
+            out.setdefault((o.pair_key, o.control_id), []).append(o._asdict())
+        return out
+
+    def _decide(self, original: dict, ack: dict, items: list[dict], now: datetime, queue_nak: bool) -> bool:
+        """Let this ACK set the original's ACK state; True when it did."""
+        app_before = original["ack_result"] in APP_ACK_CODES
+        app_now = ack["ack_code"] in APP_ACK_CODES
+        # an application ACK decides over a commit ACK; otherwise the newer ACK decides
+        if app_before and not app_now:
+            return False
+        if original["ack_id"] is not None and original["ack_id"] > ack["id"] and app_before == app_now:
+            return False
+        state = ack_state_for(ack["ack_code"], ack["errors"], original["app_ack_type"])
+        previous = original["ack_state"]
+        original.update(ack_state=state, ack_result=ack["ack_code"], ack_id=ack["id"],
+                        was_missing=original.get("was_missing") or previous == "missing")
+        if queue_nak and state in ("error", "rejected") and previous not in ("error", "rejected"):
+            kind = "nak_error" if state == "error" else "nak_reject"
+            items.append(queue.item(kind, queue.describe_nak(ack["ack_code"], ack["errors"], ack["ack_text"]),
+                                    queue.nak_signature(kind, str(original["interface_id"]), ack["errors"], ack["ack_text"]),
+                                    message_id=original["id"], source_id=original["source_id"], now=now))
+        return True
+
+    @staticmethod
+    def _resolve_late(conn: Connection, ids: list[int], now: datetime) -> None:
+        """A late ACK closes the missing-ACK item it makes moot."""
+        if ids:
+            conn.execute(update(Q).where(Q.c.message_id.in_(ids), Q.c.kind == "missing_ack", Q.c.triage_state == "open")
+                         .values(triage_state="resolved", note="a late ACK arrived", updated_at=now,
+                                 row_version=Q.c.row_version + 1))
+
+    def _pairs_now_acking(self, conn: Connection, keys: set[str]) -> None:
+        """Once a pair has shown an ACK, every message on it expects one (unless configured)."""
+        self.acking_pairs |= keys
+        configured_no = [i[0] for i in self.interfaces.values() if i[1] is False]
+        stmt = (update(M).where(M.c.pair_key.in_(bindparam("keys", expanding=True)), M.c.ack_state == "not_expected",
+                                M.c.is_ack.is_(False), M.c.ack_id.is_(None), M.c.parse_state != "unparseable")
+                .values(ack_state="pending"))
+        if configured_no:
+            stmt = stmt.where(M.c.interface_id.not_in(configured_no))
+        conn.execute(stmt, {"keys": list(keys)})
+        for key in keys:
+            self._upsert_pair(conn, key, acks_seen=True, last=None)
+
+    def _touch_pairs(self, conn: Connection, rows: list[dict]) -> None:
+        latest: dict[str, datetime] = {}
+        for r in rows:
+            if r["pair_key"]:
+                t = r["message_time"] or r["received_at"]
+                if r["pair_key"] not in latest or t > latest[r["pair_key"]]:
+                    latest[r["pair_key"]] = t
+        for key, t in latest.items():
+            self._upsert_pair(conn, key, acks_seen=key in self.acking_pairs, last=t)
+
+    def _upsert_pair(self, conn: Connection, key: str, acks_seen: bool, last: datetime | None) -> None:
+        found = conn.execute(select(Pair.acks_seen, Pair.last_activity).where(Pair.key == key)).first()
+        if found is None:
+            conn.execute(insert(Pair), {"key": key, "acks_seen": acks_seen, "last_activity": last})
+            return
+        newest = max((t for t in (found.last_activity, last) if t is not None), default=None)
+        if newest != found.last_activity or (acks_seen and not found.acks_seen):
+            conn.execute(update(Pair).where(Pair.key == key).values(acks_seen=found.acks_seen or acks_seen, last_activity=newest))
+
+
+def sweep_missing(conn: Connection, now: datetime) -> int:
+    """Pending messages past their interface's ACK timeout become `missing` and queue items.
+
+    The time waited runs from the message's time to the newest activity seen on its pair
+    or to the clock, whichever is later.
+    """
+    rows = conn.execute(
+        select(M.c.id, M.c.source_id, M.c.message_time, M.c.received_at, M.c.control_id, M.c.interface_id,
+               Pair.last_activity, Interface.ack_timeout_s, Interface.name)
+        .join(Pair, Pair.key == M.c.pair_key, isouter=True)
+        .join(Interface, Interface.id == M.c.interface_id, isouter=True)
+        .where(M.c.ack_state == "pending")).all()
+    missing, items = [], []
+    for r in rows:
+        since = r.message_time or r.received_at
+        reference = max(now, r.last_activity) if r.last_activity else now
+        timeout = r.ack_timeout_s or DEFAULT_ACK_TIMEOUT_S
+        if reference - since > timedelta(seconds=timeout):
+            missing.append({"mid": r.id})
+            items.append(queue.item("missing_ack", f"No ACK for control ID {r.control_id} within {timeout} s",
+                                    f"missing_ack | {r.name or '?'}", message_id=r.id, source_id=r.source_id, now=now))
+    if missing:
+        conn.execute(update(M).where(M.c.id == bindparam("mid")).values(ack_state="missing"), missing)
+        conn.execute(insert(Q), items)
+    return len(missing)

@@ -1,0 +1,267 @@
+"""Ingest: bytes from files (or a listener) into the store, with correlation and queue items.
+
+Each chunk of a file is committed in one transaction together with the file's new offset,
+so a crash or a kill leaves the store at a message boundary it can resume from: no
+duplicate, no gap. Nothing here builds a parse tree (DESIGN.md, "Hot path").
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Connection, String, insert, text, update
+
+from core import queue
+from core.correlate import Correlator, sweep_missing
+from core.hl7.batch import BatchTracker
+from core.hl7.encoding import decode
+from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
+from core.hl7.scan import KEY_NAMES, scan, unparseable
+from core.progress import Progress
+from core.sources.files import identify, named_source
+from core.store.db import Store
+from core.store.models import Message, QueueItem, Source, pg_message_text
+
+M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
+CHUNK = 4 << 20
+_EOL = re.compile(rb"\r\n|\n")
+_SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
+
+
+# Keys are clipped to their columns and lose NULs (PostgreSQL text cannot hold one); the
+# original bytes are kept whole in `raw`, so nothing is lost.
+_TEXT_KEYS = {c.name: c.type.length for c in M.columns
+              if isinstance(c.type, String) and c.name in KEY_NAMES}
+
+
+def _fit(row: dict) -> dict:
+    for name, length in _TEXT_KEYS.items():
+        value = row[name]
+        if value and (len(value) > (length or 1 << 30) or "\x00" in value):
+            row[name] = value.replace("\x00", "")[: length or None]
+    if row["reason"] and "\x00" in row["reason"]:
+        row["reason"] = row["reason"].replace("\x00", "")
+    return row
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    bytes: int = 0
+    messages: int = 0
+    unparseable: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    acks: int = 0
+    queued: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+    def add(self, rows: list[dict], queued: int) -> None:
+        self.messages += len(rows)
+        self.queued += queued
+        for r in rows:
+            self.unparseable += r["parse_state"] == "unparseable"
+            self.invalid += r["parse_state"] == "invalid"
+            self.duplicates += r.get("duplicate_of") is not None
+            self.acks += bool(r.get("is_ack"))
+
+
+def describe_junk(raw: bytes) -> str:
+    """Why bytes outside any message are not HL7, in words a person can act on (no PHI)."""
+    head = raw.lstrip()[:200]
+    size = f"{len(raw)} bytes kept"
+    if head.startswith(b"<"):
+        return f"XML, not pipe-delimited HL7 (the HL7 v2 XML encoding is not read); {size}"
+    if head[:1] in (b"{", b"["):
+        return f"JSON, not HL7 v2 (a FHIR resource?); {size}"
+    if head.startswith(b"MSH"):
+        return f"MSH segment without a field separator after it; {size}"
+    seg = _SEGMENT_START.match(head)
+    if seg:
+        return f"segments outside any message (starting with {seg.group(1).decode()}): the MSH that should lead them is missing; {size}"
+    return f"text that is not HL7 (no MSH segment); {size}"
+
+
+def content_hash(raw: bytes) -> str:
+    """sha256 of the message with every segment ending made CR: the same content, however stored."""
+    return hashlib.sha256(_EOL.sub(b"\r", raw).rstrip(b"\r")).hexdigest()
+
+
+class Ingestor:
+    """Turns bytes into stored messages. One per thread; it owns a correlator cache."""
+
+    def __init__(self, store: Store, *, now: Callable[[], datetime] = utcnow, progress: Progress | None = None) -> None:
+        self.store = store
+        self.now = now
+        self.progress = progress or Progress()
+        self.correlator = Correlator(now)
+        self.summary = Summary()
+        self._fts = self._fts_writer()
+        with store.engine.begin() as conn:
+            self.correlator.load(conn)
+
+    # -- files ---------------------------------------------------------------------------
+    def ingest_paths(self, paths: Iterable[str | Path]) -> Summary:
+        """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
+        files = list(expand(paths))
+        self.progress.started(sum(_size(f) for f in files))
+        for path in files:
+            self.ingest_file(path, final=True, close_batches=True)
+        self.sweep()
+        self.progress.finished()
+        return self.summary
+
+    def ingest_file(self, path: Path, *, final: bool, close_batches: bool = False) -> int:
+        """Read a file from its recorded offset; returns messages added. Never raises for a bad file."""
+        try:
+            st = path.stat()
+            with self.store.engine.begin() as conn:
+                source = identify(conn, path, st, self.now())
+            if st.st_size <= source["offset"]:
+                return 0
+            self.summary.files += 1
+            return self._read(path, source, final, close_batches)
+        except OSError as exc:
+            self._unreadable(path, exc)
+            return 0
+
+    def _read(self, path: Path, source: dict, final: bool, close_batches: bool) -> int:
+        added = 0
+        tracker = BatchTracker(source["batch"])
+        base = source["offset"]
+        with open(path, "rb") as f:
+            f.seek(base)
+            buf = b""
+            while True:
+                chunk = f.read(CHUNK)
+                last = not chunk
+                if chunk:
+                    buf += chunk
+                pieces, used = frame(buf, base, final=final and last)
+                if not pieces and not last:
+                    continue
+                added += self._commit(source["id"], buf, base, pieces, base + used, tracker, last and close_batches)
+                self.progress.advanced(used, len(pieces))
+                self.summary.bytes += used
+                buf, base = buf[used:], base + used
+                if last:
+                    return added
+
+    def _unreadable(self, path: Path, exc: OSError) -> None:
+        reason = f"could not read the file: {exc.strerror or type(exc).__name__}"
+        self.summary.unreadable.append(str(path))
+        self.progress.problem(f"{path.name}: {reason}")
+        now = self.now()
+        with self.store.engine.begin() as conn:
+            src = named_source(conn, str(path), "file", now)
+            conn.execute(update(S).where(S.c.id == src["id"]).values(state="error", error=reason))
+            conn.execute(insert(Q), [queue.item("unreadable_file", reason, f"unreadable_file | {exc.strerror or type(exc).__name__}",
+                                                message_id=None, source_id=src["id"], now=now)])
+        self.summary.queued += 1
+
+    # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
+    def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str, peer: str | None = None) -> list[int]:
+        """Store whole messages received as they are (one MLLP frame each); returns their ids."""
+        with self.store.engine.begin() as conn:
+            src = named_source(conn, source_name, transport, self.now())
+            offset = src["offset"]
+            rows = []
+            for raw in messages:
+                rows.append(self._row(raw, src["id"], offset, transport, peer))
+                offset += len(raw)
+            ids = self._store_rows(conn, rows)
+            conn.execute(update(S).where(S.c.id == src["id"]).values(offset=offset, size=offset, last_seen=self.now()))
+        return ids
+
+    # -- the one write path --------------------------------------------------------------
+    def _commit(self, source_id: int, buf: bytes, base: int, pieces: list, new_offset: int,
+                tracker: BatchTracker, close_batches: bool) -> int:
+        rows, issues = [], []
+        for p in pieces:
+            raw = buf[p.start - base : p.end - base]
+            if p.kind == MESSAGE:
+                tracker.message()
+                rows.append(self._row(raw, source_id, p.start, "file", None))
+            elif p.kind == JUNK:
+                rows.append(self._row(raw, source_id, p.start, "file", None, junk=True))
+            elif p.kind == BATCH:
+                problem = tracker.segment(raw, p.start)
+                if problem:
+                    issues.append(problem)
+        if close_batches:
+            issues += tracker.finish()
+        now = self.now()
+        with self.store.engine.begin() as conn:
+            self._store_rows(conn, rows)
+            if issues:
+                conn.execute(insert(Q), [queue.item("batch_mismatch", i, "batch_mismatch | " + queue.normalise(i.split(" (")[0]),
+                                                    message_id=None, source_id=source_id, now=now) for i in issues])
+                self.summary.queued += len(issues)
+            conn.execute(update(S).where(S.c.id == source_id)
+                         .values(offset=new_offset, batch=tracker.state, last_seen=now,
+                                 state="active" if new_offset < base + len(buf) else "done"))
+        return len(rows)
+
+    def _row(self, raw: bytes, source_id: int, offset: int, transport: str, peer: str | None, junk: bool = False) -> dict:
+        row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
+        row.update(source_id=source_id, offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
+                   received_at=self.now(), transport=transport, peer=peer, content_hash=content_hash(raw),
+                   duplicate_of=None, ack_result=None, ack_id=None, answers_id=None)
+        return row
+
+    def _store_rows(self, conn: Connection, rows: list[dict]) -> list[int]:
+        if not rows:
+            return []
+        self.correlator.prepare(conn, rows)
+        result = conn.execute(insert(M).returning(M.c.id, sort_by_parameter_order=True), rows)
+        ids = list(result.scalars())
+        for row, new_id in zip(rows, ids):
+            row["id"] = new_id
+        self._fts(conn, rows)
+        items = self.correlator.correlate(conn, rows)
+        if items:
+            conn.execute(insert(Q), items)
+        self.summary.add(rows, len(items))
+        return ids
+
+    def _fts_writer(self) -> Callable[[Connection, list[dict]], None]:
+        if self.store.dialect == "sqlite":
+            stmt = text("INSERT INTO message_text(rowid, body) VALUES (:id, :body)")
+            return lambda conn, rows: conn.execute(stmt, [{"id": r["id"], "body": decode(r["raw"], r["charset"])[0]} for r in rows])
+        return lambda conn, rows: conn.execute(insert(pg_message_text), [{"message_id": r["id"], "body": decode(r["raw"], r["charset"])[0].replace("\x00", "")} for r in rows])
+
+    def sweep(self) -> int:
+        """Mark overdue pending messages missing; returns how many."""
+        with self.store.engine.begin() as conn:
+            n = sweep_missing(conn, self.now())
+        self.summary.queued += n
+        return n
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def expand(paths: Iterable[str | Path]) -> Iterable[Path]:
+    """Files named, and every file below folders named, in a stable order; hidden files skipped."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield p

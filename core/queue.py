@@ -1,0 +1,56 @@
+"""Queue items: what needs a person, why, and a signature that groups identical failures."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+# kinds of queue item, with the words a person reads in a list
+KINDS = {
+    "nak_error": "Application error (AE/CE)",
+    "nak_reject": "Application reject (AR/CR)",
+    "missing_ack": "No ACK within the timeout",
+    "unparseable": "Not readable as HL7",
+    "invalid": "Breaks a rule",
+    "duplicate": "Duplicate message",
+    "batch_mismatch": "Batch envelope mismatch",
+    "unreadable_file": "File could not be read",
+    "error_folder": "File in an error folder",
+    "failed_resend": "Resend failed",
+}
+
+_IDENTIFIERS = re.compile(r"\d+|'[^']*'|\"[^\"]*\"")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Text with identifiers stripped: numbers and quoted values become '#'."""
+    return _SPACES.sub(" ", _IDENTIFIERS.sub("#", text or "")).strip()[:300]
+
+
+def nak_signature(kind: str, interface: str | None, errors: list[dict] | None, ack_text: str | None) -> str:
+    if errors:
+        e = errors[0]
+        detail = f"{e.get('code') or '-'} at {e.get('location') or '-'}: {normalise(e.get('text') or e.get('diagnostic') or e.get('user_text') or '')}"
+    else:
+        detail = normalise(ack_text or "no error text")
+    return f"{kind} | {interface or '?'} | {detail}"
+
+
+def describe_nak(code: str, errors: list[dict] | None, ack_text: str | None) -> str:
+    what = {"AE": "The receiver answered AE (application error): fix the message, then resend.",
+            "CE": "The receiver answered CE (commit error): fix the message, then resend.",
+            "AR": "The receiver answered AR (application reject): it could not process the message; resend it unchanged once the receiver is fixed.",
+            "CR": "The receiver answered CR (commit reject): it could not accept the message; resend it unchanged later."}[code]
+    details = [f"{e['location'] or 'ERR'} {e['code']} {e['text'] or e['diagnostic'] or e['user_text']}".strip() for e in errors or []]
+    if ack_text:
+        details.insert(0, ack_text)
+    return what + (" Receiver said: " + "; ".join(details) if details else "")
+
+
+def item(kind: str, reason: str, signature: str, *, message_id: int | None, source_id: int | None, now: datetime) -> dict:
+    """A queue item row, ready for a bulk insert."""
+    return {
+        "message_id": message_id, "source_id": source_id, "kind": kind, "reason": reason,
+        "signature": signature[:400], "triage_state": "open", "owner": None, "note": None,
+        "created_at": now, "updated_at": now, "row_version": 1,
+    }

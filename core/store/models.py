@@ -1,0 +1,156 @@
+"""The store's tables as SQLAlchemy 2 typed models. Alembic migrations create them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Column, MetaData, Table, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Parse states, ACK states and triage states as DESIGN.md names them.
+PARSE_STATES = ("ok", "invalid", "unparseable")
+ACK_STATES = ("pending", "accepted", "accepted_with_warnings", "error", "rejected", "missing", "not_expected")
+TRIAGE_STATES = ("open", "acknowledged", "corrected", "resent", "resolved")
+
+ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid alias must be INTEGER
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    """A file (or listener) messages came from, with how far it has been read."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="file")  # file, mllp
+    device: Mapped[int | None] = mapped_column(BigInteger)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # sha256 of the first KiB
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes taken, all committed
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active, done, gone, error
+    error: Mapped[str | None] = mapped_column(Text)
+    batch: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # open FHS/BHS counters, kept across restarts
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Interface(Base):
+    """A logical lane between two systems, discovered from traffic or configured."""
+
+    __tablename__ = "interfaces"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    match_key: Mapped[str] = mapped_column(String(820), unique=True)  # sender>receiver, see correlate
+    lane: Mapped[str] = mapped_column(String(32), default="hl7v2")
+    sending_app: Mapped[str | None] = mapped_column(String(200))
+    sending_facility: Mapped[str | None] = mapped_column(String(200))
+    receiving_app: Mapped[str | None] = mapped_column(String(200))
+    receiving_facility: Mapped[str | None] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(16), default="unknown")  # inbound, outbound
+    expects_ack: Mapped[bool | None] = mapped_column(Boolean)  # None: decide from traffic
+    ack_timeout_s: Mapped[int] = mapped_column(Integer, default=300)
+    silence_threshold_s: Mapped[int | None] = mapped_column(Integer)
+    write_class: Mapped[str] = mapped_column(String(16), default="none")  # none, administrative, clinical
+    write_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    resend_host: Mapped[str | None] = mapped_column(String(255))
+    resend_port: Mapped[int | None] = mapped_column(Integer)
+    owner: Mapped[str | None] = mapped_column(String(200))
+
+
+class Pair(Base):
+    """An unordered pair of systems: ACKs pair only within one, and it knows its activity."""
+
+    __tablename__ = "pairs"
+    key: Mapped[str] = mapped_column(String(820), primary_key=True)
+    acks_seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_activity: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    offset: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    transport: Mapped[str] = mapped_column(String(8), default="file")  # file, mllp
+    peer: Mapped[str | None] = mapped_column(String(255))
+    interface_id: Mapped[int | None] = mapped_column(ForeignKey("interfaces.id"))
+    pair_key: Mapped[str | None] = mapped_column(String(820))
+    is_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    # keys from the scanner (core.hl7.scan.KEY_NAMES)
+    sending_app: Mapped[str | None] = mapped_column(String(200))
+    sending_facility: Mapped[str | None] = mapped_column(String(200))
+    receiving_app: Mapped[str | None] = mapped_column(String(200))
+    receiving_facility: Mapped[str | None] = mapped_column(String(200))
+    message_time: Mapped[datetime | None] = mapped_column(DateTime)
+    security: Mapped[str | None] = mapped_column(String(200))
+    message_type: Mapped[str | None] = mapped_column(String(40))
+    control_id: Mapped[str | None] = mapped_column(String(200))
+    processing_id: Mapped[str | None] = mapped_column(String(10))
+    version: Mapped[str | None] = mapped_column(String(20))
+    accept_ack_type: Mapped[str | None] = mapped_column(String(10))
+    app_ack_type: Mapped[str | None] = mapped_column(String(10))
+    charset: Mapped[str | None] = mapped_column(String(40))
+    patient_id: Mapped[str | None] = mapped_column(String(200))
+    patient_name: Mapped[str | None] = mapped_column(String(400))
+    placer_order: Mapped[str | None] = mapped_column(String(200))
+    filler_order: Mapped[str | None] = mapped_column(String(200))
+    ack_code: Mapped[str | None] = mapped_column(String(10))  # MSA-1 of this message, if an ACK
+    ack_control_id: Mapped[str | None] = mapped_column(String(200))  # MSA-2
+    ack_text: Mapped[str | None] = mapped_column(Text)
+    errors: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    parse_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # correlation
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 ignoring EOL style and BOM
+    duplicate_of: Mapped[int | None] = mapped_column(BigInteger)
+    ack_state: Mapped[str] = mapped_column(String(24), default="not_expected")
+    ack_result: Mapped[str | None] = mapped_column(String(10))  # the deciding ACK's MSA-1
+    ack_id: Mapped[int | None] = mapped_column(BigInteger)  # the deciding ACK
+    answers_id: Mapped[int | None] = mapped_column(BigInteger)  # for an ACK: the message it answers
+
+    __table_args__ = (
+        Index("ix_messages_source_offset", "source_id", "offset", unique=True),
+        Index("ix_messages_time", "message_time"),
+        Index("ix_messages_control_id", "control_id"),
+        Index("ix_messages_patient_id", "patient_id"),
+        Index("ix_messages_type", "message_type"),
+        Index("ix_messages_interface", "interface_id", "message_time"),
+        Index("ix_messages_ack_control_id", "ack_control_id"),
+        Index("ix_messages_placer", "placer_order"),
+        Index("ix_messages_filler", "filler_order"),
+        Index("ix_messages_states", "ack_state", "parse_state"),
+    )
+
+
+class QueueItem(Base):
+    """Something that needs a person: a NAK, a missing ACK, a bad message or file."""
+
+    __tablename__ = "queue_items"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # None: about a whole file
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # nak_error, nak_reject, missing_ack, ...
+    reason: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(400), index=True)
+    triage_state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+# The full-text table differs per engine and is made by hand in the migration (FTS5 on
+# SQLite); on PostgreSQL it is this plain table with a trigram index. Its own MetaData
+# keeps it out of Alembic's comparisons.
+pg_message_text = Table("message_text", MetaData(), Column("message_id", BigInteger, primary_key=True), Column("body", Text))
