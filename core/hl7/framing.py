@@ -63,19 +63,34 @@ def _split_tail(buf: bytes, start: int, end: int) -> int:
     return last
 
 
+def _skip_gap(buf: bytes, pos: int, end: int) -> int:
+    """The first position from pos that is not a gap byte or a byte-order mark."""
+    while pos < end:
+        if buf.startswith(BOM, pos) and pos + 3 <= end:
+            pos += 3
+        elif buf[pos] in _GAP_BYTES:
+            pos += 1
+        else:
+            break
+    return pos
+
+
 def _gap_or_junk(buf: bytes, start: int, end: int, base: int, out: list[Piece]) -> None:
     """The bytes between two pieces: a gap, or one junk block with its gap on either side."""
     if start >= end:
         return
-    first = start + 3 if buf.startswith(BOM, start) and start + 3 <= end else start
-    while first < end and buf[first] in _GAP_BYTES:
-        first += 1
+    first = _skip_gap(buf, start, end)
     if first == end:
         out.append(Piece(GAP, base + start, base + end))
         return
     last = end
-    while buf[last - 1] in _GAP_BYTES:
-        last -= 1
+    while last > first:
+        if buf[last - 1] in _GAP_BYTES:
+            last -= 1
+        elif last - 3 >= first and buf[last - 3 : last] == BOM:
+            last -= 3
+        else:
+            break
     if first > start:
         out.append(Piece(GAP, base + start, base + first))
     out.append(Piece(JUNK, base + first, base + last))

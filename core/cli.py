@@ -1,0 +1,195 @@
+"""Headless commands: everything the console does, scriptable (`lanewatch <verb>`)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core.demo import write_logs
+from core.ingest import Ingestor, Summary, utcnow
+from core.progress import Progress
+from core.sources.folder import FolderWatcher
+from core.store import queries
+from core.store.db import Store, open_store
+
+MESSAGE_FIELDS = ("id", "control_id", "type", "version", "sending_app", "sending_facility", "receiving_app",
+                  "receiving_facility", "patient_id", "message_time", "source", "offset", "size", "sha256",
+                  "parse_state", "reason", "ack_state", "ack_code", "ack_id", "answers_id", "duplicate_of", "transport")
+QUEUE_FIELDS = ("id", "message_id", "source", "kind", "reason", "signature", "triage_state", "owner", "created_at")
+
+
+class TerminalProgress(Progress):
+    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream, self.total, self.done, self.messages = stream, 0, 0, 0
+        self.live = stream.isatty()
+        self.t0 = time.monotonic()
+        self._shown = 0.0
+
+    def started(self, total_bytes: int) -> None:
+        self.total = total_bytes
+
+    def advanced(self, nbytes: int, messages: int) -> None:
+        self.done += nbytes
+        self.messages += messages
+        now = time.monotonic()
+        if self.live and now - self._shown > 0.1:
+            self._shown = now
+            share = self.done / self.total if self.total else 1.0
+            bar = "#" * int(share * 30)
+            rate = self.done / max(now - self.t0, 1e-6) / 1e6
+            self.stream.write(f"\r[{bar:<30}] {share:6.1%}  {self.done / 1e6:8.1f} MB  {rate:6.1f} MB/s")
+            self.stream.flush()
+
+    def problem(self, text: str) -> None:
+        self.stream.write(("\n" if self.live else "") + f"warning: {text}\n")
+
+    def finished(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+def print_summary(summary: Summary, seconds: float, out=sys.stdout) -> None:
+    rate = summary.messages / seconds if seconds else 0
+    out.write(f"{summary.files} file(s), {summary.bytes / 1e6:.1f} MB, {summary.messages} message(s) "
+              f"in {seconds:.1f} s ({rate:,.0f}/s)\n"
+              f"  ACKs {summary.acks}, duplicates {summary.duplicates}, invalid {summary.invalid}, "
+              f"unparseable {summary.unparseable}; queue items added {summary.queued}\n")
+    for path in summary.unreadable:
+        out.write(f"  could not read: {path}\n")
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _message_json(row: dict) -> dict:
+    out = {k: row.get(k) for k in MESSAGE_FIELDS}
+    out["type"] = row["message_type"]
+    out["ack_code"] = row["ack_result"] if not row["is_ack"] else row["ack_code"]
+    return out
+
+
+def _time(value: str) -> datetime:
+    """ISO time, or a relative one such as 30m, 2h, 7d (before now)."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if value[-1:] in units and value[:-1].isdigit():
+        return utcnow() - timedelta(**{units[value[-1]]: int(value[:-1])})
+    return datetime.fromisoformat(value)
+
+
+def cmd_ingest(store: Store, args) -> int:
+    t0 = time.monotonic()
+    summary = Ingestor(store, progress=TerminalProgress()).ingest_paths(args.paths)
+    print_summary(summary, time.monotonic() - t0)
+    return 0
+
+
+def cmd_watch(store: Store, args) -> int:
+    watcher = FolderWatcher(Ingestor(store, progress=TerminalProgress()), [Path(p) for p in args.folders],
+                            poll_s=args.poll, settle_s=args.settle)
+    print(f"watching {', '.join(args.folders)} (Ctrl+C to stop)", file=sys.stderr)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_messages(store: Store, args) -> int:
+    flt = queries.MessageFilter(
+        types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
+        receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
+        since=_time(args.since) if args.since else None, until=_time(args.until) if args.until else None,
+        text=args.text)
+    out = sys.stdout
+    for n, row in enumerate(queries.iter_messages(store, flt)):
+        if args.limit and n >= args.limit:
+            break
+        if args.json:
+            out.write(json.dumps(_message_json(row), default=_json_default) + "\n")
+        else:
+            out.write(f"{row['id']:>8}  {str(row['message_time'] or ''):19}  {row['message_type'] or '-':9}  "
+                      f"{row['control_id'] or '-':22}  {row['sending_app'] or '?'} → {row['receiving_app'] or '?'}  "
+                      f"{row['parse_state']:11}  {row['ack_state']}\n")
+    return 0
+
+
+def cmd_queue(store: Store, args) -> int:
+    for item in queries.queue_items(store, states=args.state, kinds=args.kind, limit=args.limit):
+        if args.json:
+            sys.stdout.write(json.dumps({k: item.get(k) for k in QUEUE_FIELDS}, default=_json_default) + "\n")
+        else:
+            sys.stdout.write(f"{item['id']:>6}  {item['triage_state']:12}  {item['kind']:15}  {item['reason'][:100]}\n")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """The demo workspace without a window: generate traffic, ingest it, print a summary."""
+    root = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="lanewatch-demo-"))
+    start = utcnow() - timedelta(seconds=args.count)
+    files = write_logs(root / "logs", args.count, start=start)
+    store = open_store(args.db or f"sqlite:///{root / 'demo.db'}")
+    print(f"demo workspace: {root}\n  {len(files)} interface logs written", file=sys.stderr)
+    t0 = time.monotonic()
+    summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([root / "logs"])
+    print_summary(summary, time.monotonic() - t0)
+    for item in queries.queue_items(store, states=["open"], limit=5):
+        print(f"  queue: {item['kind']:12} {item['reason'][:90]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lanewatch", description="Triage console for HL7 v2 and FHIR interfaces.")
+    p.add_argument("--db", help="store URL or SQLite path (default: LANEWATCH_DB, else the user data folder)")
+    p.add_argument("--demo", action="store_true", help="open a fresh demo workspace")
+    sub = p.add_subparsers(dest="verb")
+    s = sub.add_parser("ingest", help="ingest files and folders once")
+    s.add_argument("paths", nargs="+")
+    s = sub.add_parser("watch", help="tail folders, resuming where the last run stopped")
+    s.add_argument("folders", nargs="+")
+    s.add_argument("--poll", type=float, default=1.0, help="seconds between looks (default 1)")
+    s.add_argument("--settle", type=float, default=2.0, help="seconds a file must be still before its last message is taken")
+    s = sub.add_parser("messages", help="list messages (JSON Lines with --json)")
+    s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
+    s.add_argument("--state", action="append", choices=("ok", "invalid", "unparseable"))
+    s.add_argument("--ack-state", action="append")
+    s.add_argument("--sender")
+    s.add_argument("--receiver")
+    s.add_argument("--control-id")
+    s.add_argument("--patient-id")
+    s.add_argument("--since", help="ISO time or 30m / 2h / 7d ago")
+    s.add_argument("--until")
+    s.add_argument("--text", help="free text: every word must appear")
+    s.add_argument("--limit", type=int)
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("queue", help="list queue items (JSON Lines with --json)")
+    s.add_argument("--state", action="append", help="triage state (repeatable)")
+    s.add_argument("--kind", action="append")
+    s.add_argument("--limit", type=int)
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("demo", help="generate demo traffic and ingest it, without a window")
+    s.add_argument("--count", type=int, default=20000)
+    s.add_argument("--folder")
+    return p
+
+
+HEADLESS = {"ingest": cmd_ingest, "watch": cmd_watch, "messages": cmd_messages, "queue": cmd_queue}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verb == "demo":
+        return cmd_demo(args)
+    store = open_store(args.db)
+    try:
+        return HEADLESS[args.verb](store, args)
+    finally:
+        store.close()

@@ -1,0 +1,127 @@
+"""Read queries: filtered, keyset-paged message lists, free-text search, the queue.
+
+Keyset paging (WHERE id < last id ORDER BY id DESC) keeps every page as fast as the first,
+however deep a person scrolls; no query ever loads the store into memory.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, Select, and_, column, func, or_, select, text
+
+from core.store.db import Store
+from core.store.models import Message, QueueItem, Source
+
+M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
+
+# columns a list shows; raw bytes stay out of list queries
+LIST_COLUMNS = [c for c in M.columns if c.name not in ("raw", "errors")]
+
+
+@dataclass
+class MessageFilter:
+    types: list[str] | None = None  # "ORU^R01" or "ORU" (any trigger)
+    parse_states: list[str] | None = None
+    ack_states: list[str] | None = None
+    sender: str | None = None  # sending app, or app^facility
+    receiver: str | None = None
+    control_id: str | None = None
+    patient_id: str | None = None
+    interface_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+    acks: bool | None = None  # True: only ACKs; False: no ACKs; None: both
+
+    def where(self, dialect: str) -> list:
+        w = []
+        if self.types:
+            w.append(or_(*(M.c.message_type == t if "^" in t else M.c.message_type.like(t + "^%") for t in self.types)))
+        if self.parse_states:
+            w.append(M.c.parse_state.in_(self.parse_states))
+        if self.ack_states:
+            w.append(M.c.ack_state.in_(self.ack_states))
+        for value, app, fac in ((self.sender, M.c.sending_app, M.c.sending_facility),
+                                (self.receiver, M.c.receiving_app, M.c.receiving_facility)):
+            if value:
+                a, _, f = value.partition("^")
+                w.append(and_(app == a, fac == f) if f else app == a)
+        if self.control_id:
+            w.append(M.c.control_id == self.control_id)
+        if self.patient_id:
+            w.append(M.c.patient_id == self.patient_id)
+        if self.interface_id is not None:
+            w.append(M.c.interface_id == self.interface_id)
+        if self.since:
+            w.append(M.c.message_time >= self.since)
+        if self.until:
+            w.append(M.c.message_time < self.until)
+        if self.acks is not None:
+            w.append(M.c.is_ack.is_(self.acks))
+        if self.text and self.text.strip():
+            w.append(M.c.id.in_(full_text_ids(self.text, dialect)))
+        return w
+
+
+def full_text_ids(query: str, dialect: str):
+    """A subquery of message ids whose text holds every word of the query."""
+    words = query.split()
+    if dialect == "sqlite":
+        # every word quoted, so punctuation in a control ID or name is taken literally
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        return text("SELECT rowid FROM message_text WHERE message_text MATCH :match").bindparams(match=match).columns(column("rowid", Integer))
+    conds = " AND ".join(f"body ILIKE :w{i}" for i in range(len(words)))
+    params = {f"w{i}": "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for i, w in enumerate(words)}
+    return text(f"SELECT message_id FROM message_text WHERE {conds}").bindparams(**params).columns(column("message_id", Integer))
+
+
+def message_page(store: Store, flt: MessageFilter, *, after_id: int | None = None, limit: int = 500,
+                 newest_first: bool = True) -> list[dict]:
+    """One page of messages (no raw bytes), after the id the previous page ended at."""
+    stmt: Select = select(*LIST_COLUMNS, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
+    stmt = stmt.where(*flt.where(store.dialect))
+    if after_id is not None:
+        stmt = stmt.where(M.c.id < after_id if newest_first else M.c.id > after_id)
+    stmt = stmt.order_by(M.c.id.desc() if newest_first else M.c.id).limit(limit)
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(stmt)]
+
+
+def iter_messages(store: Store, flt: MessageFilter, page: int = 2000) -> Iterator[dict]:
+    """Every matching message, oldest first, page by page."""
+    after = None
+    while True:
+        rows = message_page(store, flt, after_id=after, limit=page, newest_first=False)
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1]["id"]
+
+
+def message(store: Store, message_id: int) -> dict | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(M, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
+                           .where(M.c.id == message_id)).first()
+    return row._asdict() if row else None
+
+
+def count_messages(store: Store, flt: MessageFilter | None = None) -> int:
+    stmt = select(func.count()).select_from(M)
+    if flt:
+        stmt = stmt.where(*flt.where(store.dialect))
+    with store.engine.connect() as conn:
+        return conn.execute(stmt).scalar_one()
+
+
+def queue_items(store: Store, *, states: list[str] | None = None, kinds: list[str] | None = None,
+                limit: int | None = None) -> list[dict]:
+    stmt = select(Q, S.c.path.label("source")).join(S, S.c.id == Q.c.source_id, isouter=True)
+    if states:
+        stmt = stmt.where(Q.c.triage_state.in_(states))
+    if kinds:
+        stmt = stmt.where(Q.c.kind.in_(kinds))
+    stmt = stmt.order_by(Q.c.id.desc()).limit(limit)
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(stmt)]

@@ -1,0 +1,60 @@
+"""Test setup: offscreen Qt, and a store fixture that runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests use the server named by LANEWATCH_TEST_PG (.ci/run starts one). Without
+it they skip on a developer's machine, and fail in CI (CI=true), where skipping would hide
+that the shared store went untested.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("LANEWATCH_TEST_PG")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LANEWATCH_TEST_PG is not set in CI: PostgreSQL tests must run there")
+        pytest.skip("no PostgreSQL (set LANEWATCH_TEST_PG, or run .ci/run)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """A fresh, empty store URL on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = _postgres_url()
+    name = "lw_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def store(store_url):
+    from core.store.db import open_store
+
+    s = open_store(store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def corpora() -> Path:
+    if not CORPORA.is_dir():
+        pytest.fail(f"the shared corpora are missing at {CORPORA}")
+    return CORPORA
