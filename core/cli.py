@@ -25,7 +25,8 @@ QUEUE_FIELDS = ("id", "message_id", "source", "kind", "reason", "signature", "tr
 class TerminalProgress(Progress):
     """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
 
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream=None) -> None:
+        stream = stream or sys.stderr
         self.stream, self.total, self.done, self.messages = stream, 0, 0, 0
         self.live = stream.isatty()
         self.t0 = time.monotonic()

@@ -112,7 +112,7 @@ class Ingestor:
     # -- files ---------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[str | Path]) -> Summary:
         """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
-        files = list(expand(paths))
+        files = list(expand(paths, skip=self.store.own_files))
         self.progress.started(sum(_size(f) for f in files))
         for path in files:
             self.ingest_file(path, final=True, close_batches=True)
@@ -254,14 +254,15 @@ def _size(path: Path) -> int:
         return 0
 
 
-def expand(paths: Iterable[str | Path]) -> Iterable[Path]:
-    """Files named, and every file below folders named, in a stable order; hidden files skipped."""
+def expand(paths: Iterable[str | Path], skip: frozenset[Path] = frozenset()) -> Iterable[Path]:
+    """Files named, and every file below folders named, in a stable order; hidden files
+    and `skip` (the store's own files, should it live in a watched folder) left out."""
     for p in map(Path, paths):
         if p.is_dir():
             for root, dirs, names in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
-                    if not name.startswith("."):
+                    if not name.startswith(".") and (Path(root) / name).resolve() not in skip:
                         yield Path(root) / name
-        else:
+        elif p.resolve() not in skip:
             yield p

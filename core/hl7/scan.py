@@ -170,10 +170,11 @@ def _scan(raw: bytes) -> dict:
     }
     errors: list[dict] = []
     bad_ids: list[str] = []
+    seen: set[bytes] = set()
     for seg in segments[1:]:
         sid = seg[:3]
         if sid in _KEY_SEGMENTS:
-            _key_segment(sid, text(seg).split(field), d, row, errors)
+            _key_segment(sid, text(seg).split(field), d, row, errors, seen)
         elif not _SEGMENT_ID.match(text(sid)) or seg[3:4] not in (b"", msh_bytes[3:4]):
             bad_ids.append(text(seg[:12]))
     if errors:
@@ -182,10 +183,10 @@ def _scan(raw: bytes) -> dict:
     return row
 
 
-def _key_segment(sid: bytes, f: list[str], d: Delimiters, row: dict, errors: list) -> None:
+def _key_segment(sid: bytes, f: list[str], d: Delimiters, row: dict, errors: list, seen: set) -> None:
     get = lambda n: f[n] if len(f) > n else ""  # noqa: E731
     if sid == b"PID":
-        if row["patient_id"] is None:
+        if sid not in seen:  # the first PID decides, even when its PID-3 is empty
             row["patient_id"] = d.first(get(3)) or None
             name = get(5).split(d.rep, 1)[0]
             row["patient_name"] = d.text(name) if name.strip(d.comp) else None
@@ -201,6 +202,7 @@ def _key_segment(sid: bytes, f: list[str], d: Delimiters, row: dict, errors: lis
             row["ack_text"] = d.text(get(3)) or None
     elif sid == b"ERR":
         errors.append(_err(f, d))
+    seen.add(sid)
 
 
 def _rules(row: dict, bad_ids: list[str], charset_codec: str | None) -> tuple[str, str | None]:

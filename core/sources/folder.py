@@ -26,7 +26,7 @@ class FolderWatcher:
         """One look at every file; returns messages added."""
         added = 0
         now = time.monotonic()
-        for path in expand(self.folders):
+        for path in expand(self.folders, skip=self.ingestor.store.own_files):
             try:
                 size = path.stat().st_size
             except OSError:

@@ -59,6 +59,15 @@ class Store:
     def location(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def own_files(self) -> frozenset[Path]:
+        """The files of an SQLite store (with its WAL), which ingest must never read."""
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        if not path or path == ":memory:":
+            return frozenset()
+        base = Path(path).resolve()
+        return frozenset(Path(f"{base}{suffix}") for suffix in ("", "-wal", "-shm", "-journal"))
+
     def close(self) -> None:
         self.engine.dispose()
 
