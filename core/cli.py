@@ -55,7 +55,8 @@ class TerminalProgress(Progress):
             self.stream.write("\n")
 
 
-def print_summary(summary: Summary, seconds: float, out=sys.stdout) -> None:
+def print_summary(summary: Summary, seconds: float, out=None) -> None:
+    out = out or sys.stdout
     rate = summary.messages / seconds if seconds else 0
     out.write(f"{summary.files} file(s), {summary.bytes / 1e6:.1f} MB, {summary.messages} message(s) "
               f"in {seconds:.1f} s ({rate:,.0f}/s)\n"
