@@ -222,16 +222,27 @@ class Ingestor:
         if not rows:
             return []
         self.correlator.prepare(conn, rows)
-        result = conn.execute(insert(M).returning(M.c.id, sort_by_parameter_order=True), rows)
-        ids = list(result.scalars())
+        ids = self._allocate_ids(conn, len(rows))
         for row, new_id in zip(rows, ids):
             row["id"] = new_id
+        conn.execute(insert(M), rows)  # a plain executemany: RETURNING would go row by row
         self._fts(conn, rows)
         items = self.correlator.correlate(conn, rows)
         if items:
             conn.execute(insert(Q), items)
         self.summary.add(rows, len(items))
         return ids
+
+    def _allocate_ids(self, conn: Connection, n: int) -> list[int]:
+        """Ids for n new messages, taken before the insert so it can be one executemany."""
+        if self.store.dialect == "postgresql":
+            return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence('messages', 'id')) "
+                                          "FROM generate_series(1, :n)"), {"n": n}).scalars())
+        # SQLite: a write first takes the database's single write lock, so the largest id
+        # read next cannot be taken by another writer before this transaction commits
+        conn.execute(update(S).where(S.c.id == -1).values(offset=0))
+        top = conn.execute(text("SELECT coalesce(max(id), 0) FROM messages")).scalar_one()
+        return list(range(top + 1, top + 1 + n))
 
     def _fts_writer(self) -> Callable[[Connection, list[dict]], None]:
         if self.store.dialect == "sqlite":
