@@ -117,7 +117,7 @@ class Generator:
         return [msh, self._pid(p), f"PV1|1|O|NFM^^^NORTHSIDE||||{r.choice(PROVIDERS)}",
                 f"ORC|NW|{placer}^ECW|||||^^^{self._ts()}||{self._ts()}|||{r.choice(PROVIDERS)}",
                 f"OBR|1|{placer}^ECW||{test[0]}^{test[1]}^CPT|||{self._ts()}|||||||||{r.choice(PROVIDERS)}",
-                f"DG1|1|I10|E11.9^Type 2 diabetes mellitus without complications^I10"]
+                "DG1|1|I10|E11.9^Type 2 diabetes mellitus without complications^I10"]
 
     def _lab_results_in(self, lane, r, p):
         test = r.choice(TESTS)
@@ -170,7 +170,7 @@ class Generator:
         cid, msh = self._msh(lane.sender, lane.receiver, "MDM^T02^MDM_T02", "2.5")
         note = f"Progress note for {p[1].split('^')[1].title()}. Patient seen for follow-up. Plan discussed. " * 12
         doc = base64.b64encode(note.encode()).decode()
-        return [msh, f"EVN|T02|{self._ts()}", self._pid(p), f"PV1|1|O|NFM",
+        return [msh, f"EVN|T02|{self._ts()}", self._pid(p), "PV1|1|O|NFM",
                 f"TXA|1|PN^Progress note|TX|{self._ts()}|{r.choice(PROVIDERS)}||||||DOC{self.seq}||||||AU",
                 f"OBX|1|ED|PN^Progress note||^TEXT^^Base64^{doc}||||||F"]
 

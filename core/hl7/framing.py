@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 BOM = b"\xef\xbb\xbf"
-MLLP_START = b"\x0b"
 MLLP_END = b"\x1c"
 
 MESSAGE = "message"  # an MSH-led message
