@@ -233,9 +233,7 @@ class Correlator:
                 .values(ack_state="pending"))
         if configured_no:
             stmt = stmt.where(M.c.interface_id.not_in(configured_no))
-        conn.execute(stmt, {"keys": list(keys)})
-        for key in keys:
-            self._upsert_pair(conn, key, acks_seen=True, last=None)
+        conn.execute(stmt, {"keys": list(keys)})  # _touch_pairs then records acks_seen
 
     def _touch_pairs(self, conn: Connection, rows: list[dict]) -> None:
         latest: dict[str, datetime] = {}

@@ -174,9 +174,9 @@ class Ingestor:
         with self.store.engine.begin() as conn:
             src = named_source(conn, source_name, transport, self.now())
             offset = src["offset"]
-            rows = []
+            rows, now = [], self.now()
             for raw in messages:
-                rows.append(self._row(raw, src["id"], offset, transport, peer))
+                rows.append(self._row(raw, src["id"], offset, transport, peer, now))
                 offset += len(raw)
             ids = self._store_rows(conn, rows)
             conn.execute(update(S).where(S.c.id == src["id"]).values(offset=offset, size=offset, last_seen=self.now()))
@@ -185,21 +185,20 @@ class Ingestor:
     # -- the one write path --------------------------------------------------------------
     def _commit(self, source_id: int, buf: bytes, base: int, pieces: list, new_offset: int,
                 tracker: BatchTracker, close_batches: bool) -> int:
-        rows, issues = [], []
+        rows, issues, now = [], [], self.now()
         for p in pieces:
             raw = buf[p.start - base : p.end - base]
             if p.kind == MESSAGE:
                 tracker.message()
-                rows.append(self._row(raw, source_id, p.start, "file", None))
+                rows.append(self._row(raw, source_id, p.start, "file", None, now))
             elif p.kind == JUNK:
-                rows.append(self._row(raw, source_id, p.start, "file", None, junk=True))
+                rows.append(self._row(raw, source_id, p.start, "file", None, now, junk=True))
             elif p.kind == BATCH:
                 problem = tracker.segment(raw, p.start)
                 if problem:
                     issues.append(problem)
         if close_batches:
             issues += tracker.finish()
-        now = self.now()
         with self.store.engine.begin() as conn:
             self._store_rows(conn, rows)
             if issues:
@@ -211,10 +210,11 @@ class Ingestor:
                                  state="active" if new_offset < base + len(buf) else "done"))
         return len(rows)
 
-    def _row(self, raw: bytes, source_id: int, offset: int, transport: str, peer: str | None, junk: bool = False) -> dict:
+    def _row(self, raw: bytes, source_id: int, offset: int, transport: str, peer: str | None, now: datetime,
+             junk: bool = False) -> dict:
         row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
         row.update(source_id=source_id, offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
-                   received_at=self.now(), transport=transport, peer=peer, content_hash=content_hash(raw),
+                   received_at=now, transport=transport, peer=peer, content_hash=content_hash(raw),
                    duplicate_of=None, ack_result=None, ack_id=None, answers_id=None)
         return row
 

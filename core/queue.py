@@ -4,20 +4,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-# kinds of queue item, with the words a person reads in a list
-KINDS = {
-    "nak_error": "Application error (AE/CE)",
-    "nak_reject": "Application reject (AR/CR)",
-    "missing_ack": "No ACK within the timeout",
-    "unparseable": "Not readable as HL7",
-    "invalid": "Breaks a rule",
-    "duplicate": "Duplicate message",
-    "batch_mismatch": "Batch envelope mismatch",
-    "unreadable_file": "File could not be read",
-    "error_folder": "File in an error folder",
-    "failed_resend": "Resend failed",
-}
-
 _IDENTIFIERS = re.compile(r"\d+|'[^']*'|\"[^\"]*\"")
 _SPACES = re.compile(r"\s+")
 

@@ -31,7 +31,6 @@ class Piece:
     kind: str
     start: int  # offset of the first byte, absolute in the stream
     end: int  # offset after the last byte
-    segment: bytes = b""  # for BATCH: the segment ID (FHS, BHS, BTS, FTS)
 
     @property
     def size(self) -> int:
@@ -118,7 +117,7 @@ def frame(buf: bytes, base: int = 0, final: bool = True) -> tuple[list[Piece], i
             stop = line.end() if line else _split_tail(buf, seg_start, next_start)
         _gap_or_junk(buf, pos, seg_start, base, pieces)
         kind = MESSAGE if seg == b"MSH" else BATCH
-        pieces.append(Piece(kind, base + seg_start, base + stop, b"" if kind == MESSAGE else seg))
+        pieces.append(Piece(kind, base + seg_start, base + stop))
         pos = stop
     _gap_or_junk(buf, pos, len(buf), base, pieces)
     if final or not pieces:
