@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from core import queue
 from core.hl7.scan import APP_ACK_CODES
+from core.store.bulk import update_many
 from core.store.models import Interface, Message, Pair, QueueItem
 
 M = Message.__table__
@@ -161,19 +162,16 @@ class Correlator:
                 if ack["id"] in new_ids and ack["ack_code"] not in ("AA", "CA"):
                     items.append(self._orphan_nak(ack, now))
                 continue
-            answered.append({"mid": ack["id"], "orig": original["id"], "iface": original["interface_id"]})
+            answered.append({"id": ack["id"], "answers_id": original["id"], "interface_id": original["interface_id"]})
             if ack["id"] not in new_ids:  # an orphan NAK's item moves to the message it answers
                 conn.execute(update(Q).where(Q.c.message_id == ack["id"], Q.c.kind.in_(("nak_error", "nak_reject")))
                              .values(message_id=original["id"], updated_at=now))
             if self._decide(original, ack, items, now, queue_nak=ack["id"] in new_ids):
                 decided[original["id"]] = original
         if answered:
-            conn.execute(update(M).where(M.c.id == bindparam("mid"))
-                         .values(answers_id=bindparam("orig"), interface_id=bindparam("iface")), answered)
+            update_many(conn, M, answered, ["answers_id", "interface_id"])
         if decided:
-            conn.execute(update(M).where(M.c.id == bindparam("mid"))
-                         .values(ack_state=bindparam("st"), ack_result=bindparam("res"), ack_id=bindparam("aid")),
-                         [{"mid": o["id"], "st": o["ack_state"], "res": o["ack_result"], "aid": o["ack_id"]} for o in decided.values()])
+            update_many(conn, M, list(decided.values()), ["ack_state", "ack_result", "ack_id"])
             self._resolve_late(conn, [o["id"] for o in decided.values() if o.get("was_missing")], now)
         if new_pairs:
             self._pairs_now_acking(conn, new_pairs)

@@ -24,13 +24,15 @@ from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
 from core.progress import Progress
 from core.sources.files import identify, named_source
+from core.store.bulk import insert_many
 from core.store.db import Store
-from core.store.models import Message, QueueItem, Source, pg_message_text
+from core.store.models import Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
 CHUNK = 4 << 20
 _EOL = re.compile(rb"\r\n|\n")
 _SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
+_MESSAGE_COLUMNS = [c.name for c in M.columns]  # every row from _row and prepare carries them all
 
 
 # Keys are clipped to their columns and lose NULs (PostgreSQL text cannot hold one); the
@@ -225,7 +227,7 @@ class Ingestor:
         ids = self._allocate_ids(conn, len(rows))
         for row, new_id in zip(rows, ids):
             row["id"] = new_id
-        conn.execute(insert(M), rows)  # a plain executemany: RETURNING would go row by row
+        insert_many(conn, M, rows, _MESSAGE_COLUMNS)
         self._fts(conn, rows)
         items = self.correlator.correlate(conn, rows)
         if items:
@@ -246,9 +248,10 @@ class Ingestor:
 
     def _fts_writer(self) -> Callable[[Connection, list[dict]], None]:
         if self.store.dialect == "sqlite":
-            stmt = text("INSERT INTO message_text(rowid, body) VALUES (:id, :body)")
-            return lambda conn, rows: conn.execute(stmt, [{"id": r["id"], "body": decode(r["raw"], r["charset"])[0]} for r in rows])
-        return lambda conn, rows: conn.execute(insert(pg_message_text), [{"message_id": r["id"], "body": decode(r["raw"], r["charset"])[0].replace("\x00", "")} for r in rows])
+            sql = "INSERT INTO message_text(rowid, body) VALUES (?, ?)"
+            return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], decode(r["raw"], r["charset"])[0]) for r in rows])
+        sql = "INSERT INTO message_text (message_id, body) VALUES (%s, %s)"
+        return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], decode(r["raw"], r["charset"])[0].replace("\x00", "")) for r in rows])
 
     def sweep(self) -> int:
         """Mark overdue pending messages missing; returns how many."""
