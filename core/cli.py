@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.demo import write_logs
+from core.demo import workspace
 from core.ingest import Ingestor, Summary, utcnow
 from core.progress import Progress
 from core.sources.folder import FolderWatcher
@@ -136,12 +136,11 @@ def cmd_queue(store: Store, args) -> int:
 def cmd_demo(args) -> int:
     """The demo workspace without a window: generate traffic, ingest it, print a summary."""
     root = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="lanewatch-demo-"))
-    start = utcnow() - timedelta(seconds=args.count)
-    files = write_logs(root / "logs", args.count, start=start)
+    logs = workspace(root, args.count)
     store = open_store(args.db or f"sqlite:///{root / 'demo.db'}")
-    print(f"demo workspace: {root}\n  {len(files)} interface logs written", file=sys.stderr)
+    print(f"demo workspace: {root}", file=sys.stderr)
     t0 = time.monotonic()
-    summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([root / "logs"])
+    summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([logs])
     print_summary(summary, time.monotonic() - t0)
     for item in queries.queue_items(store, states=["open"], limit=5):
         print(f"  queue: {item['kind']:12} {item['reason'][:90]}")

@@ -237,7 +237,7 @@ class Correlator:
         latest: dict[str, datetime] = {}
         for r in rows:
             if r["pair_key"]:
-                t = r["message_time"] or r["received_at"]
+                t = r["event_time"]
                 if r["pair_key"] not in latest or t > latest[r["pair_key"]]:
                     latest[r["pair_key"]] = t
         for key, t in latest.items():

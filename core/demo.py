@@ -12,7 +12,7 @@ import base64
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 EHR = ("ECW", "NORTHSIDE_FM")
@@ -234,3 +234,33 @@ def write_logs(root: Path, count: int, *, seed: int = 7, start: datetime | None 
     (errors / "rejected_0001.hl7").write_bytes(b'<?xml version="1.0"?><ORU_R01><MSH/></ORU_R01>\n')
     (errors / "rejected_0002.hl7").write_bytes(b"BHS|^~\\&|QUEST|QUEST_LAB\r" + gen.message(LANES[1]).encode() + b"BTS|3\r")
     return files
+
+
+def workspace(root: Path, count: int, *, seed: int = 7, now: datetime | None = None) -> Path:
+    """A demo workspace's interface logs: `count` messages that end about now; returns the logs folder."""
+    end = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    # messages come about 2 s apart on average, ACKs counted among them
+    write_logs(root / "logs", count, seed=seed, start=end - timedelta(seconds=2 * count))
+    return root / "logs"
+
+
+class LiveFeed:
+    """Keeps a demo workspace moving: appends fresh traffic to the lane logs, as an engine would."""
+
+    def __init__(self, logs: Path, *, seed: int = 11) -> None:
+        self.logs = logs
+        self.gen = Generator(seed)
+        self._traffic = self.gen.traffic(1 << 62, mean_gap_s=0.5)
+
+    def append(self, count: int, now: datetime | None = None) -> int:
+        """Write `count` messages (and their ACKs) stamped from `now` on; returns how many were written."""
+        self.gen.clock = max(self.gen.clock, now or datetime.now(timezone.utc).replace(tzinfo=None))
+        by_lane: dict[str, list[str]] = {}
+        for _ in range(count):
+            lane, msg = next(self._traffic)
+            by_lane.setdefault(lane.folder, []).append(msg.replace("\r", "\r\n"))
+        for folder, msgs in by_lane.items():
+            (self.logs / folder).mkdir(parents=True, exist_ok=True)
+            with open(self.logs / folder / "live.hl7", "a", encoding="utf-8", newline="") as f:
+                f.write("".join(msgs))
+        return count

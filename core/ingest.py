@@ -217,7 +217,7 @@ class Ingestor:
         row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
         row.update(source_id=source_id, offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
                    received_at=now, transport=transport, peer=peer, content_hash=content_hash(raw),
-                   duplicate_of=None, ack_result=None, ack_id=None, answers_id=None)
+                   duplicate_of=None, ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now)
         return row
 
     def _store_rows(self, conn: Connection, rows: list[dict]) -> list[int]:

@@ -9,11 +9,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     parsed = cli.build_parser().parse_args(args)
-    if parsed.verb is None and not parsed.demo:
-        cli.build_parser().print_help()
-        return 0
-    if parsed.verb is None and parsed.demo:
-        return cli.main(["demo"] + (["--db", parsed.db] if parsed.db else []))
+    if parsed.verb is None:
+        from ui.app import run
+
+        return run(parsed.db, parsed.demo)
     return cli.main(args)
 
 

@@ -115,14 +115,15 @@ class Message(Base):
     ack_result: Mapped[str | None] = mapped_column(String(10))  # the deciding ACK's MSA-1
     ack_id: Mapped[int | None] = mapped_column(BigInteger)  # the deciding ACK
     answers_id: Mapped[int | None] = mapped_column(BigInteger)  # for an ACK: the message it answers
+    event_time: Mapped[datetime | None] = mapped_column(DateTime)  # MSH-7, else when received: lists sort by it
 
     __table_args__ = (
         Index("ix_messages_source_offset", "source_id", "offset", unique=True),
-        Index("ix_messages_time", "message_time"),
+        Index("ix_messages_event_time", "event_time", "id"),
         Index("ix_messages_control_id", "control_id"),
         Index("ix_messages_patient_id", "patient_id"),
         Index("ix_messages_type", "message_type"),
-        Index("ix_messages_interface", "interface_id", "message_time"),
+        Index("ix_messages_interface", "interface_id", "event_time", "id"),
         Index("ix_messages_ack_control_id", "ack_control_id"),
         Index("ix_messages_placer", "placer_order"),
         Index("ix_messages_filler", "filler_order"),

@@ -1,7 +1,8 @@
 """Read queries: filtered, keyset-paged message lists, free-text search, the queue.
 
-Keyset paging (WHERE id < last id ORDER BY id DESC) keeps every page as fast as the first,
-however deep a person scrolls; no query ever loads the store into memory.
+Keyset paging (WHERE (event_time, id) < the last row's ORDER BY event_time DESC, id DESC)
+keeps every page as fast as the first, however deep a person scrolls; no query ever loads
+the store into memory.
 """
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, and_, column, func, or_, select, text
+from sqlalchemy import Integer, Select, and_, case, column, func, or_, select, text, tuple_
 
 from core.store.db import Store
-from core.store.models import Message, QueueItem, Source
+from core.store.models import Interface, Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
 
+PROBLEM_ACK_STATES = ("error", "rejected", "missing")
 # columns a list shows; raw bytes stay out of list queries
 LIST_COLUMNS = [c for c in M.columns if c.name not in ("raw", "errors")]
 
@@ -55,9 +57,9 @@ class MessageFilter:
         if self.interface_id is not None:
             w.append(M.c.interface_id == self.interface_id)
         if self.since:
-            w.append(M.c.message_time >= self.since)
+            w.append(M.c.event_time >= self.since)
         if self.until:
-            w.append(M.c.message_time < self.until)
+            w.append(M.c.event_time < self.until)
         if self.acks is not None:
             w.append(M.c.is_ack.is_(self.acks))
         if self.text and self.text.strip():
@@ -77,27 +79,41 @@ def full_text_ids(query: str, dialect: str):
     return text(f"SELECT message_id FROM message_text WHERE {conds}").bindparams(**params).columns(column("message_id", Integer))
 
 
-def message_page(store: Store, flt: MessageFilter, *, after_id: int | None = None, limit: int = 500,
+Key = tuple[datetime, int]  # (event_time, id): where a page ends
+
+
+def message_page(store: Store, flt: MessageFilter, *, after: Key | None = None, limit: int = 500,
                  newest_first: bool = True) -> list[dict]:
-    """One page of messages (no raw bytes), after the id the previous page ended at."""
+    """One page of messages (no raw bytes) in time order, after the key the previous page ended at."""
     stmt: Select = select(*LIST_COLUMNS, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
     stmt = stmt.where(*flt.where(store.dialect))
-    if after_id is not None:
-        stmt = stmt.where(M.c.id < after_id if newest_first else M.c.id > after_id)
-    stmt = stmt.order_by(M.c.id.desc() if newest_first else M.c.id).limit(limit)
+    key = tuple_(M.c.event_time, M.c.id)
+    if after is not None:
+        stmt = stmt.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
+    order = (M.c.event_time.desc(), M.c.id.desc()) if newest_first else (M.c.event_time, M.c.id)
     with store.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(stmt)]
+        return [r._asdict() for r in conn.execute(stmt.order_by(*order).limit(limit))]
+
+
+def newer_than(store: Store, flt: MessageFilter, top: Key | None, *, since_id: int, limit: int = 2000) -> list[dict]:
+    """Messages added after `since_id` that sort above `top` (a live table's first row), newest first."""
+    stmt = (select(*LIST_COLUMNS, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
+            .where(*flt.where(store.dialect), M.c.id > since_id))
+    if top is not None:
+        stmt = stmt.where(tuple_(M.c.event_time, M.c.id) > tuple_(*top))
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(stmt.order_by(M.c.event_time.desc(), M.c.id.desc()).limit(limit))]
 
 
 def iter_messages(store: Store, flt: MessageFilter, page: int = 2000) -> Iterator[dict]:
     """Every matching message, oldest first, page by page."""
     after = None
     while True:
-        rows = message_page(store, flt, after_id=after, limit=page, newest_first=False)
+        rows = message_page(store, flt, after=after, limit=page, newest_first=False)
         yield from rows
         if len(rows) < page:
             return
-        after = rows[-1]["id"]
+        after = (rows[-1]["event_time"], rows[-1]["id"])
 
 
 def message(store: Store, message_id: int) -> dict | None:
@@ -125,3 +141,37 @@ def queue_items(store: Store, *, states: list[str] | None = None, kinds: list[st
     stmt = stmt.order_by(Q.c.id.desc()).limit(limit)
     with store.engine.connect() as conn:
         return [r._asdict() for r in conn.execute(stmt)]
+
+
+def last_message_id(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(M.c.id), 0))).scalar_one()
+
+
+def interfaces_overview(store: Store) -> list[dict]:
+    """Each interface with its message count (ACKs included), problems and newest traffic, for the sidebar."""
+    counts = (select(M.c.interface_id, func.count().label("messages"), func.max(M.c.event_time).label("last_time"),
+                     func.sum(case((M.c.ack_state.in_(PROBLEM_ACK_STATES), 1), else_=0)).label("problems"))
+              .group_by(M.c.interface_id).subquery())
+    stmt = (select(Interface.id, Interface.name, Interface.lane, Interface.sending_app, Interface.sending_facility,
+                   Interface.receiving_app, Interface.receiving_facility, Interface.expects_ack,
+                   func.coalesce(counts.c.messages, 0).label("messages"), counts.c.last_time,
+                   func.coalesce(counts.c.problems, 0).label("problems"))
+            .join(counts, counts.c.interface_id == Interface.id, isouter=True).order_by(Interface.name))
+    with store.engine.connect() as conn:
+        rows = [r._asdict() for r in conn.execute(stmt)]
+    home = home_system(rows)
+    for r in rows:
+        r["direction"] = ("inbound" if (r["receiving_app"], r["receiving_facility"]) == home
+                          else "outbound" if (r["sending_app"], r["sending_facility"]) == home else "between")
+        r["status"] = "problems" if r["problems"] else "ok" if r["messages"] else "quiet"
+    return rows
+
+
+def home_system(interfaces: list[dict]) -> tuple[str | None, str | None] | None:
+    """The system most interfaces touch: the practice's own EHR, from whose side directions are told."""
+    seen: dict[tuple, int] = {}
+    for r in interfaces:
+        for end in ((r["sending_app"], r["sending_facility"]), (r["receiving_app"], r["receiving_facility"])):
+            seen[end] = seen.get(end, 0) + 1
+    return max(seen, key=seen.get) if seen else None

@@ -1,0 +1,47 @@
+"""Everything the detail pane shows for one message, gathered in one call (off the GUI thread)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.hl7 import ack, structure
+from core.hl7.encoding import decode
+from core.labels import ack_state as ack_state_words
+from core.privacy import PHI_FIELDS
+from core.store import queries
+from core.store.db import Store
+
+
+@dataclass
+class Detail:
+    row: dict
+    text: str  # the original bytes decoded for display
+    codec: str
+    tree: structure.Tree
+    explanation: list[str]  # MSA and ERR in words: this message's, or its ACK's
+    links: list[tuple[int, str]] = field(default_factory=list)  # (message id, what it is)
+
+
+def load(store: Store, message_id: int) -> Detail | None:
+    row = queries.message(store, message_id)
+    if row is None:
+        return None
+    text, codec = decode(row["raw"], row["charset"])
+    tree = structure.build(text, row["version"], PHI_FIELDS)
+    explanation, links = [], []
+    if row["parse_state"] != "ok" and row["reason"]:
+        explanation.append(f"{row['parse_state'].capitalize()}: {row['reason']}")
+    if row["is_ack"]:
+        explanation += ack.explain(row["ack_code"], row["ack_text"], row["errors"])
+        if row["answers_id"]:
+            links.append((row["answers_id"], "the message this ACK answers"))
+    elif row["ack_id"]:
+        answer = queries.message(store, row["ack_id"])
+        if answer:
+            explanation.append(f"ACK state: {ack_state_words(row['ack_state'])}. Its ACK (message {answer['id']}) says:")
+            explanation += ack.explain(answer["ack_code"], answer["ack_text"], answer["errors"])
+        links.append((row["ack_id"], "its ACK"))
+    else:
+        explanation.append(f"ACK state: {ack_state_words(row['ack_state'])}.")
+    if row["duplicate_of"]:
+        links.append((row["duplicate_of"], "the first copy of this duplicate"))
+    return Detail(row, text, codec, tree, explanation, links)

@@ -1,0 +1,43 @@
+"""The privacy screen: patient identifiers masked for screen sharing (DESIGN.md, safety rules).
+
+Masking works on field positions, the same for the table, the tree and the raw view, so a
+value hidden in one place is hidden in all of them.
+"""
+from __future__ import annotations
+
+from core.hl7.structure import delimiters_of
+
+MASK = "•••"
+
+# names, dates of birth, identifiers, addresses and phone numbers of the patient and of the
+# people the message names beside them (next of kin, insured, guarantor)
+PHI_FIELDS: dict[str, frozenset[int]] = {
+    "PID": frozenset((2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 14, 18, 19, 20, 21, 23)),
+    "PD1": frozenset((5,)),
+    "NK1": frozenset((2, 4, 5, 6, 12, 16, 30, 31, 32, 33, 37)),
+    "IN1": frozenset((16, 18, 19, 36, 49)),
+    "IN2": frozenset((1, 2, 6, 8, 25, 61, 63)),
+    "GT1": frozenset((2, 3, 4, 5, 6, 7, 8, 12, 19)),
+    "MRG": frozenset((1, 2, 3, 4, 7)),
+}
+
+
+def mask_text(text: str) -> str:
+    """The message with every patient-identifying field replaced by a mask; structure kept."""
+    d = delimiters_of(text)
+    out = []
+    for line in text.replace("\r\n", "\r").replace("\n", "\r").split("\r"):
+        fields = PHI_FIELDS.get(line[:3])
+        if fields:
+            parts = line.split(d.field)
+            for n in fields:
+                if n < len(parts) and parts[n]:
+                    parts[n] = MASK
+            line = d.field.join(parts)
+        out.append(line)
+    return "\r".join(out)
+
+
+def mask(value: str | None, on: bool) -> str | None:
+    """A single identifying value (a patient column, say), masked when the screen is on."""
+    return MASK if on and value else value

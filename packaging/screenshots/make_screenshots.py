@@ -1,0 +1,72 @@
+"""Screenshots for the README, made from a demo workspace (never by hand).
+
+Run: uv run python packaging/screenshots/make_screenshots.py
+Writes main-light.png, main-dark.png, detail.png and privacy.png next to this file.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from core.demo import workspace  # noqa: E402
+from core.ingest import Ingestor  # noqa: E402
+from core.store.db import open_store  # noqa: E402
+from core.store.queries import MessageFilter, message_page  # noqa: E402
+from ui.app import application  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+NOW = datetime(2026, 11, 24, 14, 30)
+
+
+def settle(app, seconds: float = 1.5) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main() -> int:
+    app = application()
+    root = Path(tempfile.mkdtemp(prefix="lanewatch-shots-"))
+    store = open_store(f"sqlite:///{root / 'demo.db'}")
+    Ingestor(store, now=lambda: NOW).ingest_paths([workspace(root, 20_000, now=NOW)])
+    # a lab result the receiver answered with an error: the detail pane has most to say
+    nak = message_page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
+    for theme in ("light", "dark"):
+        settings = QSettings(str(root / f"{theme}.ini"), QSettings.Format.IniFormat)
+        settings.setValue("preferences/theme", theme)
+        window = MainWindow(store, settings, title_note="demo workspace")
+        window.set_theme(theme)
+        window.resize(1500, 940)
+        window.show()
+        settle(app)
+        window.open_message(nak["id"])
+        settle(app)
+        window.grab().save(str(HERE / f"main-{theme}.png"))
+        if theme == "light":
+            window.right.setSizes([200, 740])
+            window.detail.tree.expandAll()
+            settle(app, 0.3)
+            window.detail.grab().save(str(HERE / "detail.png"))
+            window.set_privacy(True)
+            window.detail.tabs.setCurrentWidget(window.detail.raw)
+            settle(app, 0.5)
+            window.grab().save(str(HERE / "privacy.png"))
+            window.set_privacy(False)
+        window.close()
+    store.close()
+    print(f"screenshots written to {HERE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

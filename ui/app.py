@@ -1,0 +1,82 @@
+"""The QApplication: palette that follows the system's light or dark scheme, and start-up."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from ui import icons
+from ui.settings import APPLICATION, ORGANISATION
+
+DEMO_COUNT = 20_000
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setDesktopFileName("org.lanewatch.Lanewatch")
+    app.setWindowIcon(icons.action("app"))
+    app.setStyle("Fusion")  # the same widgets on every platform, and palettes that apply whole
+    return app
+
+
+def is_dark(theme: str) -> bool:
+    if theme in ("light", "dark"):
+        return theme == "dark"
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_palette(app: QApplication, dark: bool) -> None:
+    if not dark:
+        app.setPalette(app.style().standardPalette())
+        return
+    p = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#202225", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#17181a", QPalette.ColorRole.AlternateBase: "#1f2124",
+        QPalette.ColorRole.ToolTipBase: "#2b2d31", QPalette.ColorRole.ToolTipText: "#e6e6e6",
+        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#2b2d31",
+        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.BrightText: "#ff6e6e",
+        QPalette.ColorRole.Highlight: "#2f6db5", QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#7fb2f0", QPalette.ColorRole.PlaceholderText: "#8a8d93",
+        QPalette.ColorRole.Mid: "#3a3d42", QPalette.ColorRole.Dark: "#111214", QPalette.ColorRole.Light: "#3a3d42",
+    }
+    for role, colour in colours.items():
+        p.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b6e73"))
+    app.setPalette(p)
+
+
+def run(db: str | None, demo: bool) -> int:
+    """Open the console on a store (or a fresh demo workspace) and run until it closes."""
+    from core.demo import workspace
+    from core.store.db import open_store
+    from ui.ingest_thread import IngestThread
+    from ui.main_window import MainWindow
+    from ui.settings import open_settings
+
+    app = application()
+    folders: list[Path] = []
+    if demo:
+        root = Path(tempfile.mkdtemp(prefix="lanewatch-demo-"))
+        folders = [workspace(root, DEMO_COUNT)]
+        db = db or f"sqlite:///{root / 'demo.db'}"
+    store = open_store(db)
+    ingest = IngestThread(store, folders, live_feed=demo) if demo else None
+    window = MainWindow(store, open_settings(), ingest=ingest, title_note="demo workspace" if demo else None)
+    window.show()
+    if ingest:
+        ingest.start()
+    try:
+        return app.exec()
+    finally:
+        if ingest:
+            ingest.stop()
+        QThreadPool.globalInstance().waitForDone(10_000)
+        store.close()

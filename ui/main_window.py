@@ -1,0 +1,302 @@
+"""The console window: interfaces on the left, the message table, one message in detail below."""
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QSplitter, QTableView, QToolBar, QVBoxLayout, QWidget)
+
+from core import detail as detail_loader
+from core.store import queries
+from core.store.db import Store
+from ui import icons
+from ui.app import apply_palette, is_dark
+from ui.ingest_thread import IngestThread
+from ui.models.interface_list import COL_COUNT, COL_NAME, COL_STATUS, ID_ROLE, InterfaceListModel
+from ui.models.message_table import (COL_ACK, COL_CONTROL_ID, COL_DIRECTION, COL_PARSE, COL_PATIENT, COL_ROUTE,
+                                     COL_TIME, COL_TYPE, ROW_ROLE, MessageTableModel)
+from ui.settings import Preferences, ViewState
+from ui.views.detail_pane import DetailPane
+from ui.views.filter_bar import FilterBar
+from ui.workers import Generation, submit
+
+LIVE_POLL_MS = 2000
+COLUMN_WIDTHS = {COL_TIME: 142, COL_DIRECTION: 52, COL_TYPE: 88, COL_CONTROL_ID: 122, COL_ROUTE: 168,
+                 COL_PATIENT: 200, COL_PARSE: 96, COL_ACK: 150}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, settings: QSettings, *, ingest: IngestThread | None = None,
+                 title_note: str | None = None) -> None:
+        super().__init__()
+        self.store, self.ingest = store, ingest
+        self.prefs, self.view_state = Preferences(settings), ViewState(settings)
+        self.setWindowTitle("Lanewatch" + (f" — {title_note}" if title_note else ""))
+        self._detail_generation = Generation()
+        self._dark = is_dark(self.prefs.theme)
+
+        self.filter_bar = FilterBar()
+        self.messages = MessageTableModel(store, self)
+        self.table = self._message_table()
+        self.interfaces = InterfaceListModel(self)
+        self.sidebar = self._sidebar()
+        self.detail = DetailPane(self._dark)
+        self._layout()
+        self._actions()
+        self._status_bar()
+        self._connect()
+        self._restore_view_state()
+
+        self.set_privacy(self.prefs.privacy_screen)
+        self.live = QTimer(self, interval=LIVE_POLL_MS)
+        self.live.timeout.connect(self._live_tick)
+        self.live.start()
+        self.refresh()
+
+    # -- building ------------------------------------------------------------------------
+    def _message_table(self) -> QTableView:
+        t = QTableView(objectName="messages")
+        t.setModel(self.messages)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        t.setAlternatingRowColors(True)
+        t.setWordWrap(False)
+        t.verticalHeader().hide()
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
+        t.horizontalHeader().setStretchLastSection(True)
+        t.horizontalHeader().setSectionsMovable(True)
+        for col, width in COLUMN_WIDTHS.items():
+            t.setColumnWidth(col, width)
+        return t
+
+    def _sidebar(self) -> QTableView:
+        s = QTableView(objectName="interfaces")
+        s.setModel(self.interfaces)
+        s.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        s.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        s.verticalHeader().hide()
+        s.setShowGrid(False)
+        s.verticalHeader().setDefaultSectionSize(s.fontMetrics().height() + 10)
+        h = s.horizontalHeader()
+        h.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        h.setSectionResizeMode(COL_COUNT, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.ResizeToContents)
+        return s
+
+    def _layout(self) -> None:
+        upper = QWidget()
+        v = QVBoxLayout(upper)
+        v.setContentsMargins(4, 4, 4, 0)
+        v.addWidget(self.filter_bar)
+        v.addWidget(self.table, 1)
+        self.right = QSplitter(Qt.Orientation.Vertical, objectName="right")
+        self.right.addWidget(upper)
+        self.right.addWidget(self.detail)
+        self.right.setStretchFactor(0, 3)
+        self.right.setStretchFactor(1, 2)
+        self.main_split = QSplitter(Qt.Orientation.Horizontal, objectName="main")
+        self.main_split.addWidget(self.sidebar)
+        self.main_split.addWidget(self.right)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([330, 1070])
+        self.setCentralWidget(self.main_split)
+
+    def _action(self, text: str, slot, shortcut=None, icon: str | None = None, checkable: bool = False) -> QAction:
+        a = QAction(text, self, checkable=checkable)
+        if icon:
+            a.setIcon(icons.action(icon))
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        return a
+
+    def _actions(self) -> None:
+        self.act_refresh = self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh, "refresh")
+        self.act_find = self._action("&Find…", self.focus_search, QKeySequence.StandardKey.Find, "search")
+        self.act_copy = self._action("&Copy", self.copy, QKeySequence.StandardKey.Copy, "copy")
+        self.act_privacy = self._action("&Privacy screen", self.set_privacy, "Ctrl+Shift+P", "privacy", checkable=True)
+        self.act_privacy.setToolTip("Mask patient names, dates of birth, identifiers, addresses and phone numbers (Ctrl+Shift+P)")
+        act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        act_reset = self._action("Reset &layout", self.reset_layout)
+        for a in (self.act_copy,):
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.table.addAction(a)
+            self.detail.tree.addAction(a)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(act_quit)
+        edit = menu.addMenu("&Edit")
+        edit.addActions([self.act_copy, self.act_find])
+        view = menu.addMenu("&View")
+        view.addActions([self.act_refresh, self.act_privacy])
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        for name in ("system", "light", "dark"):
+            a = self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n), checkable=True)
+            a.setChecked(self.prefs.theme == name)
+            group.addAction(a)
+            themes.addAction(a)
+        view.addAction(act_reset)
+        menu.addMenu("&Help").addAction(self._action("&About Lanewatch", self.about))
+        bar = QToolBar("Main", objectName="toolbar", movable=False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addActions([self.act_refresh, self.act_find, self.act_privacy])
+        self.addToolBar(bar)
+
+    def _status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_store = QLabel(f"Store: {self.store.location}")
+        self.status_count = QLabel("")
+        self.status_activity = QLabel("")
+        self.progress = QProgressBar(maximumWidth=180, textVisible=True)
+        self.progress.hide()
+        sb.addWidget(self.status_store, 1)
+        sb.addPermanentWidget(self.status_activity)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.status_count)
+
+    def _connect(self) -> None:
+        self.filter_bar.changed.connect(lambda: self.messages.set_filter(self.filter_bar.message_filter()))
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.sidebar.selectionModel().currentRowChanged.connect(self._interface_chosen)
+        self.messages.failed.connect(lambda text: self.statusBar().showMessage(f"Query failed: {text}", 10_000))
+        self.messages.loading_changed.connect(lambda on: self.status_activity.setText("Loading…" if on else ""))
+        self.messages.modelReset.connect(lambda: self.detail.show_detail(None))
+        self.detail.open_message.connect(self.open_message)
+        self.detail.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
+        if self.ingest:
+            self.ingest.progress.connect(self._ingest_progress)
+            self.ingest.caught_up.connect(self._caught_up)
+            self.ingest.added.connect(lambda n: self.status_activity.setText(f"Live: +{n} messages"))
+            self.ingest.problem.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+
+    # -- view state ----------------------------------------------------------------------
+    def _restore_view_state(self) -> None:
+        if blob := self.view_state.get("geometry"):
+            self.restoreGeometry(blob)
+        else:
+            self.resize(1400, 900)
+        if blob := self.view_state.get("window"):
+            self.restoreState(blob)
+        for name, widget in (("main_splitter", self.main_split), ("right_splitter", self.right)):
+            if blob := self.view_state.get(name):
+                widget.restoreState(blob)
+        if blob := self.view_state.get("message_columns"):
+            self.table.horizontalHeader().restoreState(blob)
+
+    def save_view_state(self) -> None:
+        self.view_state.put("geometry", self.saveGeometry())
+        self.view_state.put("window", self.saveState())
+        self.view_state.put("main_splitter", self.main_split.saveState())
+        self.view_state.put("right_splitter", self.right.saveState())
+        self.view_state.put("message_columns", self.table.horizontalHeader().saveState())
+
+    def reset_layout(self) -> None:
+        self.main_split.setSizes([330, max(self.width() - 330, 400)])
+        self.right.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
+        header = self.table.horizontalHeader()
+        for logical in range(header.count()):
+            header.moveSection(header.visualIndex(logical), logical)
+        for col, width in COLUMN_WIDTHS.items():
+            self.table.setColumnWidth(col, width)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.save_view_state()
+        self.live.stop()
+        super().closeEvent(event)
+
+    # -- actions -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.messages.set_filter(self.filter_bar.message_filter())
+        self._refresh_sidebar_and_count()
+
+    def _refresh_sidebar_and_count(self) -> None:
+        submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store)), self._overview)
+
+    def _overview(self, result: tuple[list[dict], int]) -> None:
+        rows, count = result
+        self.interfaces.set_rows(rows)
+        self.messages.set_home(queries.home_system(rows))
+        self.status_count.setText(f"{count:,} messages stored")
+
+    def _live_tick(self) -> None:
+        self.messages.poll_new()
+        if self.ingest is not None and self.ingest.isRunning():
+            self._refresh_sidebar_and_count()
+
+    def focus_search(self) -> None:
+        self.filter_bar.text.setFocus()
+        self.filter_bar.text.selectAll()
+
+    def set_privacy(self, on: bool) -> None:
+        self.prefs.privacy_screen = on
+        self.act_privacy.setChecked(on)
+        self.messages.set_privacy(on)
+        self.detail.set_privacy(on)
+        self.status_store.setText(f"Store: {self.store.location}" + ("   ·   PRIVACY SCREEN ON" if on else ""))
+
+    def set_theme(self, name: str) -> None:
+        self.prefs.theme = name
+        self._dark = is_dark(name)
+        apply_palette(QApplication.instance(), self._dark)
+        self.detail.highlighter.set_dark(self._dark)
+
+    def copy(self) -> None:
+        """Ctrl+C: the chosen rows as tab-separated text from the table, else the chosen field."""
+        if self.detail.tree.hasFocus():
+            self.detail.copy_field_value()
+            return
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        if not rows:
+            return
+        lines = ["\t".join(str(self.messages.headerData(c, Qt.Orientation.Horizontal)) for c in range(self.messages.columnCount()))]
+        for r in rows:
+            lines.append("\t".join(self.messages.index(r, c).data() or "" for c in range(self.messages.columnCount())))
+        QGuiApplication.clipboard().setText("\n".join(lines))
+        self.statusBar().showMessage(f"{len(rows)} rows copied", 5000)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Lanewatch", "Lanewatch: a triage console for HL7 v2 and FHIR interfaces.")
+
+    def open_message(self, message_id: int) -> None:
+        """Show a message: chosen in the table when it is loaded there, else in the detail pane alone."""
+        row = self.messages.row_of(message_id)
+        if row is not None:
+            self.table.selectionModel().setCurrentIndex(
+                self.messages.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.table.scrollTo(self.messages.index(row, 0))
+            return
+        self._load_detail(message_id)
+
+    # -- reactions -----------------------------------------------------------------------
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = current.data(ROW_ROLE) if current.isValid() else None
+        if row:
+            self._load_detail(row["id"])
+
+    def _load_detail(self, message_id: int) -> None:
+        token = self._detail_generation.next()
+        submit(lambda: detail_loader.load(self.store, message_id),
+               lambda d: self._detail_generation.current(token) and self.detail.show_detail(d),
+               lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000))
+
+    def _interface_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.filter_bar.set_interface(current.siblingAtColumn(COL_NAME).data(ID_ROLE) if current.isValid() else None)
+
+    def _ingest_progress(self, done: int, total: int) -> None:
+        if total <= 0:
+            self.progress.hide()
+            return
+        self.progress.show()
+        self.progress.setMaximum(1000)
+        self.progress.setValue(int(done * 1000 / total))
+        self.progress.setFormat(f"Ingesting %p%  ({done / 2**20:.1f} of {total / 2**20:.1f} MiB)")
+        self.status_activity.setText("Ingesting demo traffic…")
+        if self.messages.rowCount() == 0 and not self.messages.loading:
+            self.messages.reload()
+
+    def _caught_up(self, count: int) -> None:
+        self.status_activity.setText(f"Ingested {count:,} messages; live feed running")
+        self.refresh()

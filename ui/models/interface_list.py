@@ -1,0 +1,77 @@
+"""The sidebar: every interface found in the traffic, with its count and a status badge.
+
+Row 0 is "All traffic"; choosing a row filters the message table to that interface.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from core import labels
+from ui import icons
+
+COL_NAME, COL_COUNT, COL_STATUS = range(3)
+HEADERS = ("Interface", "Messages", "Status")
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class InterfaceListModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        """Replace the list; rows come from core.store.queries.interfaces_overview."""
+        if [r["id"] for r in rows] == [r["id"] for r in self.rows]:
+            self.rows = rows  # same interfaces: refresh counts in place, keep the selection
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows), len(HEADERS) - 1))
+            return
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows) + 1
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() <= len(self.rows):
+            return None
+        col = index.column()
+        if index.row() == 0:
+            if role == Qt.ItemDataRole.DisplayRole and col == COL_NAME:
+                return "All traffic"
+            if role == Qt.ItemDataRole.DisplayRole and col == COL_COUNT:
+                return f"{sum(r['messages'] for r in self.rows):,}"
+            return None
+        row = self.rows[index.row() - 1]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (row["name"], f"{row['messages']:,}", self._status(row))[col]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return icons.state(row["direction"] if col == COL_NAME else row["status"] if col == COL_STATUS else None)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (f"{labels.DIRECTIONS[row['direction']]}: {row['sending_app']}^{row['sending_facility'] or ''} → "
+                    f"{row['receiving_app']}^{row['receiving_facility'] or ''}\n"
+                    f"newest message: {row['last_time'] or 'none'}")
+        if role == ID_ROLE:
+            return row["id"]
+        return None
+
+    @staticmethod
+    def _status(row: dict) -> str:
+        if row["problems"]:
+            return f"{row['problems']:,} problem" + ("s" if row["problems"] > 1 else "")
+        return labels.INTERFACE_STATUS[row["status"]]

@@ -1,0 +1,203 @@
+"""The message table: keyset pages of the store, fetched off the GUI thread as the view scrolls.
+
+Rows hold list columns only (never raw bytes). A new filter bumps the generation, so a
+page still in flight for the old filter is dropped when it lands (DESIGN.md, conventions
+5 and 6). New traffic is pulled in batches on a timer by `poll_new`, never per message.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from core import labels, privacy
+from core.store import queries
+from core.store.db import Store
+from core.store.queries import MessageFilter
+from ui import icons
+from ui.workers import Generation, submit
+
+COL_TIME, COL_DIRECTION, COL_TYPE, COL_CONTROL_ID, COL_ROUTE, COL_PATIENT, COL_PARSE, COL_ACK = range(8)
+HEADERS = ("Time", "Dir", "Type", "Control ID", "Sender → receiver", "Patient", "Parse", "ACK")
+ROW_ROLE = Qt.ItemDataRole.UserRole
+PAGE = 500
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class MessageTableModel(QAbstractTableModel):
+    loading_changed = Signal(bool)
+    failed = Signal(str)
+
+    def __init__(self, store: Store, parent=None, page: int = PAGE) -> None:
+        super().__init__(parent)
+        self.store, self.page = store, page
+        self.filter = MessageFilter()
+        self.rows: list[dict] = []
+        self.home: tuple | None = None  # the practice's own system: directions are told from its side
+        self.privacy = False
+        self._generation = Generation()
+        self._exhausted = False
+        self._loading = False
+        self._newest_id = 0  # the largest id seen, for polling new traffic
+
+    # -- Qt model API --------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row, col = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, col)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, col)
+        if role == ROW_ROLE:
+            return row
+        return None
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+        return not parent.isValid() and not self._exhausted and not self._loading
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        token, flt = self._generation.value, self.filter
+        after = (self.rows[-1]["event_time"], self.rows[-1]["id"]) if self.rows else None
+        self._set_loading(True)
+        submit(lambda: queries.message_page(self.store, flt, after=after, limit=self.page),
+               lambda rows: self._page_arrived(token, rows), lambda err: self._failed(token, err))
+
+    # -- what the window asks for -------------------------------------------------------
+    def set_filter(self, flt: MessageFilter) -> None:
+        """Show messages matching flt, from the newest; drops whatever was loading."""
+        self.filter = flt
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation.next()
+        self.beginResetModel()
+        self.rows, self._exhausted, self._newest_id = [], False, 0
+        self.endResetModel()
+        self._set_loading(False)
+        self.fetchMore()
+
+    def poll_new(self) -> None:
+        """Add messages stored since the last look that sort above the first row (live traffic)."""
+        if self._loading or not self.rows and not self._exhausted:
+            return
+        token, flt, since = self._generation.value, self.filter, self._newest_id
+        top = (self.rows[0]["event_time"], self.rows[0]["id"]) if self.rows else None
+        submit(lambda: queries.newer_than(self.store, flt, top, since_id=since),
+               lambda rows: self._new_arrived(token, rows), lambda err: self._failed(token, err))
+
+    def set_privacy(self, on: bool) -> None:
+        self.privacy = on
+        if self.rows:
+            self.dataChanged.emit(self.index(0, COL_PATIENT), self.index(len(self.rows) - 1, COL_PATIENT))
+
+    def set_home(self, home: tuple | None) -> None:
+        self.home = home
+        if self.rows:
+            self.dataChanged.emit(self.index(0, COL_DIRECTION), self.index(len(self.rows) - 1, COL_DIRECTION))
+
+    def row_of(self, message_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r["id"] == message_id), None)
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    # -- results ------------------------------------------------------------------------
+    def _page_arrived(self, token: int, rows: list[dict]) -> None:
+        if not self._generation.current(token):
+            return  # a page for a filter no longer shown
+        self._set_loading(False)
+        self._exhausted = len(rows) < self.page
+        if rows:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()
+            self._newest_id = max(self._newest_id, max(r["id"] for r in rows))
+
+    def _new_arrived(self, token: int, rows: list[dict]) -> None:
+        if not self._generation.current(token) or not rows:
+            return
+        self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
+        self.rows[:0] = rows
+        self.endInsertRows()
+        self._newest_id = max(self._newest_id, max(r["id"] for r in rows))
+
+    def _failed(self, token: int, message: str) -> None:
+        if self._generation.current(token):
+            self._set_loading(False)
+            self._exhausted = True
+            self.failed.emit(message)
+
+    def _set_loading(self, on: bool) -> None:
+        if on != self._loading:
+            self._loading = on
+            self.loading_changed.emit(on)
+
+    # -- cells --------------------------------------------------------------------------
+    def direction(self, row: dict) -> str:
+        if self.home is None:
+            return "between"
+        if (row["receiving_app"], row["receiving_facility"]) == self.home:
+            return "inbound"
+        if (row["sending_app"], row["sending_facility"]) == self.home:
+            return "outbound"
+        return "between"
+
+    def _text(self, row: dict, col: int) -> str:
+        if col == COL_TIME:
+            t: datetime | None = row["event_time"]
+            return t.strftime("%Y-%m-%d %H:%M:%S") if t else ""
+        if col == COL_DIRECTION:
+            return labels.DIRECTIONS[self.direction(row)]
+        if col == COL_TYPE:
+            return row["message_type"] or "?"
+        if col == COL_CONTROL_ID:
+            return row["control_id"] or ""
+        if col == COL_ROUTE:
+            return f"{row['sending_app'] or '?'} → {row['receiving_app'] or '?'}"
+        if col == COL_PATIENT:
+            name = (row["patient_name"] or "").replace("^", ", ", 1).replace("^", " ")
+            who = " ".join(v for v in (row["patient_id"], name) if v)
+            return privacy.mask(who, self.privacy) or ""
+        if col == COL_PARSE:
+            return labels.parse_state(row["parse_state"])
+        if col == COL_ACK:
+            if row["is_ack"]:
+                return f"ACK {row['ack_code'] or ''}".strip()
+            return labels.ack_state(row["ack_state"]) + (" · duplicate" if row["duplicate_of"] else "")
+        return ""
+
+    def _icon(self, row: dict, col: int):
+        if col == COL_DIRECTION:
+            return icons.state(self.direction(row))
+        if col == COL_PARSE:
+            return icons.state(row["parse_state"])
+        if col == COL_ACK and not row["is_ack"]:
+            return icons.state(row["ack_state"])
+        return None
+
+    def _tooltip(self, row: dict, col: int) -> str | None:
+        if col == COL_PARSE and row["reason"]:
+            return row["reason"]
+        if col == COL_ROUTE:
+            return (f"{row['sending_app'] or '?'}^{row['sending_facility'] or ''} → "
+                    f"{row['receiving_app'] or '?'}^{row['receiving_facility'] or ''}\n{row['source']} @ {row['offset']}")
+        return None

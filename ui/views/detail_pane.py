@@ -1,0 +1,210 @@
+"""One message, explained: a summary, MSA/ERR in words, the linked ACK or original, the field
+tree and the raw text (one segment a line, delimiters highlighted)."""
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
+                               QTabWidget, QToolButton, QTreeView, QVBoxLayout, QWidget)
+
+from core import labels, privacy
+from core.detail import Detail
+from core.hl7.structure import LONG_VALUE, Node, delimiters_of
+from ui import icons
+from ui.models.field_tree import COL_LABEL, COL_NAME, COL_TYPE, NODE_ROLE, FieldTreeModel
+
+RAW_LINE = 400  # characters of a segment shown in the raw view before it is shortened
+
+
+class DelimiterHighlighter(QSyntaxHighlighter):
+    """Segment names bold; field, component, repetition, escape and subcomponent marks coloured."""
+
+    def __init__(self, document, dark: bool) -> None:
+        super().__init__(document)
+        self.delimiters = "|^~\\&"
+        self.segment, self.marks = QTextCharFormat(), QTextCharFormat()
+        self.set_dark(dark)
+
+    def set_dark(self, dark: bool) -> None:
+        self.segment.setFontWeight(QFont.Weight.Bold)
+        self.segment.setForeground(QColor("#64b5f6" if dark else "#0d47a1"))
+        self.marks.setForeground(QColor("#ffb74d" if dark else "#bf360c"))
+        self.marks.setFontWeight(QFont.Weight.Bold)
+        self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
+        if len(text) >= 3:
+            self.setFormat(0, 3, self.segment)
+        for i, ch in enumerate(text[3:], start=3):
+            if ch in self.delimiters:
+                self.setFormat(i, 1, self.marks)
+
+
+class DetailPane(QWidget):
+    open_message = Signal(int)  # a linked message was asked for
+    notice = Signal(str)  # something to say in the status bar
+
+    def __init__(self, dark: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self.detail: Detail | None = None
+        self.privacy = False
+        self.summary = QLabel("Choose a message to see it here.", wordWrap=True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explanation = QLabel(wordWrap=True)
+        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explanation.setObjectName("explanation")
+        self.links = QHBoxLayout()
+        self.links.setContentsMargins(0, 0, 0, 0)
+
+        self.tree_model = FieldTreeModel(self)
+        self.tree = QTreeView(uniformRowHeights=True, alternatingRowColors=True)
+        self.tree.setModel(self.tree_model)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.selectionModel().currentChanged.connect(lambda *_: self._node_changed())
+        self.raw = QPlainTextEdit(readOnly=True)
+        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.highlighter = DelimiterHighlighter(self.raw.document(), dark)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.tree, "Fields")
+        self.tabs.addTab(self.raw, "Raw")
+
+        self.copy_raw = QPushButton(icons.action("copy"), "Copy raw")
+        self.copy_raw.setToolTip("Copy the message as it arrived (masked while the privacy screen is on)")
+        self.copy_raw.clicked.connect(self.copy_raw_text)
+        self.copy_field = QPushButton(icons.action("copy"), "Copy field")
+        self.copy_field.clicked.connect(self.copy_field_value)
+        self.save_value = QPushButton(icons.action("save"), "Save value…")
+        self.save_value.setToolTip("Save the chosen field whole (a Base64 document is saved decoded)")
+        self.save_value.clicked.connect(self.save_field_value)
+        buttons = QHBoxLayout()
+        for b in (self.copy_raw, self.copy_field, self.save_value):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.explanation)
+        layout.addLayout(self.links)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(buttons)
+        self.show_detail(None)
+
+    # -- showing -------------------------------------------------------------------------
+    def show_detail(self, detail: Detail | None) -> None:
+        self.detail = detail
+        self.tree_model.set_tree(detail.tree if detail else None)
+        self._fill()
+        if detail:
+            for col, width in ((COL_LABEL, 150), (COL_NAME, 230), (COL_TYPE, 72)):
+                self.tree.setColumnWidth(col, width)
+            self.tree.expandToDepth(0)
+        for b in (self.copy_raw, self.copy_field, self.save_value):
+            b.setEnabled(detail is not None)
+        self._node_changed()
+
+    def set_privacy(self, on: bool) -> None:
+        self.privacy = on
+        self.tree_model.set_privacy(on)
+        if self.detail:
+            self.tree.expandToDepth(0)
+        self._fill()
+
+    def _fill(self) -> None:
+        d = self.detail
+        while self.links.count():
+            item = self.links.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        if d is None:
+            self.summary.setText("Choose a message to see it here.")
+            self.explanation.clear()
+            self.explanation.hide()
+            self.raw.clear()
+            return
+        r = d.row
+        patient = privacy.mask(" ".join(v for v in (r["patient_id"], (r["patient_name"] or "").replace("^", " ")) if v),
+                               self.privacy) or "no patient"
+        when = r["message_time"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["message_time"] else "no MSH-7"
+        self.summary.setText(
+            f"<b>{r['message_type'] or 'Unknown type'}</b> · control ID <b>{r['control_id'] or '—'}</b> · "
+            f"HL7 {r['version'] or '?'} · {when}<br>"
+            f"{r['sending_app'] or '?'}^{r['sending_facility'] or ''} → {r['receiving_app'] or '?'}^"
+            f"{r['receiving_facility'] or ''} · {patient}<br>"
+            f"<span style='color:gray'>Parse: {labels.parse_state(r['parse_state'])} · message {r['id']} · "
+            f"{Path(r['source']).name} @ byte {r['offset']:,} · {r['size']:,} bytes as {d.codec}"
+            f"{' · ' + d.tree.note if d.tree.note else ''}</span>")
+        self.explanation.setText("\n".join(d.explanation))
+        self.explanation.setVisible(bool(d.explanation))
+        for message_id, what in d.links:
+            link = QToolButton(text=f"Open {what} (message {message_id})", icon=icons.action("link"))
+            link.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            link.clicked.connect(lambda _=False, m=message_id: self.open_message.emit(m))
+            self.links.addWidget(link)
+        self.links.addStretch(1)
+        self.raw.setPlainText(self._raw_lines())
+        self.highlighter.delimiters = "".join(self._delimiters())
+
+    def _delimiters(self) -> list[str]:
+        dl = delimiters_of(self.detail.text) if self.detail else None
+        return [c for c in (dl.field, dl.comp, dl.rep, dl.esc, dl.sub) if c] if dl else []
+
+    def _raw_lines(self) -> str:
+        text = privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
+        lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+        return "\n".join(line if len(line) <= RAW_LINE else
+                         f"{line[:RAW_LINE]}… [{len(line) - RAW_LINE:,} more characters: choose the field and Save value…]"
+                         for line in lines)
+
+    # -- actions -------------------------------------------------------------------------
+    def selected_node(self) -> Node | None:
+        return self.tree.currentIndex().data(NODE_ROLE) if self.tree.currentIndex().isValid() else None
+
+    def _node_changed(self) -> None:
+        node = self.selected_node()
+        self.copy_field.setEnabled(node is not None and not (self.privacy and node.phi))
+        self.save_value.setEnabled(node is not None and len(node.text) > LONG_VALUE and not (self.privacy and node.phi))
+
+    def copy_raw_text(self) -> None:
+        if self.detail:
+            text = privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
+            QGuiApplication.clipboard().setText(text.replace("\r\n", "\r").replace("\n", "\r").replace("\r", "\n"))
+            self.notice.emit("Message copied" + (" (masked)" if self.privacy else ""))
+
+    def copy_field_value(self) -> None:
+        node = self.selected_node()
+        if node and not (self.privacy and node.phi):
+            QGuiApplication.clipboard().setText(node.text)
+            self.notice.emit(f"{node.label} copied")
+
+    def save_field_value(self) -> None:
+        node = self.selected_node()
+        if node is None or (self.privacy and node.phi):
+            return
+        data, suffix = value_bytes(node)
+        path, _ = QFileDialog.getSaveFileName(self, f"Save {node.label}", f"{node.label}{suffix}")
+        if path:
+            Path(path).write_bytes(data)
+            self.notice.emit(f"{node.label} saved to {path} ({len(data):,} bytes)")
+
+
+def value_bytes(node: Node) -> tuple[bytes, str]:
+    """What Save value writes: an ED field's Base64 document decoded, else the text as UTF-8."""
+    parts = node.text.split("^")
+    if len(parts) >= 5 and parts[3].lower() == "base64":
+        try:
+            return base64.b64decode(parts[4], validate=False), ".bin"
+        except (binascii.Error, ValueError):
+            pass
+    if node.datatype in ("ED", "varies") or node.label.startswith("OBX-5"):
+        try:
+            return base64.b64decode(node.text, validate=True), ".bin"
+        except (binascii.Error, ValueError):
+            pass
+    return node.text.encode("utf-8"), ".txt"

@@ -1,0 +1,86 @@
+"""The filter bar over the message table: time range, type, state, IDs and free text.
+
+It turns what a person typed into a `MessageFilter`; typing settles for a moment before
+the table is asked again, so a query does not run per keystroke.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
+
+from core.ingest import utcnow
+from core.store.queries import PROBLEM_ACK_STATES, MessageFilter
+from ui import icons
+
+TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 hours", timedelta(days=1)),
+               ("Last 7 days", timedelta(days=7)), ("Last 30 days", timedelta(days=30)))
+TYPES = ("Any type", "ADT", "ORM", "ORU", "SIU", "DFT", "VXU", "MDM", "ACK")
+STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_STATES)),
+          ("Error (NAK)", None, ["error"]), ("Rejected (NAK)", None, ["rejected"]), ("ACK missing", None, ["missing"]),
+          ("Awaiting ACK", None, ["pending"]), ("Accepted", None, ["accepted", "accepted_with_warnings"]),
+          ("Invalid", ["invalid"], None), ("Unparseable", ["unparseable"], None))
+SETTLE_MS = 350
+
+
+class FilterBar(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.interface_id: int | None = None  # set by the sidebar
+        self.time = QComboBox()
+        self.time.addItems([t[0] for t in TIME_RANGES])
+        self.type = QComboBox()
+        self.type.setEditable(True)  # "ORU^R01" may be typed
+        self.type.addItems(TYPES)
+        self.state = QComboBox()
+        self.state.addItems([s[0] for s in STATES])
+        self.control_id = self._line("Control ID", 120)
+        self.patient_id = self._line("Patient ID", 120)
+        self.text = self._line("Search text (Ctrl+F)", 220)
+        self.text.addAction(icons.action("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.hide_acks = QCheckBox("Hide ACKs")
+        self.hide_acks.setToolTip("Show messages only; each one's ACK state is in its ACK column")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.time, self.type, self.state, self.control_id, self.patient_id, self.text, self.hide_acks):
+            layout.addWidget(w)
+        layout.setStretch(5, 1)
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self.changed)
+        for combo in (self.time, self.state):
+            combo.currentIndexChanged.connect(self.changed)
+        self.type.currentTextChanged.connect(lambda _: self._settle.start())
+        self.hide_acks.toggled.connect(self.changed)
+
+    def _line(self, placeholder: str, width: int) -> QLineEdit:
+        edit = QLineEdit(placeholderText=placeholder, clearButtonEnabled=True)
+        edit.setMinimumWidth(width)
+        edit.textChanged.connect(lambda _: self._settle.start())
+        edit.returnPressed.connect(self._now)
+        return edit
+
+    def _now(self) -> None:
+        self._settle.stop()
+        self.changed.emit()
+
+    def set_interface(self, interface_id: int | None) -> None:
+        self.interface_id = interface_id
+        self.changed.emit()
+
+    def message_filter(self) -> MessageFilter:
+        span = TIME_RANGES[self.time.currentIndex()][1]
+        _, parse, ack = STATES[self.state.currentIndex()]
+        kind = self.type.currentText().strip()
+        return MessageFilter(
+            types=[kind] if kind and kind != TYPES[0] else None,
+            parse_states=parse, ack_states=ack,
+            control_id=self.control_id.text().strip() or None,
+            patient_id=self.patient_id.text().strip() or None,
+            interface_id=self.interface_id,
+            since=utcnow() - span if span else None,
+            text=self.text.text().strip() or None,
+            acks=False if self.hide_acks.isChecked() else None,
+        )

@@ -1,0 +1,89 @@
+"""The one way to run work off the GUI thread (DESIGN.md, convention 4).
+
+`submit` runs a plain function on Qt's thread pool and hands its result (or a failure a
+person can read) back on the GUI thread through a queued signal. Workers never touch
+widgets. Callers that may be overtaken tag their work with a generation and drop stale
+results (convention 5): see `Generation`.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; its signals cross threads queued, then call back there."""
+
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self._on_done, self._on_failed = on_done, on_failed
+        self.finished.connect(self._done, Qt.ConnectionType.QueuedConnection)
+        self.failed.connect(self._fail, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _done(self, result: Any) -> None:
+        _pending.discard(self)
+        self._on_done(result)
+
+    @Slot(str)
+    def _fail(self, message: str) -> None:
+        _pending.discard(self)
+        if self._on_failed:
+            self._on_failed(message)
+
+
+_pending: set[_Relay] = set()  # relays stay alive until they have delivered
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self.fn, self.relay = fn, relay
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # reported to the person, never raised into Qt
+            log.warning("background work failed: %s", type(exc).__name__)
+            log.debug("%s", traceback.format_exc())
+            self._deliver(self.relay.failed, f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+            return
+        self._deliver(self.relay.finished, result)
+
+    @staticmethod
+    def _deliver(signal, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the application closed while this ran: nobody is left to tell
+            pass
+
+
+def submit(fn: Callable[[], Any], on_done: Callable[[Any], None],
+           on_failed: Callable[[str], None] | None = None, pool: QThreadPool | None = None) -> None:
+    """Run fn() in the background; on_done(result) or on_failed(text) run on the GUI thread."""
+    relay = _Relay(on_done, on_failed)
+    _pending.add(relay)
+    (pool or QThreadPool.globalInstance()).start(_Job(fn, relay))
+
+
+class Generation:
+    """A counter that makes older requests' results recognisably stale."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+    def current(self, token: int) -> bool:
+        return token == self.value
