@@ -58,3 +58,34 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         pytest.fail(f"the shared corpora are missing at {CORPORA}")
     return CORPORA
+
+
+def demo_store(url: str, root: Path, count: int, *, seed: int = 7):
+    """A store holding `count` messages of generated demo traffic."""
+    from datetime import datetime
+
+    from core.demo import workspace
+    from core.ingest import Ingestor
+    from core.store.db import open_store
+
+    now = datetime(2026, 11, 24, 12, 0)
+    store = open_store(url)
+    Ingestor(store, now=lambda: now).ingest_paths([workspace(root, count, seed=seed, now=now)])
+    return store
+
+
+@pytest.fixture(scope="session")
+def big_store(tmp_path_factory):
+    """100,000 generated messages in SQLite, shared by the read-only UI tests."""
+    root = tmp_path_factory.mktemp("big")
+    store = demo_store(f"sqlite:///{root / 'big.db'}", root, 100_000)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a file of the test's own, never the person's."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -1,6 +1,7 @@
 """The QApplication: palette that follows the system's light or dark scheme, and start-up."""
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -53,8 +54,23 @@ def apply_palette(app: QApplication, dark: bool) -> None:
     app.setPalette(p)
 
 
+def has_display() -> bool:
+    """False on a Linux machine with no desktop session (a server, a container, CI)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run(db: str | None, demo: bool) -> int:
     """Open the console on a store (or a fresh demo workspace) and run until it closes."""
+    if not has_display():
+        from core import cli
+
+        print("lanewatch: no display to open the console on; running the headless commands instead.", file=sys.stderr)
+        if demo:
+            return cli.main((["--db", db] if db else []) + ["demo", "--count", str(DEMO_COUNT)])
+        cli.build_parser().print_help()
+        return 0
     from core.demo import workspace
     from core.store.db import open_store
     from ui.ingest_thread import IngestThread

@@ -1,9 +1,11 @@
 """The console window: interfaces on the left, the message table, one message in detail below."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSplitter, QTableView, QToolBar, QVBoxLayout, QWidget)
 
 from core import detail as detail_loader
@@ -34,6 +36,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Lanewatch" + (f" — {title_note}" if title_note else ""))
         self._detail_generation = Generation()
         self._dark = is_dark(self.prefs.theme)
+        self._splitters_restored = False
 
         self.filter_bar = FilterBar()
         self.messages = MessageTableModel(store, self)
@@ -117,6 +120,8 @@ class MainWindow(QMainWindow):
         self.act_privacy = self._action("&Privacy screen", self.set_privacy, "Ctrl+Shift+P", "privacy", checkable=True)
         self.act_privacy.setToolTip("Mask patient names, dates of birth, identifiers, addresses and phone numbers (Ctrl+Shift+P)")
         act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_watch = self._action("&Watch a log folder…", self.choose_folder, QKeySequence.StandardKey.Open)
+        self.act_watch.setToolTip("Ingest a folder of interface logs, then keep tailing it while the console is open")
         act_reset = self._action("Reset &layout", self.reset_layout)
         for a in (self.act_copy,):
             a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -124,7 +129,7 @@ class MainWindow(QMainWindow):
             self.detail.tree.addAction(a)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        file_menu.addAction(act_quit)
+        file_menu.addActions([self.act_watch, act_quit])
         edit = menu.addMenu("&Edit")
         edit.addActions([self.act_copy, self.act_find])
         view = menu.addMenu("&View")
@@ -166,10 +171,13 @@ class MainWindow(QMainWindow):
         self.detail.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
         if self.ingest:
-            self.ingest.progress.connect(self._ingest_progress)
-            self.ingest.caught_up.connect(self._caught_up)
-            self.ingest.added.connect(lambda n: self.status_activity.setText(f"Live: +{n} messages"))
-            self.ingest.problem.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+            self._connect_ingest(self.ingest)
+
+    def _connect_ingest(self, ingest: IngestThread) -> None:
+        ingest.progress.connect(self._ingest_progress)
+        ingest.caught_up.connect(self._caught_up)
+        ingest.added.connect(lambda n: self.status_activity.setText(f"Live: +{n} messages"))
+        ingest.problem.connect(lambda text: self.statusBar().showMessage(text, 15_000))
 
     # -- view state ----------------------------------------------------------------------
     def _restore_view_state(self) -> None:
@@ -179,11 +187,20 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if blob := self.view_state.get("window"):
             self.restoreState(blob)
+        if blob := self.view_state.get("message_columns"):
+            self.table.horizontalHeader().restoreState(blob)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        """Splitters are restored once the window has its size, or they restore to the wrong one."""
+        super().showEvent(event)
+        if not self._splitters_restored:
+            self._splitters_restored = True
+            QTimer.singleShot(0, self._restore_splitters)
+
+    def _restore_splitters(self) -> None:
         for name, widget in (("main_splitter", self.main_split), ("right_splitter", self.right)):
             if blob := self.view_state.get(name):
                 widget.restoreState(blob)
-        if blob := self.view_state.get("message_columns"):
-            self.table.horizontalHeader().restoreState(blob)
 
     def save_view_state(self) -> None:
         self.view_state.put("geometry", self.saveGeometry())
@@ -204,6 +221,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_view_state()
         self.live.stop()
+        if self.ingest is not None:
+            self.ingest.stop()
         super().closeEvent(event)
 
     # -- actions -------------------------------------------------------------------------
@@ -212,7 +231,8 @@ class MainWindow(QMainWindow):
         self._refresh_sidebar_and_count()
 
     def _refresh_sidebar_and_count(self) -> None:
-        submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store)), self._overview)
+        submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store)), self._overview,
+               context=self)
 
     def _overview(self, result: tuple[list[dict], int]) -> None:
         rows, count = result
@@ -256,6 +276,20 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText("\n".join(lines))
         self.statusBar().showMessage(f"{len(rows)} rows copied", 5000)
 
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Watch a folder of interface logs")
+        if folder:
+            self.watch_folder(Path(folder))
+
+    def watch_folder(self, folder: Path) -> None:
+        """Ingest a folder in the background, then tail it; one writer at a time."""
+        if self.ingest is not None:
+            self.ingest.stop()
+        self.ingest = IngestThread(self.store, [folder], parent=self)
+        self._connect_ingest(self.ingest)
+        self.ingest.start()
+        self.statusBar().showMessage(f"Watching {folder}", 5000)
+
     def about(self) -> None:
         QMessageBox.about(self, "About Lanewatch", "Lanewatch: a triage console for HL7 v2 and FHIR interfaces.")
 
@@ -278,9 +312,13 @@ class MainWindow(QMainWindow):
 
     def _load_detail(self, message_id: int) -> None:
         token = self._detail_generation.next()
-        submit(lambda: detail_loader.load(self.store, message_id),
-               lambda d: self._detail_generation.current(token) and self.detail.show_detail(d),
-               lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000))
+        submit(lambda: detail_loader.load(self.store, message_id), lambda d: self._detail_arrived(token, d),
+               lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000),
+               context=self)
+
+    def _detail_arrived(self, token: int, detail) -> None:
+        if self._detail_generation.current(token):  # the person has not moved on to another message
+            self.detail.show_detail(detail)
 
     def _interface_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.filter_bar.set_interface(current.siblingAtColumn(COL_NAME).data(ID_ROLE) if current.isValid() else None)
@@ -293,10 +331,10 @@ class MainWindow(QMainWindow):
         self.progress.setMaximum(1000)
         self.progress.setValue(int(done * 1000 / total))
         self.progress.setFormat(f"Ingesting %p%  ({done / 2**20:.1f} of {total / 2**20:.1f} MiB)")
-        self.status_activity.setText("Ingesting demo traffic…")
+        self.status_activity.setText("Ingesting…")
         if self.messages.rowCount() == 0 and not self.messages.loading:
             self.messages.reload()
 
     def _caught_up(self, count: int) -> None:
-        self.status_activity.setText(f"Ingested {count:,} messages; live feed running")
+        self.status_activity.setText(f"Ingested {count:,} messages; watching for more")
         self.refresh()

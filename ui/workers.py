@@ -18,27 +18,28 @@ log = logging.getLogger(__name__)
 
 
 class _Relay(QObject):
-    """Lives on the GUI thread; its signals cross threads queued, then call back there."""
+    """Lives on the GUI thread; its signal crosses threads queued, then calls back there.
 
-    finished = Signal(object)
-    failed = Signal(str)
+    The result waits on the relay and the signal carries no arguments: Python objects are
+    never marshalled through a queued connection (PySide has dropped references doing so).
+    """
+
+    ready = Signal()
 
     def __init__(self, on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None) -> None:
         super().__init__()
         self._on_done, self._on_failed = on_done, on_failed
-        self.finished.connect(self._done, Qt.ConnectionType.QueuedConnection)
-        self.failed.connect(self._fail, Qt.ConnectionType.QueuedConnection)
+        self.result: Any = None
+        self.error: str | None = None
+        self.ready.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(object)
-    def _done(self, result: Any) -> None:
+    @Slot()
+    def _deliver(self) -> None:
         _pending.discard(self)
-        self._on_done(result)
-
-    @Slot(str)
-    def _fail(self, message: str) -> None:
-        _pending.discard(self)
-        if self._on_failed:
-            self._on_failed(message)
+        if self.error is None:
+            self._on_done(self.result)
+        elif self._on_failed:
+            self._on_failed(self.error)
 
 
 _pending: set[_Relay] = set()  # relays stay alive until they have delivered
@@ -51,26 +52,23 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.fn()
+            self.relay.result = self.fn()
         except Exception as exc:  # reported to the person, never raised into Qt
             log.warning("background work failed: %s", type(exc).__name__)
             log.debug("%s", traceback.format_exc())
-            self._deliver(self.relay.failed, f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
-            return
-        self._deliver(self.relay.finished, result)
-
-    @staticmethod
-    def _deliver(signal, value: Any) -> None:
+            self.relay.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         try:
-            signal.emit(value)
-        except RuntimeError:  # the application closed while this ran: nobody is left to tell
-            pass
+            self.relay.ready.emit()
+        except RuntimeError:  # whoever asked is gone (a closed window): nobody is left to tell
+            _pending.discard(self.relay)
 
 
-def submit(fn: Callable[[], Any], on_done: Callable[[Any], None],
-           on_failed: Callable[[str], None] | None = None, pool: QThreadPool | None = None) -> None:
-    """Run fn() in the background; on_done(result) or on_failed(text) run on the GUI thread."""
+def submit(fn: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
+           *, context: QObject, pool: QThreadPool | None = None) -> None:
+    """Run fn() in the background; on_done(result) or on_failed(text) run on the GUI thread,
+    unless `context` (the model or window that asked) has been deleted by then."""
     relay = _Relay(on_done, on_failed)
+    relay.setParent(context)
     _pending.add(relay)
     (pool or QThreadPool.globalInstance()).start(_Job(fn, relay))
 

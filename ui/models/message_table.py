@@ -78,7 +78,7 @@ class MessageTableModel(QAbstractTableModel):
         after = (self.rows[-1]["event_time"], self.rows[-1]["id"]) if self.rows else None
         self._set_loading(True)
         submit(lambda: queries.message_page(self.store, flt, after=after, limit=self.page),
-               lambda rows: self._page_arrived(token, rows), lambda err: self._failed(token, err))
+               lambda rows: self._page_arrived(token, rows), lambda err: self._failed(token, err), context=self)
 
     # -- what the window asks for -------------------------------------------------------
     def set_filter(self, flt: MessageFilter) -> None:
@@ -101,7 +101,7 @@ class MessageTableModel(QAbstractTableModel):
         token, flt, since = self._generation.value, self.filter, self._newest_id
         top = (self.rows[0]["event_time"], self.rows[0]["id"]) if self.rows else None
         submit(lambda: queries.newer_than(self.store, flt, top, since_id=since),
-               lambda rows: self._new_arrived(token, rows), lambda err: self._failed(token, err))
+               lambda rows: self._new_arrived(token, rows), lambda err: self._failed(token, err), context=self)
 
     def set_privacy(self, on: bool) -> None:
         self.privacy = on

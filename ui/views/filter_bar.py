@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtCore import QDateTime, QTimer, QTimeZone, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLineEdit, QWidget
 
 from core.ingest import utcnow
 from core.store.queries import PROBLEM_ACK_STATES, MessageFilter
 from ui import icons
 
 TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 hours", timedelta(days=1)),
-               ("Last 7 days", timedelta(days=7)), ("Last 30 days", timedelta(days=30)))
+               ("Last 7 days", timedelta(days=7)), ("Last 30 days", timedelta(days=30)), ("Between…", None))
+CUSTOM = len(TIME_RANGES) - 1
 TYPES = ("Any type", "ADT", "ORM", "ORU", "SIU", "DFT", "VXU", "MDM", "ACK")
 STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_STATES)),
           ("Error (NAK)", None, ["error"]), ("Rejected (NAK)", None, ["rejected"]), ("ACK missing", None, ["missing"]),
@@ -32,28 +33,45 @@ class FilterBar(QWidget):
         self.interface_id: int | None = None  # set by the sidebar
         self.time = QComboBox()
         self.time.addItems([t[0] for t in TIME_RANGES])
+        self.time.setToolTip("Message time (MSH-7, in UTC)")
+        self.since, self.until = self._moment(-1), self._moment(0)
         self.type = QComboBox()
         self.type.setEditable(True)  # "ORU^R01" may be typed
         self.type.addItems(TYPES)
         self.state = QComboBox()
         self.state.addItems([s[0] for s in STATES])
-        self.control_id = self._line("Control ID", 120)
-        self.patient_id = self._line("Patient ID", 120)
-        self.text = self._line("Search text (Ctrl+F)", 220)
+        self.control_id = self._line("Control ID", 80)
+        self.patient_id = self._line("Patient ID", 80)
+        self.text = self._line("Search text (Ctrl+F)", 120)
         self.text.addAction(icons.action("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.hide_acks = QCheckBox("Hide ACKs")
         self.hide_acks.setToolTip("Show messages only; each one's ACK state is in its ACK column")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.time, self.type, self.state, self.control_id, self.patient_id, self.text, self.hide_acks):
+        for w in (self.time, self.since, self.until, self.type, self.state, self.control_id, self.patient_id,
+                  self.text, self.hide_acks):
             layout.addWidget(w)
-        layout.setStretch(5, 1)
+        layout.setStretch(7, 1)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.changed)
-        for combo in (self.time, self.state):
-            combo.currentIndexChanged.connect(self.changed)
+        self.time.currentIndexChanged.connect(self._time_changed)
+        self.state.currentIndexChanged.connect(self.changed)
         self.type.currentTextChanged.connect(lambda _: self._settle.start())
         self.hide_acks.toggled.connect(self.changed)
+
+    def _moment(self, days: int) -> QDateTimeEdit:
+        """A UTC time field for "Between…", hidden until chosen."""
+        edit = QDateTimeEdit(QDateTime.currentDateTimeUtc().addDays(days), calendarPopup=True,
+                             displayFormat="yyyy-MM-dd HH:mm")
+        edit.setTimeZone(QTimeZone.utc())
+        edit.dateTimeChanged.connect(lambda _: self._settle.start())
+        edit.hide()
+        return edit
+
+    def _time_changed(self, index: int) -> None:
+        self.since.setVisible(index == CUSTOM)
+        self.until.setVisible(index == CUSTOM)
+        self.changed.emit()
 
     def _line(self, placeholder: str, width: int) -> QLineEdit:
         edit = QLineEdit(placeholderText=placeholder, clearButtonEnabled=True)
@@ -72,6 +90,8 @@ class FilterBar(QWidget):
 
     def message_filter(self) -> MessageFilter:
         span = TIME_RANGES[self.time.currentIndex()][1]
+        custom = self.time.currentIndex() == CUSTOM
+        since = _utc(self.since) if custom else utcnow() - span if span else None
         _, parse, ack = STATES[self.state.currentIndex()]
         kind = self.type.currentText().strip()
         return MessageFilter(
@@ -80,7 +100,12 @@ class FilterBar(QWidget):
             control_id=self.control_id.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
             interface_id=self.interface_id,
-            since=utcnow() - span if span else None,
+            since=since, until=_utc(self.until) if custom else None,
             text=self.text.text().strip() or None,
             acks=False if self.hide_acks.isChecked() else None,
         )
+
+
+def _utc(edit: QDateTimeEdit):
+    """The field's moment as the naive UTC datetime the store keeps."""
+    return edit.dateTime().toUTC().toPython().replace(tzinfo=None)

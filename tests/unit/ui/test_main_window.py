@@ -1,0 +1,157 @@
+"""The console window on a generated store, driven as a person would."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from core.privacy import MASK
+from core.store.queries import MessageFilter, message_page
+from tests.conftest import demo_store
+from ui.ingest_thread import IngestThread
+from ui.main_window import MainWindow
+from ui.models.message_table import COL_PATIENT
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("small")
+    store = demo_store(f"sqlite:///{root / 'small.db'}", root, 3000)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def window(qtbot, small_store, settings):
+    w = MainWindow(small_store, settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.messages.rowCount() > 0 and w.interfaces.rowCount() > 1, timeout=10_000)
+    return w
+
+
+def test_opens_with_interfaces_messages_and_status(window, small_store):
+    assert window.interfaces.rowCount() == 9
+    assert window.messages.rowCount() == 500
+    assert window.status_count.text().endswith("messages stored")
+    assert small_store.location in window.status_store.text()
+
+
+def test_choosing_a_nak_shows_it_in_words_and_links_to_its_ack(qtbot, window, small_store):
+    nak = message_page(small_store, MessageFilter(ack_states=["error"]), limit=1)[0]
+    window.open_message(nak["id"])
+    qtbot.waitUntil(lambda: window.detail.detail is not None and window.detail.detail.row["id"] == nak["id"], timeout=5000)
+    text = window.detail.explanation.text()
+    assert "Error (NAK)" in text and "Application error" in text
+    links = window.detail.detail.links
+    assert links and links[0][0] == nak["ack_id"]
+    window.detail.open_message.emit(links[0][0])
+    qtbot.waitUntil(lambda: window.detail.detail.row["id"] == nak["ack_id"], timeout=5000)
+    assert window.detail.detail.row["answers_id"] == nak["id"]
+
+
+def test_sidebar_and_search_filter_the_table(qtbot, window):
+    window.sidebar.selectRow(2)
+    iface = window.interfaces.rows[1]["id"]
+    qtbot.waitUntil(lambda: bool(window.messages.rows) and all(r["interface_id"] == iface for r in window.messages.rows), timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.filter_bar.text.hasFocus()
+    window.filter_bar.text.setText("Receiving database unavailable")
+    window.sidebar.selectRow(0)
+    qtbot.waitUntil(lambda: bool(window.messages.rows) and all(r["ack_code"] == "AR" for r in window.messages.rows), timeout=5000)
+
+
+def test_privacy_screen_masks_table_tree_and_raw(qtbot, window):
+    row = next(i for i, r in enumerate(window.messages.rows) if r["patient_id"])
+    window.table.selectRow(row)
+    qtbot.waitUntil(lambda: window.detail.detail is not None, timeout=5000)
+    patient = window.messages.rows[row]["patient_id"]
+    assert patient in window.detail.raw.toPlainText()
+    window.act_privacy.trigger()
+    assert window.messages.index(row, COL_PATIENT).data() == MASK
+    assert patient not in window.detail.raw.toPlainText() and MASK in window.detail.raw.toPlainText()
+    assert patient not in window.detail.summary.text()
+    window.detail.copy_raw_text()
+    assert patient not in QGuiApplication.clipboard().text()
+    assert window.prefs.privacy_screen is True
+    window.act_privacy.trigger()
+    assert window.messages.index(row, COL_PATIENT).data() != MASK
+
+
+def test_copy_rows(qtbot, window):
+    window.table.setFocus()
+    window.table.selectRow(0)
+    window.copy()
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert lines[0].startswith("Time\tDir\tType") and len(lines) == 2
+
+
+def test_window_splitter_and_column_state_are_remembered(qtbot, small_store, settings, window):
+    window.main_split.setSizes([200, 1200])
+    window.table.setColumnWidth(2, 177)
+    sizes = window.main_split.sizes()
+    window.close()
+    again = MainWindow(small_store, settings)
+    qtbot.addWidget(again)
+    again.resize(window.size())  # the offscreen screen is smaller than the window was: restoring clamps to it
+    again.show()
+    qtbot.waitExposed(again)
+    assert settings.value("view/geometry") is not None  # the offscreen screen clamps the size itself
+    qtbot.wait(100)
+    assert again.main_split.sizes()[0] == sizes[0] == 200
+    assert again.table.columnWidth(2) == 177
+
+
+def test_demo_workspace_ingests_in_the_background_then_feeds_live(qtbot, tmp_path, settings):
+    from core.demo import workspace
+    from core.store.db import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    ingest = IngestThread(store, [workspace(tmp_path, 400)], live_feed=True, feed_every_s=0.3, feed_count=4)
+    w = MainWindow(store, settings, ingest=ingest, title_note="demo workspace")
+    qtbot.addWidget(w)
+    try:
+        with qtbot.waitSignal(ingest.caught_up, timeout=20_000) as caught:
+            ingest.start()
+        assert caught.args[0] > 0
+        with qtbot.waitSignal(ingest.added, timeout=20_000):
+            pass
+        qtbot.waitUntil(lambda: w.messages.rowCount() > caught.args[0] // 2, timeout=10_000)
+        before = w.messages.rowCount()
+        w.messages.poll_new()
+        qtbot.waitUntil(lambda: w.messages.rowCount() > before, timeout=10_000)
+    finally:
+        ingest.stop()
+        w.close()
+        store.close()
+
+
+def test_watching_a_folder_from_the_console(qtbot, tmp_path, settings):
+    from core.demo import write_logs
+    from core.store.db import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'own.db'}")
+    w = MainWindow(store, settings)
+    qtbot.addWidget(w)
+    try:
+        assert w.messages.rowCount() == 0
+        write_logs(tmp_path / "logs", 300)
+        w.watch_folder(tmp_path / "logs")
+        with qtbot.waitSignal(w.ingest.caught_up, timeout=20_000):
+            pass
+        qtbot.waitUntil(lambda: w.messages.rowCount() >= 300 and w.interfaces.rowCount() == 9, timeout=10_000)
+    finally:
+        w.close()
+        store.close()
+
+
+def test_without_a_display_the_demo_runs_headless(monkeypatch, tmp_path, capsys):
+    from ui import entry
+
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setattr("ui.app.DEMO_COUNT", 500)
+    assert entry.main(["--db", f"sqlite:///{tmp_path / 'd.db'}", "--demo"]) == 0
+    out = capsys.readouterr()
+    assert "no display" in out.err and "message(s)" in out.out
