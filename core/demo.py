@@ -189,9 +189,9 @@ class Generator:
                 continue
             yield lane, msg
             made += yield from self._answer(lane, msg)
-            if self.rng.random() < 0.004:  # a resend by the sender: the same bytes again
+            if self.rng.random() < 0.004:  # a resend by the sender: the same bytes again, answered again
                 yield lane, msg
-                made += 1
+                made += 1 + (yield from self._answer(lane, msg))
 
     def _answer(self, lane: Lane, msg: str):
         r = self.rng.random()
