@@ -12,7 +12,7 @@ import base64
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 EHR = ("ECW", "NORTHSIDE_FM")
@@ -238,7 +238,7 @@ def write_logs(root: Path, count: int, *, seed: int = 7, start: datetime | None 
 
 def workspace(root: Path, count: int, *, seed: int = 7, now: datetime | None = None) -> Path:
     """A demo workspace's interface logs: `count` messages that end about now; returns the logs folder."""
-    end = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    end = now or datetime.now(UTC).replace(tzinfo=None)
     # messages come about 2 s apart on average, ACKs counted among them
     write_logs(root / "logs", count, seed=seed, start=end - timedelta(seconds=2 * count))
     return root / "logs"
@@ -254,7 +254,7 @@ class LiveFeed:
 
     def append(self, count: int, now: datetime | None = None) -> int:
         """Write `count` messages (and their ACKs) stamped from `now` on; returns how many were written."""
-        self.gen.clock = max(self.gen.clock, now or datetime.now(timezone.utc).replace(tzinfo=None))
+        self.gen.clock = max(self.gen.clock, now or datetime.now(UTC).replace(tzinfo=None))
         by_lane: dict[str, list[str]] = {}
         for _ in range(count):
             lane, msg = next(self._traffic)

@@ -5,8 +5,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QSplitter, QTableView, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core import detail as detail_loader
 from core.store import queries
@@ -15,8 +28,18 @@ from ui import icons
 from ui.app import apply_palette, is_dark
 from ui.ingest_thread import IngestThread
 from ui.models.interface_list import COL_COUNT, COL_NAME, COL_STATUS, ID_ROLE, InterfaceListModel
-from ui.models.message_table import (COL_ACK, COL_CONTROL_ID, COL_DIRECTION, COL_PARSE, COL_PATIENT, COL_ROUTE,
-                                     COL_TIME, COL_TYPE, ROW_ROLE, MessageTableModel)
+from ui.models.message_table import (
+    COL_ACK,
+    COL_CONTROL_ID,
+    COL_DIRECTION,
+    COL_PARSE,
+    COL_PATIENT,
+    COL_ROUTE,
+    COL_TIME,
+    COL_TYPE,
+    ROW_ROLE,
+    MessageTableModel,
+)
 from ui.settings import Preferences, ViewState
 from ui.views.detail_pane import DetailPane
 from ui.views.filter_bar import FilterBar
@@ -190,7 +213,7 @@ class MainWindow(QMainWindow):
         if blob := self.view_state.get("message_columns"):
             self.table.horizontalHeader().restoreState(blob)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event: QShowEvent) -> None:
         """Splitters are restored once the window has its size, or they restore to the wrong one."""
         super().showEvent(event)
         if not self._splitters_restored:
@@ -218,7 +241,7 @@ class MainWindow(QMainWindow):
         for col, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(col, width)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_view_state()
         self.live.stop()
         if self.ingest is not None:

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 
 from core import privacy
 from core.hl7.structure import LONG_VALUE, Node, Tree
+from ui.models.common import Index, header
 
 COL_LABEL, COL_NAME, COL_TYPE, COL_VALUE = range(4)
 HEADERS = ("Field", "Name", "Type", "Value")
 NODE_ROLE = Qt.ItemDataRole.UserRole
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 def shown_value(node: Node, masked: bool) -> str:
@@ -82,9 +81,7 @@ class FieldTreeModel(QAbstractItemModel):
         return len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
+        return header(HEADERS, section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         node = self.node(index)

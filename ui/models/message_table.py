@@ -9,21 +9,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
 from core import labels, privacy
 from core.store import queries
 from core.store.db import Store
 from core.store.queries import MessageFilter
 from ui import icons
+from ui.models.common import Index, header
 from ui.workers import Generation, submit
 
 COL_TIME, COL_DIRECTION, COL_TYPE, COL_CONTROL_ID, COL_ROUTE, COL_PATIENT, COL_PARSE, COL_ACK = range(8)
 HEADERS = ("Time", "Dir", "Type", "Control ID", "Sender → receiver", "Patient", "Parse", "ACK")
 ROW_ROLE = Qt.ItemDataRole.UserRole
 PAGE = 500
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 class MessageTableModel(QAbstractTableModel):
@@ -50,9 +49,7 @@ class MessageTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
+        return header(HEADERS, section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
