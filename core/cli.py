@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core import cli_triage
 from core.demo import workspace
 from core.ingest import Ingestor, Summary, utcnow
 from core.progress import Progress
@@ -125,6 +127,13 @@ def cmd_messages(store: Store, args) -> int:
 
 
 def cmd_queue(store: Store, args) -> int:
+    if args.groups:
+        for g in queries.queue_groups(store, states=args.state):
+            if args.json:
+                sys.stdout.write(json.dumps(g, default=_json_default) + "\n")
+            else:
+                sys.stdout.write(f"{g['items']:>6}  {g['kind']:14}  {g['newest']:%Y-%m-%d %H:%M}  {g['signature'][:110]}\n")
+        return 0
     for item in queries.queue_items(store, states=args.state, kinds=args.kind, limit=args.limit):
         if args.json:
             sys.stdout.write(json.dumps({k: item.get(k) for k in QUEUE_FIELDS}, default=_json_default) + "\n")
@@ -176,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kind", action="append")
     s.add_argument("--limit", type=int)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
+    cli_triage.add_parsers(sub)
     s = sub.add_parser("demo", help="generate demo traffic and ingest it, without a window")
     s.add_argument("--count", type=int, default=20000)
     s.add_argument("--folder")
@@ -186,11 +197,21 @@ HEADLESS = {"ingest": cmd_ingest, "watch": cmd_watch, "messages": cmd_messages, 
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `lanewatch messages | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "demo":
         return cmd_demo(args)
     store = open_store(args.db)
     try:
+        if args.verb in cli_triage.VERBS:
+            return cli_triage.run(store, args)
         return HEADLESS[args.verb](store, args)
     finally:
         store.close()

@@ -111,8 +111,9 @@ class Correlator:
         self._touch_pairs(conn, rows)
         for row in rows:
             if row["parse_state"] in ("unparseable", "invalid"):
+                rule = row.get("rules") or queue.normalise(row["reason"] or "")
                 items.append(queue.item(row["parse_state"], row["reason"] or row["parse_state"],
-                                        f"{row['parse_state']} | {queue.normalise(row['reason'] or '')}",
+                                        f"{row['parse_state']} | {rule}",
                                         message_id=row["id"], source_id=row["source_id"], now=now))
         return items
 

@@ -205,7 +205,10 @@ class Generator:
         return 1
 
     def _malformed(self, msg: str) -> str:
-        kind = self.rng.randrange(3)
+        kind = self.rng.randrange(4)
+        if kind == 3 and "\rPID|1||" in msg:  # the sender's mapping lost the patient's identifier
+            head, rest = msg.split("\rPID|1||", 1)
+            return head + "\rPID|1||" + rest[rest.index("|"):]
         if kind == 0:  # a message cut short by a crash in the sender
             return msg[: len(msg) // 3]
         if kind == 1:  # no control ID

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core import audit
+from core.commands.context import Context
 from core.hl7 import ack, structure
 from core.hl7.encoding import decode
 from core.labels import ack_state as ack_state_words
 from core.privacy import PHI_FIELDS
 from core.store import queries
-from core.store.db import Store
 
 
 @dataclass
@@ -21,10 +22,14 @@ class Detail:
     links: list[tuple[int, str]] = field(default_factory=list)  # (message id, what it is)
 
 
-def load(store: Store, message_id: int) -> Detail | None:
+def load(ctx: Context, message_id: int) -> Detail | None:
+    """The message and its context; the opening itself is audited (the detail shows PHI)."""
+    store = ctx.store
     row = queries.message(store, message_id)
     if row is None:
         return None
+    with store.engine.begin() as conn:
+        audit.append(conn, actor=ctx.who(conn), action="view_message", at=ctx.now(), message_id=message_id)
     text, codec = decode(row["raw"], row["charset"])
     tree = structure.build(text, row["version"], PHI_FIELDS)
     explanation, links = [], []

@@ -17,11 +17,12 @@ from pathlib import Path
 from sqlalchemy import Connection, String, insert, text, update
 
 from core import queue
-from core.correlate import Correlator, sweep_missing
+from core.correlate import Correlator, match_key, sweep_missing
 from core.hl7.batch import BatchTracker
 from core.hl7.encoding import decode
 from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
+from core.hl7.validate import catalogue, missing_required
 from core.progress import Progress
 from core.sources.files import identify, named_source
 from core.store.bulk import insert_many
@@ -106,6 +107,7 @@ class Ingestor:
         self.now = now
         self.progress = progress or Progress()
         self.correlator = Correlator(now)
+        self.catalogue = catalogue()
         self.summary = Summary()
         self._fts = self._fts_writer()
         with store.engine.begin() as conn:
@@ -171,17 +173,21 @@ class Ingestor:
         self.summary.queued += 1
 
     # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
-    def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str, peer: str | None = None) -> list[int]:
-        """Store whole messages received as they are (one MLLP frame each); returns their ids."""
-        with self.store.engine.begin() as conn:
-            src = named_source(conn, source_name, transport, self.now())
-            offset = src["offset"]
-            rows, now = [], self.now()
-            for raw in messages:
-                rows.append(self._row(raw, src["id"], offset, transport, peer, now))
-                offset += len(raw)
-            ids = self._store_rows(conn, rows)
-            conn.execute(update(S).where(S.c.id == src["id"]).values(offset=offset, size=offset, last_seen=self.now()))
+    def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str, peer: str | None = None,
+                        conn: Connection | None = None) -> list[int]:
+        """Store whole messages received as they are (one MLLP frame each); returns their ids.
+
+        With `conn`, inside the caller's transaction (a correction commits with its audit entry)."""
+        if conn is None:
+            with self.store.engine.begin() as own:
+                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own)
+        src = named_source(conn, source_name, transport, self.now())
+        offset, now, rows = src["offset"], self.now(), []
+        for raw in messages:
+            rows.append(self._row(raw, src["id"], offset, transport, peer, now))
+            offset += len(raw)
+        ids = self._store_rows(conn, rows)
+        conn.execute(update(S).where(S.c.id == src["id"]).values(offset=offset, size=offset, last_seen=now))
         return ids
 
     # -- the one write path --------------------------------------------------------------
@@ -215,10 +221,21 @@ class Ingestor:
     def _row(self, raw: bytes, source_id: int, offset: int, transport: str, peer: str | None, now: datetime,
              junk: bool = False) -> dict:
         row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
+        if row["parse_state"] == "ok" and not row["ack_code"]:
+            self._check_required(row, raw)
         row.update(source_id=source_id, offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
                    received_at=now, transport=transport, peer=peer, content_hash=content_hash(raw),
-                   duplicate_of=None, ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now)
+                   duplicate_of=None, ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now,
+                   parent_id=None, version_no=1)
         return row
+
+    def _check_required(self, row: dict, raw: bytes) -> None:
+        """The lane catalogue's required fields: a message missing one is invalid, with the rule it broke."""
+        rules = self.catalogue.rules(row["message_type"], match_key(row))
+        findings = missing_required(decode(raw, row["charset"])[0], rules) if rules else []
+        if findings:
+            row.update(parse_state="invalid", reason="; ".join(f.text for f in findings),
+                       rules="; ".join(f.rule for f in findings))
 
     def _store_rows(self, conn: Connection, rows: list[dict]) -> list[int]:
         if not rows:

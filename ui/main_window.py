@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import detail as detail_loader
+from core.commands.context import Context
 from core.store import queries
 from core.store.db import Store
 from ui import icons
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
                  title_note: str | None = None) -> None:
         super().__init__()
         self.store, self.ingest = store, ingest
+        self.context = Context(store)  # operator commands and audited reads act as the OS user here
         self.prefs, self.view_state = Preferences(settings), ViewState(settings)
         self.setWindowTitle("Lanewatch" + (f" — {title_note}" if title_note else ""))
         self._detail_generation = Generation()
@@ -335,7 +337,7 @@ class MainWindow(QMainWindow):
 
     def _load_detail(self, message_id: int) -> None:
         token = self._detail_generation.next()
-        submit(lambda: detail_loader.load(self.store, message_id), lambda d: self._detail_arrived(token, d),
+        submit(lambda: detail_loader.load(self.context, message_id), lambda d: self._detail_arrived(token, d),
                lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000),
                context=self)
 

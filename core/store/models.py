@@ -130,6 +130,8 @@ class Message(Base):
     ack_id: Mapped[int | None] = mapped_column(BigInteger)  # the deciding ACK
     answers_id: Mapped[int | None] = mapped_column(BigInteger)  # for an ACK: the message it answers
     event_time: Mapped[datetime | None] = mapped_column(DateTime)  # MSH-7, else when received: lists sort by it
+    parent_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # a correction: the version it corrects
+    version_no: Mapped[int] = mapped_column(Integer, default=1)  # 1 for what arrived, 2.. for corrections
 
     __table_args__ = (
         Index("ix_messages_source_offset", "source_id", "offset", unique=True),
@@ -158,11 +160,38 @@ class QueueItem(Base):
     triage_state: Mapped[str] = mapped_column(String(16), default="open", index=True)
     owner: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    ack_reason: Mapped[str | None] = mapped_column(String(32))  # why acknowledged: resolved_upstream, test_message, ...
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
+
+
+class AuditEntry(Base):
+    """One thing a person did or saw, chained to the entry before it by hash (core.audit)."""
+
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # 1, 2, 3...: a gap is a deleted entry
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(300), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    item_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's newest link, one row: updating it serialises writers on either engine."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 # The full-text table differs per engine and is made by hand in the migration (FTS5 on

@@ -175,3 +175,17 @@ def home_system(interfaces: list[dict]) -> tuple[str | None, str | None] | None:
         for end in ((r["sending_app"], r["sending_facility"]), (r["receiving_app"], r["receiving_facility"])):
             seen[end] = seen.get(end, 0) + 1
     return max(seen, key=seen.get) if seen else None
+
+
+def queue_groups(store: Store, *, states: list[str] | None = None, interface_id: int | None = None) -> list[dict]:
+    """Queue items grouped by signature: kind, count, newest and oldest, newest group first."""
+    stmt = (select(Q.c.signature, func.min(Q.c.kind).label("kind"), func.count().label("items"),
+                   func.max(Q.c.created_at).label("newest"), func.min(Q.c.created_at).label("oldest"),
+                   func.min(Q.c.reason).label("example"))
+            .group_by(Q.c.signature).order_by(func.max(Q.c.created_at).desc(), Q.c.signature))
+    if states:
+        stmt = stmt.where(Q.c.triage_state.in_(states))
+    if interface_id is not None:
+        stmt = stmt.join(M, M.c.id == Q.c.message_id).where(M.c.interface_id == interface_id)
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(stmt)]

@@ -11,7 +11,7 @@ T0 = datetime(2026, 3, 2, 9, 0, 0)
 
 def msg(cid, sender=("LAB", "L"), receiver=("EHR", "E"), mtype="ORU^R01", extra="", t="20260302090000"):
     return (f"MSH|^~\\&|{sender[0]}|{sender[1]}|{receiver[0]}|{receiver[1]}|{t}||{mtype}|{cid}|P|2.5.1{extra}\r"
-            f"PID|1||P{cid}\r").encode()
+            f"PID|1||P{cid}||DOE^J\rOBR|1|||GLU^Glucose\rOBX|1|NM|GLU^Glucose||98\r").encode()
 
 
 def ack(cid, code, of, sender=("EHR", "E"), receiver=("LAB", "L"), err=""):

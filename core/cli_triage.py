@@ -1,0 +1,117 @@
+"""Headless triage: acknowledge, reopen, assign, correct, and the audit trail.
+
+The same command classes as the console (core.commands), acting as the OS user here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core import audit
+from core.commands.context import CommandError, Context
+from core.commands.correct import Correct
+from core.commands.triage import ACK_REASONS, Acknowledge, Assign, Reopen, group_items
+from core.store.db import Store
+from core.store.models import AuditEntry
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser("ack", help="acknowledge queue items (or a whole group) with a reason and a note")
+    s.add_argument("items", nargs="*", type=int)
+    s.add_argument("--group", help="every open item with this signature")
+    s.add_argument("--reason", required=True, choices=sorted(ACK_REASONS))
+    s.add_argument("--note")
+    s = sub.add_parser("reopen", help="open acknowledged items again")
+    s.add_argument("items", nargs="+", type=int)
+    s.add_argument("--note")
+    s = sub.add_parser("assign", help="give queue items an owner (--owner '' to clear)")
+    s.add_argument("items", nargs="+", type=int)
+    s.add_argument("--owner", required=True)
+    s = sub.add_parser("correct", help="correct a message by field path or raw text; saved as a new version")
+    s.add_argument("message", type=int)
+    s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="e.g. PID-3.1=MRN123 (repeatable)")
+    s.add_argument("--raw", type=Path, help="a file holding the whole corrected message")
+    s.add_argument("--dry-run", action="store_true", help="show the diff and findings, save nothing")
+    s = sub.add_parser("audit", help="the audit trail: list it, or verify its hash chain")
+    s.add_argument("action", choices=("list", "verify"))
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true")
+
+
+def run(store: Store, args: argparse.Namespace) -> int:
+    ctx = Context(store)
+    try:
+        return VERBS[args.verb](ctx, args)
+    except CommandError as exc:
+        print(f"lanewatch {args.verb}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _items(ctx: Context, args) -> dict[int, None]:
+    chosen: dict[int, None] = dict.fromkeys(args.items)
+    if getattr(args, "group", None):
+        chosen.update(dict.fromkeys(group_items(ctx, args.group)))
+    return chosen
+
+
+def cmd_ack(ctx: Context, args) -> int:
+    done = Acknowledge(ctx).run(_items(ctx, args), args.reason, args.note)
+    print(f"acknowledged {len(done)} item(s)")
+    return 0
+
+
+def cmd_reopen(ctx: Context, args) -> int:
+    print(f"reopened {len(Reopen(ctx).run(_items(ctx, args), args.note))} item(s)")
+    return 0
+
+
+def cmd_assign(ctx: Context, args) -> int:
+    print(f"assigned {len(Assign(ctx).run(_items(ctx, args), args.owner))} item(s)")
+    return 0
+
+
+def cmd_correct(ctx: Context, args) -> int:
+    edits = []
+    for pair in args.set:
+        path, sep, value = pair.partition("=")
+        if not sep:
+            raise CommandError(f"--set wants PATH=VALUE, not {pair!r}")
+        edits.append((path, value))
+    raw = args.raw.read_text(encoding="utf-8") if args.raw else None
+    command = Correct(ctx)
+    preview = command.preview(args.message, edits, raw)
+    print("\n".join(preview.diff) or "(no change)")
+    for f in preview.findings:
+        print(f"still: {f.text}", file=sys.stderr)
+    if args.dry_run:
+        return 0
+    print(f"saved as message {command.save(preview)} (version of message {args.message})")
+    return 0
+
+
+def cmd_audit(ctx: Context, args) -> int:
+    with ctx.store.engine.connect() as conn:
+        if args.action == "verify":
+            broken = audit.verify(conn)
+            if broken:
+                print(f"audit chain broken at entry {broken.seq}: {broken.why}")
+                return 2
+            count = conn.execute(select(audit.H.c.seq)).scalar_one()
+            print(f"audit chain intact: {count} entries")
+            return 0
+        rows = conn.execute(select(AuditEntry.__table__).order_by(AuditEntry.seq.desc()).limit(args.limit)).all()
+    for r in rows:
+        if args.json:
+            print(json.dumps({k: getattr(r, k) for k in ("seq", "at", "actor", "action", "item_id", "message_id",
+                                                          "before", "after")}, default=str))
+        else:
+            target = f"item {r.item_id}" if r.item_id else f"message {r.message_id}" if r.message_id else ""
+            print(f"{r.seq:>6}  {r.at:%Y-%m-%d %H:%M:%S}  {r.actor:30}  {r.action:14}  {target}")
+    return 0
+
+
+VERBS = {"ack": cmd_ack, "reopen": cmd_reopen, "assign": cmd_assign, "correct": cmd_correct, "audit": cmd_audit}

@@ -1,0 +1,135 @@
+"""Correct a message: edits by field path, or new raw text, saved as a new version.
+
+The original never changes. The correction is a new message linked to the version it
+corrects (parent_id, version_no), revalidated before it is saved; the queue items of the
+corrected version become `corrected`, and an audit entry records the edits. A correction
+is not sent anywhere: it waits, ACK `not_expected`, until it is resent.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+
+from core import audit
+from core.commands.context import CommandError, Context
+from core.correlate import match_key
+from core.hl7 import edit, validate
+from core.hl7.encoding import decode
+from core.hl7.scan import scan
+from core.ingest import Ingestor
+from core.store.models import Message, QueueItem
+
+M, Q = Message.__table__, QueueItem.__table__
+SOURCE = "corrections"
+Edit = tuple[str, str]  # (field path, new value)
+
+
+@dataclass
+class Preview:
+    message_id: int
+    before: str
+    after: str
+    codec: str
+    findings: list[validate.Finding]  # what is still wrong with the result
+
+    @property
+    def diff(self) -> list[str]:
+        return list(difflib.unified_diff(_lines(self.before), _lines(self.after), "before", "after", lineterm="", n=1))
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+
+
+class Correct:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def preview(self, message_id: int, edits: list[Edit] | None = None, raw_text: str | None = None,
+                *, structural: bool = True) -> Preview:
+        """The corrected text and what validation still finds, without saving anything."""
+        with self.ctx.store.engine.connect() as conn:
+            row = conn.execute(select(M).where(M.c.id == message_id)).first()
+        if row is None:
+            raise CommandError(f"Message {message_id} does not exist.")
+        before, codec = decode(row.raw, row.charset)
+        after = raw_text if raw_text is not None else before
+        try:
+            for path, value in edits or []:
+                after = edit.set_value(after, path, value)
+        except edit.EditError as exc:
+            raise CommandError(str(exc)) from exc
+        return Preview(message_id, before, after, codec, self._findings(after, row, structural))
+
+    def _findings(self, text: str, row, structural: bool) -> list[validate.Finding]:
+        keys = scan(text.encode("utf-8"))
+        if keys["parse_state"] == "unparseable":
+            return [validate.Finding("unparseable", keys["reason"] or "not an HL7 message")]
+        found = [validate.Finding("invalid", keys["reason"])] if keys["parse_state"] == "invalid" else []
+        rules = validate.catalogue().rules(keys["message_type"], match_key(keys))
+        found += validate.missing_required(text, rules)
+        if structural:
+            found += validate.structural(text, keys["version"])
+        return found
+
+    def save(self, preview: Preview) -> int:
+        """Store the previewed correction; returns the new version's message id."""
+        if not preview.changed:
+            raise CommandError("Nothing was changed.")
+        if any(f.rule == "unparseable" for f in preview.findings):
+            raise CommandError(f"The corrected text is not a readable HL7 message: {preview.findings[0].text}")
+        try:
+            raw = preview.after.encode(preview.codec)
+        except UnicodeEncodeError as exc:
+            raise CommandError(f"The new text has characters {preview.codec} cannot hold: {exc.object[exc.start:exc.end]!r}") from exc
+        with self.ctx.store.engine.begin() as conn:
+            return self._store(conn, preview, raw)
+
+    def _store(self, conn: Connection, preview: Preview, raw: bytes) -> int:
+        actor, now = self.ctx.who(conn), self.ctx.now()
+        parent = conn.execute(select(M.c.id, M.c.version_no).where(M.c.id == preview.message_id)).one()
+        [new_id] = Ingestor(self.ctx.store, now=self.ctx.now).ingest_messages(SOURCE, [raw], transport="edit", conn=conn)
+        conn.execute(update(M).where(M.c.id == new_id)
+                     .values(parent_id=parent.id, version_no=parent.version_no + 1, ack_state="not_expected"))
+        items = conn.execute(select(Q.c.id, Q.c.triage_state, Q.c.row_version)
+                             .where(Q.c.message_id == parent.id, Q.c.triage_state.in_(("open", "acknowledged")))).all()
+        for item in items:
+            conn.execute(update(Q).where(Q.c.id == item.id).values(
+                triage_state="corrected", note=f"corrected as message {new_id}", updated_at=now,
+                row_version=item.row_version + 1))
+        audit.append(conn, actor=actor, action="correct", at=now, message_id=parent.id,
+                     before={"message_id": parent.id, "version": parent.version_no, "items": [i.id for i in items]},
+                     after={"message_id": new_id, "version": parent.version_no + 1, "diff": preview.diff})
+        return new_id
+
+    def bulk_preview(self, message_ids: list[int], edits: list[Edit], first: int = 3) -> list[Preview]:
+        """The same edits on the first few messages of a group, to look at before applying to all."""
+        return [self.preview(m, edits, structural=False) for m in message_ids[:first]]
+
+    def bulk_apply(self, message_ids: list[int], edits: list[Edit]) -> list[int]:
+        """The same edits on every message, in one transaction: all are corrected or none."""
+        previews = [self.preview(m, edits, structural=False) for m in message_ids]
+        unchanged = [p.message_id for p in previews if not p.changed]
+        if unchanged:
+            raise CommandError(f"The edit changes nothing in message(s) {unchanged[:5]}; nothing was saved.")
+        with self.ctx.store.engine.begin() as conn:
+            return [self._store(conn, p, p.after.encode(p.codec)) for p in previews]
+
+
+def versions(ctx: Context, message_id: int) -> list[int]:
+    """Every version of a message, oldest first: the original and its corrections."""
+    with ctx.store.engine.connect() as conn:
+        root = message_id
+        while (parent := conn.execute(select(M.c.parent_id).where(M.c.id == root)).scalar()) is not None:
+            root = parent
+        out, frontier = [root], [root]
+        while frontier:
+            frontier = list(conn.execute(select(M.c.id).where(M.c.parent_id.in_(frontier)).order_by(M.c.id)).scalars())
+            out += frontier
+        return out
