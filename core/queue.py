@@ -4,13 +4,18 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_IDENTIFIERS = re.compile(r"\d+|'[^']*'|\"[^\"]*\"")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_WITH_DIGITS = re.compile(r"[^\s,;:()]*\d[^\s,;:()]*")
+# what stays: HL7 itself and field references such as MSH-10, PID-3.1, OBX[2]-5
+_KEPT = re.compile(r"(HL7|[A-Z][A-Z0-9]{2}(\[\d+\])?(-\d+(\[\d+\])?(\.\d+)*)?)")
 _SPACES = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    """Text with identifiers stripped: numbers and quoted values become '#'."""
-    return _SPACES.sub(" ", _IDENTIFIERS.sub("#", text or "")).strip()[:300]
+    """Text with identifiers stripped: quoted values, numbers and IDs become '#'; field references stay."""
+    text = _QUOTED.sub("#", text or "")
+    text = _WITH_DIGITS.sub(lambda m: m.group(0) if _KEPT.fullmatch(m.group(0)) else "#", text)
+    return _SPACES.sub(" ", text).strip()[:300]
 
 
 def nak_signature(kind: str, interface: str | None, errors: list[dict] | None, ack_text: str | None) -> str:

@@ -26,7 +26,7 @@ class CommandError(Exception):
     """A command that could not be carried out, in words for the person who asked."""
 
 
-class Conflict(CommandError):
+class ConflictError(CommandError):
     """Someone else changed the item first; `current` is its state now."""
 
     def __init__(self, item_id: int, current: dict | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 
 from core import audit
-from core.commands.context import CommandError, Conflict, Context
+from core.commands.context import CommandError, ConflictError, Context
 from core.store.models import QueueItem
 
 Q = QueueItem.__table__
@@ -43,11 +43,11 @@ class _Transition:
     def _one(self, conn: Connection, item_id: int, seen: int | None, values: dict, actor: str, now) -> None:
         row = conn.execute(select(Q).where(Q.c.id == item_id)).first()
         if row is None or (seen is not None and row.row_version != seen):
-            raise Conflict(item_id, _state(row) if row else None)
+            raise ConflictError(item_id, _state(row) if row else None)
         done = conn.execute(update(Q).where(Q.c.id == item_id, Q.c.row_version == row.row_version)
                             .values(**values, updated_at=now, row_version=row.row_version + 1))
         if done.rowcount != 1:  # changed between our read and our write
-            raise Conflict(item_id, _state(conn.execute(select(Q).where(Q.c.id == item_id)).first()))
+            raise ConflictError(item_id, _state(conn.execute(select(Q).where(Q.c.id == item_id)).first()))
         after = {**_state(row), **values, "row_version": row.row_version + 1}
         audit.append(conn, actor=actor, action=self.action, at=now, item_id=item_id, message_id=row.message_id,
                      before=_state(row), after=after)

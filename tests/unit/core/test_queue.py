@@ -1,0 +1,34 @@
+"""Signatures group identical failures: identifiers out, field references kept."""
+from __future__ import annotations
+
+from core.ingest import Ingestor
+from core.queue import nak_signature, normalise
+from core.store import queries
+
+BAD = ["hl7v2/nhapi/bad_inputs_fuzz",
+       "hl7v2/cdc-prime-reportstream/test/resources/fhirengine/translation/FHIR_to_HL7/output-invalid.hl7"]
+
+
+def test_normalise_strips_identifiers_and_keeps_field_references():
+    assert normalise("Patient MRN12345 not found at PID-3.1") == "Patient # not found at PID-3.1"
+    assert normalise("Value '20260101' too long in OBX[2]-5; 3 line(s) are not HL7 segments") == \
+        "Value # too long in OBX[2]-5; # line(s) are not HL7 segments"
+    assert normalise("MSH-10 (message control ID) is empty") == "MSH-10 (message control ID) is empty"
+
+
+def test_nak_signatures_ignore_the_patient_and_order():
+    a = nak_signature("nak_error", "3", [{"code": "101", "location": "PID^1^3", "text": "Required field missing for MRN100001"}], None)
+    b = nak_signature("nak_error", "3", [{"code": "101", "location": "PID^1^3", "text": "Required field missing for MRN200002"}], None)
+    assert a == b == "nak_error | 3 | 101 at PID^1^3: Required field missing for #"
+
+
+def test_bad_corpus_inputs_group_sensibly(store, corpora):
+    Ingestor(store).ingest_paths([corpora / p for p in BAD])
+    items = queries.queue_items(store)
+    groups = queries.queue_groups(store)
+    assert len(items) >= 30 and len(groups) <= len(items) // 3
+    assert sum(g["items"] for g in groups) == len(items)
+    for g in groups:  # one kind per group, and the signature says which
+        assert g["signature"].startswith(g["kind"] + " | ")
+    by_signature = {g["signature"]: g["items"] for g in groups}
+    assert by_signature["invalid | MSH-9 (message type) is empty; MSH-10 (message control ID) is empty"] >= 10
