@@ -31,6 +31,9 @@ from core.store.models import Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
 CHUNK = 4 << 20
+# folders where engines put what they could not process or deliver
+ERROR_FOLDERS = frozenset(("error", "errors", "err", "failed", "failures", "rejected", "rejects", "dead_letter",
+                           "deadletter", "dead-letter", "quarantine", "bad"))
 _EOL = re.compile(rb"\r\n|\n")
 _SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
 _MESSAGE_COLUMNS = [c.name for c in M.columns]  # every row from _row and prepare carries them all
@@ -153,7 +156,8 @@ class Ingestor:
                 pieces, used = frame(buf, base, final=final and last)
                 if not pieces and not last:
                     continue
-                added += self._commit(source["id"], buf, base, pieces, base + used, tracker, last and close_batches)
+                added += self._commit(source["id"], buf, base, pieces, base + used, tracker, last and close_batches,
+                                      error_folder(path))
                 self.progress.advanced(used, len(pieces))
                 self.summary.bytes += used
                 buf, base = buf[used:], base + used
@@ -192,7 +196,7 @@ class Ingestor:
 
     # -- the one write path --------------------------------------------------------------
     def _commit(self, source_id: int, buf: bytes, base: int, pieces: list, new_offset: int,
-                tracker: BatchTracker, close_batches: bool) -> int:
+                tracker: BatchTracker, close_batches: bool, in_error_folder: str | None = None) -> int:
         rows, issues, now = [], [], self.now()
         for p in pieces:
             raw = buf[p.start - base : p.end - base]
@@ -209,6 +213,12 @@ class Ingestor:
             issues += tracker.finish()
         with self.store.engine.begin() as conn:
             self._store_rows(conn, rows)
+            if in_error_folder and rows:
+                conn.execute(insert(Q), [queue.item(
+                    "error_folder", f"Found in the engine's error folder ({in_error_folder}/): the engine could not "
+                    "process or deliver it. Look at the engine's log for why, correct it if needed, then resend.",
+                    f"error_folder | {in_error_folder}", message_id=r["id"], source_id=source_id, now=now) for r in rows])
+                self.summary.queued += len(rows)
             if issues:
                 conn.execute(insert(Q), [queue.item("batch_mismatch", i, "batch_mismatch | " + queue.normalise(i.split(" (")[0]),
                                                     message_id=None, source_id=source_id, now=now) for i in issues])
@@ -276,6 +286,11 @@ class Ingestor:
             n = sweep_missing(conn, self.now())
         self.summary.queued += n
         return n
+
+
+def error_folder(path: Path) -> str | None:
+    """The name of the error folder a file lies in (errors/, rejected/, dead_letter/...), if any."""
+    return next((part for part in reversed(path.parent.parts) if part.lower() in ERROR_FOLDERS), None)
 
 
 def _size(path: Path) -> int:

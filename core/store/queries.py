@@ -131,14 +131,50 @@ def count_messages(store: Store, flt: MessageFilter | None = None) -> int:
         return conn.execute(stmt).scalar_one()
 
 
-def queue_items(store: Store, *, states: list[str] | None = None, kinds: list[str] | None = None,
-                limit: int | None = None) -> list[dict]:
-    stmt = select(Q, S.c.path.label("source")).join(S, S.c.id == Q.c.source_id, isouter=True)
-    if states:
-        stmt = stmt.where(Q.c.triage_state.in_(states))
-    if kinds:
-        stmt = stmt.where(Q.c.kind.in_(kinds))
-    stmt = stmt.order_by(Q.c.id.desc()).limit(limit)
+@dataclass
+class QueueFilter:
+    states: list[str] | None = None
+    kinds: list[str] | None = None
+    signature: str | None = None
+    interface_id: int | None = None
+    owner: str | None = None  # "" means unassigned
+    older_than: datetime | None = None  # created before this
+
+    def where(self) -> list:
+        w = []
+        if self.states:
+            w.append(Q.c.triage_state.in_(self.states))
+        if self.kinds:
+            w.append(Q.c.kind.in_(self.kinds))
+        if self.signature is not None:
+            w.append(Q.c.signature == self.signature)
+        if self.interface_id is not None:
+            w.append(Q.c.message_id.in_(select(M.c.id).where(M.c.interface_id == self.interface_id)))
+        if self.owner is not None:
+            w.append(Q.c.owner.is_(None) if self.owner == "" else Q.c.owner == self.owner)
+        if self.older_than is not None:
+            w.append(Q.c.created_at < self.older_than)
+        return w
+
+
+def queue_items(store: Store, flt: QueueFilter | None = None, *, states: list[str] | None = None,
+                kinds: list[str] | None = None, limit: int | None = None) -> list[dict]:
+    """Queue items, newest first, with the file they came from and their message's keys."""
+    flt = flt or QueueFilter(states=states, kinds=kinds)
+    stmt = (select(Q, S.c.path.label("source"), M.c.control_id, M.c.message_type, M.c.patient_id, M.c.interface_id)
+            .join(S, S.c.id == Q.c.source_id, isouter=True).join(M, M.c.id == Q.c.message_id, isouter=True)
+            .where(*flt.where()).order_by(Q.c.id.desc()).limit(limit))
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(stmt)]
+
+
+def queue_groups(store: Store, flt: QueueFilter | None = None, *, states: list[str] | None = None) -> list[dict]:
+    """Queue items grouped by signature: kind, count, newest and oldest, newest group first."""
+    flt = flt or QueueFilter(states=states)
+    stmt = (select(Q.c.signature, func.min(Q.c.kind).label("kind"), func.count().label("items"),
+                   func.max(Q.c.created_at).label("newest"), func.min(Q.c.created_at).label("oldest"),
+                   func.min(Q.c.reason).label("example"))
+            .where(*flt.where()).group_by(Q.c.signature).order_by(func.max(Q.c.created_at).desc(), Q.c.signature))
     with store.engine.connect() as conn:
         return [r._asdict() for r in conn.execute(stmt)]
 
@@ -175,17 +211,3 @@ def home_system(interfaces: list[dict]) -> tuple[str | None, str | None] | None:
         for end in ((r["sending_app"], r["sending_facility"]), (r["receiving_app"], r["receiving_facility"])):
             seen[end] = seen.get(end, 0) + 1
     return max(seen, key=seen.get) if seen else None
-
-
-def queue_groups(store: Store, *, states: list[str] | None = None, interface_id: int | None = None) -> list[dict]:
-    """Queue items grouped by signature: kind, count, newest and oldest, newest group first."""
-    stmt = (select(Q.c.signature, func.min(Q.c.kind).label("kind"), func.count().label("items"),
-                   func.max(Q.c.created_at).label("newest"), func.min(Q.c.created_at).label("oldest"),
-                   func.min(Q.c.reason).label("example"))
-            .group_by(Q.c.signature).order_by(func.max(Q.c.created_at).desc(), Q.c.signature))
-    if states:
-        stmt = stmt.where(Q.c.triage_state.in_(states))
-    if interface_id is not None:
-        stmt = stmt.join(M, M.c.id == Q.c.message_id).where(M.c.interface_id == interface_id)
-    with store.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(stmt)]

@@ -32,3 +32,14 @@ def test_bad_corpus_inputs_group_sensibly(store, corpora):
         assert g["signature"].startswith(g["kind"] + " | ")
     by_signature = {g["signature"]: g["items"] for g in groups}
     assert by_signature["invalid | MSH-9 (message type) is empty; MSH-10 (message control ID) is empty"] >= 10
+
+
+def test_files_in_an_error_folder_are_queued(store, tmp_path):
+    from core.demo import write_logs
+
+    write_logs(tmp_path / "logs", 50)
+    Ingestor(store).ingest_paths([tmp_path / "logs"])
+    items = queries.queue_items(store, kinds=["error_folder"])
+    assert {i["source"].rsplit("/", 2)[-2] for i in items} == {"errors"}
+    assert len(items) == 2 and all(i["signature"] == "error_folder | errors" for i in items)
+    assert "could not process or deliver" in items[0]["reason"]
