@@ -36,6 +36,11 @@ def match_key(row: dict) -> str:
     return system(row["sending_app"], row["sending_facility"]) + ">" + system(row["receiving_app"], row["receiving_facility"])
 
 
+def answered_lane(ack: dict) -> str:
+    """The lane an ACK answers, named as the sidebar names it: the ACK travels it backwards."""
+    return f"{ack['receiving_app'] or '?'} → {ack['sending_app'] or '?'}"
+
+
 def ack_state_for(code: str, ack_errors: list[dict] | None, app_ack_type: str | None) -> str:
     """What one ACK says of the message it answers (DESIGN.md, ACK state)."""
     if code == "AA":
@@ -182,7 +187,7 @@ class Correlator:
         kind = "nak_error" if ack["ack_code"] in ("AE", "CE") else "nak_reject"
         reason = (queue.describe_nak(ack["ack_code"], ack["errors"], ack["ack_text"])
                   + f" The message it answers (control ID {ack['ack_control_id']}) has not been seen.")
-        return queue.item(kind, reason, queue.nak_signature(kind, None, ack["errors"], ack["ack_text"]),
+        return queue.item(kind, reason, queue.nak_signature(kind, answered_lane(ack), ack["errors"], ack["ack_text"]),
                           message_id=ack["id"], source_id=ack["source_id"], now=now)
 
     def _originals(self, conn: Connection, acks: Iterable[dict]) -> dict[tuple, list[dict]]:
@@ -211,7 +216,7 @@ class Correlator:
         if queue_nak and state in ("error", "rejected") and previous not in ("error", "rejected"):
             kind = "nak_error" if state == "error" else "nak_reject"
             items.append(queue.item(kind, queue.describe_nak(ack["ack_code"], ack["errors"], ack["ack_text"]),
-                                    queue.nak_signature(kind, str(original["interface_id"]), ack["errors"], ack["ack_text"]),
+                                    queue.nak_signature(kind, answered_lane(ack), ack["errors"], ack["ack_text"]),
                                     message_id=original["id"], source_id=original["source_id"], now=now))
         return True
 

@@ -27,6 +27,18 @@ def nak_signature(kind: str, interface: str | None, errors: list[dict] | None, a
     return f"{kind} | {interface or '?'} | {detail}"
 
 
+_GROUP_WORDS = {"duplicate": "from {}", "error_folder": "in the engine's {}/ folder", "missing_ack": "on {}"}
+
+
+def group_title(signature: str, kind: str) -> str:
+    """A group's signature as a line a person reads (its kind is shown beside it)."""
+    rest = signature.split(" | ", 1)[-1]
+    if kind in ("nak_error", "nak_reject"):
+        lane, _, detail = rest.partition(" | ")
+        return f"{detail} (on {lane})" if detail else rest
+    return _GROUP_WORDS.get(kind, "{}").format(rest)
+
+
 def describe_nak(code: str, errors: list[dict] | None, ack_text: str | None) -> str:
     what = {"AE": "The receiver answered AE (application error): fix the message, then resend.",
             "CE": "The receiver answered CE (commit error): fix the message, then resend.",

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -42,8 +43,10 @@ from ui.models.message_table import (
     MessageTableModel,
 )
 from ui.settings import Preferences, ViewState
+from ui.views.audit_view import AuditView
 from ui.views.detail_pane import DetailPane
 from ui.views.filter_bar import FilterBar
+from ui.views.queue_view import QueueView
 from ui.workers import Generation, submit
 
 LIVE_POLL_MS = 2000
@@ -69,6 +72,9 @@ class MainWindow(QMainWindow):
         self.interfaces = InterfaceListModel(self)
         self.sidebar = self._sidebar()
         self.detail = DetailPane(self._dark)
+        self.queue = QueueView(self.context)
+        self.queue_detail = DetailPane(self._dark)
+        self.audit = AuditView(store)
         self._layout()
         self._actions()
         self._status_bar()
@@ -122,9 +128,18 @@ class MainWindow(QMainWindow):
         self.right.addWidget(self.detail)
         self.right.setStretchFactor(0, 3)
         self.right.setStretchFactor(1, 2)
+        self.queue_split = QSplitter(Qt.Orientation.Vertical, objectName="queue_split")
+        self.queue_split.addWidget(self.queue)
+        self.queue_split.addWidget(self.queue_detail)
+        self.queue_split.setStretchFactor(0, 3)
+        self.queue_split.setStretchFactor(1, 2)
+        self.tabs = QTabWidget(objectName="tabs", documentMode=True)
+        self.tabs.addTab(self.right, "Messages")
+        self.tabs.addTab(self.queue_split, "Queue")
+        self.tabs.addTab(self.audit, "Audit")
         self.main_split = QSplitter(Qt.Orientation.Horizontal, objectName="main")
         self.main_split.addWidget(self.sidebar)
-        self.main_split.addWidget(self.right)
+        self.main_split.addWidget(self.tabs)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([330, 1070])
         self.setCentralWidget(self.main_split)
@@ -193,7 +208,12 @@ class MainWindow(QMainWindow):
         self.messages.loading_changed.connect(lambda on: self.status_activity.setText("Loading…" if on else ""))
         self.messages.modelReset.connect(lambda: self.detail.show_detail(None))
         self.detail.open_message.connect(self.open_message)
-        self.detail.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        for pane in (self.detail, self.queue_detail):
+            pane.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.queue_detail.open_message.connect(lambda m: self._load_detail(m, self.queue_detail))
+        self.queue.message_chosen.connect(lambda m: self._load_detail(m, self.queue_detail))
+        self.queue.changed.connect(self._refresh_sidebar_and_count)
+        self.tabs.currentChanged.connect(lambda _: self._tab_shown())
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
         if self.ingest:
             self._connect_ingest(self.ingest)
@@ -223,15 +243,18 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._restore_splitters)
 
     def _restore_splitters(self) -> None:
-        for name, widget in (("main_splitter", self.main_split), ("right_splitter", self.right)):
+        for name, widget in self._splitters():
             if blob := self.view_state.get(name):
                 widget.restoreState(blob)
+
+    def _splitters(self) -> tuple[tuple[str, QSplitter], ...]:
+        return (("main_splitter", self.main_split), ("right_splitter", self.right), ("queue_splitter", self.queue_split))
 
     def save_view_state(self) -> None:
         self.view_state.put("geometry", self.saveGeometry())
         self.view_state.put("window", self.saveState())
-        self.view_state.put("main_splitter", self.main_split.saveState())
-        self.view_state.put("right_splitter", self.right.saveState())
+        for name, widget in self._splitters():
+            self.view_state.put(name, widget.saveState())
         self.view_state.put("message_columns", self.table.horizontalHeader().saveState())
 
     def reset_layout(self) -> None:
@@ -253,14 +276,18 @@ class MainWindow(QMainWindow):
     # -- actions -------------------------------------------------------------------------
     def refresh(self) -> None:
         self.messages.set_filter(self.filter_bar.message_filter())
+        self.queue.refresh()
+        if self.tabs.currentWidget() is self.audit:
+            self.audit.refresh()
         self._refresh_sidebar_and_count()
 
     def _refresh_sidebar_and_count(self) -> None:
-        submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store)), self._overview,
-               context=self)
+        submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store),
+                        len(queries.queue_items(self.store, states=["open"]))), self._overview, context=self)
 
-    def _overview(self, result: tuple[list[dict], int]) -> None:
-        rows, count = result
+    def _overview(self, result: tuple[list[dict], int, int]) -> None:
+        rows, count, open_items = result
+        self.tabs.setTabText(self.tabs.indexOf(self.queue_split), f"Queue ({open_items:,} open)")
         self.interfaces.set_rows(rows)
         self.messages.set_home(queries.home_system(rows))
         self.status_count.setText(f"{count:,} messages stored")
@@ -279,13 +306,15 @@ class MainWindow(QMainWindow):
         self.act_privacy.setChecked(on)
         self.messages.set_privacy(on)
         self.detail.set_privacy(on)
+        self.queue_detail.set_privacy(on)
         self.status_store.setText(f"Store: {self.store.location}" + ("   ·   PRIVACY SCREEN ON" if on else ""))
 
     def set_theme(self, name: str) -> None:
         self.prefs.theme = name
         self._dark = is_dark(name)
         apply_palette(QApplication.instance(), self._dark)
-        self.detail.highlighter.set_dark(self._dark)
+        for pane in (self.detail, self.queue_detail):
+            pane.highlighter.set_dark(self._dark)
 
     def copy(self) -> None:
         """Ctrl+C: the chosen rows as tab-separated text from the table, else the chosen field."""
@@ -335,18 +364,24 @@ class MainWindow(QMainWindow):
         if row:
             self._load_detail(row["id"])
 
-    def _load_detail(self, message_id: int) -> None:
-        token = self._detail_generation.next()
-        submit(lambda: detail_loader.load(self.context, message_id), lambda d: self._detail_arrived(token, d),
+    def _load_detail(self, message_id: int, pane: DetailPane | None = None) -> None:
+        pane, token = pane or self.detail, self._detail_generation.next()
+        submit(lambda: detail_loader.load(self.context, message_id), lambda d: self._detail_arrived(token, d, pane),
                lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000),
                context=self)
 
-    def _detail_arrived(self, token: int, detail) -> None:
+    def _detail_arrived(self, token: int, detail, pane: DetailPane) -> None:
         if self._detail_generation.current(token):  # the person has not moved on to another message
-            self.detail.show_detail(detail)
+            pane.show_detail(detail)
 
     def _interface_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.filter_bar.set_interface(current.siblingAtColumn(COL_NAME).data(ID_ROLE) if current.isValid() else None)
+        interface_id = current.siblingAtColumn(COL_NAME).data(ID_ROLE) if current.isValid() else None
+        self.filter_bar.set_interface(interface_id)
+        self.queue.set_interface(interface_id)
+
+    def _tab_shown(self) -> None:
+        if self.tabs.currentWidget() is self.audit:
+            self.audit.refresh()
 
     def _ingest_progress(self, done: int, total: int) -> None:
         if total <= 0:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Integer, Select, and_, case, column, func, or_, select, text, tuple_
 
 from core.store.db import Store
-from core.store.models import Interface, Message, QueueItem, Source
+from core.store.models import AuditEntry, Interface, Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
 
@@ -211,3 +211,18 @@ def home_system(interfaces: list[dict]) -> tuple[str | None, str | None] | None:
         for end in ((r["sending_app"], r["sending_facility"]), (r["receiving_app"], r["receiving_facility"])):
             seen[end] = seen.get(end, 0) + 1
     return max(seen, key=seen.get) if seen else None
+
+
+def audit_page(store: Store, *, before_seq: int | None = None, actor: str | None = None, action: str | None = None,
+               limit: int = 500) -> list[dict]:
+    """Audit entries, newest first, a page at a time (keyset on the chain's sequence)."""
+    a = AuditEntry.__table__
+    stmt = select(a).order_by(a.c.seq.desc()).limit(limit)
+    if before_seq is not None:
+        stmt = stmt.where(a.c.seq < before_seq)
+    if actor:
+        stmt = stmt.where(a.c.actor.like(f"%{actor}%"))
+    if action:
+        stmt = stmt.where(a.c.action == action)
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(stmt)]

@@ -1,7 +1,8 @@
 """Screenshots for the README, made from a demo workspace (never by hand).
 
 Run: uv run python packaging/screenshots/make_screenshots.py
-Writes main-light.png, main-dark.png, detail.png and privacy.png next to this file.
+Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png and
+audit.png next to this file.
 """
 from __future__ import annotations
 
@@ -34,6 +35,37 @@ def settle(app, seconds: float = 1.5) -> None:
         time.sleep(0.01)
 
 
+def queue_shots(app, window) -> None:
+    """The Queue tab with its biggest NAK group open, a correction's diff, and the audit trail."""
+    from ui.dialogs.correct import CorrectionDialog
+
+    window.tabs.setCurrentWidget(window.queue_split)
+    window.queue.refresh()
+    settle(app)
+    model, tree = window.queue.model, window.queue.tree
+    rows = [model.index(r, 0) for r in range(model.rowCount())]
+    group = max((i for i in rows if model.node(i)["kind"] == "invalid"), key=lambda i: model.node(i)["items"])
+    tree.expand(group)
+    settle(app)
+    tree.setCurrentIndex(model.index(0, 0, group))
+    settle(app)
+    window.grab().save(str(HERE / "queue.png"))
+    message_id = model.node(model.index(0, 0, group))["message_id"]
+    dialog = CorrectionDialog(window.context, [message_id], window)
+    dialog.edits.setPlainText("PID-3.1 = MRN104242\nPID-3.5 = MR")
+    dialog.show()
+    settle(app, 0.5)
+    dialog.preview()
+    settle(app, 2.0)
+    dialog.grab().save(str(HERE / "correction.png"))
+    dialog.save()
+    settle(app, 1.0)
+    window.tabs.setCurrentWidget(window.audit)
+    settle(app)
+    window.grab().save(str(HERE / "audit.png"))
+    window.tabs.setCurrentWidget(window.right)
+
+
 def main() -> int:
     app = application()
     root = Path(tempfile.mkdtemp(prefix="lanewatch-shots-"))
@@ -62,6 +94,7 @@ def main() -> int:
             settle(app, 0.5)
             window.grab().save(str(HERE / "privacy.png"))
             window.set_privacy(False)
+            queue_shots(app, window)
         window.close()
     store.close()
     print(f"screenshots written to {HERE}")

@@ -43,3 +43,13 @@ def test_files_in_an_error_folder_are_queued(store, tmp_path):
     assert {i["source"].rsplit("/", 2)[-2] for i in items} == {"errors"}
     assert len(items) == 2 and all(i["signature"] == "error_folder | errors" for i in items)
     assert "could not process or deliver" in items[0]["reason"]
+
+
+def test_group_titles_read_as_sentences():
+    from core.queue import group_title
+
+    assert group_title("nak_error | ECW → QUEST | 101 at PID-3: Required field missing", "nak_error") == \
+        "101 at PID-3: Required field missing (on ECW → QUEST)"
+    assert group_title("missing_ack | ECW → IIS", "missing_ack") == "on ECW → IIS"
+    assert group_title("error_folder | errors", "error_folder") == "in the engine's errors/ folder"
+    assert group_title("invalid | required PID-3 missing", "invalid") == "required PID-3 missing"

@@ -155,3 +155,17 @@ def test_without_a_display_the_demo_runs_headless(monkeypatch, tmp_path, capsys)
     assert entry.main(["--db", f"sqlite:///{tmp_path / 'd.db'}", "--demo"]) == 0
     out = capsys.readouterr()
     assert "no display" in out.err and "message(s)" in out.out
+
+
+def test_queue_tab_counts_open_items_and_shows_their_messages(qtbot, window, small_store):
+    from core.store.queries import queue_items
+
+    open_items = len(queue_items(small_store, states=["open"]))
+    qtbot.waitUntil(lambda: window.tabs.tabText(1) == f"Queue ({open_items:,} open)", timeout=5000)
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() > 0, timeout=5000)
+    window.queue.message_chosen.emit(1)
+    qtbot.waitUntil(lambda: window.queue_detail.detail is not None and window.queue_detail.detail.row["id"] == 1, timeout=5000)
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.audit.model.rowCount() >= 1, timeout=5000)  # that opening was audited
+    assert window.audit.model.rows[0]["action"] == "view_message"

@@ -1,0 +1,90 @@
+"""The Queue tab: groups and items (qtmodeltester), keyboard triage, conflicts told to the person."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from core.commands.context import Context
+from core.commands.triage import Assign
+from core.store import queries
+from tests.conftest import demo_store
+from ui.dialogs.acknowledge import AcknowledgeDialog
+from ui.views.queue_view import QueueView
+
+NOW = datetime(2026, 11, 24, 13, 0)
+
+
+@pytest.fixture
+def qstore(tmp_path):
+    s = demo_store(f"sqlite:///{tmp_path / 'q.db'}", tmp_path, 4000)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def view(qtbot, qstore):
+    v = QueueView(Context(qstore, actor="alice@ws1", now=lambda: NOW))
+    qtbot.addWidget(v)
+    v.show()
+    v.refresh()
+    qtbot.waitUntil(lambda: v.model.rowCount() > 3, timeout=10_000)
+    return v
+
+
+def expand_all(qtbot, v):
+    for r in range(v.model.rowCount()):
+        v.tree.expand(v.model.index(r, 0))
+    qtbot.waitUntil(lambda: all(g["children"] is not None for g in v.model.groups), timeout=10_000)
+
+
+def test_queue_model(qtbot, qtmodeltester, view, qstore):
+    expand_all(qtbot, view)
+    qtmodeltester.check(view.model)
+    groups = view.model.groups
+    assert sum(g["items"] for g in groups) == len(queries.queue_items(qstore, states=["open"]))
+    assert all(len(g["children"]) == g["items"] for g in groups)
+
+
+def test_keyboard_acknowledge_of_a_whole_group(qtbot, view, monkeypatch):
+    monkeypatch.setattr(AcknowledgeDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(AcknowledgeDialog, "values", lambda self: ("resolved_upstream", "fixed at Quest"))
+    group = max(range(view.model.rowCount()), key=lambda r: view.model.groups[r]["items"])
+    signature = view.model.groups[group]["signature"]
+    view.tree.setFocus()
+    view.tree.selectionModel().setCurrentIndex(view.model.index(group, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                               | QItemSelectionModel.SelectionFlag.Rows)
+    with qtbot.waitSignal(view.changed, timeout=10_000):
+        qtbot.keyClick(view.tree, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: signature not in {g["signature"] for g in view.model.groups}, timeout=10_000)
+    acked = queries.queue_items(view.ctx.store, states=["acknowledged"])
+    assert acked and all(i["signature"] == signature and i["ack_reason"] == "resolved_upstream" for i in acked)
+
+
+def test_a_conflict_is_told_and_the_view_catches_up(qtbot, view, monkeypatch):
+    expand_all(qtbot, view)
+    group_index = view.model.index(0, 0)
+    item_index = view.model.index(0, 0, group_index)
+    item = view.model.node(item_index)
+    Assign(Context(view.ctx.store, actor="bob@ws2")).run({item["id"]: None}, "bob")  # another console, first
+    told = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: told.append(text))
+    monkeypatch.setattr(AcknowledgeDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(AcknowledgeDialog, "values", lambda self: ("duplicate", None))
+    view.tree.selectionModel().setCurrentIndex(item_index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                               | QItemSelectionModel.SelectionFlag.Rows)
+    view.acknowledge()
+    qtbot.waitUntil(lambda: bool(told), timeout=10_000)
+    assert "changed by someone else by bob" in told[0]
+    assert next(i for i in queries.queue_items(view.ctx.store) if i["id"] == item["id"])["triage_state"] == "open"
+
+
+def test_choosing_an_item_shows_its_message(qtbot, view):
+    expand_all(qtbot, view)
+    group = next(r for r, g in enumerate(view.model.groups) if g["children"][0]["message_id"])
+    index = view.model.index(0, 0, view.model.index(group, 0))
+    with qtbot.waitSignal(view.message_chosen) as chosen:
+        view.tree.setCurrentIndex(index)
+    assert chosen.args == [view.model.node(index)["message_id"]]

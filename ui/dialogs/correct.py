@@ -1,0 +1,133 @@
+"""Correct a message (or every message of a group): edits by field path or the raw text,
+previewed as a side-by-side diff with what validation still finds, then saved as new versions."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTabWidget, QVBoxLayout
+
+from core.commands.context import CommandError, Context
+from core.commands.correct import Correct, Preview
+from ui.actions import run_command
+from ui.views.diff_view import DiffView
+
+EDIT_HELP = ("One edit a line, PATH = VALUE, for example\n"
+             "PID-3.1 = MRN104242\nPID-3[2].1 = 55512\nOBR-4.2 = Glucose, fasting")
+
+
+def parse_edits(text: str) -> list[tuple[str, str]]:
+    """"PID-3.1 = value" lines as (path, value); blank lines and # comments skipped."""
+    edits = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        path, sep, value = line.partition("=")
+        if not sep:
+            raise CommandError(f"Line {n} needs PATH = VALUE: {line.strip()!r}")
+        edits.append((path.strip(), value.strip()))
+    return edits
+
+
+class CorrectionDialog(QDialog):
+    """For one message, or (bulk) the same path edits on every message given."""
+
+    def __init__(self, ctx: Context, message_ids: list[int], parent=None, first_shown: int = 3) -> None:
+        super().__init__(parent)
+        self.ctx, self.message_ids, self.first_shown = ctx, message_ids, first_shown
+        self.bulk = len(message_ids) > 1
+        self.command = Correct(ctx)
+        self.previews: list[Preview] = []
+        self.saved: list[int] = []
+        self.setWindowTitle(f"Correct {len(message_ids)} messages" if self.bulk else f"Correct message {message_ids[0]}")
+        self.resize(1200, 720)
+
+        self.edits = QPlainTextEdit(placeholderText=EDIT_HELP)
+        self.raw = QPlainTextEdit()
+        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.input = QTabWidget()
+        self.input.addTab(self.edits, "Edit fields")
+        if not self.bulk:
+            self.input.addTab(self.raw, "Edit raw text")
+        self.diff = DiffView()
+        self.findings = QLabel(wordWrap=True)
+        self.status = QLabel(wordWrap=True)
+        preview = QPushButton("Preview")
+        preview.clicked.connect(self.preview)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText(f"Save {len(message_ids)} corrections" if self.bulk else "Save as a new version")
+        self.save_button.setEnabled(False)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.addButton(preview, QDialogButtonBox.ButtonRole.ActionRole)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.input)
+        split.addWidget(self.diff)
+        split.setSizes([200, 480])
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("The original is never changed: a correction is saved as a new version linked to it."
+                                + (f" The same edits go to all {len(message_ids)} messages; the first "
+                                   f"{min(first_shown, len(message_ids))} are shown." if self.bulk else "")))
+        layout.addWidget(split, 1)
+        layout.addWidget(self.findings)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.edits.textChanged.connect(lambda: self.save_button.setEnabled(False))
+        self.raw.textChanged.connect(lambda: self.save_button.setEnabled(False))
+        if not self.bulk:
+            run_command(self, "Correct", lambda: self.command.preview(message_ids[0], structural=False), self._original)
+
+    def _original(self, preview: Preview | None) -> None:
+        if preview:
+            self.raw.blockSignals(True)
+            self.raw.setPlainText(preview.before.replace("\r\n", "\n").replace("\r", "\n"))
+            self.raw.blockSignals(False)
+            self.diff.show_versions(preview.before, preview.before, "Original", "Corrected")
+
+    # -- preview and save ---------------------------------------------------------------
+    def _ask(self):
+        if self.input.currentWidget() is self.raw:
+            text = self.raw.toPlainText().replace("\n", "\r")
+            return lambda: [self.command.preview(self.message_ids[0], raw_text=text)]
+        edits = parse_edits(self.edits.toPlainText())
+        if self.bulk:
+            return lambda: self.command.bulk_preview(self.message_ids, edits, self.first_shown)
+        return lambda: [self.command.preview(self.message_ids[0], edits)]
+
+    def preview(self) -> None:
+        try:
+            ask = self._ask()
+        except CommandError as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText("Checking…")
+        run_command(self, "Preview", ask, self._previewed)
+
+    def _previewed(self, previews: list[Preview] | None) -> None:
+        self.previews = previews or []
+        if not self.previews:
+            self.status.setText("")
+            return
+        first = self.previews[0]
+        self.diff.show_versions(first.before, first.after, f"Message {first.message_id} as it is",
+                                f"Corrected (version of {first.message_id})")
+        findings = sorted({f.text for p in self.previews for f in p.findings})
+        self.findings.setText(("Validation still finds:\n• " + "\n• ".join(findings[:12])) if findings
+                              else "Validation finds nothing wrong with the corrected message.")
+        changed = sum(p.changed for p in self.previews)
+        self.status.setText(f"{changed} of {len(self.previews)} previewed message(s) change."
+                            + (" Other messages of the group are shown the same way when saved." if self.bulk else ""))
+        self.save_button.setEnabled(changed == len(self.previews))
+
+    def save(self) -> None:
+        if self.bulk:
+            edits = parse_edits(self.edits.toPlainText())
+            run_command(self, "Save", lambda: self.command.bulk_apply(self.message_ids, edits), self._saved)
+        else:
+            preview = self.previews[0]
+            run_command(self, "Save", lambda: [self.command.save(preview)], self._saved)
+
+    def _saved(self, ids: list[int] | None) -> None:
+        if ids:
+            self.saved = ids
+            self.accept()

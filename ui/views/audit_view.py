@@ -1,0 +1,56 @@
+"""The Audit tab: who did or saw what, filterable, and a check of the hash chain."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget
+
+from core import audit
+from core.store.db import Store
+from ui.models.audit_table import COL_ACTION, COL_ACTOR, COL_AT, COL_SEQ, COL_TARGET, AuditTableModel
+from ui.workers import submit
+
+ACTIONS = ("acknowledge", "reopen", "assign", "correct", "view_message")
+
+
+class AuditView(QWidget):
+    def __init__(self, store: Store, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.model = AuditTableModel(store, self)
+        self.actor = QLineEdit(placeholderText="Who (part of user@host)", clearButtonEnabled=True)
+        self.action = QComboBox()
+        self.action.addItem("Any action", None)
+        for a in ACTIONS:
+            self.action.addItem(a.replace("_", " ").capitalize(), a)
+        verify = QPushButton("Verify the chain")
+        verify.setToolTip("Recompute every entry's hash: any edited, inserted or deleted entry is named")
+        verify.clicked.connect(self.verify)
+        self.verdict = QLabel()
+        self.table = QTableView(objectName="audit", alternatingRowColors=True, wordWrap=False)
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in ((COL_SEQ, 60), (COL_AT, 150), (COL_ACTOR, 240), (COL_ACTION, 110), (COL_TARGET, 120)):
+            self.table.setColumnWidth(col, width)
+        bar = QHBoxLayout()
+        for w in (self.actor, self.action, verify, self.verdict):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.actor.editingFinished.connect(self.refresh)
+        self.action.currentIndexChanged.connect(self.refresh)
+
+    def refresh(self) -> None:
+        self.model.reload(self.actor.text().strip() or None, self.action.currentData())
+
+    def verify(self) -> None:
+        def check():
+            with self.store.engine.connect() as conn:
+                return audit.verify(conn)
+
+        self.verdict.setText("Checking…")
+        submit(check, lambda broken: self.verdict.setText(
+            f"Broken at entry {broken.seq}: {broken.why}" if broken else "The chain is intact."),
+            lambda text: self.verdict.setText(f"Could not check: {text}"), context=self)

@@ -1,0 +1,161 @@
+"""The Queue tab: groups and items, filters, and keyboard-driven triage.
+
+Keys: A acknowledge, R reopen, O assign an owner, E correct, Enter show the message.
+Actions apply to the chosen items, or to every item of a chosen group.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.commands.context import Context
+from core.commands.triage import Acknowledge, Assign, Reopen, group_items
+from core.ingest import utcnow
+from core.store import queries
+from core.store.queries import QueueFilter
+from ui.actions import run_command
+from ui.dialogs.acknowledge import AcknowledgeDialog
+from ui.dialogs.correct import CorrectionDialog
+from ui.models.queue_tree import COL_KIND, COL_OWNER, COL_PROBLEM, COL_STATE, COL_WHEN, KIND_WORDS, QueueTreeModel
+
+STATES = (("Open", ["open"]), ("Acknowledged", ["acknowledged"]), ("Corrected", ["corrected"]),
+          ("Resent", ["resent"]), ("Resolved", ["resolved"]), ("Any state", None))
+AGES = (("Any age", None), ("Older than 1 hour", timedelta(hours=1)), ("Older than 24 hours", timedelta(days=1)),
+        ("Older than 7 days", timedelta(days=7)))
+
+
+class QueueView(QWidget):
+    message_chosen = Signal(int)
+    changed = Signal()  # something was triaged: counts elsewhere are stale
+
+    def __init__(self, ctx: Context, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.interface_id: int | None = None
+        self.model = QueueTreeModel(ctx.store, self)
+        self.state = QComboBox()
+        self.state.addItems([s[0] for s in STATES])
+        self.kind = QComboBox()
+        self.kind.addItem("Any problem", None)
+        for code, words in KIND_WORDS.items():
+            self.kind.addItem(words, code)
+        self.owner = QLineEdit(placeholderText="Owner (- for unassigned)", clearButtonEnabled=True)
+        self.age = QComboBox()
+        self.age.addItems([a[0] for a in AGES])
+        self.tree = QTreeView(objectName="queue", uniformRowHeights=True, alternatingRowColors=True)
+        self.tree.setModel(self.model)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        for col, width in ((COL_PROBLEM, 520), (COL_KIND, 130), (COL_STATE, 150), (COL_OWNER, 90), (COL_WHEN, 130)):
+            self.tree.setColumnWidth(col, width)
+        self.tree.selectionModel().currentChanged.connect(self._current_changed)
+        self.tree.activated.connect(self._current_changed)
+
+        filters = QHBoxLayout()
+        for w in (self.state, self.kind, self.owner, self.age):
+            filters.addWidget(w)
+        filters.addStretch(1)
+        buttons = QHBoxLayout()
+        self.actions: dict[str, QAction] = {}
+        for key, text, slot in (("A", "Acknowledge…", self.acknowledge), ("R", "Reopen", self.reopen),
+                                ("O", "Assign…", self.assign), ("E", "Correct…", self.correct)):
+            action = QAction(f"{text} ({key})", self, shortcut=QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.tree.addAction(action)
+            self.actions[key] = action
+            button = QPushButton(action.text())
+            button.clicked.connect(action.trigger)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        for combo in (self.state, self.kind, self.age):
+            combo.currentIndexChanged.connect(self.refresh)
+        self.owner.editingFinished.connect(self.refresh)
+        self.model.failed.connect(lambda text: self.window().statusBar().showMessage(f"Queue query failed: {text}", 10_000))
+
+    # -- filters -------------------------------------------------------------------------
+    def queue_filter(self) -> QueueFilter:
+        age = AGES[self.age.currentIndex()][1]
+        owner = self.owner.text().strip()
+        return QueueFilter(states=STATES[self.state.currentIndex()][1], kinds=[self.kind.currentData()] if self.kind.currentData() else None,
+                           interface_id=self.interface_id, owner="" if owner == "-" else owner or None,
+                           older_than=utcnow() - age if age else None)
+
+    def set_interface(self, interface_id: int | None) -> None:
+        self.interface_id = interface_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.set_filter(self.queue_filter())
+
+    # -- triage --------------------------------------------------------------------------
+    def chosen(self) -> dict[int, int | None]:
+        """The chosen items with the row version shown; a group brings all its items in this view's states."""
+        chosen: dict[int, int | None] = {}
+        flt = self.queue_filter()
+        for index in self.tree.selectionModel().selectedRows():
+            node = self.model.node(index)
+            if node["node"] == "item":
+                chosen[node["id"]] = node["row_version"]
+            else:
+                chosen.update(group_items(self.ctx, node["signature"], tuple(flt.states or ("open", "acknowledged",
+                                                                                            "corrected", "resent", "resolved"))))
+        return chosen
+
+    def _after(self, result) -> None:
+        if result is not None:
+            self.changed.emit()
+        self.refresh()
+
+    def acknowledge(self) -> None:
+        items = self.chosen()
+        if not items:
+            return
+        dialog = AcknowledgeDialog(len(items), self)
+        if dialog.exec():
+            reason, note = dialog.values()
+            run_command(self, "Acknowledge", lambda: Acknowledge(self.ctx).run(items, reason, note), self._after)
+
+    def reopen(self) -> None:
+        if items := self.chosen():
+            run_command(self, "Reopen", lambda: Reopen(self.ctx).run(items), self._after)
+
+    def assign(self) -> None:
+        items = self.chosen()
+        if not items:
+            return
+        owner, ok = QInputDialog.getText(self, "Assign", f"Owner of {len(items)} item(s) (empty to clear):")
+        if ok:
+            run_command(self, "Assign", lambda: Assign(self.ctx).run(items, owner), self._after)
+
+    def correct(self) -> None:
+        chosen = set(self.chosen())
+        message_ids = sorted({i["message_id"] for i in queries.queue_items(self.ctx.store, self.queue_filter())
+                              if i["id"] in chosen and i["message_id"]})
+        if message_ids:
+            dialog = CorrectionDialog(self.ctx, message_ids, self)
+            if dialog.exec():
+                self._after(dialog.saved)
+
+    def _current_changed(self, current: QModelIndex, *_) -> None:
+        node = self.model.node(current)
+        if node and node["node"] == "item" and node["message_id"]:
+            self.message_chosen.emit(node["message_id"])
