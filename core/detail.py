@@ -20,6 +20,7 @@ class Detail:
     tree: structure.Tree
     explanation: list[str]  # MSA and ERR in words: this message's, or its ACK's
     links: list[tuple[int, str]] = field(default_factory=list)  # (message id, what it is)
+    has_corrections: bool = False
 
 
 def load(ctx: Context, message_id: int) -> Detail | None:
@@ -49,4 +50,8 @@ def load(ctx: Context, message_id: int) -> Detail | None:
         explanation.append(f"ACK state: {ack_state_words(row['ack_state'])}.")
     if row["duplicate_of"]:
         links.append((row["duplicate_of"], "the first copy of this duplicate"))
-    return Detail(row, text, codec, tree, explanation, links)
+    if row["parent_id"]:
+        links.append((row["parent_id"], f"the version this corrects (version {row['version_no'] - 1})"))
+    corrections = queries.corrections_of(store, message_id)
+    links += [(c, f"its correction (message {c})") for c in corrections[:3]]
+    return Detail(row, text, codec, tree, explanation, links, bool(corrections))

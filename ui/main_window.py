@@ -28,6 +28,7 @@ from core.store import queries
 from core.store.db import Store
 from ui import icons
 from ui.app import apply_palette, is_dark
+from ui.dialogs.versions import VersionsDialog
 from ui.ingest_thread import IngestThread
 from ui.models.interface_list import COL_COUNT, COL_NAME, COL_STATUS, ID_ROLE, InterfaceListModel
 from ui.models.message_table import (
@@ -210,6 +211,7 @@ class MainWindow(QMainWindow):
         self.detail.open_message.connect(self.open_message)
         for pane in (self.detail, self.queue_detail):
             pane.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+            pane.compare_versions.connect(lambda m: VersionsDialog(self.context, m, self).show())
         self.queue_detail.open_message.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.message_chosen.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.changed.connect(self._refresh_sidebar_and_count)

@@ -179,9 +179,10 @@ def queue_groups(store: Store, flt: QueueFilter | None = None, *, states: list[s
         return [r._asdict() for r in conn.execute(stmt)]
 
 
-def last_message_id(store: Store) -> int:
+def corrections_of(store: Store, message_id: int) -> list[int]:
+    """The ids of corrections made directly of a message, oldest first."""
     with store.engine.connect() as conn:
-        return conn.execute(select(func.coalesce(func.max(M.c.id), 0))).scalar_one()
+        return list(conn.execute(select(M.c.id).where(M.c.parent_id == message_id).order_by(M.c.id)).scalars())
 
 
 def interfaces_overview(store: Store) -> list[dict]:

@@ -58,6 +58,7 @@ class DelimiterHighlighter(QSyntaxHighlighter):
 class DetailPane(QWidget):
     open_message = Signal(int)  # a linked message was asked for
     notice = Signal(str)  # something to say in the status bar
+    compare_versions = Signal(int)  # the person asked to compare this message's versions
 
     def __init__(self, dark: bool = False, parent=None) -> None:
         super().__init__(parent)
@@ -93,8 +94,11 @@ class DetailPane(QWidget):
         self.save_value = QPushButton(icons.action("save"), "Save value…")
         self.save_value.setToolTip("Save the chosen field whole (a Base64 document is saved decoded)")
         self.save_value.clicked.connect(self.save_field_value)
+        self.compare = QPushButton(icons.action("link"), "Versions…")
+        self.compare.setToolTip("Compare any two versions of this message: as it arrived, and its corrections")
+        self.compare.clicked.connect(lambda: self.detail and self.compare_versions.emit(self.detail.row["id"]))
         buttons = QHBoxLayout()
-        for b in (self.copy_raw, self.copy_field, self.save_value):
+        for b in (self.copy_raw, self.copy_field, self.save_value, self.compare):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
@@ -118,6 +122,7 @@ class DetailPane(QWidget):
             self.tree.expandToDepth(0)
         for b in (self.copy_raw, self.copy_field, self.save_value):
             b.setEnabled(detail is not None)
+        self.compare.setEnabled(bool(detail and (detail.row["parent_id"] or detail.has_corrections)))
         self._node_changed()
 
     def set_privacy(self, on: bool) -> None:

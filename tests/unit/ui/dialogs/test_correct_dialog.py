@@ -59,3 +59,21 @@ def test_bulk_correction_for_a_group(qtbot, cstore):
         dialog.save()
     assert len(dialog.saved) == len(ids)
     assert not pid3_items(cstore)
+
+
+def test_versions_dialog_compares_any_two(qtbot, cstore):
+    from core.commands.correct import Correct
+    from ui.dialogs.versions import VersionsDialog
+
+    item = pid3_items(cstore)[0]
+    ctx = Context(cstore, actor="alice@ws1")
+    first = Correct(ctx).save(Correct(ctx).preview(item["message_id"], [("PID-3.1", "A1")], structural=False))
+    second = Correct(ctx).save(Correct(ctx).preview(first, [("PID-3.1", "A2")], structural=False))
+    dialog = VersionsDialog(ctx, second)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.left.count() == 3, timeout=10_000)
+    assert "A2" in dialog.diff.right.toPlainText() and "A2" not in dialog.diff.left.toPlainText()
+    dialog.left.setCurrentIndex(1)
+    assert "A1" in dialog.diff.left.toPlainText() and dialog.summary.text() == "1 line(s) differ."
+    dialog.right.setCurrentIndex(1)
+    assert dialog.summary.text() == "The two versions are the same."

@@ -19,7 +19,7 @@ def detail() -> Detail:
     row = {"id": 7, "message_type": "MDM^T02", "control_id": "D1", "version": "2.5", "message_time": None,
            "sending_app": "DICTATE", "sending_facility": "NUANCE", "receiving_app": "ECW", "receiving_facility": "NFM",
            "patient_id": "MRN7", "patient_name": "ROE^RICHARD", "parse_state": "ok", "source": "/logs/in.hl7",
-           "offset": 0, "size": len(TEXT)}
+           "offset": 0, "size": len(TEXT), "parent_id": None, "version_no": 1}
     return Detail(row, TEXT, "utf-8", build(TEXT, "2.5", PHI_FIELDS), ["ACK state: Accepted."], [(8, "its ACK")])
 
 
