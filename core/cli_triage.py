@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from core import audit
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct
 from core.commands.triage import ACK_REASONS, Acknowledge, Assign, Reopen, group_items
+from core.commands.validate import Validate
+from core.store import queries
+from core.store.queries import MessageFilter
 from core.store.db import Store
 from core.store.models import AuditEntry
 
@@ -36,6 +40,10 @@ def add_parsers(sub) -> None:
     s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="e.g. PID-3.1=MRN123 (repeatable)")
     s.add_argument("--raw", type=Path, help="a file holding the whole corrected message")
     s.add_argument("--dry-run", action="store_true", help="show the diff and findings, save nothing")
+    s = sub.add_parser("validate", help="validate messages with hl7apy; failures become invalid queue items")
+    s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
+    s.add_argument("--interface", type=int, help="interface id")
+    s.add_argument("--limit", type=int, default=1000, help="how many of the newest messages (default 1000)")
     s = sub.add_parser("audit", help="the audit trail: list it, or verify its hash chain")
     s.add_argument("action", choices=("list", "verify"))
     s.add_argument("--limit", type=int, default=50)
@@ -93,6 +101,19 @@ def cmd_correct(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_validate(ctx: Context, args) -> int:
+    flt = MessageFilter(types=args.type, interface_id=args.interface, parse_states=["ok", "invalid"], acks=False)
+    ids = [r["id"] for r in queries.message_page(ctx.store, flt, limit=args.limit)]
+    t0 = time.monotonic()
+    found = Validate(ctx).run(ids)
+    bad = {m: f for m, f in found.items() if f}
+    rate = len(found) / max(time.monotonic() - t0, 1e-9)
+    print(f"validated {len(found)} message(s) ({rate:.0f}/s): {len(bad)} with findings")
+    for m, findings in list(bad.items())[:10]:
+        print(f"  message {m}: {findings[0].text}" + (f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""))
+    return 0
+
+
 def cmd_audit(ctx: Context, args) -> int:
     with ctx.store.engine.connect() as conn:
         if args.action == "verify":
@@ -114,4 +135,4 @@ def cmd_audit(ctx: Context, args) -> int:
     return 0
 
 
-VERBS = {"ack": cmd_ack, "reopen": cmd_reopen, "assign": cmd_assign, "correct": cmd_correct, "audit": cmd_audit}
+VERBS = {"validate": cmd_validate, "ack": cmd_ack, "reopen": cmd_reopen, "assign": cmd_assign, "correct": cmd_correct, "audit": cmd_audit}
