@@ -18,9 +18,9 @@ from core.commands.correct import Correct
 from core.commands.triage import ACK_REASONS, Acknowledge, Assign, Reopen, group_items
 from core.commands.validate import Validate
 from core.store import queries
-from core.store.queries import MessageFilter
 from core.store.db import Store
 from core.store.models import AuditEntry
+from core.store.queries import MessageFilter
 
 
 def add_parsers(sub) -> None:
