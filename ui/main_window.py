@@ -309,6 +309,8 @@ class MainWindow(QMainWindow):
         self.messages.set_privacy(on)
         self.detail.set_privacy(on)
         self.queue_detail.set_privacy(on)
+        self.queue.model.set_privacy(on)
+        self.audit.model.set_privacy(on)
         self.status_store.setText(f"Store: {self.store.location}" + ("   ·   PRIVACY SCREEN ON" if on else ""))
 
     def set_theme(self, name: str) -> None:

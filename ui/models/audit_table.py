@@ -38,6 +38,13 @@ class AuditTableModel(QAbstractTableModel):
         self.action: str | None = None
         self._generation = Generation()
         self._exhausted, self._loading = False, False
+        self.privacy = False
+
+    def set_privacy(self, on: bool) -> None:
+        """A correction's diff holds the message's text: hidden under the privacy screen."""
+        self.privacy = on
+        if self.rows:
+            self.dataChanged.emit(self.index(0, COL_CHANGE), self.index(len(self.rows) - 1, COL_CHANGE))
 
     def reload(self, actor: str | None = None, action: str | None = None) -> None:
         self.actor, self.action = actor, action
@@ -89,6 +96,6 @@ class AuditTableModel(QAbstractTableModel):
             target = f"item {r['item_id']}" if r["item_id"] else f"message {r['message_id']}" if r["message_id"] else ""
             return (str(r["seq"]), r["at"].strftime("%Y-%m-%d %H:%M:%S"), r["actor"], r["action"].replace("_", " "),
                     target, change_text(r["before"], r["after"]))[col]
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_CHANGE and (r["before"] or r["after"]):
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_CHANGE and (r["before"] or r["after"]) and not self.privacy:
             return json.dumps({"before": r["before"], "after": r["after"]}, indent=1, default=str)[:3000]
         return None

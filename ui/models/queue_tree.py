@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 
-from core.queue import group_title
+from core.queue import group_title, normalise
 from core.store import queries
 from core.store.db import Store
 from core.store.queries import QueueFilter
@@ -44,6 +44,7 @@ class QueueTreeModel(QAbstractItemModel):
         self.groups: list[dict] = []
         self._generation = Generation()
         self._loading: set[str] = set()  # groups whose items are on their way
+        self.privacy = False
 
     # -- loading -------------------------------------------------------------------------
     def set_filter(self, flt: QueueFilter) -> None:
@@ -87,6 +88,12 @@ class QueueTreeModel(QAbstractItemModel):
         group["children"] = [dict(item, node="item", group=group, row=i) for i, item in enumerate(items)]
         if items:
             self.endInsertRows()
+
+    def set_privacy(self, on: bool) -> None:
+        """Receivers write identifiers into NAK texts: under the privacy screen they are masked."""
+        self.beginResetModel()
+        self.privacy = on
+        self.endResetModel()
 
     # -- what the view asks --------------------------------------------------------------
     def node(self, index: Index) -> dict | None:
@@ -134,13 +141,14 @@ class QueueTreeModel(QAbstractItemModel):
             return None
         col, group = index.column(), node["node"] == "group"
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._group_text(node, col) if group else self._item_text(node, col)
+            text = self._group_text(node, col) if group else self._item_text(node, col)
+            return normalise(text) if self.privacy and col in (COL_PROBLEM, COL_MESSAGE) else text
         if role == Qt.ItemDataRole.DecorationRole:
             if col == COL_KIND:
                 return icons.state(KIND_ICONS.get(node["kind"]))
             if col == COL_STATE and not group:
                 return icons.state(STATE_ICONS.get(node["triage_state"]))
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_PROBLEM:
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_PROBLEM and not self.privacy:
             return node["example"] if group else node["reason"]
         return None
 

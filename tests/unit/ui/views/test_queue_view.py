@@ -88,3 +88,13 @@ def test_choosing_an_item_shows_its_message(qtbot, view):
     with qtbot.waitSignal(view.message_chosen) as chosen:
         view.tree.setCurrentIndex(index)
     assert chosen.args == [view.model.node(index)["message_id"]]
+
+
+def test_privacy_screen_masks_identifiers_in_queue_texts(qtbot, view):
+    expand_all(qtbot, view)
+    group = next(r for r, g in enumerate(view.model.groups) if g["children"][0]["control_id"])
+    index = view.model.index(0, 5, view.model.index(group, 0))
+    control_id = view.model.node(index)["control_id"]
+    assert control_id in index.data()
+    view.model.set_privacy(True)
+    assert control_id not in view.model.index(0, 5, view.model.index(group, 0)).data()
