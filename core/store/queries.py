@@ -7,7 +7,7 @@ the store into memory.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Integer, Select, and_, case, column, func, or_, select, text, tuple_
@@ -67,13 +67,17 @@ class MessageFilter:
         return w
 
 
+def _fts_match(query: str) -> str:
+    """Every word quoted, so punctuation in a control ID or a name is taken literally."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
+
+
 def full_text_ids(query: str, dialect: str):
     """A subquery of message ids whose text holds every word of the query."""
     words = query.split()
     if dialect == "sqlite":
-        # every word quoted, so punctuation in a control ID or name is taken literally
-        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        return text("SELECT rowid FROM message_text WHERE message_text MATCH :match").bindparams(match=match).columns(column("rowid", Integer))
+        return (text("SELECT rowid FROM message_text WHERE message_text MATCH :match")
+                .bindparams(match=_fts_match(query)).columns(column("rowid", Integer)))
     conds = " AND ".join(f"body ILIKE :w{i}" for i in range(len(words)))
     params = {f"w{i}": "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for i, w in enumerate(words)}
     return text(f"SELECT message_id FROM message_text WHERE {conds}").bindparams(**params).columns(column("message_id", Integer))
@@ -86,13 +90,38 @@ def message_page(store: Store, flt: MessageFilter, *, after: Key | None = None, 
                  newest_first: bool = True) -> list[dict]:
     """One page of messages (no raw bytes) in time order, after the key the previous page ended at."""
     stmt: Select = select(*LIST_COLUMNS, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
-    stmt = stmt.where(*flt.where(store.dialect))
     key = tuple_(M.c.event_time, M.c.id)
     if after is not None:
         stmt = stmt.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
     order = (M.c.event_time.desc(), M.c.id.desc()) if newest_first else (M.c.event_time, M.c.id)
     with store.engine.connect() as conn:
+        stmt = stmt.where(*_page_where(conn, flt, store.dialect))
         return [r._asdict() for r in conn.execute(stmt.order_by(*order).limit(limit))]
+
+
+RARE = 5000  # fewer matches than this: fetch them and sort
+DENSE = 20  # one message in this many matching, or more: ask FTS5 of each message down the time index
+
+
+def _page_where(conn, flt: MessageFilter, dialect: str) -> list:
+    """The filter for a time-ordered page with free text on SQLite, planned by how many match.
+
+    A rare word: fetch its few matches and sort them. A common word (one message in DENSE or
+    more): walk down the time index and ask FTS5 of each message (a rowid lookup) until the
+    page is full. In between: the matches as a set, tested on the walk. Counting matches up to
+    the limit that decides is cheap; SQLite's planner cannot know it."""
+    if dialect != "sqlite" or not (flt.text and flt.text.strip()):
+        return flt.where(dialect)
+    rest = replace(flt, text=None).where(dialect)
+    dense_at = max(RARE, (conn.execute(select(func.max(M.c.id))).scalar() or 0) // DENSE)
+    matches = select(full_text_ids(flt.text, dialect).subquery()).limit(dense_at)
+    found = conn.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
+    if found < RARE:
+        return [*rest, M.c.id.in_(list(conn.execute(matches).scalars()))]
+    if found < dense_at:
+        return flt.where(dialect)
+    probe = text("EXISTS (SELECT 1 FROM message_text WHERE message_text MATCH :match AND message_text.rowid = messages.id)")
+    return [*rest, probe.bindparams(match=_fts_match(flt.text))]
 
 
 def newer_than(store: Store, flt: MessageFilter, top: Key | None, *, since_id: int, limit: int = 2000) -> list[dict]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt
 
 from core.store import queries
 from core.store.db import Store
-from ui.models.common import Index, header
-from ui.workers import Generation, submit
+from ui.models.common import Index, PagedTableModel
 
 COL_SEQ, COL_AT, COL_ACTOR, COL_ACTION, COL_TARGET, COL_CHANGE = range(6)
 HEADERS = ("#", "When (UTC)", "Who", "What", "On", "Before → after")
@@ -27,17 +26,14 @@ def change_text(before: dict | None, after: dict | None) -> str:
     return "; ".join(parts)
 
 
-class AuditTableModel(QAbstractTableModel):
-    failed = Signal(str)
+class AuditTableModel(PagedTableModel):
+    HEADERS = HEADERS
 
     def __init__(self, store: Store, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, PAGE)
         self.store = store
-        self.rows: list[dict] = []
         self.actor: str | None = None
         self.action: str | None = None
-        self._generation = Generation()
-        self._exhausted, self._loading = False, False
         self.privacy = False
 
     def set_privacy(self, on: bool) -> None:
@@ -46,47 +42,14 @@ class AuditTableModel(QAbstractTableModel):
         if self.rows:
             self.dataChanged.emit(self.index(0, COL_CHANGE), self.index(len(self.rows) - 1, COL_CHANGE))
 
-    def reload(self, actor: str | None = None, action: str | None = None) -> None:
+    def set_filter(self, actor: str | None = None, action: str | None = None) -> None:
         self.actor, self.action = actor, action
-        self._generation.next()
-        self.beginResetModel()
-        self.rows, self._exhausted, self._loading = [], False, False
-        self.endResetModel()
-        self.fetchMore()
+        self.reload()
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._exhausted and not self._loading
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        if not self.canFetchMore(parent):
-            return
-        self._loading = True
-        token, before = self._generation.value, self.rows[-1]["seq"] if self.rows else None
-        actor, action = self.actor, self.action
-        submit(lambda: queries.audit_page(self.store, before_seq=before, actor=actor, action=action, limit=PAGE),
-               lambda rows: self._arrived(token, rows), self.failed.emit, context=self)
-
-    def _arrived(self, token: int, rows: list[dict]) -> None:
-        if not self._generation.current(token):
-            return
-        self._loading, self._exhausted = False, len(rows) < PAGE
-        if rows:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
-            self.rows.extend(rows)
-            self.endInsertRows()
-
-    @property
-    def loading(self) -> bool:
-        return self._loading
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(HEADERS, section, orientation, role)
+    def query(self):
+        store, actor, action, page = self.store, self.actor, self.action, self.page
+        return lambda last: queries.audit_page(store, before_seq=last["seq"] if last else None, actor=actor,
+                                               action=action, limit=page)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt
 
 from core import labels, privacy
 from core.store import queries
 from core.store.db import Store
 from core.store.queries import MessageFilter
 from ui import icons
-from ui.models.common import Index, header
-from ui.workers import Generation, submit
+from ui.models.common import Index, PagedTableModel
+from ui.workers import submit
 
 COL_TIME, COL_DIRECTION, COL_TYPE, COL_CONTROL_ID, COL_ROUTE, COL_PATIENT, COL_PARSE, COL_ACK = range(8)
 HEADERS = ("Time", "Dir", "Type", "Control ID", "Sender → receiver", "Patient", "Parse", "ACK")
@@ -25,31 +25,21 @@ ROW_ROLE = Qt.ItemDataRole.UserRole
 PAGE = 500
 
 
-class MessageTableModel(QAbstractTableModel):
-    loading_changed = Signal(bool)
-    failed = Signal(str)
+class MessageTableModel(PagedTableModel):
+    HEADERS = HEADERS
 
     def __init__(self, store: Store, parent=None, page: int = PAGE) -> None:
-        super().__init__(parent)
-        self.store, self.page = store, page
+        super().__init__(parent, page)
+        self.store = store
         self.filter = MessageFilter()
-        self.rows: list[dict] = []
         self.home: tuple | None = None  # the practice's own system: directions are told from its side
         self.privacy = False
-        self._generation = Generation()
-        self._exhausted = False
-        self._loading = False
         self._newest_id = 0  # the largest id seen, for polling new traffic
 
-    # -- Qt model API --------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(HEADERS, section, orientation, role)
+    def query(self):
+        store, flt, page = self.store, self.filter, self.page
+        return lambda last: queries.message_page(store, flt, after=(last["event_time"], last["id"]) if last else None,
+                                                 limit=page)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
@@ -65,31 +55,12 @@ class MessageTableModel(QAbstractTableModel):
             return row
         return None
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._exhausted and not self._loading
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        if not self.canFetchMore(parent):
-            return
-        token, flt = self._generation.value, self.filter
-        after = (self.rows[-1]["event_time"], self.rows[-1]["id"]) if self.rows else None
-        self._set_loading(True)
-        submit(lambda: queries.message_page(self.store, flt, after=after, limit=self.page),
-               lambda rows: self._page_arrived(token, rows), lambda err: self._failed(token, err), context=self)
-
     # -- what the window asks for -------------------------------------------------------
     def set_filter(self, flt: MessageFilter) -> None:
         """Show messages matching flt, from the newest; drops whatever was loading."""
         self.filter = flt
+        self._newest_id = 0
         self.reload()
-
-    def reload(self) -> None:
-        self._generation.next()
-        self.beginResetModel()
-        self.rows, self._exhausted, self._newest_id = [], False, 0
-        self.endResetModel()
-        self._set_loading(False)
-        self.fetchMore()
 
     def poll_new(self) -> None:
         """Add messages stored since the last look that sort above the first row (live traffic)."""
@@ -113,21 +84,9 @@ class MessageTableModel(QAbstractTableModel):
     def row_of(self, message_id: int) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r["id"] == message_id), None)
 
-    @property
-    def loading(self) -> bool:
-        return self._loading
-
     # -- results ------------------------------------------------------------------------
-    def _page_arrived(self, token: int, rows: list[dict]) -> None:
-        if not self._generation.current(token):
-            return  # a page for a filter no longer shown
-        self._set_loading(False)
-        self._exhausted = len(rows) < self.page
-        if rows:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
-            self.rows.extend(rows)
-            self.endInsertRows()
-            self._newest_id = max(self._newest_id, max(r["id"] for r in rows))
+    def rows_added(self, rows: list[dict]) -> None:
+        self._newest_id = max(self._newest_id, max(r["id"] for r in rows))
 
     def _new_arrived(self, token: int, rows: list[dict]) -> None:
         if not self._generation.current(token) or not rows:
@@ -135,18 +94,7 @@ class MessageTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
         self.rows[:0] = rows
         self.endInsertRows()
-        self._newest_id = max(self._newest_id, max(r["id"] for r in rows))
-
-    def _failed(self, token: int, message: str) -> None:
-        if self._generation.current(token):
-            self._set_loading(False)
-            self._exhausted = True
-            self.failed.emit(message)
-
-    def _set_loading(self, on: bool) -> None:
-        if on != self._loading:
-            self._loading = on
-            self.loading_changed.emit(on)
+        self.rows_added(rows)
 
     # -- cells --------------------------------------------------------------------------
     def direction(self, row: dict) -> str:

@@ -43,7 +43,7 @@ class AuditView(QWidget):
         self.action.currentIndexChanged.connect(self.refresh)
 
     def refresh(self) -> None:
-        self.model.reload(self.actor.text().strip() or None, self.action.currentData())
+        self.model.set_filter(self.actor.text().strip() or None, self.action.currentData())
 
     def verify(self) -> None:
         def check():
