@@ -167,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("folders", nargs="+")
     s.add_argument("--poll", type=float, default=1.0, help="seconds between looks (default 1)")
     s.add_argument("--settle", type=float, default=2.0, help="seconds a file must be still before its last message is taken")
+    s = sub.add_parser("listen", help="a listening MLLP tap: store every message received, then answer it")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    s.add_argument("--ack", default="AA", choices=("AA", "AE", "AR", "none"), help="what to answer (for testing senders)")
+    s.add_argument("--tls-cert", help="certificate (PEM) to serve TLS with")
+    s.add_argument("--tls-key", help="its private key (PEM)")
+    s.add_argument("--tls-client-ca", help="require client certificates signed by this CA")
     s = sub.add_parser("messages", help="list messages (JSON Lines with --json)")
     s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
     s.add_argument("--state", action="append", choices=("ok", "invalid", "unparseable"))
@@ -193,7 +200,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-HEADLESS = {"ingest": cmd_ingest, "watch": cmd_watch, "messages": cmd_messages, "queue": cmd_queue}
+def cmd_listen(store: Store, args) -> int:
+    """Run the tap until interrupted, printing a line a second while traffic flows."""
+    import asyncio
+
+    from core.sources.listener import Listener
+    from core.transport.mllp import server_tls
+
+    tls = server_tls(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
+
+    async def run() -> None:
+        tap = Listener(store, args.host, args.port, ack_mode=args.ack, tls=tls)
+        port = await tap.start()
+        print(f"listening on {args.host}:{port} ({'TLS' if tls else 'plain'}), answering {args.ack}", file=sys.stderr)
+        seen, problems = 0, 0
+        try:
+            while True:
+                await asyncio.sleep(1)
+                if tap.stats.received != seen or len(tap.stats.problems) != problems:
+                    seen, problems = tap.stats.received, len(tap.stats.problems)
+                    peers = ", ".join(tap.peers) or "none connected"
+                    print(f"{seen} received, {tap.stats.answered} answered; peers: {peers}", file=sys.stderr)
+                    for text in tap.stats.problems[-3:]:
+                        print(f"  problem: {text}", file=sys.stderr)
+        finally:
+            await tap.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+HEADLESS = {"listen": cmd_listen, "ingest": cmd_ingest, "watch": cmd_watch, "messages": cmd_messages, "queue": cmd_queue}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,3 +46,24 @@ def explain_error(e: dict) -> str:
         if e.get(key):
             parts.append(f"{label}: {e[key]}")
     return " — ".join(parts)
+
+
+def build(message: bytes, code: str = "AA", text: str | None = None, *, control_id: str,
+          timestamp: str) -> bytes:
+    """An ACK for a message, in its delimiters, charset-neutral (ASCII), from its MSH.
+
+    Sender and receiver are swapped, MSH-9 is ACK^<trigger>^ACK, MSA-2 is the message's
+    MSH-10. A message whose MSH cannot be read still gets an answer (an AR/AE with empty
+    header fields) so the sender is not left waiting.
+    """
+    from core.hl7.structure import delimiters_of
+
+    head = message.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
+    d = delimiters_of(head)
+    f = head.split(d.field) if head.startswith("MSH") else ["MSH"]
+    get = lambda i: f[i] if i < len(f) else ""  # noqa: E731  (MSH-n is f[n-1])
+    trigger = get(8).split(d.comp)[1] if d.comp in get(8) else ""
+    msh = d.field.join(["MSH", get(1) or "^~\\&", get(4), get(5), get(2), get(3), timestamp, "",
+                        f"ACK{d.comp}{trigger}{d.comp}ACK", control_id, get(10) or "P", get(11) or "2.5"])
+    msa = d.field.join(["MSA", code, get(9)] + ([text.replace(d.field, " ")] if text else []))
+    return (msh + "\r" + msa + "\r").encode("latin-1", errors="replace")

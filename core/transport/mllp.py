@@ -1,0 +1,212 @@
+"""MLLP over asyncio: a server and a client, byte-exact framing, optional TLS.
+
+A frame is 0x0B, the message, 0x1C 0x0D. Bytes outside a frame are reported and skipped,
+never glued to a message; a frame larger than `max_size` is refused and the connection
+closed; a peer silent for `idle_timeout` in the middle of a frame is dropped, so a
+half-open or slow client never holds anything up: each connection is its own task.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
+END = EB + CR
+MAX_SIZE = 16 << 20
+READ = 64 << 10
+
+
+class MllpError(Exception):
+    """A framing problem, a timeout or a lost connection, in words for the person."""
+
+
+def frame(message: bytes) -> bytes:
+    return SB + message + END
+
+
+@dataclass
+class Problem:
+    peer: str
+    text: str  # never the message's content: it may be PHI
+
+
+class FrameReader:
+    """Reads frames from a stream; what lies between frames is reported, not returned."""
+
+    def __init__(self, reader: asyncio.StreamReader, max_size: int = MAX_SIZE) -> None:
+        self.reader, self.max_size = reader, max_size
+        self.buf = b""
+        self.skipped = 0  # bytes outside any frame since the last report
+
+    async def read(self, idle_timeout: float | None) -> bytes | None:
+        """The next message, or None when the peer closed between frames."""
+        while True:
+            start = self.buf.find(SB)
+            if start < 0:
+                self.skipped += len(self.buf)
+                self.buf = b""
+            else:
+                self.skipped += start
+                self.buf = self.buf[start:]
+                end = self.buf.find(END, 1)
+                if end >= 0:
+                    message, self.buf = self.buf[1:end], self.buf[end + 2:]
+                    return message
+                if len(self.buf) > self.max_size + 3:
+                    raise MllpError(f"a frame grew past the {self.max_size:,}-byte limit without its end block")
+            chunk = await asyncio.wait_for(self.reader.read(READ), idle_timeout) if idle_timeout else await self.reader.read(READ)
+            if not chunk:
+                if self.buf.strip(b"\r\n\x00 \t"):
+                    raise MllpError(f"the connection closed in the middle of a frame ({len(self.buf):,} bytes kept back)")
+                return None
+            self.buf += chunk
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    info = writer.get_extra_info("peername")
+    return f"{info[0]}:{info[1]}" if isinstance(info, tuple) else str(info)
+
+
+Handler = Callable[[bytes, str], Awaitable[bytes | None]]  # (message, peer) -> the answer to frame, or None
+
+
+class Server:
+    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None,
+                 max_size: int = MAX_SIZE, idle_timeout: float = 60.0,
+                 on_problem: Callable[[Problem], None] | None = None) -> None:
+        self.handler, self.host, self.port = handler, host, port
+        self.tls, self.max_size, self.idle_timeout = tls, max_size, idle_timeout
+        self.on_problem = on_problem or (lambda p: log.warning("mllp %s: %s", p.peer, p.text))
+        self.peers: dict[str, int] = {}  # connected peer -> messages received on this connection
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task] = set()
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._connection, self.host, self.port, ssl=self.tls)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def close(self) -> None:
+        """Stop listening and end every connection (a message mid-handling finishes first)."""
+        if self._server:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server:
+            await self._server.wait_closed()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
+        task.add_done_callback(self._connections.discard)
+        peer = _peer(writer)
+        self.peers[peer] = 0
+        frames = FrameReader(reader, self.max_size)
+        try:
+            while True:
+                message = await frames.read(self.idle_timeout)
+                if frames.skipped:
+                    self.on_problem(Problem(peer, f"{frames.skipped:,} bytes outside any MLLP frame were skipped"))
+                    frames.skipped = 0
+                if message is None:
+                    return
+                self.peers[peer] += 1
+                answer = await self.handler(message, peer)
+                if answer is not None:
+                    writer.write(frame(answer))
+                    await writer.drain()
+        except TimeoutError:
+            self.on_problem(Problem(peer, f"no complete frame within {self.idle_timeout:g} s; the connection was closed"))
+        except MllpError as exc:
+            self.on_problem(Problem(peer, str(exc)))
+        except (ConnectionError, ssl.SSLError) as exc:
+            self.on_problem(Problem(peer, f"connection lost: {type(exc).__name__}"))
+        finally:
+            self.peers.pop(peer, None)
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
+                pass
+
+
+class Client:
+    """One connection to a receiver; reconnects (with backoff) when it was lost."""
+
+    def __init__(self, host: str, port: int, *, tls: ssl.SSLContext | None = None, connect_timeout: float = 10.0,
+                 ack_timeout: float = 30.0, max_size: int = MAX_SIZE, retries: int = 3, backoff: float = 0.5) -> None:
+        self.host, self.port, self.tls = host, port, tls
+        self.connect_timeout, self.ack_timeout, self.max_size = connect_timeout, ack_timeout, max_size
+        self.retries, self.backoff = retries, backoff
+        self._reader: FrameReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                reader, self._writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.host, self.port, ssl=self.tls), self.connect_timeout)
+                self._reader = FrameReader(reader, self.max_size)
+                return
+            except (OSError, TimeoutError) as exc:
+                if attempt == self.retries:
+                    raise MllpError(f"could not connect to {self.host}:{self.port}: {type(exc).__name__}") from exc
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    async def send(self, message: bytes) -> bytes:
+        """Send one message and return the answer's bytes. Raises MllpError; the caller decides
+        whether a message may be sent again (a lost answer does not mean a lost message)."""
+        if self._writer is None or self._writer.is_closing():
+            await self.connect()
+        try:
+            self._writer.write(frame(message))
+            await self._writer.drain()
+            answer = await self._reader.read(self.ack_timeout)
+        except TimeoutError as exc:
+            await self.close()
+            raise MllpError(f"no answer within {self.ack_timeout:g} s") from exc
+        except (ConnectionError, ssl.SSLError) as exc:
+            await self.close()
+            raise MllpError(f"the connection was lost: {type(exc).__name__}") from exc
+        except MllpError:
+            await self.close()
+            raise
+        if answer is None:
+            await self.close()
+            raise MllpError("the receiver closed the connection without answering")
+        return answer
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            try:
+                await self._writer.wait_closed()
+            except (ConnectionError, ssl.SSLError):
+                pass
+            self._writer = None
+
+
+def server_tls(cert: str, key: str, client_ca: str | None = None) -> ssl.SSLContext:
+    """TLS for a listener; with client_ca, peers must present a certificate it signed."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.load_verify_locations(client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def client_tls(ca: str | None = None, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
+    """TLS for sending: the receiver's certificate is verified (against ca, else the system's)."""
+    ctx = ssl.create_default_context(cafile=ca)
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx

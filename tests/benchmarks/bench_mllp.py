@@ -1,0 +1,101 @@
+"""MLLP listener benchmark: prints JSON figures.
+
+Run: uv run python tests/benchmarks/bench_mllp.py [--messages N] [--clients C]
+
+python-hl7 clients (one process each, one connection, each message waiting for its ACK)
+send demo messages over loopback to:
+- the listening tap (`core.sources.listener`), which stores every message and its ACK in
+  SQLite before answering;
+- a baseline in the same run: the same MLLP server answering at once, storing nothing;
+and report sustained messages/s and the round trip's p50/p95 for both, and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import hl7.client
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from core.demo import LANES, Generator  # noqa: E402
+from core.hl7 import ack  # noqa: E402
+from core.sources.listener import Listener  # noqa: E402
+from core.store import queries  # noqa: E402
+from core.store.db import open_store  # noqa: E402
+from core.transport.mllp import Server  # noqa: E402
+
+
+def client(port: int, messages: list[str]) -> list[float]:
+    """One sending system: its own process and connection, each message waiting for its ACK."""
+    rtts = []
+    with hl7.client.MLLPClient("127.0.0.1", port) as c:
+        for m in messages:
+            t = time.perf_counter()
+            answer = c.send_message(m)
+            rtts.append(time.perf_counter() - t)
+            assert b"MSA|AA" in answer
+    return rtts
+
+
+def run_clients(port: int, batches: list[list[str]]) -> tuple[float, list[float]]:
+    with multiprocessing.get_context("spawn").Pool(len(batches)) as pool:
+        pool.apply(time.sleep, (0,))  # the processes are up before the clock starts
+        t0 = time.perf_counter()
+        results = pool.starmap(client, [(port, b) for b in batches])
+        seconds = time.perf_counter() - t0
+    return seconds, [r for rs in results for r in rs]
+
+
+def figures(n: int, seconds: float, rtts: list[float]) -> dict:
+    s = sorted(rtts)
+    return {"messages_per_s": round(n / seconds), "rtt_p50_ms": round(statistics.median(s) * 1000, 2),
+            "rtt_p95_ms": round(s[int(len(s) * 0.95) - 1] * 1000, 2)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--clients", type=int, default=8)
+    a = ap.parse_args()
+    gen = Generator(seed=3)
+    lanes = [lane for lane in LANES if lane.folder in ("lab_results_in", "adt_in", "scheduling_in")]
+    messages = [gen.message(lanes[i % len(lanes)]) for i in range(a.messages)]
+    batches = [messages[i::a.clients] for i in range(a.clients)]
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    call = lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(60)  # noqa: E731
+
+    async def answer_at_once(message: bytes, peer: str) -> bytes:
+        return ack.build(message, "AA", control_id="B1", timestamp="20260101000000")
+
+    bare = Server(answer_at_once)
+    bare_port = call(bare.start())
+    base_s, base_rtts = run_clients(bare_port, batches)
+    call(bare.close())
+
+    work = Path(tempfile.mkdtemp(prefix="lanewatch-mllp-"))
+    store = open_store(f"sqlite:///{work / 'tap.db'}")
+    tap = Listener(store)
+    port = call(tap.start())
+    tap_s, tap_rtts = run_clients(port, batches)
+    call(tap.close())
+    stored = queries.count_messages(store, queries.MessageFilter(acks=False))
+    ours, baseline = figures(a.messages, tap_s, tap_rtts), figures(a.messages, base_s, base_rtts)
+    print(json.dumps({
+        "messages": a.messages, "clients": a.clients, "stored": stored,
+        "listener_storing": ours, "baseline_answer_only": baseline,
+        "ratio_listener_to_baseline_throughput": round(ours["messages_per_s"] / baseline["messages_per_s"], 2),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
