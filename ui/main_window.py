@@ -28,8 +28,10 @@ from core.store import queries
 from core.store.db import Store
 from ui import icons
 from ui.app import apply_palette, is_dark
+from ui.dialogs.listen import ListenDialog
 from ui.dialogs.versions import VersionsDialog
 from ui.ingest_thread import IngestThread
+from ui.listen_thread import ListenThread
 from ui.models.interface_list import COL_COUNT, COL_NAME, COL_STATUS, ID_ROLE, InterfaceListModel
 from ui.models.message_table import (
     COL_ACK,
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
                  title_note: str | None = None) -> None:
         super().__init__()
         self.store, self.ingest = store, ingest
+        self.listening: ListenThread | None = None
         self.context = Context(store)  # operator commands and audited reads act as the OS user here
         self.prefs, self.view_state = Preferences(settings), ViewState(settings)
         self.setWindowTitle("Lanewatch" + (f" — {title_note}" if title_note else ""))
@@ -163,6 +166,8 @@ class MainWindow(QMainWindow):
         act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_watch = self._action("&Watch a log folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self.act_watch.setToolTip("Ingest a folder of interface logs, then keep tailing it while the console is open")
+        self.act_listen = self._action("&Listen for MLLP…", self.choose_listen, checkable=True)
+        self.act_listen.setToolTip("A listening tap: store live MLLP traffic sent to this workstation, and answer it")
         act_reset = self._action("Reset &layout", self.reset_layout)
         for a in (self.act_copy,):
             a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -170,7 +175,7 @@ class MainWindow(QMainWindow):
             self.detail.tree.addAction(a)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        file_menu.addActions([self.act_watch, act_quit])
+        file_menu.addActions([self.act_watch, self.act_listen, act_quit])
         edit = menu.addMenu("&Edit")
         edit.addActions([self.act_copy, self.act_find])
         view = menu.addMenu("&View")
@@ -194,9 +199,11 @@ class MainWindow(QMainWindow):
         self.status_store = QLabel(f"Store: {self.store.location}")
         self.status_count = QLabel("")
         self.status_activity = QLabel("")
+        self.status_listen = QLabel("")
         self.progress = QProgressBar(maximumWidth=180, textVisible=True)
         self.progress.hide()
         sb.addWidget(self.status_store, 1)
+        sb.addPermanentWidget(self.status_listen)
         sb.addPermanentWidget(self.status_activity)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.status_count)
@@ -273,6 +280,8 @@ class MainWindow(QMainWindow):
         self.live.stop()
         if self.ingest is not None:
             self.ingest.stop()
+        if self.listening is not None:
+            self.listening.stop()
         super().closeEvent(event)
 
     # -- actions -------------------------------------------------------------------------
@@ -296,7 +305,7 @@ class MainWindow(QMainWindow):
 
     def _live_tick(self) -> None:
         self.messages.poll_new()
-        if self.ingest is not None and self.ingest.isRunning():
+        if any(t is not None and t.isRunning() for t in (self.ingest, self.listening)):
             self._refresh_sidebar_and_count()
 
     def focus_search(self) -> None:
@@ -347,6 +356,36 @@ class MainWindow(QMainWindow):
         self._connect_ingest(self.ingest)
         self.ingest.start()
         self.statusBar().showMessage(f"Watching {folder}", 5000)
+
+    def choose_listen(self, on: bool) -> None:
+        if not on:
+            self.stop_listening()
+            return
+        dialog = ListenDialog(self)
+        if dialog.exec():
+            self.listen(*dialog.values())
+        else:
+            self.act_listen.setChecked(False)
+
+    def listen(self, host: str, port: int, ack_mode: str) -> None:
+        """Start the tap; its traffic shows in the table as it is stored."""
+        self.stop_listening()
+        self.listening = ListenThread(self.store, host, port, ack_mode, self)
+        self.listening.started_on.connect(lambda p: self.status_listen.setText(f"Listening on {host}:{p}"))
+        self.listening.activity.connect(
+            lambda got, answered, peers: self.status_listen.setText(
+                f"Listening on {host}:{self.listening.port if self.listening else port} · {got:,} received, "
+                f"{answered:,} answered · peers: {', '.join(peers) or 'none'}"))
+        self.listening.problem.connect(lambda text: self.statusBar().showMessage(f"MLLP: {text}", 15_000))
+        self.listening.finished.connect(lambda: self.act_listen.setChecked(False))
+        self.act_listen.setChecked(True)
+        self.listening.start()
+
+    def stop_listening(self) -> None:
+        if self.listening is not None:
+            self.listening.stop()
+            self.listening = None
+        self.status_listen.setText("")
 
     def about(self) -> None:
         QMessageBox.about(self, "About Lanewatch", "Lanewatch: a triage console for HL7 v2 and FHIR interfaces.")

@@ -169,3 +169,28 @@ def test_queue_tab_counts_open_items_and_shows_their_messages(qtbot, window, sma
     window.tabs.setCurrentIndex(2)
     qtbot.waitUntil(lambda: window.audit.model.rowCount() >= 1, timeout=5000)  # that opening was audited
     assert window.audit.model.rows[0]["action"] == "view_message"
+
+
+def test_listening_from_the_console(qtbot, tmp_path, settings):
+    import hl7.client
+
+    from core.store.db import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'tap.db'}")
+    w = MainWindow(store, settings)
+    qtbot.addWidget(w)
+    try:
+        qtbot.waitUntil(lambda: not w.messages.loading, timeout=5000)
+        w.listen("127.0.0.1", 0, "AA")
+        qtbot.waitUntil(lambda: w.status_listen.text().startswith("Listening on"), timeout=10_000)
+        port = w.listening.port
+        with hl7.client.MLLPClient("127.0.0.1", port) as client:
+            answer = client.send_message("MSH|^~\\&|LAB|L|EHR|E|20260101120000||ADT^A01|T1|P|2.5\rPID|1||M1||DOE^J\r")
+        assert b"MSA|AA|T1" in answer
+        qtbot.waitUntil(lambda: "1 received, 1 answered" in w.status_listen.text(), timeout=10_000)
+        qtbot.waitUntil(lambda: any(r["control_id"] == "T1" for r in w.messages.rows), timeout=10_000)
+        w.act_listen.trigger()  # unchecking stops the tap
+        assert w.listening is None and w.status_listen.text() == ""
+    finally:
+        w.close()
+        store.close()
