@@ -15,15 +15,17 @@ from sqlalchemy import select
 from core import audit
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct
+from core.commands.resend import WRITE_CLASSES, Configure, Resend
 from core.commands.triage import ACK_REASONS, Acknowledge, Assign, Reopen, group_items
 from core.commands.validate import Validate
 from core.store import queries
 from core.store.db import Store
-from core.store.models import AuditEntry
+from core.store.models import AuditEntry, Interface
 from core.store.queries import MessageFilter
 
 
 def add_parsers(sub) -> None:
+    add_resend_parsers(sub)
     s = sub.add_parser("ack", help="acknowledge queue items (or a whole group) with a reason and a note")
     s.add_argument("items", nargs="*", type=int)
     s.add_argument("--group", help="every open item with this signature")
@@ -136,3 +138,63 @@ def cmd_audit(ctx: Context, args) -> int:
 
 
 VERBS = {"validate": cmd_validate, "ack": cmd_ack, "reopen": cmd_reopen, "assign": cmd_assign, "correct": cmd_correct, "audit": cmd_audit}
+
+
+def add_resend_parsers(sub) -> None:
+    s = sub.add_parser("resend", help="resend queue items' messages to their interface's destination")
+    s.add_argument("items", nargs="*", type=int)
+    s.add_argument("--group", help="every open item with this signature")
+    s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    s.add_argument("--after-unknown", action="store_true",
+                   help="resend even though an earlier attempt's outcome is unknown (the receiver may have it)")
+    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each ACK (default 30)")
+    s = sub.add_parser("interface", help="list interfaces, or set one's resend destination and write switch")
+    s.add_argument("action", choices=("list", "set"))
+    s.add_argument("id", nargs="?", type=int)
+    s.add_argument("--resend-to", metavar="HOST:PORT")
+    s.add_argument("--write-class", choices=WRITE_CLASSES)
+    s.add_argument("--writes", choices=("on", "off"), help="enable or disable resend to this interface")
+
+
+def cmd_resend(ctx: Context, args) -> int:
+    command = Resend(ctx, ack_timeout=args.timeout)
+    plan = command.plan(_items(ctx, args), after_unknown=args.after_unknown)
+    print(plan.confirmation())
+    if not plan.targets:
+        return 1
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError("resend changes state in another system: confirm with --yes")
+        if input("Send? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing sent")
+            return 1
+    outcomes = command.run(plan)
+    for o in outcomes:
+        print(f"item {o.item_id} → {o.destination}: {o.state}: {o.detail}")
+    return 0 if all(o.state == "accepted" for o in outcomes) else 3
+
+
+def cmd_interface(ctx: Context, args) -> int:
+    if args.action == "list":
+        with ctx.store.engine.connect() as conn:
+            for r in conn.execute(select(Interface).order_by(Interface.id)).scalars():
+                dest = f"{r.resend_host}:{r.resend_port}" if r.resend_host else "-"
+                print(f"{r.id:>4}  {r.name:32} resend to {dest:24} write class {r.write_class:15} "
+                      f"writes {'ON' if r.write_enabled else 'off'}")
+        return 0
+    if args.id is None:
+        raise CommandError("name the interface: lanewatch interface set ID ...")
+    host = port = None
+    if args.resend_to:
+        host, _, port_text = args.resend_to.rpartition(":")
+        if not host or not port_text.isdigit():
+            raise CommandError(f"--resend-to wants HOST:PORT, not {args.resend_to!r}")
+        port = int(port_text)
+    after = Configure(ctx).run(args.id, host=host, port=port, write_class=args.write_class,
+                               write_enabled=None if args.writes is None else args.writes == "on")
+    print(f"interface {args.id}: resend to {after['resend_host']}:{after['resend_port']}, write class "
+          f"{after['write_class']}, writes {'ON' if after['write_enabled'] else 'off'}")
+    return 0
+
+
+VERBS.update({"resend": cmd_resend, "interface": cmd_interface})

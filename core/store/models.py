@@ -168,6 +168,27 @@ class QueueItem(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
 
+class ResendAttempt(Base):
+    """One try at sending a message again: written before it leaves, completed when answered.
+
+    An attempt still `sending` after its process is gone is shown as `unknown` and blocks a
+    silent retry: the receiver may or may not have the message."""
+
+    __tablename__ = "resend_attempts"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, index=True)  # the version sent (original or correction)
+    original_id: Mapped[int] = mapped_column(BigInteger, index=True)  # the message as it first arrived
+    destination: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # sending, accepted, error, rejected, failed, unknown
+    ack_code: Mapped[str | None] = mapped_column(String(10))
+    answer_id: Mapped[int | None] = mapped_column(BigInteger)  # the stored ACK
+    detail: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class AuditEntry(Base):
     """One thing a person did or saw, chained to the entry before it by hash (core.audit)."""
 

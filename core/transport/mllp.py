@@ -161,11 +161,18 @@ class Client:
                 await asyncio.sleep(delay)
                 delay *= 2
 
+    async def ensure_connected(self) -> None:
+        """Connect, or connect again when the receiver closed the last connection (some close
+        after every answer): a message is never written into a connection already ended."""
+        if self._writer is not None and (self._writer.is_closing() or self._reader.reader.at_eof()):
+            await self.close()
+        if self._writer is None:
+            await self.connect()
+
     async def send(self, message: bytes) -> bytes:
         """Send one message and return the answer's bytes. Raises MllpError; the caller decides
         whether a message may be sent again (a lost answer does not mean a lost message)."""
-        if self._writer is None or self._writer.is_closing():
-            await self.connect()
+        await self.ensure_connected()
         try:
             self._writer.write(frame(message))
             await self._writer.drain()

@@ -1,0 +1,241 @@
+"""Resend queue items' messages to their interface's destination, with ACK tracking.
+
+Safety, in order (DESIGN.md, "Safety rules for writes"):
+- nothing is sent to an interface that is not write-enabled, or that has no destination;
+- an item is claimed by a compare-and-set on its row version in the same transaction that
+  records the attempt as `sending`: two consoles cannot both send it;
+- an item whose last attempt is `sending` (its process died) or `unknown` is not sent
+  again unless the person says so: the receiver may already have it;
+- the outcome is recorded when the answer comes (or does not): accepted, error, rejected,
+  failed (never left this machine) or unknown (left, but no usable answer).
+One serial queue per destination keeps the order; destinations run side by side.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, insert, select, update
+
+from core import audit, queue
+from core.commands.context import CommandError, ConflictError, Context
+from core.commands.correct import versions
+from core.hl7.scan import scan
+from core.ingest import Ingestor
+from core.store.models import Interface, Message, QueueItem, ResendAttempt
+from core.transport.mllp import Client, MllpError
+
+I, M, Q, R = Interface.__table__, Message.__table__, QueueItem.__table__, ResendAttempt.__table__
+WRITE_CLASSES = ("none", "administrative", "clinical")
+OUTCOMES = {"AA": "accepted", "CA": "accepted", "AE": "error", "CE": "error", "AR": "rejected", "CR": "rejected"}
+BLOCKING = ("sending", "unknown")
+
+
+@dataclass
+class Target:
+    item_id: int
+    row_version: int
+    message_id: int  # the version that goes: the newest correction, else the original
+    original_id: int
+    interface: str
+    write_class: str
+    host: str
+    port: int
+
+    @property
+    def destination(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass
+class Plan:
+    targets: list[Target] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (item id, why)
+
+    def by_destination(self) -> dict[str, list[Target]]:
+        out: dict[str, list[Target]] = {}
+        for t in self.targets:
+            out.setdefault(t.destination, []).append(t)
+        return out
+
+    def confirmation(self) -> str:
+        """What the person confirms: where, of which write class, how many."""
+        lines = []
+        for dest, targets in self.by_destination().items():
+            classes = ", ".join(sorted({t.write_class for t in targets}))
+            lines.append(f"Resend {len(targets)} message(s) of {targets[0].interface} to {dest} (write class: {classes}).")
+        lines += [f"Not resent: item {i}: {why}" for i, why in self.refused]
+        return "\n".join(lines) or "Nothing to resend."
+
+
+@dataclass
+class Outcome:
+    item_id: int
+    destination: str
+    state: str  # accepted, error, rejected, failed, unknown, conflict
+    detail: str
+    attempt_id: int | None = None
+
+
+class Configure:
+    """Set an interface's resend destination and write switch; the change is audited."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self, interface_id: int, *, host: str | None = None, port: int | None = None,
+            write_class: str | None = None, write_enabled: bool | None = None) -> dict:
+        if write_class is not None and write_class not in WRITE_CLASSES:
+            raise CommandError(f"The write class is one of: {', '.join(WRITE_CLASSES)}.")
+        shown = (I.c.resend_host, I.c.resend_port, I.c.write_class, I.c.write_enabled)
+        with self.ctx.store.engine.begin() as conn:
+            row = conn.execute(select(I.c.name, *shown).where(I.c.id == interface_id)).first()
+            if row is None:
+                raise CommandError(f"Interface {interface_id} does not exist.")
+            before = {c.name: getattr(row, c.name) for c in shown}
+            values = {k: v for k, v in (("resend_host", host), ("resend_port", port), ("write_class", write_class),
+                                        ("write_enabled", write_enabled)) if v is not None}
+            after = {**before, **values}
+            if after["write_enabled"] and (not after["resend_host"] or not after["resend_port"] or after["write_class"] == "none"):
+                raise CommandError("Writes can be enabled only for an interface with a destination and a write class.")
+            conn.execute(update(I).where(I.c.id == interface_id).values(**values))
+            audit.append(conn, actor=self.ctx.who(conn), action="configure_interface", at=self.ctx.now(),
+                         before={"interface": interface_id, **before}, after={"interface": interface_id, **after})
+        return after
+
+
+class Resend:
+    def __init__(self, ctx: Context, *, ack_timeout: float = 30.0, connect_timeout: float = 10.0,
+                 min_interval_s: float = 0.0) -> None:
+        self.ctx, self.ack_timeout, self.connect_timeout, self.min_interval_s = ctx, ack_timeout, connect_timeout, min_interval_s
+
+    # -- what would go where ------------------------------------------------------------
+    def plan(self, items: dict[int, int | None], *, after_unknown: bool = False) -> Plan:
+        plan = Plan()
+        with self.ctx.store.engine.connect() as conn:
+            for item_id, seen in items.items():
+                why = self._target(conn, item_id, seen, after_unknown, plan)
+                if why:
+                    plan.refused.append((item_id, why))
+        return plan
+
+    def _target(self, conn: Connection, item_id: int, seen: int | None, after_unknown: bool, plan: Plan) -> str | None:
+        item = conn.execute(select(Q).where(Q.c.id == item_id)).first()
+        if item is None:
+            return "no such queue item"
+        if seen is not None and item.row_version != seen:
+            return "someone else changed it; look again"
+        if item.message_id is None:
+            return "it is about a whole file, not one message"
+        msg = conn.execute(select(M.c.id, M.c.interface_id, M.c.parse_state).where(M.c.id == item.message_id)).one()
+        if msg.parse_state == "unparseable":
+            return "its message is not readable HL7; correct it first"
+        iface = conn.execute(select(I).where(I.c.id == msg.interface_id)).first() if msg.interface_id else None
+        if iface is None:
+            return "its message belongs to no interface"
+        if not iface.write_enabled:
+            return f"writes are not enabled for {iface.name}"
+        if not iface.resend_host or not iface.resend_port:
+            return f"{iface.name} has no resend destination"
+        last = conn.execute(select(R.c.state).where(R.c.item_id == item_id).order_by(R.c.id.desc())).first()
+        if last is not None and last.state in BLOCKING and not after_unknown:
+            return ("an earlier attempt's outcome is unknown: the receiver may already have it "
+                    "(check with the receiver, then resend on purpose)")
+        newest = versions(self.ctx, msg.id)[-1]
+        plan.targets.append(Target(item_id, item.row_version, newest, msg.id, iface.name, iface.write_class,
+                                   iface.resend_host, iface.resend_port))
+        return None
+
+    # -- sending ------------------------------------------------------------------------
+    def run(self, plan: Plan) -> list[Outcome]:
+        """Send what the plan holds, one serial queue per destination; returns every outcome."""
+        async def all_destinations() -> list[list[Outcome]]:
+            return await asyncio.gather(*(self._destination(t) for t in plan.by_destination().values()))
+
+        return [o for outcomes in asyncio.run(all_destinations()) for o in outcomes]
+
+    async def _destination(self, targets: list[Target]) -> list[Outcome]:
+        client = Client(targets[0].host, targets[0].port, connect_timeout=self.connect_timeout,
+                        ack_timeout=self.ack_timeout, retries=1)
+        outcomes = []
+        try:
+            for n, target in enumerate(targets):
+                if n and self.min_interval_s:
+                    await asyncio.sleep(self.min_interval_s)
+                outcomes.append(await self._one(client, target))
+        finally:
+            await client.close()
+        return outcomes
+
+    async def _one(self, client: Client, t: Target) -> Outcome:
+        loop = asyncio.get_running_loop()
+        try:
+            attempt_id, raw = await loop.run_in_executor(None, self._claim, t)
+        except ConflictError as exc:
+            return Outcome(t.item_id, t.destination, "conflict", str(exc))
+        answer, code = None, None
+        try:
+            await client.ensure_connected()
+        except MllpError as exc:
+            state, detail = "failed", f"{exc} (the message did not leave this machine)"
+        else:
+            try:
+                answer = await client.send(raw)
+                state, code, detail = self._judge(raw, answer)
+            except MllpError as exc:  # it may have arrived: only the receiver knows
+                state, detail = "unknown", str(exc)
+        await loop.run_in_executor(None, self._finish, t, attempt_id, state, code, detail, answer)
+        return Outcome(t.item_id, t.destination, state, detail, attempt_id)
+
+    @staticmethod
+    def _judge(sent: bytes, answer: bytes) -> tuple[str, str | None, str]:
+        ours, theirs = scan(sent), scan(answer)
+        code = theirs["ack_code"]
+        if not code:
+            return "unknown", None, "the answer is not an ACK; whether the receiver has the message is unknown"
+        if theirs["ack_control_id"] != ours["control_id"]:
+            return ("unknown", code, f"the answer is for control ID {theirs['ack_control_id']!r}, not "
+                                     f"{ours['control_id']!r}; whether the receiver has the message is unknown")
+        state = OUTCOMES.get(code, "unknown")
+        words = "; ".join(filter(None, [theirs["ack_text"]] + [e.get("text") or e.get("user_text") for e in theirs["errors"] or []]))
+        return state, code, f"the receiver answered {code}" + (f": {words}" if words else "")
+
+    def _claim(self, t: Target) -> tuple[int, bytes]:
+        """Take the item (compare-and-set) and record the attempt before anything leaves."""
+        with self.ctx.store.engine.begin() as conn:
+            actor, now = self.ctx.who(conn), self.ctx.now()
+            done = conn.execute(update(Q).where(Q.c.id == t.item_id, Q.c.row_version == t.row_version)
+                                .values(row_version=t.row_version + 1, updated_at=now))
+            if done.rowcount != 1:
+                current = conn.execute(select(Q).where(Q.c.id == t.item_id)).first()
+                raise ConflictError(t.item_id, {k: getattr(current, k) for k in ("triage_state", "owner")} if current else None)
+            raw = conn.execute(select(M.c.raw).where(M.c.id == t.message_id)).scalar_one()
+            attempt_id = conn.execute(insert(R).returning(R.c.id).values(
+                item_id=t.item_id, message_id=t.message_id, original_id=t.original_id, destination=t.destination,
+                state="sending", actor=actor, started_at=now)).scalar_one()
+            audit.append(conn, actor=actor, action="resend", at=now, item_id=t.item_id, message_id=t.message_id,
+                         before={"attempt": attempt_id, "destination": t.destination, "write_class": t.write_class},
+                         after={"state": "sending"})
+        t.row_version += 1
+        return attempt_id, raw
+
+    def _finish(self, t: Target, attempt_id: int, state: str, code: str | None, detail: str, answer: bytes | None) -> None:
+        with self.ctx.store.engine.begin() as conn:
+            now = self.ctx.now()
+            answer_id = None
+            if answer is not None:
+                [answer_id] = Ingestor(self.ctx.store, now=self.ctx.now).ingest_messages(
+                    f"resend answers from {t.destination}", [answer], transport="mllp", peer=t.host, conn=conn)
+            conn.execute(update(R).where(R.c.id == attempt_id).values(state=state, ack_code=code, answer_id=answer_id,
+                                                                       detail=detail, finished_at=now))
+            if state == "accepted":
+                conn.execute(update(Q).where(Q.c.id == t.item_id).values(
+                    triage_state="resent", note=f"resent to {t.destination}: {detail}", updated_at=now,
+                    row_version=Q.c.row_version + 1))
+            else:
+                conn.execute(insert(Q), [queue.item(
+                    "failed_resend", f"Resend to {t.destination} {state}: {detail}",
+                    f"failed_resend | {t.destination} | {state}", message_id=t.message_id, source_id=None, now=now)])
+            audit.append(conn, actor=self.ctx.who(conn), action="resend_outcome", at=now, item_id=t.item_id,
+                         message_id=t.message_id, before={"attempt": attempt_id, "state": "sending"},
+                         after={"state": state, "ack_code": code, "answer_id": answer_id})

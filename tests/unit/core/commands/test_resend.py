@@ -1,0 +1,255 @@
+"""Resend against receivers written elsewhere (python-hl7, hl7apy) and misbehaving ones."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+
+import hl7
+import pytest
+from hl7.mllp import start_hl7_server
+from sqlalchemy import select
+
+from core import audit
+from core.commands.context import CommandError, Context
+from core.commands.resend import Configure, Resend
+from core.hl7.ack import build
+from core.ingest import Ingestor
+from core.store import queries
+from core.store.models import ResendAttempt
+
+MSG = ("MSH|^~\\&|ECW|NFM|QUEST|QUEST_LAB|20260101120000||ORM^O01^ORM_O01|{cid}|P|2.5.1\r"
+       "PID|1||MRN1^^^NFM^MR||DOE^JANE\rORC|NW|O{cid}\rOBR|1|O{cid}||GLU^Glucose\r")
+
+
+def nak(cid: str) -> str:
+    return (f"MSH|^~\\&|QUEST|QUEST_LAB|ECW|NFM|20260101120001||ACK^O01^ACK|N{cid}|P|2.5.1\r"
+            f"MSA|AE|{cid}|Provider not on file\rERR||ORC^1^12|103^Table value not found^HL70357|E\r")
+
+
+def setup(store, n=1):
+    """n NAKed lab orders on one interface; returns their queue items and the interface id."""
+    raws = []
+    for i in range(n):
+        raws += [MSG.format(cid=f"C{i}").encode(), nak(f"C{i}").encode()]
+    Ingestor(store).ingest_messages("engine", raws, transport="mllp", peer="10.0.0.9")
+    items = queries.queue_items(store, kinds=["nak_error"])
+    iface = queries.message(store, items[0]["message_id"])["interface_id"]
+    return sorted(items, key=lambda i: i["id"]), iface
+
+
+def ctx(store, who="alice@ws1"):
+    return Context(store, actor=who)
+
+
+class Receiver:
+    """A receiving system on its own thread: python-hl7's asyncio server or a raw one."""
+
+    def __init__(self, behaviour: str = "AA", kind: str = "python-hl7") -> None:
+        self.behaviour, self.received = behaviour, []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        start = self._python_hl7 if kind == "python-hl7" else self._raw
+        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _python_hl7(self):
+        async def client(reader, writer):
+            try:
+                while not writer.is_closing():
+                    message = await reader.readmessage()
+                    self.received.append(str(message))
+                    writer.writemessage(message.create_ack(ack_code=self.behaviour))
+                    await writer.drain()
+            except asyncio.IncompleteReadError:
+                writer.close()
+        return await start_hl7_server(client, "127.0.0.1", 0)
+
+    async def _raw(self):
+        async def client(reader, writer):
+            try:
+                await self._answer(reader, writer)
+            finally:
+                writer.close()
+        return await asyncio.start_server(client, "127.0.0.1", 0)
+
+    async def _answer(self, reader, writer):
+        data = await reader.readuntil(b"\x1c\x0d") if self.behaviour != "close_mid" else await reader.read(10)
+        self.received.append(data)
+        if self.behaviour == "close_mid":
+            return
+        if self.behaviour == "silent":
+            await asyncio.sleep(5)
+        if self.behaviour == "reset":  # RST instead of FIN
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+            return
+        ack = build(data[1:-2], "AA", control_id="X", timestamp="2026")
+        if self.behaviour == "wrong_id":
+            cid = hl7.parse(data[1:-2].decode()).segment("MSH")[10][0]
+            ack = ack.replace(f"MSA|AA|{cid}".encode(), b"MSA|AA|SOMEONE_ELSE")
+        if self.behaviour == "slow":
+            await asyncio.sleep(0.4)
+        writer.write(b"\x0b" + ack + b"\x1c\r")
+        await writer.drain()
+        await asyncio.sleep(0.2)
+
+    def stop(self):
+        async def close():
+            self.server.close()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in others:
+                t.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def enable(store, iface, port):
+    Configure(ctx(store)).run(iface, host="127.0.0.1", port=port, write_class="clinical", write_enabled=True)
+
+
+def test_nothing_goes_to_an_interface_without_writes(store):
+    items, iface = setup(store)
+    plan = Resend(ctx(store)).plan({items[0]["id"]: None})
+    assert not plan.targets and "writes are not enabled" in plan.refused[0][1]
+    with pytest.raises(CommandError, match="destination and a write class"):
+        Configure(ctx(store)).run(iface, write_enabled=True)
+
+
+@pytest.mark.parametrize(("code", "state", "triage"), [("AA", "accepted", "resent"), ("AE", "error", "open"),
+                                                        ("AR", "rejected", "open")])
+def test_resend_to_python_hl7s_server(store, code, state, triage):
+    items, iface = setup(store, 3)
+    receiver = Receiver(code)
+    try:
+        enable(store, iface, receiver.port)
+        command = Resend(ctx(store), ack_timeout=5)
+        plan = command.plan({i["id"]: i["row_version"] for i in items})
+        assert "Resend 3 message(s) of ECW → QUEST to 127.0.0.1" in plan.confirmation() and "clinical" in plan.confirmation()
+        outcomes = command.run(plan)
+    finally:
+        receiver.stop()
+    assert [o.state for o in outcomes] == [state] * 3
+    assert [m.split("\r")[0].split("|")[9] for m in receiver.received] == ["C0", "C1", "C2"]  # in order, once each
+    assert {i["id"]: i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == \
+        {i["id"]: triage for i in items}
+    failed = queries.queue_items(store, kinds=["failed_resend"])
+    assert len(failed) == (0 if code == "AA" else 3)
+    with store.engine.connect() as conn:
+        attempts = conn.execute(select(ResendAttempt.__table__)).all()
+        assert audit.verify(conn) is None
+    assert {(a.state, a.ack_code) for a in attempts} == {(state, code)} and all(a.answer_id for a in attempts)
+
+
+def test_resend_to_hl7apys_mllp_server(store):
+    from hl7apy.mllp import AbstractHandler, MLLPServer
+    from hl7apy.parser import get_message_type
+
+    items, iface = setup(store, 2)
+    got = []
+
+    class Answer(AbstractHandler):
+        def reply(self):
+            got.append(self.incoming_message)
+            ack = build(self.incoming_message.replace("\n", "\r").encode(), "AA", control_id="H1", timestamp="20260101")
+            return "\x0b" + ack.decode() + "\x1c\r"  # hl7apy's handlers frame their own replies
+
+    kind = get_message_type(MSG.format(cid="C0"))
+    server = MLLPServer("127.0.0.1", 0, {kind: (Answer,)})
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        enable(store, iface, server.server_address[1])
+        outcomes = Resend(ctx(store), ack_timeout=5).run(Resend(ctx(store)).plan({i["id"]: None for i in items}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [o.state for o in outcomes] == ["accepted", "accepted"] and len(got) == 2  # it closes after each answer
+
+
+@pytest.mark.parametrize(("behaviour", "state", "words"), [
+    ("close_mid", "unknown", "closed the connection without answering"),
+    ("silent", "unknown", "no answer within"),
+    ("wrong_id", "unknown", "control ID 'SOMEONE_ELSE'"),
+    ("slow", "accepted", "answered AA"),
+    ("reset", "unknown", ""),
+])
+def test_faults_end_in_a_recorded_outcome_and_never_a_silent_retry(store, behaviour, state, words):
+    items, iface = setup(store)
+    receiver = Receiver(behaviour, kind="raw")
+    try:
+        enable(store, iface, receiver.port)
+        command = Resend(ctx(store), ack_timeout=1.0)
+        [outcome] = command.run(command.plan({items[0]["id"]: None}))
+        assert outcome.state == state and words in outcome.detail
+        assert len(receiver.received) == 1
+        again = command.plan({items[0]["id"]: None})
+        if state == "unknown":
+            assert not again.targets and "outcome is unknown" in again.refused[0][1]
+            assert command.plan({items[0]["id"]: None}, after_unknown=True).targets
+    finally:
+        receiver.stop()
+
+
+def test_a_dead_receiver_means_nothing_left(store):
+    items, iface = setup(store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nobody listens there
+    enable(store, iface, port)
+    command = Resend(ctx(store), connect_timeout=1)
+    [outcome] = command.run(command.plan({items[0]["id"]: None}))
+    assert outcome.state == "failed" and "did not leave this machine" in outcome.detail
+    assert command.plan({items[0]["id"]: None}).targets  # safe to try again
+
+
+def test_the_newest_correction_is_what_goes(store):
+    from core.commands.correct import Correct
+
+    items, iface = setup(store)
+    c = ctx(store)
+    Correct(c).save(Correct(c).preview(items[0]["message_id"], [("ORC-12.1", "1234567893"), ("ORC-12.2", "WELBY")], structural=False))
+    receiver = Receiver("AA")
+    try:
+        enable(store, iface, receiver.port)
+        plan = Resend(c).plan({items[0]["id"]: None})
+        [target] = plan.targets
+        assert target.message_id != target.original_id == items[0]["message_id"]
+        Resend(c, ack_timeout=5).run(plan)
+    finally:
+        receiver.stop()
+    assert "\rORC|NW|OC0||||||||||1234567893^WELBY\r" in receiver.received[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_two_consoles_resending_one_item_send_it_once(store, store_url):
+    from core.store.db import open_store
+
+    items, iface = setup(store)
+    receiver = Receiver("AA")
+    consoles = [open_store(store_url), open_store(store_url)]
+    try:
+        enable(store, iface, receiver.port)
+        plans = [Resend(ctx(s, f"op{n}@ws")).plan({items[0]["id"]: items[0]["row_version"]}) for n, s in enumerate(consoles)]
+        barrier, outcomes = threading.Barrier(2), []
+
+        def go(s, plan, n):
+            barrier.wait()
+            outcomes.extend(Resend(ctx(s, f"op{n}@ws"), ack_timeout=5).run(plan))
+
+        threads = [threading.Thread(target=go, args=(s, p, n)) for n, (s, p) in enumerate(zip(consoles, plans))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        receiver.stop()
+        for s in consoles:
+            s.close()
+    assert sorted(o.state for o in outcomes) == ["accepted", "conflict"]
+    assert len(receiver.received) == 1
