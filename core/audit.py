@@ -50,15 +50,28 @@ def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
 def append(conn: Connection, *, actor: str, action: str, at: datetime, item_id: int | None = None,
            message_id: int | None = None, before: dict | None = None, after: dict | None = None) -> int:
     """Add one entry inside the caller's transaction; returns its sequence number."""
-    # bumping the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
+    return append_many(conn, [dict(actor=actor, action=action, at=at, item_id=item_id, message_id=message_id,
+                                   before=before, after=after)])[0]
+
+
+def append_many(conn: Connection, entries: list[dict]) -> list[int]:
+    """Add entries (actor, action, at, item_id, message_id, before, after) in order; returns their numbers."""
+    if not entries:
+        return []
+    # moving the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
     # two writers never chain onto the same link
-    conn.execute(update(H).where(H.c.id == 1).values(seq=H.c.seq + 1))
-    seq, prev = conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1)).one()
-    digest = entry_hash(prev, seq, at, actor, action, item_id, message_id, before, after)
-    conn.execute(insert(A).values(seq=seq, at=at, actor=actor, action=action, item_id=item_id, message_id=message_id,
-                                  before=before, after=after, prev_hash=prev, hash=digest))
-    conn.execute(update(H).where(H.c.id == 1).values(hash=digest))
-    return seq
+    conn.execute(update(H).where(H.c.id == 1).values(seq=H.c.seq + len(entries)))
+    last, prev = conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1)).one()
+    rows, seq = [], last - len(entries)
+    for e in entries:
+        seq += 1
+        e = {"item_id": None, "message_id": None, "before": None, "after": None, **e}
+        digest = entry_hash(prev, seq, e["at"], e["actor"], e["action"], e["item_id"], e["message_id"], e["before"], e["after"])
+        rows.append({**e, "seq": seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    conn.execute(insert(A), rows)
+    conn.execute(update(H).where(H.c.id == 1).values(hash=prev))
+    return [r["seq"] for r in rows]
 
 
 @dataclass

@@ -22,6 +22,7 @@ from core.commands.context import CommandError, ConflictError, Context
 from core.commands.correct import versions
 from core.hl7.scan import scan
 from core.ingest import Ingestor
+from core.store.bulk import update_many
 from core.store.models import Interface, Message, QueueItem, ResendAttempt
 from core.transport.mllp import Client, MllpError
 
@@ -29,6 +30,7 @@ I, M, Q, R = Interface.__table__, Message.__table__, QueueItem.__table__, Resend
 WRITE_CLASSES = ("none", "administrative", "clinical")
 OUTCOMES = {"AA": "accepted", "CA": "accepted", "AE": "error", "CE": "error", "AR": "rejected", "CR": "rejected"}
 BLOCKING = ("sending", "unknown")
+CHUNK = 200  # items claimed per transaction; a crash leaves at most this many `sending`
 
 
 @dataclass
@@ -155,37 +157,38 @@ class Resend:
         return [o for outcomes in asyncio.run(all_destinations()) for o in outcomes]
 
     async def _destination(self, targets: list[Target]) -> list[Outcome]:
+        """One destination's serial queue: chunks are claimed (attempts recorded) in one
+        transaction, sent one by one in order, and their outcomes recorded in one more."""
         client = Client(targets[0].host, targets[0].port, connect_timeout=self.connect_timeout,
                         ack_timeout=self.ack_timeout, retries=1)
-        outcomes = []
+        loop, outcomes = asyncio.get_running_loop(), []
         try:
-            for n, target in enumerate(targets):
-                if n and self.min_interval_s:
-                    await asyncio.sleep(self.min_interval_s)
-                outcomes.append(await self._one(client, target))
+            for start in range(0, len(targets), CHUNK):
+                claimed, refused = await loop.run_in_executor(None, self._claim, targets[start:start + CHUNK])
+                outcomes += refused
+                results = []
+                for t, attempt_id, raw in claimed:
+                    if results and self.min_interval_s:
+                        await asyncio.sleep(self.min_interval_s)
+                    results.append((t, attempt_id, *await self._send(client, raw)))
+                await loop.run_in_executor(None, self._finish, results)
+                outcomes += [Outcome(t.item_id, t.destination, state, detail, attempt_id)
+                             for t, attempt_id, state, _, detail, _ in results]
         finally:
             await client.close()
         return outcomes
 
-    async def _one(self, client: Client, t: Target) -> Outcome:
-        loop = asyncio.get_running_loop()
-        try:
-            attempt_id, raw = await loop.run_in_executor(None, self._claim, t)
-        except ConflictError as exc:
-            return Outcome(t.item_id, t.destination, "conflict", str(exc))
-        answer, code = None, None
+    async def _send(self, client: Client, raw: bytes) -> tuple[str, str | None, str, bytes | None]:
+        """(state, ACK code, words, the answer's bytes) of one message."""
         try:
             await client.ensure_connected()
         except MllpError as exc:
-            state, detail = "failed", f"{exc} (the message did not leave this machine)"
-        else:
-            try:
-                answer = await client.send(raw)
-                state, code, detail = self._judge(raw, answer)
-            except MllpError as exc:  # it may have arrived: only the receiver knows
-                state, detail = "unknown", str(exc)
-        await loop.run_in_executor(None, self._finish, t, attempt_id, state, code, detail, answer)
-        return Outcome(t.item_id, t.destination, state, detail, attempt_id)
+            return "failed", None, f"{exc} (the message did not leave this machine)", None
+        try:
+            answer = await client.send(raw)
+        except MllpError as exc:  # it may have arrived: only the receiver knows
+            return "unknown", None, str(exc), None
+        return (*self._judge(raw, answer), answer)
 
     @staticmethod
     def _judge(sent: bytes, answer: bytes) -> tuple[str, str | None, str]:
@@ -200,42 +203,67 @@ class Resend:
         words = "; ".join(filter(None, [theirs["ack_text"]] + [e.get("text") or e.get("user_text") for e in theirs["errors"] or []]))
         return state, code, f"the receiver answered {code}" + (f": {words}" if words else "")
 
-    def _claim(self, t: Target) -> tuple[int, bytes]:
-        """Take the item (compare-and-set) and record the attempt before anything leaves."""
+    def _claim(self, targets: list[Target]) -> tuple[list[tuple[Target, int, bytes]], list[Outcome]]:
+        """Take each item (compare-and-set on its row version) and record its attempt, all before
+        anything leaves. An item someone else took first is left out and reported as a conflict."""
+        claimed, refused = [], []
         with self.ctx.store.engine.begin() as conn:
             actor, now = self.ctx.who(conn), self.ctx.now()
-            done = conn.execute(update(Q).where(Q.c.id == t.item_id, Q.c.row_version == t.row_version)
-                                .values(row_version=t.row_version + 1, updated_at=now))
-            if done.rowcount != 1:
-                current = conn.execute(select(Q).where(Q.c.id == t.item_id)).first()
-                raise ConflictError(t.item_id, {k: getattr(current, k) for k in ("triage_state", "owner")} if current else None)
-            raw = conn.execute(select(M.c.raw).where(M.c.id == t.message_id)).scalar_one()
-            attempt_id = conn.execute(insert(R).returning(R.c.id).values(
+            # take the rows' locks first (PostgreSQL), then see which are still as planned
+            conn.execute(update(Q).where(Q.c.id.in_([t.item_id for t in targets])).values(updated_at=now))
+            current = {r.id: r for r in conn.execute(select(Q.c.id, Q.c.row_version, Q.c.triage_state, Q.c.owner)
+                                                      .where(Q.c.id.in_([t.item_id for t in targets])))}
+            mine = []
+            for t in targets:
+                row = current.get(t.item_id)
+                if row is None or row.row_version != t.row_version:
+                    refused.append(Outcome(t.item_id, t.destination, "conflict", str(ConflictError(
+                        t.item_id, {"triage_state": row.triage_state, "owner": row.owner} if row else None))))
+                else:
+                    mine.append(t)
+            if not mine:
+                return [], refused
+            update_many(conn, Q, [{"id": t.item_id, "row_version": t.row_version + 1} for t in mine], ["row_version"])
+            raws = dict(conn.execute(select(M.c.id, M.c.raw).where(M.c.id.in_({t.message_id for t in mine}))).all())
+            attempts = conn.execute(insert(R).returning(R.c.id, sort_by_parameter_order=True), [dict(
                 item_id=t.item_id, message_id=t.message_id, original_id=t.original_id, destination=t.destination,
-                state="sending", actor=actor, started_at=now)).scalar_one()
-            audit.append(conn, actor=actor, action="resend", at=now, item_id=t.item_id, message_id=t.message_id,
-                         before={"attempt": attempt_id, "destination": t.destination, "write_class": t.write_class},
-                         after={"state": "sending"})
-        t.row_version += 1
-        return attempt_id, raw
+                state="sending", actor=actor, started_at=now) for t in mine]).scalars().all()
+            audit.append_many(conn, [dict(actor=actor, action="resend", at=now, item_id=t.item_id, message_id=t.message_id,
+                                          before={"attempt": a, "destination": t.destination, "write_class": t.write_class},
+                                          after={"state": "sending"}) for t, a in zip(mine, attempts)])
+            for t, a in zip(mine, attempts):
+                t.row_version += 1
+                claimed.append((t, a, raws[t.message_id]))
+        return claimed, refused
 
-    def _finish(self, t: Target, attempt_id: int, state: str, code: str | None, detail: str, answer: bytes | None) -> None:
+    def _finish(self, results: list[tuple[Target, int, str, str | None, str, bytes | None]]) -> None:
+        """Record outcomes: the attempt, the answer (stored, so it pairs with what was sent),
+        the item's triage state, a failed_resend item when it did not go through, the audit."""
+        if not results:
+            return
         with self.ctx.store.engine.begin() as conn:
-            now = self.ctx.now()
-            answer_id = None
-            if answer is not None:
-                [answer_id] = Ingestor(self.ctx.store, now=self.ctx.now).ingest_messages(
-                    f"resend answers from {t.destination}", [answer], transport="mllp", peer=t.host, conn=conn)
-            conn.execute(update(R).where(R.c.id == attempt_id).values(state=state, ack_code=code, answer_id=answer_id,
-                                                                       detail=detail, finished_at=now))
-            if state == "accepted":
-                conn.execute(update(Q).where(Q.c.id == t.item_id).values(
-                    triage_state="resent", note=f"resent to {t.destination}: {detail}", updated_at=now,
-                    row_version=Q.c.row_version + 1))
-            else:
-                conn.execute(insert(Q), [queue.item(
-                    "failed_resend", f"Resend to {t.destination} {state}: {detail}",
-                    f"failed_resend | {t.destination} | {state}", message_id=t.message_id, source_id=None, now=now)])
-            audit.append(conn, actor=self.ctx.who(conn), action="resend_outcome", at=now, item_id=t.item_id,
-                         message_id=t.message_id, before={"attempt": attempt_id, "state": "sending"},
-                         after={"state": state, "ack_code": code, "answer_id": answer_id})
+            actor, now = self.ctx.who(conn), self.ctx.now()
+            answered = [r for r in results if r[5] is not None]
+            stored = Ingestor(self.ctx.store, now=self.ctx.now).ingest_messages(
+                f"resend answers from {results[0][0].destination}", [r[5] for r in answered], transport="mllp",
+                peer=results[0][0].host, conn=conn) if answered else []
+            answer_ids = {r[1]: i for r, i in zip(answered, stored)}
+            update_many(conn, R, [{"id": a, "state": state, "ack_code": code, "answer_id": answer_ids.get(a), "detail": detail,
+                                   "finished_at": now} for _, a, state, code, detail, _ in results],
+                        ["state", "ack_code", "answer_id", "detail", "finished_at"])
+            accepted = [(t, detail) for t, _, state, _, detail, _ in results if state == "accepted"]
+            if accepted:
+                update_many(conn, Q, [{"id": t.item_id, "triage_state": "resent", "note": f"resent to {t.destination}: {d}",
+                                       "updated_at": now, "row_version": t.row_version + 1} for t, d in accepted],
+                            ["triage_state", "note", "updated_at", "row_version"])
+                for t, _ in accepted:
+                    t.row_version += 1
+            failed = [queue.item("failed_resend", f"Resend to {t.destination} {state}: {detail}",
+                                 f"failed_resend | {t.destination} | {state}", message_id=t.message_id, source_id=None, now=now)
+                      for t, _, state, _, detail, _ in results if state != "accepted"]
+            if failed:
+                conn.execute(insert(Q), failed)
+            audit.append_many(conn, [dict(actor=actor, action="resend_outcome", at=now, item_id=t.item_id,
+                                          message_id=t.message_id, before={"attempt": a, "state": "sending"},
+                                          after={"state": state, "ack_code": code, "answer_id": answer_ids.get(a)})
+                                     for t, a, state, code, _, _ in results])

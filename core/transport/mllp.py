@@ -19,6 +19,7 @@ SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
 END = EB + CR
 MAX_SIZE = 16 << 20
 READ = 64 << 10
+PROBE_S = 0.05  # after the first answer: time for a receiver that closes after each answer to do so
 
 
 class MllpError(Exception):
@@ -144,6 +145,9 @@ class Client:
         self.host, self.port, self.tls = host, port, tls
         self.connect_timeout, self.ack_timeout, self.max_size = connect_timeout, ack_timeout, max_size
         self.retries, self.backoff = retries, backoff
+        # some receivers close the connection after every answer; learnt from the first answer,
+        # so no message is ever written into a connection the receiver is closing
+        self.closes_after_answer: bool | None = None
         self._reader: FrameReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -172,6 +176,8 @@ class Client:
     async def send(self, message: bytes) -> bytes:
         """Send one message and return the answer's bytes. Raises MllpError; the caller decides
         whether a message may be sent again (a lost answer does not mean a lost message)."""
+        if self.closes_after_answer:
+            await self.close()
         await self.ensure_connected()
         try:
             self._writer.write(frame(message))
@@ -189,6 +195,9 @@ class Client:
         if answer is None:
             await self.close()
             raise MllpError("the receiver closed the connection without answering")
+        if self.closes_after_answer is None:
+            await asyncio.sleep(PROBE_S)
+            self.closes_after_answer = self._reader.reader.at_eof()
         return answer
 
     async def close(self) -> None:
