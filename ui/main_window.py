@@ -24,10 +24,13 @@ from PySide6.QtWidgets import (
 
 from core import detail as detail_loader
 from core.commands.context import Context
+from core.commands.resend import Configure
 from core.store import queries
 from core.store.db import Store
 from ui import icons
+from ui.actions import run_command
 from ui.app import apply_palette, is_dark
+from ui.dialogs.interface_settings import InterfaceSettingsDialog
 from ui.dialogs.listen import ListenDialog
 from ui.dialogs.versions import VersionsDialog
 from ui.ingest_thread import IngestThread
@@ -114,12 +117,26 @@ class MainWindow(QMainWindow):
         s.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         s.verticalHeader().hide()
         s.setShowGrid(False)
+        s.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         s.verticalHeader().setDefaultSectionSize(s.fontMetrics().height() + 10)
         h = s.horizontalHeader()
         h.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         h.setSectionResizeMode(COL_COUNT, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.ResizeToContents)
         return s
+
+    def interface_settings(self) -> None:
+        """Resend destination and write switch of the chosen interface (Configure is audited)."""
+        index = self.sidebar.currentIndex()
+        interface_id = index.siblingAtColumn(COL_NAME).data(ID_ROLE) if index.isValid() else None
+        if interface_id is None:
+            return
+        row = next(r for r in self.interfaces.rows if r["id"] == interface_id)
+        dialog = InterfaceSettingsDialog(row, self)
+        if dialog.exec():
+            values = dialog.values()
+            run_command(self, "Resend settings", lambda: Configure(self.context).run(interface_id, **values),
+                        lambda _: self._refresh_sidebar_and_count())
 
     def _layout(self) -> None:
         upper = QWidget()
@@ -169,6 +186,8 @@ class MainWindow(QMainWindow):
         self.act_listen = self._action("&Listen for MLLP…", self.choose_listen, checkable=True)
         self.act_listen.setToolTip("A listening tap: store live MLLP traffic sent to this workstation, and answer it")
         act_reset = self._action("Reset &layout", self.reset_layout)
+        self.act_interface = self._action("Resend settings…", self.interface_settings)
+        self.sidebar.addAction(self.act_interface)
         for a in (self.act_copy,):
             a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(a)
@@ -222,6 +241,7 @@ class MainWindow(QMainWindow):
         self.queue_detail.open_message.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.message_chosen.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.changed.connect(self._refresh_sidebar_and_count)
+        self.queue.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.tabs.currentChanged.connect(lambda _: self._tab_shown())
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
         if self.ingest:

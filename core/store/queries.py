@@ -220,7 +220,8 @@ def interfaces_overview(store: Store) -> list[dict]:
                      func.sum(case((M.c.ack_state.in_(PROBLEM_ACK_STATES), 1), else_=0)).label("problems"))
               .group_by(M.c.interface_id).subquery())
     stmt = (select(Interface.id, Interface.name, Interface.lane, Interface.sending_app, Interface.sending_facility,
-                   Interface.receiving_app, Interface.receiving_facility, Interface.expects_ack,
+                   Interface.receiving_app, Interface.receiving_facility, Interface.expects_ack, Interface.resend_host,
+                   Interface.resend_port, Interface.write_class, Interface.write_enabled,
                    func.coalesce(counts.c.messages, 0).label("messages"), counts.c.last_time,
                    func.coalesce(counts.c.problems, 0).label("problems"))
             .join(counts, counts.c.interface_id == Interface.id, isouter=True).order_by(Interface.name))

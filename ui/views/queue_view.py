@@ -1,6 +1,6 @@
 """The Queue tab: groups and items, filters, and keyboard-driven triage.
 
-Keys: A acknowledge, R reopen, O assign an owner, E correct, Enter show the message.
+Keys: A acknowledge, R reopen, O assign an owner, E correct, S resend, Enter show the message.
 Actions apply to the chosen items, or to every item of a chosen group.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTreeView,
     QVBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.commands.context import Context
+from core.commands.resend import Outcome, Plan, Resend
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
 from core.ingest import utcnow
 from core.store import queries
@@ -40,6 +42,7 @@ AGES = (("Any age", None), ("Older than 1 hour", timedelta(hours=1)), ("Older th
 class QueueView(QWidget):
     message_chosen = Signal(int)
     changed = Signal()  # something was triaged: counts elsewhere are stale
+    notice = Signal(str)  # something to say in the status bar
 
     def __init__(self, ctx: Context, parent=None) -> None:
         super().__init__(parent)
@@ -71,7 +74,8 @@ class QueueView(QWidget):
         buttons = QHBoxLayout()
         self.actions: dict[str, QAction] = {}
         for key, text, slot in (("A", "Acknowledge…", self.acknowledge), ("R", "Reopen", self.reopen),
-                                ("O", "Assign…", self.assign), ("E", "Correct…", self.correct)):
+                                ("O", "Assign…", self.assign), ("E", "Correct…", self.correct),
+                                ("S", "Resend…", self.resend)):
             action = QAction(f"{text} ({key})", self, shortcut=QKeySequence(key))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(slot)
@@ -89,7 +93,7 @@ class QueueView(QWidget):
         for combo in (self.state, self.kind, self.age):
             combo.currentIndexChanged.connect(self.refresh)
         self.owner.editingFinished.connect(self.refresh)
-        self.model.failed.connect(lambda text: self.window().statusBar().showMessage(f"Queue query failed: {text}", 10_000))
+        self.model.failed.connect(lambda text: self.notice.emit(f"Queue query failed: {text}"))
 
     # -- filters -------------------------------------------------------------------------
     def queue_filter(self) -> QueueFilter:
@@ -154,6 +158,36 @@ class QueueView(QWidget):
             dialog = CorrectionDialog(self.ctx, message_ids, self)
             if dialog.exec():
                 self._after(dialog.saved)
+
+    def resend(self) -> None:
+        """Plan, confirm (destination, write class, count), send; outcomes shown when they are in."""
+        items = self.chosen()
+        if items:
+            run_command(self, "Resend", lambda: Resend(self.ctx).plan(items), self._confirm_resend)
+
+    def _confirm_resend(self, plan: Plan | None) -> None:
+        if plan is None:
+            return
+        if not plan.targets:
+            QMessageBox.information(self, "Resend", plan.confirmation())
+            return
+        answer = QMessageBox.question(self, "Resend", plan.confirmation() + "\n\nSend now?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            run_command(self, "Resend", lambda: Resend(self.ctx).run(plan), self._resent)
+
+    def _resent(self, outcomes: list[Outcome] | None) -> None:
+        if outcomes:
+            counts: dict[str, int] = {}
+            for o in outcomes:
+                counts[o.state] = counts.get(o.state, 0) + 1
+            summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            if set(counts) - {"accepted"}:
+                details = "\n".join(f"item {o.item_id}: {o.state}: {o.detail}" for o in outcomes if o.state != "accepted")
+                QMessageBox.warning(self, "Resend", f"{summary}.\n\n{details[:3000]}")
+            self.notice.emit(f"Resend: {summary}")
+        self._after(outcomes)
 
     def _current_changed(self, current: QModelIndex, *_) -> None:
         node = self.model.node(current)

@@ -98,3 +98,33 @@ def test_privacy_screen_masks_identifiers_in_queue_texts(qtbot, view):
     assert control_id in index.data()
     view.model.set_privacy(True)
     assert control_id not in view.model.index(0, 5, view.model.index(group, 0)).data()
+
+
+def test_resend_from_the_queue_confirms_destination_and_records(qtbot, store, monkeypatch):
+    from tests.unit.core.commands.test_resend import Receiver, enable, setup
+
+    items, iface = setup(store, 2)
+    receiver = Receiver("AA")
+    try:
+        enable(store, iface, receiver.port)
+        view = QueueView(Context(store, actor="alice@ws1"))
+        qtbot.addWidget(view)
+        view.refresh()
+        qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=10_000)
+        asked = []
+
+        def question(parent, title, text, *args):
+            asked.append(text)
+            return QMessageBox.StandardButton.Yes
+
+        monkeypatch.setattr(QMessageBox, "question", question)
+        group = next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error")
+        view.tree.selectionModel().setCurrentIndex(view.model.index(group, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                                   | QItemSelectionModel.SelectionFlag.Rows)
+        with qtbot.waitSignal(view.changed, timeout=20_000):
+            view.actions["S"].trigger()
+        assert "Resend 2 message(s) of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
+        assert len(receiver.received) == 2
+        assert {i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == {"resent"}
+    finally:
+        receiver.stop()
