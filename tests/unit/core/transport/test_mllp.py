@@ -81,3 +81,38 @@ def test_receiver_that_closes_mid_answer_or_resets():
         with pytest.raises(MllpError, match="could not connect"):
             await Client("127.0.0.1", port, retries=1, backoff=0.05).send(b"MSH|x")
     run(go())
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1, made with the system's openssl."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=lanewatch-test",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_tls_verifies_the_receiver_by_default(certificate):
+    from core.transport.mllp import client_tls, server_tls
+
+    cert, key = certificate
+
+    async def go():
+        async def answer(message, peer):
+            return b"MSH|^~\\&|R|R|S|S|2026||ACK|A1|P|2.5\rMSA|AA|C1\r"
+
+        server = Server(answer, tls=server_tls(cert, key))
+        await server.start()
+        try:
+            trusted = Client("127.0.0.1", server.port, tls=client_tls(ca=cert), ack_timeout=5)
+            assert b"MSA|AA|C1" in await trusted.send(b"MSH|^~\\&|S|S|R|R|2026||ADT^A01|C1|P|2.5\r")
+            await trusted.close()
+            stranger = Client("127.0.0.1", server.port, tls=client_tls(), retries=0, ack_timeout=5)
+            with pytest.raises(MllpError, match="could not connect"):  # its certificate is not one we trust
+                await stranger.send(b"MSH|x")
+        finally:
+            await server.close()
+    run(go())
