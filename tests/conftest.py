@@ -44,12 +44,24 @@ def store_url(request, tmp_path):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def settle_workers() -> None:
+    """Let background queries (Qt's thread pool) finish before their store closes: a query
+    still holding a connection to a disposed engine would leak it."""
+    import sys
+
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(30_000)
+
+
 @pytest.fixture
 def store(store_url):
     from core.store.db import open_store
 
     s = open_store(store_url)
     yield s
+    settle_workers()
     s.close()
 
 
@@ -80,6 +92,7 @@ def big_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("big")
     store = demo_store(f"sqlite:///{root / 'big.db'}", root, 100_000)
     yield store
+    settle_workers()
     store.close()
 
 

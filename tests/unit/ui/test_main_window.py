@@ -7,7 +7,7 @@ from PySide6.QtGui import QGuiApplication
 
 from core.privacy import MASK
 from core.store.queries import MessageFilter, message_page
-from tests.conftest import demo_store
+from tests.conftest import demo_store, settle_workers
 from ui.ingest_thread import IngestThread
 from ui.main_window import MainWindow
 from ui.models.message_table import COL_PATIENT
@@ -18,6 +18,7 @@ def small_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("small")
     store = demo_store(f"sqlite:///{root / 'small.db'}", root, 3000)
     yield store
+    settle_workers()
     store.close()
 
 
@@ -123,6 +124,7 @@ def test_demo_workspace_ingests_in_the_background_then_feeds_live(qtbot, tmp_pat
     finally:
         ingest.stop()
         w.close()
+        settle_workers()
         store.close()
 
 
@@ -142,6 +144,7 @@ def test_watching_a_folder_from_the_console(qtbot, tmp_path, settings):
         qtbot.waitUntil(lambda: w.messages.rowCount() >= 300 and w.interfaces.rowCount() == 9, timeout=10_000)
     finally:
         w.close()
+        settle_workers()
         store.close()
 
 
@@ -193,4 +196,5 @@ def test_listening_from_the_console(qtbot, tmp_path, settings):
         assert w.listening is None and w.status_listen.text() == ""
     finally:
         w.close()
+        settle_workers()
         store.close()

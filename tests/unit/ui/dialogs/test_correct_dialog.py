@@ -6,7 +6,7 @@ import pytest
 
 from core.commands.context import CommandError, Context
 from core.store import queries
-from tests.conftest import demo_store
+from tests.conftest import demo_store, settle_workers
 from ui.dialogs.correct import CorrectionDialog, parse_edits
 
 
@@ -14,6 +14,7 @@ from ui.dialogs.correct import CorrectionDialog, parse_edits
 def cstore(tmp_path):
     s = demo_store(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, 20_000)
     yield s
+    settle_workers()
     s.close()
 
 

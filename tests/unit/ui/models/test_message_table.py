@@ -9,7 +9,7 @@ from sqlalchemy import text
 from core.privacy import MASK
 from core.store import queries
 from core.store.queries import MessageFilter
-from tests.conftest import demo_store
+from tests.conftest import demo_store, settle_workers
 from ui.models.message_table import COL_ACK, COL_PATIENT, COL_TIME, MessageTableModel
 
 PAGE = 500
@@ -124,4 +124,5 @@ def test_paging_and_live_rows_on_both_engines(qtbot, store_url, tmp_path, page):
         m.poll_new()
         qtbot.waitUntil(lambda: m.rows[0]["control_id"] == "LIVE1", timeout=10_000)
     finally:
+        settle_workers()
         store.close()

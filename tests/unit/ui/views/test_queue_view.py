@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from core.commands.context import Context
 from core.commands.triage import Assign
 from core.store import queries
-from tests.conftest import demo_store
+from tests.conftest import demo_store, settle_workers
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.views.queue_view import QueueView
 
@@ -21,6 +21,7 @@ NOW = datetime(2026, 11, 24, 13, 0)
 def qstore(tmp_path):
     s = demo_store(f"sqlite:///{tmp_path / 'q.db'}", tmp_path, 4000)
     yield s
+    settle_workers()
     s.close()
 
 
