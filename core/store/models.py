@@ -7,23 +7,17 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
-    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Parse states, ACK states and triage states as DESIGN.md names them.
-PARSE_STATES = ("ok", "invalid", "unparseable")
-ACK_STATES = ("pending", "accepted", "accepted_with_warnings", "error", "rejected", "missing", "not_expected")
-TRIAGE_STATES = ("open", "acknowledged", "corrected", "resent", "resolved")
+# Parse, ACK and triage states are named as DESIGN.md names them; core/labels.py has their words.
 
 ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid alias must be INTEGER
 
@@ -215,7 +209,6 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-# The full-text table differs per engine and is made by hand in the migration (FTS5 on
-# SQLite); on PostgreSQL it is this plain table with a trigram index. Its own MetaData
-# keeps it out of Alembic's comparisons.
-pg_message_text = Table("message_text", MetaData(), Column("message_id", BigInteger, primary_key=True), Column("body", Text))
+# The full-text table (message_text) is made by hand in migration 0001: FTS5 on SQLite, a
+# plain table with a trigram index on PostgreSQL. It has no model: ingest and the queries
+# reach it with plain SQL.
