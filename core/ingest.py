@@ -145,6 +145,7 @@ class Ingestor:
         added = 0
         tracker = BatchTracker(source["batch"])
         base = source["offset"]
+        in_error_folder = error_folder(path)
         with open(path, "rb") as f:
             f.seek(base)
             buf = b""
@@ -157,7 +158,7 @@ class Ingestor:
                 if not pieces and not last:
                     continue
                 added += self._commit(source["id"], buf, base, pieces, base + used, tracker, last and close_batches,
-                                      error_folder(path))
+                                      in_error_folder)
                 self.progress.advanced(used, len(pieces))
                 self.summary.bytes += used
                 buf, base = buf[used:], base + used
@@ -231,18 +232,19 @@ class Ingestor:
     def _row(self, raw: bytes, source_id: int, offset: int, transport: str, peer: str | None, now: datetime,
              junk: bool = False) -> dict:
         row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
+        row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
         if row["parse_state"] == "ok" and not row["ack_code"]:
-            self._check_required(row, raw)
+            self._check_required(row)
         row.update(source_id=source_id, offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
                    received_at=now, transport=transport, peer=peer, content_hash=content_hash(raw),
                    duplicate_of=None, ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now,
                    parent_id=None, version_no=1)
         return row
 
-    def _check_required(self, row: dict, raw: bytes) -> None:
+    def _check_required(self, row: dict) -> None:
         """The lane catalogue's required fields: a message missing one is invalid, with the rule it broke."""
         rules = self.catalogue.rules(row["message_type"], match_key(row))
-        findings = missing_required(decode(raw, row["charset"])[0], rules) if rules else []
+        findings = missing_required(row["text"], rules) if rules else []
         if findings:
             row.update(parse_state="invalid", reason="; ".join(f.text for f in findings),
                        rules="; ".join(f.rule for f in findings))
@@ -276,9 +278,9 @@ class Ingestor:
     def _fts_writer(self) -> Callable[[Connection, list[dict]], None]:
         if self.store.dialect == "sqlite":
             sql = "INSERT INTO message_text(rowid, body) VALUES (?, ?)"
-            return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], decode(r["raw"], r["charset"])[0]) for r in rows])
+            return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], r["text"]) for r in rows])
         sql = "INSERT INTO message_text (message_id, body) VALUES (%s, %s)"
-        return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], decode(r["raw"], r["charset"])[0].replace("\x00", "")) for r in rows])
+        return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], r["text"].replace("\x00", "")) for r in rows])
 
     def sweep(self) -> int:
         """Mark overdue pending messages missing; returns how many."""
