@@ -89,12 +89,12 @@ class Correct:
         except UnicodeEncodeError as exc:
             raise CommandError(f"The new text has characters {preview.codec} cannot hold: {exc.object[exc.start:exc.end]!r}") from exc
         with self.ctx.store.engine.begin() as conn:
-            return self._store(conn, preview, raw)
+            return self._store(conn, preview, raw, Ingestor(self.ctx.store, now=self.ctx.now))
 
-    def _store(self, conn: Connection, preview: Preview, raw: bytes) -> int:
+    def _store(self, conn: Connection, preview: Preview, raw: bytes, ingestor: Ingestor) -> int:
         actor, now = self.ctx.who(conn), self.ctx.now()
         parent = conn.execute(select(M.c.id, M.c.version_no).where(M.c.id == preview.message_id)).one()
-        [new_id] = Ingestor(self.ctx.store, now=self.ctx.now).ingest_messages(SOURCE, [raw], transport="edit", conn=conn)
+        [new_id] = ingestor.ingest_messages(SOURCE, [raw], transport="edit", conn=conn)
         conn.execute(update(M).where(M.c.id == new_id)
                      .values(parent_id=parent.id, version_no=parent.version_no + 1, ack_state="not_expected"))
         items = conn.execute(select(Q.c.id, Q.c.triage_state, Q.c.row_version)
@@ -119,7 +119,8 @@ class Correct:
         if unchanged:
             raise CommandError(f"The edit changes nothing in message(s) {unchanged[:5]}; nothing was saved.")
         with self.ctx.store.engine.begin() as conn:
-            return [self._store(conn, p, p.after.encode(p.codec)) for p in previews]
+            ingestor = Ingestor(self.ctx.store, now=self.ctx.now)  # one for the lot: it loads the interfaces once
+            return [self._store(conn, p, p.after.encode(p.codec), ingestor) for p in previews]
 
 
 def versions(ctx: Context, message_id: int) -> list[int]:
