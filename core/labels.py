@@ -8,6 +8,11 @@ ACK_STATES = {
 PARSE_STATES = {"ok": "OK", "invalid": "Invalid", "unparseable": "Unparseable"}
 DIRECTIONS = {"inbound": "In", "outbound": "Out", "between": "—"}
 INTERFACE_STATUS = {"ok": "OK", "problems": "Problems", "quiet": "Quiet"}
+QUEUE_KINDS = {
+    "nak_error": "NAK: error", "nak_reject": "NAK: reject", "missing_ack": "ACK missing", "unparseable": "Unparseable",
+    "invalid": "Invalid", "duplicate": "Duplicate", "batch_mismatch": "Batch count", "unreadable_file": "Unreadable file",
+    "error_folder": "Error folder", "failed_resend": "Resend failed",
+}
 
 
 def ack_state(code: str | None) -> str:
@@ -16,3 +21,13 @@ def ack_state(code: str | None) -> str:
 
 def parse_state(code: str | None) -> str:
     return PARSE_STATES.get(code or "", code or "")
+
+
+def queue_kind(code: str) -> str:
+    return QUEUE_KINDS.get(code, code)
+
+
+def patient(row: dict) -> str:
+    """A message's patient as one line: the first identifier, then "FAMILY, GIVEN MIDDLE"."""
+    name = (row["patient_name"] or "").replace("^", ", ", 1).replace("^", " ").strip(", ")
+    return " ".join(v for v in (row["patient_id"], name) if v)

@@ -27,6 +27,7 @@ from core.commands.context import Context
 from core.commands.resend import Configure
 from core.store import queries
 from core.store.db import Store
+from core.store.queries import QueueFilter
 from ui import icons
 from ui.actions import run_command
 from ui.app import apply_palette, is_dark
@@ -314,7 +315,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_sidebar_and_count(self) -> None:
         submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store),
-                        len(queries.queue_items(self.store, states=["open"]))), self._overview, context=self)
+                        queries.count_queue(self.store, QueueFilter(states=["open"]))), self._overview, context=self)
 
     def _overview(self, result: tuple[list[dict], int, int]) -> None:
         rows, count, open_items = result

@@ -168,9 +168,12 @@ class QueueFilter:
     interface_id: int | None = None
     owner: str | None = None  # "" means unassigned
     older_than: datetime | None = None  # created before this
+    ids: list[int] | None = None
 
     def where(self) -> list:
         w = []
+        if self.ids is not None:
+            w.append(Q.c.id.in_(self.ids))
         if self.states:
             w.append(Q.c.triage_state.in_(self.states))
         if self.kinds:
@@ -195,6 +198,11 @@ def queue_items(store: Store, flt: QueueFilter | None = None, *, states: list[st
             .where(*flt.where()).order_by(Q.c.id.desc()).limit(limit))
     with store.engine.connect() as conn:
         return [r._asdict() for r in conn.execute(stmt)]
+
+
+def count_queue(store: Store, flt: QueueFilter) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Q).where(*flt.where())).scalar_one()
 
 
 def queue_groups(store: Store, flt: QueueFilter | None = None, *, states: list[str] | None = None) -> list[dict]:
@@ -229,10 +237,18 @@ def interfaces_overview(store: Store) -> list[dict]:
         rows = [r._asdict() for r in conn.execute(stmt)]
     home = home_system(rows)
     for r in rows:
-        r["direction"] = ("inbound" if (r["receiving_app"], r["receiving_facility"]) == home
-                          else "outbound" if (r["sending_app"], r["sending_facility"]) == home else "between")
+        r["direction"] = direction(r, home)
         r["status"] = "problems" if r["problems"] else "ok" if r["messages"] else "quiet"
     return rows
+
+
+def direction(row: dict, home: tuple | None) -> str:
+    """inbound, outbound or between, told from the practice's own system's side."""
+    if home is not None and (row["receiving_app"], row["receiving_facility"]) == home:
+        return "inbound"
+    if home is not None and (row["sending_app"], row["sending_facility"]) == home:
+        return "outbound"
+    return "between"
 
 
 def home_system(interfaces: list[dict]) -> tuple[str | None, str | None] | None:

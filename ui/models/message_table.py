@@ -98,13 +98,7 @@ class MessageTableModel(PagedTableModel):
 
     # -- cells --------------------------------------------------------------------------
     def direction(self, row: dict) -> str:
-        if self.home is None:
-            return "between"
-        if (row["receiving_app"], row["receiving_facility"]) == self.home:
-            return "inbound"
-        if (row["sending_app"], row["sending_facility"]) == self.home:
-            return "outbound"
-        return "between"
+        return queries.direction(row, self.home)
 
     def _text(self, row: dict, col: int) -> str:
         if col == COL_TIME:
@@ -119,9 +113,7 @@ class MessageTableModel(PagedTableModel):
         if col == COL_ROUTE:
             return f"{row['sending_app'] or '?'} → {row['receiving_app'] or '?'}"
         if col == COL_PATIENT:
-            name = (row["patient_name"] or "").replace("^", ", ", 1).replace("^", " ")
-            who = " ".join(v for v in (row["patient_id"], name) if v)
-            return privacy.mask(who, self.privacy) or ""
+            return privacy.mask(labels.patient(row), self.privacy) or ""
         if col == COL_PARSE:
             return labels.parse_state(row["parse_state"])
         if col == COL_ACK:

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 
+from core import labels
 from core.queue import group_title, normalise
 from core.store import queries
 from core.store.db import Store
@@ -17,11 +18,6 @@ from ui.workers import Generation, submit
 
 COL_PROBLEM, COL_KIND, COL_STATE, COL_OWNER, COL_WHEN, COL_MESSAGE = range(6)
 HEADERS = ("Problem", "Kind", "Items / state", "Owner", "Newest / created", "Message")
-KIND_WORDS = {
-    "nak_error": "NAK: error", "nak_reject": "NAK: reject", "missing_ack": "ACK missing", "unparseable": "Unparseable",
-    "invalid": "Invalid", "duplicate": "Duplicate", "batch_mismatch": "Batch count", "unreadable_file": "Unreadable file",
-    "error_folder": "Error folder", "failed_resend": "Resend failed",
-}
 KIND_ICONS = {"nak_error": "error", "nak_reject": "rejected", "missing_ack": "missing", "unparseable": "unparseable",
               "invalid": "invalid", "duplicate": "invalid", "batch_mismatch": "invalid", "unreadable_file": "unparseable",
               "error_folder": "error", "failed_resend": "error"}
@@ -154,12 +150,12 @@ class QueueTreeModel(QAbstractItemModel):
 
     @staticmethod
     def _group_text(g: dict, col: int) -> str:
-        return (group_title(g["signature"], g["kind"]), KIND_WORDS.get(g["kind"], g["kind"]), f"{g['items']:,}", "",
+        return (group_title(g["signature"], g["kind"]), labels.queue_kind(g["kind"]), f"{g['items']:,}", "",
                 _when(g["newest"]), "")[col]
 
     @staticmethod
     def _item_text(i: dict, col: int) -> str:
         state = i["triage_state"] + (f" ({i['ack_reason'].replace('_', ' ')})" if i.get("ack_reason") else "")
         message = f"{i['message_type'] or ''} {i['control_id'] or ''}".strip() if i["message_id"] else "(a whole file)"
-        return (i["reason"], KIND_WORDS.get(i["kind"], i["kind"]), state, i["owner"] or "", _when(i["created_at"]),
+        return (i["reason"], labels.queue_kind(i["kind"]), state, i["owner"] or "", _when(i["created_at"]),
                 message)[col]

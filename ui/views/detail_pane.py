@@ -145,8 +145,7 @@ class DetailPane(QWidget):
             self.raw.clear()
             return
         r = d.row
-        patient = privacy.mask(" ".join(v for v in (r["patient_id"], (r["patient_name"] or "").replace("^", " ")) if v),
-                               self.privacy) or "no patient"
+        patient = privacy.mask(labels.patient(r), self.privacy) or "no patient"
         when = r["message_time"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["message_time"] else "no MSH-7"
         self.summary.setText(
             f"<b>{r['message_type'] or 'Unknown type'}</b> · control ID <b>{r['control_id'] or '—'}</b> · "

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import labels
 from core.commands.context import Context
 from core.commands.resend import Outcome, Plan, Resend
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
@@ -31,7 +32,7 @@ from core.store.queries import QueueFilter
 from ui.actions import run_command
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.correct import CorrectionDialog
-from ui.models.queue_tree import COL_KIND, COL_OWNER, COL_PROBLEM, COL_STATE, COL_WHEN, KIND_WORDS, QueueTreeModel
+from ui.models.queue_tree import COL_KIND, COL_OWNER, COL_PROBLEM, COL_STATE, COL_WHEN, QueueTreeModel
 
 STATES = (("Open", ["open"]), ("Acknowledged", ["acknowledged"]), ("Corrected", ["corrected"]),
           ("Resent", ["resent"]), ("Resolved", ["resolved"]), ("Any state", None))
@@ -53,7 +54,7 @@ class QueueView(QWidget):
         self.state.addItems([s[0] for s in STATES])
         self.kind = QComboBox()
         self.kind.addItem("Any problem", None)
-        for code, words in KIND_WORDS.items():
+        for code, words in labels.QUEUE_KINDS.items():
             self.kind.addItem(words, code)
         self.owner = QLineEdit(placeholderText="Owner (- for unassigned)", clearButtonEnabled=True)
         self.age = QComboBox()
@@ -151,9 +152,9 @@ class QueueView(QWidget):
             run_command(self, "Assign", lambda: Assign(self.ctx).run(items, owner), self._after)
 
     def correct(self) -> None:
-        chosen = set(self.chosen())
-        message_ids = sorted({i["message_id"] for i in queries.queue_items(self.ctx.store, self.queue_filter())
-                              if i["id"] in chosen and i["message_id"]})
+        chosen = list(self.chosen())
+        message_ids = sorted({i["message_id"] for i in queries.queue_items(self.ctx.store, QueueFilter(ids=chosen))
+                              if i["message_id"]})
         if message_ids:
             dialog = CorrectionDialog(self.ctx, message_ids, self)
             if dialog.exec():
