@@ -178,18 +178,21 @@ class Ingestor:
         self.summary.queued += 1
 
     # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
-    def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str, peer: str | None = None,
-                        conn: Connection | None = None) -> list[int]:
+    def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str,
+                        peer: str | list[str] | None = None, conn: Connection | None = None) -> list[int]:
         """Store whole messages received as they are (one MLLP frame each); returns their ids.
 
-        With `conn`, inside the caller's transaction (a correction commits with its audit entry)."""
+        `peer` is where they came from: one for all, or one per message (a tap's batch mixes
+        peers). With `conn`, inside the caller's transaction (a correction commits with its
+        audit entry)."""
         if conn is None:
             with self.store.engine.begin() as own:
                 return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own)
         src = named_source(conn, source_name, transport, self.now())
         offset, now, rows = src["offset"], self.now(), []
-        for raw in messages:
-            rows.append(self._row(raw, src["id"], offset, transport, peer, now))
+        peers = peer if isinstance(peer, list) else [peer] * len(messages)
+        for raw, came_from in zip(messages, peers, strict=True):
+            rows.append(self._row(raw, src["id"], offset, transport, came_from, now))
             offset += len(raw)
         ids = self._store_rows(conn, rows)
         conn.execute(update(S).where(S.c.id == src["id"]).values(offset=offset, size=offset, last_seen=now))

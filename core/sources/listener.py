@@ -102,9 +102,5 @@ class Listener:
                     done.set_result(None)
 
     def _store(self, batch: list[tuple[bytes, str, asyncio.Future | None]]) -> None:
-        by_peer: dict[str, list[bytes]] = {}
-        for raw, peer, _ in batch:
-            by_peer.setdefault(peer.rsplit(":", 1)[0], []).append(raw)
-        with self.store.engine.begin() as conn:
-            for host, messages in by_peer.items():
-                self._ingestor.ingest_messages(self.name, messages, transport="mllp", peer=host, conn=conn)
+        self._ingestor.ingest_messages(self.name, [raw for raw, _, _ in batch], transport="mllp",
+                                       peer=[peer.rsplit(":", 1)[0] for _, peer, _ in batch])
