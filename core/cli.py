@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("folders", nargs="+")
     s.add_argument("--poll", type=float, default=1.0, help="seconds between looks (default 1)")
     s.add_argument("--settle", type=float, default=2.0, help="seconds a file must be still before its last message is taken")
-    s = sub.add_parser("listen", help="a listening MLLP tap: store every message received, then answer it")
+    s = sub.add_parser("listen", help="a listening MLLP tap: journal every message received, answer it, store it")
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     s.add_argument("--ack", default="AA", choices=("AA", "AE", "AR", "none"), help="what to answer (for testing senders)")

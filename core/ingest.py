@@ -7,6 +7,7 @@ duplicate, no gap. Nothing here builds a parse tree (DESIGN.md, "Hot path").
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -179,23 +180,30 @@ class Ingestor:
 
     # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
     def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str,
-                        peer: str | list[str] | None = None, conn: Connection | None = None) -> list[int]:
+                        peer: str | list[str] | None = None, conn: Connection | None = None,
+                        at: list[int] | None = None, upto: int | None = None) -> list[int]:
         """Store whole messages received as they are (one MLLP frame each); returns their ids.
 
         `peer` is where they came from: one for all, or one per message (a tap's batch mixes
-        peers). With `conn`, inside the caller's transaction (a correction commits with its
-        audit entry)."""
+        peers). `at` is where each lies in the source (a tap's journal), which is then read up
+        to `upto`; without them, positions run on from the source's offset. With `conn`,
+        inside the caller's transaction (a correction commits with its audit entry)."""
+        if not messages:
+            return []
         if conn is None:
             with self.store.engine.begin() as own:
-                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own)
+                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own,
+                                            at=at, upto=upto)
         src = named_source(conn, source_name, transport, self.now())
-        offset, now, rows = src["offset"], self.now(), []
+        if at is None:
+            at = list(itertools.accumulate((len(m) for m in messages[:-1]), initial=src["offset"]))
+            upto = src["offset"] + sum(map(len, messages))
+        now = self.now()
         peers = peer if isinstance(peer, list) else [peer] * len(messages)
-        for raw, came_from in zip(messages, peers, strict=True):
-            rows.append(self._row(raw, src["id"], offset, transport, came_from, now))
-            offset += len(raw)
+        rows = [self._row(raw, src["id"], offset, transport, came_from, now)
+                for raw, came_from, offset in zip(messages, peers, at, strict=True)]
         ids = self._store_rows(conn, rows)
-        conn.execute(update(S).where(S.c.id == src["id"]).values(offset=offset, size=offset, last_seen=now))
+        conn.execute(update(S).where(S.c.id == src["id"]).values(offset=upto, size=upto, last_seen=now))
         return ids
 
     # -- the one write path --------------------------------------------------------------

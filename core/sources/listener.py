@@ -1,9 +1,12 @@
-"""A listening tap: receives MLLP traffic, stores every message, then answers it.
+"""A listening tap: receives MLLP traffic, journals every message, answers it, then stores it.
 
-A message is acknowledged only once it is committed, so an AA means "it is in the store".
-Messages arriving together are committed together (group commit) by one writer thread,
-which keeps the store's single-writer rule and lets many peers send at once. The ACK the
-tap sends is stored too, so the message's ACK state reads as it would on the wire.
+A message is acknowledged only once it is safe: written to the tap's spool (a local
+journal, see `spool`) together with everything that arrived meanwhile (group commit, one
+writer thread). The store then takes the journal in large batches on a thread of its own,
+recording how far it got in the same transaction, so a crash loses nothing and doubles
+nothing, and a store that is down or slow never stops the tap from answering. The ACK the
+tap sends is journalled and stored too, so the message's ACK state reads as it would on
+the wire.
 """
 from __future__ import annotations
 
@@ -14,27 +17,34 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from core.hl7 import ack
 from core.ingest import Ingestor, utcnow
+from core.sources import spool
+from core.sources.files import named_source
 from core.store.db import Store
 from core.transport.mllp import MAX_SIZE, Problem, Server
 
 ACK_MODES = ("AA", "AE", "AR", "none")
-BATCH_WAIT_S = 0.0  # the writer commits at once; what arrives meanwhile waits for the next commit
+INGEST_BATCH = 2000  # journal records per store transaction
+INGEST_IDLE_S = 0.25  # how often the store looks at the journal when nothing wakes it
+RETRY_S = 5.0  # after the store failed
 
 
 @dataclass
 class TapStats:
     received: int = 0
     answered: int = 0
+    stored: int = 0  # journal records (messages and the tap's ACKs) now in the store
     problems: list[str] = field(default_factory=list)
 
 
 class Listener:
     def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, *, ack_mode: str = "AA",
                  tls: ssl.SSLContext | None = None, max_size: int = MAX_SIZE, idle_timeout: float = 60.0,
-                 name: str | None = None, now: Callable[[], datetime] = utcnow) -> None:
+                 name: str | None = None, spool_folder: Path | None = None,
+                 now: Callable[[], datetime] = utcnow) -> None:
         if ack_mode not in ACK_MODES:
             raise ValueError(f"ack mode must be one of {', '.join(ACK_MODES)}")
         self.store, self.ack_mode, self.now = store, ack_mode, now
@@ -42,10 +52,16 @@ class Listener:
                              on_problem=self._problem)
         self.name = name
         self.stats = TapStats()
+        self.spool_folder = spool_folder or spool.folder_for(store)
+        self.journal: spool.Spool | None = None
         self._ingestor = Ingestor(store, now=now)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-writer")
-        self._pending: list[tuple[bytes, str, asyncio.Future]] = []
+        self._consumed = 0
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-journal")
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-store")
+        self._pending: list[tuple[str, bytes, asyncio.Future | None]] = []
         self._flush: asyncio.Task | None = None
+        self._pump: asyncio.Task | None = None
+        self._wake = asyncio.Event()
         self._ids = itertools.count(1)
 
     @property
@@ -53,15 +69,37 @@ class Listener:
         return dict(self.server.peers)
 
     async def start(self) -> int:
+        """Listen; what an earlier run journalled but did not store is stored first."""
+        loop = asyncio.get_running_loop()
         port = await self.server.start()
         self.name = self.name or f"mllp://{self.server.host}:{port}"
+        self._consumed = await loop.run_in_executor(self._loader, self._recorded_position)
+        self.journal = spool.Spool(self.spool_folder, self.name, self._consumed)
+        self._pump = asyncio.create_task(self._store_journal())
         return port
+
+    async def stored(self) -> None:
+        """Wait until everything answered so far is in the store."""
+        while self._pending or (self._flush and not self._flush.done()) or self._consumed < self.journal.end:
+            self._wake.set()
+            await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         await self.server.close()
         if self._flush:
             await self._flush
+        if self._pump:
+            self._pump.cancel()
+            await asyncio.gather(self._pump, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._loader, self._store_all)
+        except Exception as exc:  # noqa: BLE001 - still in the journal; the next start stores it
+            self._problem(Problem("store", f"could not store the last messages yet: {_why(exc)}"))
         self._writer.shutdown(wait=True)
+        self._loader.shutdown(wait=True)
+        if self.journal:
+            self.journal.close()
 
     def _problem(self, problem: Problem) -> None:
         self.stats.problems.append(f"{problem.peer}: {problem.text}")
@@ -76,23 +114,23 @@ class Listener:
             answer = ack.build(message, code, text, control_id=f"LW{self.now():%Y%m%d%H%M%S}{next(self._ids):06d}",
                                timestamp=f"{self.now():%Y%m%d%H%M%S}")
         done = asyncio.get_running_loop().create_future()
-        self._pending.append((message, peer, done))
+        host = peer.rsplit(":", 1)[0]
+        self._pending.append((host, message, done))
         if answer is not None:
-            self._pending.append((answer, peer, None))
+            self._pending.append((host, answer, None))
         if self._flush is None or self._flush.done():
-            self._flush = asyncio.create_task(self._commit_soon())
-        await done  # stored (or failed, which raises: the peer gets no ACK and will resend)
+            self._flush = asyncio.create_task(self._journal_pending())
+        await done  # journalled (or failed, which raises: the peer gets no ACK and will resend)
         self.stats.answered += answer is not None
         return answer
 
-    async def _commit_soon(self) -> None:
-        await asyncio.sleep(BATCH_WAIT_S)
+    async def _journal_pending(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
             batch, self._pending = self._pending, []
-            loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(self._writer, self._store, batch)
-            except Exception as exc:  # the store is down: no ACK goes out, the senders keep their messages
+                await loop.run_in_executor(self._writer, self.journal.append, [(peer, raw) for peer, raw, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - the disk is full or gone: no ACK goes out, the senders keep their messages
                 for _, _, done in batch:
                     if done is not None and not done.done():
                         done.set_exception(exc)
@@ -100,7 +138,41 @@ class Listener:
             for _, _, done in batch:
                 if done is not None and not done.done():
                     done.set_result(None)
+            self._wake.set()
 
-    def _store(self, batch: list[tuple[bytes, str, asyncio.Future | None]]) -> None:
-        self._ingestor.ingest_messages(self.name, [raw for raw, _, _ in batch], transport="mllp",
-                                       peer=[peer.rsplit(":", 1)[0] for _, peer, _ in batch])
+    async def _store_journal(self) -> None:
+        """Move the journal into the store, a large batch at a time, for as long as the tap runs."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), INGEST_IDLE_S)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await loop.run_in_executor(self._loader, self._store_all)
+            except Exception as exc:  # noqa: BLE001 - the store is down: it stays in the journal until it is back
+                self._problem(Problem("store", f"could not store received messages, will retry: {_why(exc)}"))
+                await asyncio.sleep(RETRY_S)
+
+    def _recorded_position(self) -> int:
+        with self.store.engine.begin() as conn:
+            return named_source(conn, self.name, "mllp", self.now())["offset"]
+
+    def _store_all(self) -> None:
+        while self._consumed < self.journal.end:
+            records = self.journal.read(self._consumed, INGEST_BATCH)
+            if not records:
+                return
+            self._ingestor.ingest_messages(self.name, [r.raw for r in records], transport="mllp",
+                                           peer=[r.peer for r in records], at=[r.position for r in records],
+                                           upto=records[-1].end)
+            self._consumed = records[-1].end
+            self.stats.stored += len(records)
+            self.journal.prune(self._consumed)
+
+
+def _why(exc: Exception) -> str:
+    """A store error in a line, without the statement's parameters (they hold PHI)."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"

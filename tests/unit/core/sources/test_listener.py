@@ -27,6 +27,9 @@ class Tap:
         self.thread.start()
         self.port = asyncio.run_coroutine_threadsafe(self.listener.start(), self.loop).result(10)
 
+    def stored(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.listener.stored(), self.loop).result(10)
+
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.listener.close(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -46,9 +49,10 @@ def send(port: int, text: str) -> str:
         return client.send_message(text).decode()
 
 
-def test_python_hl7_client_gets_an_aa_after_the_message_is_stored(tap, store):
+def test_python_hl7_client_gets_an_aa_after_the_message_is_journalled_then_stored(tap, store):
     answer = send(tap.port, MSG.format(cid="C1"))
     assert "MSA|AA|C1" in answer
+    tap.stored()
     [row] = queries.message_page(store, MessageFilter(control_id="C1", acks=False))
     assert row["transport"] == "mllp" and row["peer"] == "127.0.0.1" and row["ack_state"] == "accepted"
     assert queries.message(store, row["id"])["raw"] == MSG.format(cid="C1").encode()  # byte-exact
@@ -101,6 +105,7 @@ def test_many_peers_at_once_are_all_stored_once(tap, store):
         t.start()
     for t in threads:
         t.join(30)
+    tap.stored()
     rows = queries.message_page(store, MessageFilter(acks=False), limit=1000)
     assert len(rows) == 150 == len({r["control_id"] for r in rows})
     assert all(r["ack_state"] == "accepted" for r in rows)

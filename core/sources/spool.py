@@ -1,0 +1,140 @@
+"""The tap's spool: an append-only journal of received frames, written before the ACK.
+
+A tap answers a sender only once what it received is safe; writing a batch of frames to
+a local journal is far cheaper than a store transaction per batch, so the tap journals,
+answers, and ingests from the journal in large batches behind the senders' backs. The
+store records how far the journal has been ingested (the tap's source offset) in the
+same transaction as the messages, so a crash between the two never loses or doubles one.
+
+Positions are a byte count over the tap's whole journal, which is cut into files named
+by their first position; files wholly ingested are deleted. Each record is
+`magic, crc32, len(raw), len(peer), peer, raw`: a torn tail (a crash in the middle of a
+write, before any ACK for it left) is found by its length or checksum and cut off.
+"""
+from __future__ import annotations
+
+import os
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+from core.store.db import Store
+
+MAGIC = b"LWS1"
+HEADER = struct.Struct(">4sIIH")  # magic, crc32 of peer + raw, raw length, peer length
+ROTATE_BYTES = 64 * 1024 * 1024
+FOLDER = ".lanewatch-spool"  # hidden, so a watch of the store's own folder never reads it
+
+
+@dataclass(frozen=True)
+class Record:
+    position: int  # where the raw bytes start, in the journal's positions
+    end: int  # where the next record starts
+    peer: str
+    raw: bytes
+
+
+def folder_for(store: Store) -> Path:
+    """Next to an SQLite store's file; in the user data folder for a server store."""
+    path = store.engine.url.database if store.dialect == "sqlite" else None
+    base = Path(path).resolve().parent if path and path != ":memory:" else user_data_path("lanewatch", appauthor=False)
+    return base / FOLDER
+
+
+class Spool:
+    def __init__(self, folder: Path, name: str, consumed: int) -> None:
+        """Open the journal of the tap called `name`; `consumed` is the position the store has ingested to."""
+        self.folder = folder
+        self.stem = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "tap"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.end = self._base = consumed
+        files = self._files()
+        if files:
+            base, path = files[-1]
+            tail = self._repair(path, base, max(consumed, base))
+            if tail >= consumed:  # carry on in the last file (unless the store is ahead of a lost journal)
+                self.end, self._base = tail, base
+        self._file = open(self._path(self._base), "ab")  # noqa: SIM115 - held open for the tap's life
+
+    def append(self, records: list[tuple[str, bytes]]) -> None:
+        """Write records and make them durable; when this returns they may be acknowledged."""
+        out = bytearray()
+        for peer, raw in records:
+            p = peer.encode()
+            out += HEADER.pack(MAGIC, zlib.crc32(raw, zlib.crc32(p)), len(raw), len(p)) + p + raw
+        self._file.write(out)
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.end += len(out)
+        if self.end - self._base >= ROTATE_BYTES:
+            self._file.close()
+            self._base = self.end
+            self._file = open(self._path(self._base), "ab")  # noqa: SIM115
+
+    def read(self, position: int, limit: int) -> list[Record]:
+        """Up to `limit` whole records from `position` on."""
+        records: list[Record] = []
+        for base, path in self._files():
+            if (records and base != records[-1].end) or base + path.stat().st_size <= position:
+                continue
+            with open(path, "rb") as f:
+                f.seek(max(position, base) - base)
+                data = f.read()
+            records += _decode(data, max(position, base), limit - len(records))
+            if len(records) >= limit:
+                break
+        return records
+
+    def prune(self, consumed: int) -> None:
+        """Delete the files everything in which is ingested."""
+        files = self._files()
+        for (_, path), (next_base, _) in zip(files, files[1:]):
+            if next_base <= consumed:
+                path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _files(self) -> list[tuple[int, Path]]:
+        found = []
+        for path in self.folder.glob(f"{self.stem}.*.spool"):
+            base = path.name[len(self.stem) + 1 : -len(".spool")]
+            if base.isdigit():
+                found.append((int(base), path))
+        return sorted(found)
+
+    def _path(self, base: int) -> Path:
+        return self.folder / f"{self.stem}.{base:016d}.spool"
+
+    def _repair(self, path: Path, base: int, start: int) -> int:
+        """Cut a torn tail off the last file; returns where the journal ends."""
+        end = base + path.stat().st_size
+        if start >= end:
+            return end
+        with open(path, "rb") as f:
+            f.seek(start - base)
+            data = f.read()
+        records = _decode(data, start, None)
+        good = records[-1].end if records else start
+        if good < end:
+            os.truncate(path, good - base)
+        return good
+
+
+def _decode(data: bytes, position: int, limit: int | None) -> list[Record]:
+    out, at = [], 0
+    while (limit is None or len(out) < limit) and at + HEADER.size <= len(data):
+        magic, crc, n_raw, n_peer = HEADER.unpack_from(data, at)
+        body = at + HEADER.size
+        if magic != MAGIC or body + n_peer + n_raw > len(data):
+            break
+        peer, raw = data[body : body + n_peer], data[body + n_peer : body + n_peer + n_raw]
+        if zlib.crc32(raw, zlib.crc32(peer)) != crc:
+            break
+        at = body + n_peer + n_raw
+        out.append(Record(position + body + n_peer, position + at, peer.decode(), raw))
+    return out
