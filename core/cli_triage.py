@@ -148,17 +148,23 @@ def add_resend_parsers(sub) -> None:
     s.add_argument("--after-unknown", action="store_true",
                    help="resend even though an earlier attempt's outcome is unknown (the receiver may have it)")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each ACK (default 30)")
+    s.add_argument("--to", metavar="HOST:PORT", help="send here instead of the interface's destination "
+                   "(the interface must still be write-enabled; its TLS settings apply)")
     s = sub.add_parser("interface", help="list interfaces, or set one's resend destination and write switch")
     s.add_argument("action", choices=("list", "set"))
     s.add_argument("id", nargs="?", type=int)
     s.add_argument("--resend-to", metavar="HOST:PORT")
     s.add_argument("--write-class", choices=WRITE_CLASSES)
     s.add_argument("--writes", choices=("on", "off"), help="enable or disable resend to this interface")
+    s.add_argument("--tls", choices=("on", "off"), help="resend over TLS (the receiver's certificate is verified)")
+    s.add_argument("--tls-ca", metavar="PEM", help="verify the receiver against this CA (default: the system's); '' clears")
+    s.add_argument("--tls-cert", metavar="PEM", help="client certificate, for receivers that ask for one; '' clears")
+    s.add_argument("--tls-key", metavar="PEM", help="the client certificate's key; '' clears")
 
 
 def cmd_resend(ctx: Context, args) -> int:
     command = Resend(ctx, ack_timeout=args.timeout)
-    plan = command.plan(_items(ctx, args), after_unknown=args.after_unknown)
+    plan = command.plan(_items(ctx, args), after_unknown=args.after_unknown, to=_host_port(args.to, "--to") if args.to else None)
     print(plan.confirmation())
     if not plan.targets:
         return 1
@@ -177,24 +183,31 @@ def cmd_resend(ctx: Context, args) -> int:
 def cmd_interface(ctx: Context, args) -> int:
     if args.action == "list":
         with ctx.store.engine.connect() as conn:
-            for r in conn.execute(select(Interface).order_by(Interface.id)).scalars():
-                dest = f"{r.resend_host}:{r.resend_port}" if r.resend_host else "-"
+            for r in conn.execute(select(Interface.__table__).order_by(Interface.id)):
+                dest = f"{r.resend_host}:{r.resend_port}{' TLS' if r.resend_tls else ''}" if r.resend_host else "-"
                 print(f"{r.id:>4}  {r.name:32} resend to {dest:24} write class {r.write_class:15} "
                       f"writes {'ON' if r.write_enabled else 'off'}")
         return 0
     if args.id is None:
         raise CommandError("name the interface: lanewatch interface set ID ...")
-    host = port = None
-    if args.resend_to:
-        host, _, port_text = args.resend_to.rpartition(":")
-        if not host or not port_text.isdigit():
-            raise CommandError(f"--resend-to wants HOST:PORT, not {args.resend_to!r}")
-        port = int(port_text)
-    after = Configure(ctx).run(args.id, host=host, port=port, write_class=args.write_class,
-                               write_enabled=None if args.writes is None else args.writes == "on")
-    print(f"interface {args.id}: resend to {after['resend_host']}:{after['resend_port']}, write class "
-          f"{after['write_class']}, writes {'ON' if after['write_enabled'] else 'off'}")
+    host, port = _host_port(args.resend_to, "--resend-to") if args.resend_to else (None, None)
+    after = Configure(ctx).run(args.id, host=host, port=port, write_class=args.write_class, write_enabled=_on(args.writes),
+                               tls=_on(args.tls), tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    print(f"interface {args.id}: resend to {after['resend_host']}:{after['resend_port']} "
+          f"{'over TLS' if after['resend_tls'] else 'plain'}, write class {after['write_class']}, "
+          f"writes {'ON' if after['write_enabled'] else 'off'}")
     return 0
+
+
+def _on(switch: str | None) -> bool | None:
+    return None if switch is None else switch == "on"
+
+
+def _host_port(text: str, option: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise CommandError(f"{option} wants HOST:PORT, not {text!r}")
+    return host, int(port)
 
 
 VERBS.update({"resend": cmd_resend, "interface": cmd_interface})

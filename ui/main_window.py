@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         return s
 
     def interface_settings(self) -> None:
-        """Resend destination and write switch of the chosen interface (Configure is audited)."""
+        """Resend destination, TLS and write switch of the chosen interface (Configure is audited)."""
         index = self.sidebar.currentIndex()
         interface_id = index.siblingAtColumn(COL_NAME).data(ID_ROLE) if index.isValid() else None
         if interface_id is None:

@@ -13,6 +13,7 @@ One serial queue per destination keeps the order; destinations run side by side.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, insert, select, update
@@ -24,7 +25,7 @@ from core.hl7.scan import scan
 from core.ingest import Ingestor
 from core.store.bulk import update_many
 from core.store.models import Interface, Message, QueueItem, ResendAttempt
-from core.transport.mllp import Client, MllpError
+from core.transport.mllp import Client, MllpError, client_tls
 
 I, M, Q, R = Interface.__table__, Message.__table__, QueueItem.__table__, ResendAttempt.__table__
 WRITE_CLASSES = ("none", "administrative", "clinical")
@@ -43,10 +44,32 @@ class Target:
     write_class: str
     host: str
     port: int
+    tls: Tls | None = None
 
     @property
     def destination(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def channel(self) -> str:
+        """The destination as the confirmation names it: where, and how it is reached."""
+        if self.tls is None:
+            return f"{self.destination} (plain MLLP, not encrypted)"
+        return f"{self.destination} over TLS (receiver verified against {self.tls.ca or 'the system certificates'})"
+
+
+@dataclass(frozen=True)
+class Tls:
+    ca: str | None = None  # PEM file to verify the receiver by; else the system's certificates
+    cert: str | None = None  # our client certificate, when the receiver asks for one
+    key: str | None = None
+
+    def context(self) -> ssl.SSLContext:
+        return client_tls(self.ca, self.cert, self.key)
+
+    @classmethod
+    def of(cls, iface) -> Tls | None:
+        return cls(iface.resend_tls_ca, iface.resend_tls_cert, iface.resend_tls_key) if iface.resend_tls else None
 
 
 @dataclass
@@ -57,15 +80,16 @@ class Plan:
     def by_destination(self) -> dict[str, list[Target]]:
         out: dict[str, list[Target]] = {}
         for t in self.targets:
-            out.setdefault(t.destination, []).append(t)
+            out.setdefault(t.channel, []).append(t)
         return out
 
     def confirmation(self) -> str:
         """What the person confirms: where, of which write class, how many."""
         lines = []
-        for dest, targets in self.by_destination().items():
+        for channel, targets in self.by_destination().items():
             classes = ", ".join(sorted({t.write_class for t in targets}))
-            lines.append(f"Resend {len(targets)} message(s) of {targets[0].interface} to {dest} (write class: {classes}).")
+            lines.append(f"Resend {len(targets)} message(s) of {targets[0].interface} to {channel} "
+                         f"(write class: {classes}).")
         lines += [f"Not resent: item {i}: {why}" for i, why in self.refused]
         return "\n".join(lines) or "Nothing to resend."
 
@@ -86,24 +110,38 @@ class Configure:
         self.ctx = ctx
 
     def run(self, interface_id: int, *, host: str | None = None, port: int | None = None,
-            write_class: str | None = None, write_enabled: bool | None = None) -> dict:
+            write_class: str | None = None, write_enabled: bool | None = None, tls: bool | None = None,
+            tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> dict:
+        """Change what is given (None leaves a setting alone; "" clears a TLS file)."""
         if write_class is not None and write_class not in WRITE_CLASSES:
             raise CommandError(f"The write class is one of: {', '.join(WRITE_CLASSES)}.")
-        shown = (I.c.resend_host, I.c.resend_port, I.c.write_class, I.c.write_enabled)
+        given = {"resend_host": host, "resend_port": port, "write_class": write_class, "write_enabled": write_enabled,
+                 "resend_tls": tls, "resend_tls_ca": tls_ca, "resend_tls_cert": tls_cert, "resend_tls_key": tls_key}
+        values = {k: (v or None) if k.startswith("resend_tls_") else v for k, v in given.items() if v is not None}
         with self.ctx.store.engine.begin() as conn:
-            row = conn.execute(select(I.c.name, *shown).where(I.c.id == interface_id)).first()
+            row = conn.execute(select(I.c.name, *(I.c[k] for k in given)).where(I.c.id == interface_id)).first()
             if row is None:
                 raise CommandError(f"Interface {interface_id} does not exist.")
-            before = {c.name: getattr(row, c.name) for c in shown}
-            values = {k: v for k, v in (("resend_host", host), ("resend_port", port), ("write_class", write_class),
-                                        ("write_enabled", write_enabled)) if v is not None}
+            before = {k: getattr(row, k) for k in given}
             after = {**before, **values}
             if after["write_enabled"] and (not after["resend_host"] or not after["resend_port"] or after["write_class"] == "none"):
                 raise CommandError("Writes can be enabled only for an interface with a destination and a write class.")
+            if after["resend_tls"]:
+                _check_tls_files(after)
             conn.execute(update(I).where(I.c.id == interface_id).values(**values))
             audit.append(conn, actor=self.ctx.who(conn), action="configure_interface", at=self.ctx.now(),
                          before={"interface": interface_id, **before}, after={"interface": interface_id, **after})
         return after
+
+
+def _check_tls_files(settings: dict) -> None:
+    """A TLS setting that cannot work is refused when it is made, not when a resend needs it."""
+    if bool(settings["resend_tls_cert"]) != bool(settings["resend_tls_key"]):
+        raise CommandError("A client certificate needs its key, and a key its certificate.")
+    try:
+        Tls(settings["resend_tls_ca"], settings["resend_tls_cert"], settings["resend_tls_key"]).context()
+    except (OSError, ssl.SSLError) as exc:
+        raise CommandError(f"The TLS files cannot be used: {exc}") from exc
 
 
 class Resend:
@@ -112,16 +150,20 @@ class Resend:
         self.ctx, self.ack_timeout, self.connect_timeout, self.min_interval_s = ctx, ack_timeout, connect_timeout, min_interval_s
 
     # -- what would go where ------------------------------------------------------------
-    def plan(self, items: dict[int, int | None], *, after_unknown: bool = False) -> Plan:
+    def plan(self, items: dict[int, int | None], *, after_unknown: bool = False,
+             to: tuple[str, int] | None = None) -> Plan:
+        """What would go where; `to` sends to another host and port than the interface's
+        (a test receiver, a failover), still only for write-enabled interfaces."""
         plan = Plan()
         with self.ctx.store.engine.connect() as conn:
             for item_id, seen in items.items():
-                why = self._target(conn, item_id, seen, after_unknown, plan)
+                why = self._target(conn, item_id, seen, after_unknown, plan, to)
                 if why:
                     plan.refused.append((item_id, why))
         return plan
 
-    def _target(self, conn: Connection, item_id: int, seen: int | None, after_unknown: bool, plan: Plan) -> str | None:
+    def _target(self, conn: Connection, item_id: int, seen: int | None, after_unknown: bool, plan: Plan,
+                to: tuple[str, int] | None) -> str | None:
         item = conn.execute(select(Q).where(Q.c.id == item_id)).first()
         if item is None:
             return "no such queue item"
@@ -137,7 +179,8 @@ class Resend:
             return "its message belongs to no interface"
         if not iface.write_enabled:
             return f"writes are not enabled for {iface.name}"
-        if not iface.resend_host or not iface.resend_port:
+        host, port = to or (iface.resend_host, iface.resend_port)
+        if not host or not port:
             return f"{iface.name} has no resend destination"
         last = conn.execute(select(R.c.state).where(R.c.item_id == item_id).order_by(R.c.id.desc())).first()
         if last is not None and last.state in BLOCKING and not after_unknown:
@@ -145,7 +188,7 @@ class Resend:
                     "(check with the receiver, then resend on purpose)")
         newest = versions(self.ctx, msg.id)[-1]
         plan.targets.append(Target(item_id, item.row_version, newest, msg.id, iface.name, iface.write_class,
-                                   iface.resend_host, iface.resend_port))
+                                   host, port, Tls.of(iface)))
         return None
 
     # -- sending ------------------------------------------------------------------------
@@ -159,7 +202,13 @@ class Resend:
     async def _destination(self, targets: list[Target]) -> list[Outcome]:
         """One destination's serial queue: chunks are claimed (attempts recorded) in one
         transaction, sent one by one in order, and their outcomes recorded in one more."""
-        client = Client(targets[0].host, targets[0].port, connect_timeout=self.connect_timeout,
+        first = targets[0]
+        try:
+            tls = first.tls.context() if first.tls else None
+        except (OSError, ssl.SSLError) as exc:  # its files went away since they were set: nothing is sent
+            return [Outcome(t.item_id, t.destination, "failed", f"the TLS files cannot be used ({exc}); nothing was sent")
+                    for t in targets]
+        client = Client(first.host, first.port, tls=tls, connect_timeout=self.connect_timeout,
                         ack_timeout=self.ack_timeout, retries=1)
         loop, outcomes = asyncio.get_running_loop(), []
         try:

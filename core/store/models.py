@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -65,6 +66,10 @@ class Interface(Base):
     write_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     resend_host: Mapped[str | None] = mapped_column(String(255))
     resend_port: Mapped[int | None] = mapped_column(Integer)
+    resend_tls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    resend_tls_ca: Mapped[str | None] = mapped_column(Text)  # PEM file to verify the receiver; else the system's
+    resend_tls_cert: Mapped[str | None] = mapped_column(Text)  # our client certificate (PEM), when asked for one
+    resend_tls_key: Mapped[str | None] = mapped_column(Text)  # its key (PEM file, kept by the OS's file permissions)
     owner: Mapped[str | None] = mapped_column(String(200))
 
 

@@ -229,7 +229,8 @@ def interfaces_overview(store: Store) -> list[dict]:
               .group_by(M.c.interface_id).subquery())
     stmt = (select(Interface.id, Interface.name, Interface.lane, Interface.sending_app, Interface.sending_facility,
                    Interface.receiving_app, Interface.receiving_facility, Interface.expects_ack, Interface.resend_host,
-                   Interface.resend_port, Interface.write_class, Interface.write_enabled,
+                   Interface.resend_port, Interface.resend_tls, Interface.resend_tls_ca, Interface.resend_tls_cert,
+                   Interface.resend_tls_key, Interface.write_class, Interface.write_enabled,
                    func.coalesce(counts.c.messages, 0).label("messages"), counts.c.last_time,
                    func.coalesce(counts.c.problems, 0).label("problems"))
             .join(counts, counts.c.interface_id == Interface.id, isouter=True).order_by(Interface.name))

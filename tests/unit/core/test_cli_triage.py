@@ -44,3 +44,30 @@ def test_ack_correct_and_audit_verify(capsys, tmp_path):
     assert code == 2 and out.startswith("audit chain broken at entry 2")
     code, out, _ = run(capsys, url, "audit", "list", "--json", "--limit", "1")
     assert json.loads(out)["action"] == "correct"
+
+
+def test_interface_set_with_tls_then_resend_headless(capsys, tmp_path, certificate):
+    from core.store.db import open_store
+    from tests.unit.core.commands.test_resend import TlsReceiver, setup
+
+    cert, key = certificate
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url)
+    items, iface = setup(store)
+    store.close()
+    receiver = TlsReceiver(cert, key)
+    try:
+        code, out, _ = run(capsys, url, "resend", str(items[0]["id"]), "--yes")
+        assert code == 1 and "writes are not enabled" in out
+        code, out, _ = run(capsys, url, "interface", "set", str(iface), "--resend-to", "127.0.0.1:1", "--write-class",
+                           "clinical", "--writes", "on", "--tls", "on", "--tls-ca", cert)
+        assert code == 0 and "over TLS" in out and "writes ON" in out
+        code, out, _ = run(capsys, url, "interface", "list")
+        assert "127.0.0.1:1 TLS" in out
+        code, out, _ = run(capsys, url, "resend", str(items[0]["id"]), "--to", f"127.0.0.1:{receiver.port}", "--yes",
+                           "--timeout", "5")
+        assert code == 0 and f"to 127.0.0.1:{receiver.port} over TLS" in out and ": accepted:" in out
+        code, _, err = run(capsys, url, "resend", str(items[0]["id"]), "--to", "nowhere", "--yes")
+        assert code == 1 and "--to wants HOST:PORT" in err
+    finally:
+        receiver.stop()

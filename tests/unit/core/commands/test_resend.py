@@ -253,3 +253,74 @@ def test_two_consoles_resending_one_item_send_it_once(store, store_url):
             s.close()
     assert sorted(o.state for o in outcomes) == ["accepted", "conflict"]
     assert len(receiver.received) == 1
+
+
+class TlsReceiver:
+    """A receiver that speaks MLLP over TLS only (our server, with a self-signed certificate)."""
+
+    def __init__(self, cert: str, key: str) -> None:
+        from core.transport.mllp import Server, server_tls
+
+        async def answer(message: bytes, peer: str) -> bytes:
+            self.received.append(message)
+            return build(message, "AA", control_id="T", timestamp="2026")
+
+        self.received: list[bytes] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = Server(answer, tls=server_tls(cert, key))
+        self.port = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_resend_over_tls_verifies_the_receiver(store, certificate):
+    cert, key = certificate
+    items, iface = setup(store, n=2)
+    receiver = TlsReceiver(cert, key)
+    try:
+        Configure(ctx(store)).run(iface, host="127.0.0.1", port=receiver.port, write_class="clinical",
+                                  write_enabled=True, tls=True, tls_ca=cert)
+        plan = Resend(ctx(store), ack_timeout=5).plan({items[0]["id"]: None})
+        assert f"over TLS (receiver verified against {cert})" in plan.confirmation()
+        [ok] = Resend(ctx(store), ack_timeout=5).run(plan)
+        assert ok.state == "accepted" and len(receiver.received) == 1
+
+        Configure(ctx(store)).run(iface, tls_ca="")  # back to the system's certificates, which do not know ours
+        [refused] = Resend(ctx(store), ack_timeout=5, connect_timeout=2).run(
+            Resend(ctx(store)).plan({items[1]["id"]: None}))
+        assert refused.state == "failed" and "SSLCertVerificationError" in refused.detail
+        assert len(receiver.received) == 1  # nothing left over an unverified connection
+    finally:
+        receiver.stop()
+    [last, *_] = queries.audit_page(store, action="configure_interface")
+    assert last["before"]["resend_tls_ca"] == cert and last["after"]["resend_tls_ca"] is None
+
+
+def test_tls_settings_that_cannot_work_are_refused_when_made(store, certificate, tmp_path):
+    cert, key = certificate
+    _, iface = setup(store)
+    with pytest.raises(CommandError, match="cannot be used"):
+        Configure(ctx(store)).run(iface, tls=True, tls_ca=str(tmp_path / "missing.pem"))
+    with pytest.raises(CommandError, match="needs its key"):
+        Configure(ctx(store)).run(iface, tls=True, tls_cert=cert)
+    assert Configure(ctx(store)).run(iface, tls=True, tls_cert=cert, tls_key=key)["resend_tls"] is True
+
+
+def test_to_sends_elsewhere_but_only_for_a_write_enabled_interface(store):
+    items, iface = setup(store)
+    receiver = Receiver("AA")
+    try:
+        assert not Resend(ctx(store)).plan({items[0]["id"]: None}, to=("127.0.0.1", receiver.port)).targets
+        enable(store, iface, 1)  # its own destination is a dead port
+        plan = Resend(ctx(store)).plan({items[0]["id"]: None}, to=("127.0.0.1", receiver.port))
+        assert f"127.0.0.1:{receiver.port} (plain MLLP" in plan.confirmation()
+        [outcome] = Resend(ctx(store), ack_timeout=5).run(plan)
+        assert outcome.state == "accepted" and len(receiver.received) == 1
+    finally:
+        receiver.stop()

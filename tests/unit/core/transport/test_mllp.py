@@ -83,18 +83,6 @@ def test_receiver_that_closes_mid_answer_or_resets():
     run(go())
 
 
-@pytest.fixture
-def certificate(tmp_path):
-    """A self-signed certificate for 127.0.0.1, made with the system's openssl."""
-    import subprocess
-
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=lanewatch-test",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    return str(cert), str(key)
-
-
 def test_tls_verifies_the_receiver_by_default(certificate):
     from core.transport.mllp import client_tls, server_tls
 
