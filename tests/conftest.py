@@ -47,6 +47,19 @@ def store_url(request, tmp_path):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """Every test gets an empty in-memory keyring: the machine's own is never touched."""
+    import keyring
+
+    from tests.memory_keyring import MemoryKeyring
+
+    previous, ring = keyring.get_keyring(), MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
 def settle_workers() -> None:
     """Let background queries (Qt's thread pool) finish before their store closes: a query
     still holding a connection to a disposed engine would leak it."""

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -212,6 +213,47 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class FhirEndpoint(Base):
+    """A FHIR server and the client the practice uses on it. Secrets are in the OS keyring
+    (core.secrets), never here; what discovery found is kept to inventory scopes offline."""
+
+    __tablename__ = "fhir_endpoints"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    base_url: Mapped[str] = mapped_column(Text)
+    auth: Mapped[str] = mapped_column(String(32), default="none")  # core.fhir.auth.METHODS
+    client_id: Mapped[str | None] = mapped_column(String(300))
+    token_url: Mapped[str | None] = mapped_column(Text)  # else the smart-configuration's
+    alg: Mapped[str | None] = mapped_column(String(10))  # RS384 or ES384 for backend services
+    key_id: Mapped[str | None] = mapped_column(String(200))  # the JWK's kid the server knows our key by
+    audience: Mapped[str] = mapped_column(String(16), default="provider")  # patient, provider, backend
+    scopes_requested: Mapped[str | None] = mapped_column(Text)
+    scopes_needed: Mapped[str | None] = mapped_column(Text)  # what the configured workflows use
+    scopes_granted: Mapped[str | None] = mapped_column(Text)  # the last token response's scope
+    probe_path: Mapped[str | None] = mapped_column(Text)  # the one read a health probe makes
+    capability: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # the CapabilityStatement as fetched
+    smart_config: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    fhir_version: Mapped[str | None] = mapped_column(String(20))
+    software: Mapped[str | None] = mapped_column(String(300))
+    cert_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    discovered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    discovery_problem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FhirProbe(Base):
+    """One health probe of an endpoint: metadata, token, one read; each step timed."""
+
+    __tablename__ = "fhir_probes"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16))  # ok, degraded, down
+    latency_ms: Mapped[float | None] = mapped_column(Float)  # the whole probe
+    steps: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # [{step, ok, http_status, ms, detail}]
+    detail: Mapped[str | None] = mapped_column(Text)  # the first problem, in words
 
 
 # The full-text table (message_text) is made by hand in migration 0001: FTS5 on SQLite, a

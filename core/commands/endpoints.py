@@ -1,0 +1,100 @@
+"""Configuring FHIR endpoints, discovering them and probing them. A configuration change is
+audited (secrets are named, never recorded); secrets go to the OS keyring."""
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+
+from core import audit, secrets
+from core.commands.context import CommandError, Context
+from core.fhir import endpoints
+from core.fhir.auth import ALGS, METHODS, owner
+from core.fhir.client import FhirClient
+from core.fhir.discovery import discover
+from core.fhir.health import Probe, probe_many
+from core.store.models import FhirEndpoint
+
+E = FhirEndpoint.__table__
+AUDIENCES = ("patient", "provider", "backend")
+SETTINGS = ("base_url", "auth", "client_id", "token_url", "alg", "key_id", "audience", "scopes_requested",
+            "scopes_needed", "probe_path")
+SECRET_FOR = {"bearer": "bearer_token", "backend": "private_key", "client_secret_basic": "client_secret",
+              "client_secret_post": "client_secret"}
+
+
+class ConfigureEndpoint:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self, name: str, *, secret: str | None = None, **settings) -> dict:
+        """Add the endpoint called `name`, or change the settings given; `secret` (the client
+        secret, private key PEM or bearer token, by auth method) goes to the keyring."""
+        unknown = set(settings) - set(SETTINGS)
+        if unknown:
+            raise CommandError(f"Unknown endpoint settings: {', '.join(sorted(unknown))}.")
+        given = {k: v for k, v in settings.items() if v is not None}
+        with self.ctx.store.engine.begin() as conn:
+            row = conn.execute(select(E).where(E.c.name == name)).first()
+            before = {k: getattr(row, k) for k in SETTINGS} if row else None
+            after = {**(before or {"auth": "none", "audience": "provider"}), **given}
+            self._check(after, secret)
+            if row is None:
+                endpoint_id = conn.execute(insert(E).returning(E.c.id), {
+                    "name": name, **{k: after.get(k) for k in SETTINGS}, "created_at": self.ctx.now()}).scalar_one()
+            else:
+                endpoint_id = row.id
+                conn.execute(update(E).where(E.c.id == endpoint_id).values(**given))
+            if secret:
+                kind = SECRET_FOR[after["auth"]]
+                secrets.put(owner({"name": name}), kind, secret)
+                after = {**after, "secret": f"{kind} stored in the OS keyring"}
+            audit.append(conn, actor=self.ctx.who(conn), action="configure_endpoint", at=self.ctx.now(),
+                         before=before and {"endpoint": name, **before}, after={"endpoint": name, **after})
+        return {"id": endpoint_id, "name": name, **after}
+
+    @staticmethod
+    def _check(s: dict, secret: str | None) -> None:
+        if not s.get("base_url") or not str(s["base_url"]).startswith(("http://", "https://")):
+            raise CommandError("The base URL must start with https:// (or http:// for a test server).")
+        if s["auth"] not in METHODS:
+            raise CommandError(f"The auth method is one of: {', '.join(METHODS)}.")
+        if s.get("audience") not in AUDIENCES:
+            raise CommandError(f"The audience is one of: {', '.join(AUDIENCES)}.")
+        if s["auth"] not in ("none", "bearer") and not s.get("client_id"):
+            raise CommandError(f"{s['auth']} needs a client ID.")
+        if s["auth"] == "backend" and (s.get("alg") or "RS384") not in ALGS:
+            raise CommandError(f"Backend services sign with {' or '.join(ALGS)}.")
+        if secret and s["auth"] not in SECRET_FOR:
+            raise CommandError(f"{s['auth']} keeps no secret.")
+
+
+class Discover:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self, name: str) -> dict:
+        endpoint = _endpoint(self.ctx, name)
+        with FhirClient(endpoint) as client:
+            found = discover(client)
+        endpoints.save_discovery(self.ctx.store, endpoint["id"], found, self.ctx.now())
+        return endpoints.get(self.ctx.store, endpoint["id"])
+
+
+class ProbeEndpoints:
+    def __init__(self, ctx: Context, timeout: float = 15.0) -> None:
+        self.ctx, self.timeout = ctx, timeout
+
+    def run(self, names: list[str] | None = None) -> list[tuple[dict, Probe]]:
+        """Probe the named endpoints (all when none is named) at once; each result is stored."""
+        chosen = [_endpoint(self.ctx, n) for n in names] if names else [
+            endpoints.get(self.ctx.store, r["id"]) for r in endpoints.overview(self.ctx.store)]
+        results = probe_many(chosen, timeout=self.timeout)
+        for endpoint, result in zip(chosen, results):
+            endpoints.record_probe(self.ctx.store, endpoint["id"], result, self.ctx.now())
+        return list(zip(chosen, results))
+
+
+def _endpoint(ctx: Context, name: str) -> dict:
+    endpoint = endpoints.get(ctx.store, name)
+    if endpoint is None:
+        raise CommandError(f"No endpoint called {name!r}: add it with 'lanewatch endpoint add'.")
+    return endpoint
