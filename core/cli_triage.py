@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import audit
+from core.secrets import SecretStoreError
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct
 from core.commands.resend import WRITE_CLASSES, Configure, Resend
@@ -52,11 +53,12 @@ def add_parsers(sub) -> None:
     s.add_argument("--json", action="store_true")
 
 
-def run(store: Store, args: argparse.Namespace) -> int:
+def run(store: Store, args: argparse.Namespace, verbs: dict) -> int:
+    """A command verb as the OS user here; a refusal is one line on stderr, never a traceback."""
     ctx = Context(store)
     try:
-        return VERBS[args.verb](ctx, args)
-    except CommandError as exc:
+        return verbs[args.verb](ctx, args)
+    except (CommandError, SecretStoreError) as exc:
         print(f"lanewatch {args.verb}: {exc}", file=sys.stderr)
         return 1
 

@@ -1,0 +1,146 @@
+"""Headless FHIR: endpoints (add, set, list, discover, probe) and the scope inventory.
+
+Secrets are never taken on the command line (they would sit in the shell's history):
+a client secret or bearer token comes on standard input (--secret-stdin), a private key
+from its PEM file (--key-file); both go to the OS keyring."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from core.commands.context import CommandError, Context
+from core.commands.endpoints import AUDIENCES, ConfigureEndpoint, Discover, ProbeEndpoints
+from core.fhir import endpoints, report
+from core.fhir.auth import ALGS, METHODS
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser("endpoint", help="FHIR endpoints: add, set, list, discover, probe")
+    s.add_argument("action", choices=("add", "set", "list", "discover", "probe"))
+    s.add_argument("name", nargs="*", help="the endpoint's name (add: NAME BASE_URL)")
+    s.add_argument("--auth", choices=METHODS)
+    s.add_argument("--client-id")
+    s.add_argument("--token-url", help="else the server's smart-configuration says")
+    s.add_argument("--alg", choices=ALGS, help="backend services signing algorithm (default RS384)")
+    s.add_argument("--kid", help="the key ID the server knows the public key by")
+    s.add_argument("--audience", choices=AUDIENCES, help="whom the app serves (patient-facing apps get stricter flags)")
+    s.add_argument("--scope", action="append", help="scopes the client requests (repeatable, or space-separated)")
+    s.add_argument("--needs", action="append", help="scopes the practice's workflows use")
+    s.add_argument("--probe-path", help="the one read a health probe makes (default Patient?_count=1)")
+    s.add_argument("--secret-stdin", action="store_true", help="read the client secret or bearer token from stdin")
+    s.add_argument("--key-file", help="private key (PEM) for backend services; kept in the keyring")
+    s.add_argument("--no-discover", action="store_true", help="add without fetching the server's documents")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("scopes", help="the SMART scope inventory of an endpoint, for a security review")
+    s.add_argument("endpoint")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--html", action="store_true")
+    fmt.add_argument("--json", action="store_true")
+    s.add_argument("--writes", action="store_true", help="only create, update and delete")
+    s.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+
+def cmd_endpoint(ctx: Context, args) -> int:
+    if args.action == "list":
+        return _list(ctx, args.json)
+    if args.action == "probe":
+        return _probe(ctx, args.name, args.json)
+    if not args.name:
+        raise CommandError(f"name the endpoint: lanewatch endpoint {args.action} NAME")
+    if args.action == "discover":
+        return _show_discovery(Discover(ctx).run(args.name[0]))
+    return _configure(ctx, args)
+
+
+def _configure(ctx: Context, args) -> int:
+    name, *rest = args.name
+    if args.action == "add" and len(rest) != 1:
+        raise CommandError("lanewatch endpoint add NAME BASE_URL [options]")
+    if args.action == "add" and endpoints.get(ctx.store, name):
+        raise CommandError(f"An endpoint called {name!r} exists: change it with 'lanewatch endpoint set'.")
+    if args.action == "set" and endpoints.get(ctx.store, name) is None:
+        raise CommandError(f"No endpoint called {name!r}.")
+    secret = None
+    if args.secret_stdin:
+        secret = sys.stdin.readline().strip()
+    elif args.key_file:
+        secret = Path(args.key_file).read_text(encoding="utf-8")
+    ConfigureEndpoint(ctx).run(name, secret=secret, base_url=rest[0] if rest else None, auth=args.auth,
+                               client_id=args.client_id, token_url=args.token_url, alg=args.alg, key_id=args.kid,
+                               audience=args.audience, scopes_requested=_joined(args.scope),
+                               scopes_needed=_joined(args.needs), probe_path=args.probe_path)
+    print(f"endpoint {name}: saved" + (" (its secret is in the OS keyring)" if secret else ""))
+    if args.action == "add" and not args.no_discover:
+        return _show_discovery(Discover(ctx).run(name))
+    return 0
+
+
+def _joined(values: list[str] | None) -> str | None:
+    return " ".join(values) if values else None
+
+
+def _show_discovery(e: dict) -> int:
+    cap = e.get("capability") or {}
+    smart = e.get("smart_config") or {}
+    print(f"{e['name']}: FHIR {e.get('fhir_version') or '?'} ({cap.get('resourceType', 'no CapabilityStatement')}), "
+          f"software {e.get('software') or 'not stated'}")
+    print(f"  resource types: {sum(len(r.get('resource') or []) for r in cap.get('rest') or [])}; "
+          f"scopes advertised: {len(smart.get('scopes_supported') or [])}; token endpoint: {smart.get('token_endpoint') or '-'}")
+    if e.get("cert_expires_at"):
+        print(f"  TLS certificate expires {e['cert_expires_at']:%Y-%m-%d}")
+    for problem in (e.get("discovery_problem") or "").split("; "):
+        if problem:
+            print(f"  problem: {problem}")
+    return 0 if cap else 2
+
+
+def _list(ctx: Context, as_json: bool) -> int:
+    for r in endpoints.overview(ctx.store):
+        if as_json:
+            print(json.dumps(r, default=str))
+            continue
+        latency = f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-"
+        cert = f"cert to {r['cert_expires_at']:%Y-%m-%d}" if r["cert_expires_at"] else ""
+        print(f"{r['id']:>3}  {r['name']:20} {r['base_url']:40} {r['auth']:20} {r['status'] or 'not probed':10} "
+              f"{latency:>8} {cert}")
+    return 0
+
+
+def _probe(ctx: Context, names: list[str], as_json: bool) -> int:
+    results = ProbeEndpoints(ctx).run(names or None)
+    for endpoint, p in results:
+        if as_json:
+            print(json.dumps({"endpoint": endpoint["name"], "status": p.status, "latency_ms": p.latency_ms,
+                              "detail": p.detail, "steps": [s.__dict__ for s in p.steps]}))
+        else:
+            steps = ", ".join(f"{s.step} {s.http_status or ''} {s.ms:.0f} ms".replace("  ", " ") for s in p.steps)
+            print(f"{endpoint['name']}: {p.status} in {p.latency_ms:.0f} ms ({steps})" + (f": {p.detail}" if p.detail else ""))
+    return 0 if all(p.status == "ok" for _, p in results) else 3
+
+
+def cmd_scopes(ctx: Context, args) -> int:
+    e = endpoints.get(ctx.store, args.endpoint)
+    if e is None:
+        raise CommandError(f"No endpoint called {args.endpoint!r}.")
+    inv = endpoints.inventory(e)
+    if args.html:
+        text = report.to_html(inv, endpoint=f"{e['name']} ({e['base_url']})", client=e.get("client_id"),
+                              generated=ctx.now(), writes_only=args.writes)
+    elif args.json:
+        text = report.to_json(inv, args.writes)
+    elif args.csv:
+        text = report.to_csv(inv, args.writes)
+    else:
+        text = "\n".join(f"{f.severity:5} {f.scope:40} {f.text}" for f in inv.flags) or "no findings"
+        text += f"\n{json.dumps(inv.summary())}\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+VERBS = {"endpoint": cmd_endpoint, "scopes": cmd_scopes}

@@ -1,0 +1,58 @@
+"""Headless FHIR verbs against a FHIR server and token endpoint on loopback."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from core import cli, secrets
+from core.store import queries
+from core.store.db import open_store
+from tests.fhir_server import FhirTestServer, key_pair
+from tests.unit.core.test_cli_triage import run
+
+
+def test_add_discover_probe_and_inventory(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    private, public = key_pair()
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(private)
+    with FhirTestServer(public_key_pem=public, grant="system/Patient.rs") as server:
+        code, out, err = run(capsys, url, "endpoint", "add", "loop", server.base_url, "--auth", "backend",
+                             "--client-id", "lanewatch", "--kid", "k1", "--audience", "backend", "--key-file", str(key_file),
+                             "--scope", "system/Patient.rs system/Observation.rs system/*.write", "--needs", "system/Patient.rs")
+        assert code == 0, err
+        assert "FHIR 4.0.1 (CapabilityStatement), software Loopback FHIR 1.0" in out
+        assert "scopes advertised: 5" in out and f"token endpoint: {server.token_url}" in out
+        assert secrets.get("fhir:loop", "private_key") == private
+        code, out, _ = run(capsys, url, "endpoint", "probe", "--json")
+        result = json.loads(out)
+        assert code == 0 and result["status"] == "ok" and [s["step"] for s in result["steps"]] == ["metadata", "token", "read"]
+        code, out, _ = run(capsys, url, "scopes", "loop", "--json")
+        inventory = json.loads(out)
+        codes = {f["code"] for f in inventory["flags"]}
+        assert {"silently_narrowed", "wildcard", "clinical_write"} <= codes  # granted only Patient: narrowed
+        code, out, _ = run(capsys, url, "scopes", "loop", "--csv", "--writes")
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert rows and all(r["write"] == "yes" for r in rows)
+        code, out, _ = run(capsys, url, "scopes", "loop", "--html", "-o", str(tmp_path / "review.html"))
+        page = (tmp_path / "review.html").read_text()
+        assert page.startswith("<!doctype html>") and "<script" not in page and "system/*.write" in page
+        server.fail = [(503, {"Retry-After": "300"}, None)]
+        code, out, _ = run(capsys, url, "endpoint", "probe")
+        assert code == 3 and "loop: down" in out and "HTTP 503: the server is unavailable" in out
+    store = open_store(url)
+    [entry] = queries.audit_page(store, action="configure_endpoint")
+    store.close()
+    assert "PRIVATE KEY" not in json.dumps(entry, default=str) and entry["after"]["secret"] == "private_key stored in the OS keyring"
+
+
+def test_refusals_are_one_line(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code, _, err = run(capsys, url, "endpoint", "add", "x", "ftp://nowhere", "--no-discover")
+    assert code == 1 and "must start with https://" in err
+    code, _, err = run(capsys, url, "endpoint", "add", "x", "https://h/fhir", "--auth", "backend", "--no-discover")
+    assert code == 1 and "needs a client ID" in err
+    code, _, err = run(capsys, url, "scopes", "nothing")
+    assert code == 1 and "No endpoint called 'nothing'" in err
+    assert cli.main(["--db", url, "endpoint", "list"]) == 0
