@@ -13,6 +13,8 @@ from core.commands.context import CommandError, Context
 from core.commands.endpoints import AUDIENCES, ConfigureEndpoint, Discover, ProbeEndpoints
 from core.fhir import endpoints, report
 from core.fhir.auth import ALGS, METHODS
+from core.fhir.bulk import Job, follow, kick_off, queue_errors
+from core.fhir.client import FhirClient, FhirError
 
 
 def add_parsers(sub) -> None:
@@ -40,6 +42,12 @@ def add_parsers(sub) -> None:
     fmt.add_argument("--json", action="store_true")
     s.add_argument("--writes", action="store_true", help="only create, update and delete")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
+    s = sub.add_parser("bulk", help="start a FHIR bulk export (or attach to one) and follow it to its manifest")
+    s.add_argument("endpoint")
+    s.add_argument("--level", default="", help="'' (the whole system), Patient, or Group/ID")
+    s.add_argument("--type", action="append", help="resource types to export (repeatable)")
+    s.add_argument("--since", help="only resources changed since this instant")
+    s.add_argument("--attach", metavar="STATUS_URL", help="follow a job already started")
 
 
 def cmd_endpoint(ctx: Context, args) -> int:
@@ -143,4 +151,25 @@ def cmd_scopes(ctx: Context, args) -> int:
     return 0
 
 
-VERBS = {"endpoint": cmd_endpoint, "scopes": cmd_scopes}
+def cmd_bulk(ctx: Context, args) -> int:
+    e = endpoints.get(ctx.store, args.endpoint)
+    if e is None:
+        raise CommandError(f"No endpoint called {args.endpoint!r}.")
+    with FhirClient(e) as client:
+        try:
+            job = Job(args.attach) if args.attach else kick_off(client, level=args.level, types=args.type, since=args.since)
+        except FhirError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"export job: {job.status_url}", file=sys.stderr)
+        follow(client, job, on_progress=lambda j: print(f"  in progress: {j.progress or 'no progress given'}", file=sys.stderr))
+    for out in job.outputs:
+        print(f"{out.type:28} {out.count if out.count is not None else '?':>8}  {out.url}")
+    queued = queue_errors(ctx.store, e["name"], job, ctx.now())
+    if job.problem:
+        print(f"problem: {job.problem}", file=sys.stderr)
+    if queued:
+        print(f"{queued} error(s) put in the queue (lanewatch queue --kind fhir_bulk_error)", file=sys.stderr)
+    return 0 if job.state == "complete" and not queued else 3
+
+
+VERBS = {"endpoint": cmd_endpoint, "scopes": cmd_scopes, "bulk": cmd_bulk}

@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import audit
-from core.secrets import SecretStoreError
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct
 from core.commands.resend import WRITE_CLASSES, Configure, Resend
 from core.commands.triage import ACK_REASONS, Acknowledge, Assign, Reopen, group_items
 from core.commands.validate import Validate
+from core.secrets import SecretStoreError
 from core.store import queries
 from core.store.db import Store
 from core.store.models import AuditEntry, Interface

@@ -11,7 +11,7 @@ INTERFACE_STATUS = {"ok": "OK", "problems": "Problems", "quiet": "Quiet"}
 QUEUE_KINDS = {
     "nak_error": "NAK: error", "nak_reject": "NAK: reject", "missing_ack": "ACK missing", "unparseable": "Unparseable",
     "invalid": "Invalid", "duplicate": "Duplicate", "batch_mismatch": "Batch count", "unreadable_file": "Unreadable file",
-    "error_folder": "Error folder", "failed_resend": "Resend failed",
+    "error_folder": "Error folder", "failed_resend": "Resend failed", "fhir_bulk_error": "FHIR bulk error",
 }
 
 

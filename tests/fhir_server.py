@@ -40,6 +40,9 @@ class FhirTestServer:
         self.client_id, self.client_secret, self.token_lifetime_s, self.grant = client_id, client_secret, token_lifetime_s, grant
         self.key = import_key(public_key_pem, key_type) if public_key_pem else None
         self.fail: list[tuple[int, dict, dict | None]] = []
+        self.export_polls = 2  # how many times a job answers 202 before its manifest
+        self.files: dict[str, str] = {}  # name → ndjson, served at /fhir/_files/NAME
+        self.manifest_extra: dict = {}
         self.delay_s = 0.0
         self.tokens: dict[str, float] = {}  # access token → expiry
         self.refresh: dict[str, str] = {}  # refresh token → scope
@@ -183,6 +186,29 @@ class FhirTestServer:
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 if outer.tokens.get(token, 0) < time.time():
                     return self._send(401, None, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                if path.endswith("$export"):
+                    if self.headers.get("Prefer") != "respond-async":
+                        return self._send(400, {"resourceType": "OperationOutcome", "issue": [
+                            {"severity": "error", "code": "invalid", "diagnostics": "Prefer: respond-async is required"}]})
+                    return self._send(202, None, {"Content-Location": f"{outer.base_url}/_jobs/1"})
+                if path == "_jobs/1":
+                    if outer.export_polls:
+                        outer.export_polls -= 1
+                        return self._send(202, None, {"X-Progress": f"{2 - outer.export_polls} of 3 types", "Retry-After": "1"})
+                    return self._send(200, {"transactionTime": "2026-11-24T10:00:00Z", "request": f"{outer.base_url}/$export",
+                                            "requiresAccessToken": "true", **outer.manifest_extra,
+                                            "output": [{"type": n.split(".")[0], "url": f"{outer.base_url}/_files/{n}"}
+                                                       for n in outer.files if not n.startswith("error")],
+                                            "error": [{"type": "OperationOutcome", "url": f"{outer.base_url}/_files/{n}"}
+                                                      for n in outer.files if n.startswith("error")]})
+                if path.startswith("_files/") and path[7:] in outer.files:
+                    data = outer.files[path[7:]].encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/fhir+ndjson")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if path.startswith("Patient"):
                     return self._send(200, {"resourceType": "Bundle", "type": "searchset", "total": 1, "entry": []})
                 return self._send(404, {"resourceType": "OperationOutcome", "issue": [

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import httpx2
 import jwt
 from authlib.common.urls import add_params_to_qs
-from authlib.integrations.httpx_client import OAuth2Client
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7523.client import ASSERTION_TYPE
 
 from core import secrets

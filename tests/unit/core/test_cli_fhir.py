@@ -56,3 +56,23 @@ def test_refusals_are_one_line(capsys, tmp_path):
     code, _, err = run(capsys, url, "scopes", "nothing")
     assert code == 1 and "No endpoint called 'nothing'" in err
     assert cli.main(["--db", url, "endpoint", "list"]) == 0
+
+
+def test_bulk_export_headless(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("core.fhir.bulk.time.sleep", lambda s: None)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    private, public = key_pair()
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(private)
+    with FhirTestServer(public_key_pem=public) as server:
+        server.files = {"Patient.000.ndjson": '{"resourceType":"Patient"}\n{"resourceType":"Patient"}\n',
+                        "errors.ndjson": json.dumps({"resourceType": "OperationOutcome", "issue": [
+                            {"severity": "error", "code": "processing", "diagnostics": "Observation 12 could not be read"}]})}
+        run(capsys, url, "endpoint", "add", "loop", server.base_url, "--auth", "backend", "--client-id", "lanewatch",
+            "--key-file", str(key_file), "--scope", "system/*.rs", "--no-discover")
+        run(capsys, url, "endpoint", "set", "loop", "--token-url", server.token_url)
+        code, out, err = run(capsys, url, "bulk", "loop", "--type", "Patient")
+    assert code == 3 and out.split()[:2] == ["Patient", "2"]
+    assert "in progress: 1 of 3 types" in err and "1 error(s) put in the queue" in err
+    code, out, _ = run(capsys, url, "queue", "--kind", "fhir_bulk_error", "--json")
+    assert "Observation 12 could not be read" in json.loads(out)["reason"]
