@@ -52,11 +52,10 @@ def memory_keyring():
     """Every test gets an empty in-memory keyring: the machine's own is never touched."""
     import keyring
 
-    from tests.memory_keyring import MemoryKeyring
+    from core import secrets
 
-    previous, ring = keyring.get_keyring(), MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
+    previous = keyring.get_keyring()
+    yield secrets.use_memory()
     keyring.set_keyring(previous)
 
 

@@ -84,6 +84,12 @@ def run(db: str | None, demo: bool) -> int:
         folders = [workspace(root, DEMO_COUNT)]
         db = db or f"sqlite:///{root / 'demo.db'}"
     store = open_store(db)
+    demo_fhir = None
+    if demo:
+        from core import demo_fhir as fhir_demo
+        from core.commands.context import Context
+
+        demo_fhir = fhir_demo.start(Context(store))
     ingest = IngestThread(store, folders, live_feed=demo) if demo else None
     window = MainWindow(store, open_settings(), ingest=ingest, title_note="demo workspace" if demo else None)
     window.show()
@@ -94,5 +100,7 @@ def run(db: str | None, demo: bool) -> int:
     finally:
         if ingest:
             ingest.stop()
+        if demo_fhir:
+            demo_fhir.__exit__(None, None, None)
         QThreadPool.globalInstance().waitForDone(10_000)
         store.close()

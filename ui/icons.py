@@ -22,6 +22,8 @@ _STATE_FILES = {
     # directions and interface status
     "inbound": "arrow-in", "outbound": "arrow-out", "between": "dash",
     "problems": "cross", "quiet": "dash",
+    # FHIR endpoint health and scope-review severities
+    "degraded": "warning", "down": "cross", "high": "stop", "warn": "warning", "info": "dash",
 }
 _ACTION_FILES = {"refresh": "refresh", "search": "search", "privacy": "privacy", "copy": "copy",
                  "save": "save", "link": "link", "app": "app"}

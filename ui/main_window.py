@@ -52,8 +52,10 @@ from ui.models.message_table import (
 from ui.settings import Preferences, ViewState
 from ui.views.audit_view import AuditView
 from ui.views.detail_pane import DetailPane
+from ui.views.endpoints_view import EndpointsView
 from ui.views.filter_bar import FilterBar
 from ui.views.queue_view import QueueView
+from ui.views.scopes_view import ScopesView
 from ui.workers import Generation, submit
 
 LIVE_POLL_MS = 2000
@@ -83,6 +85,8 @@ class MainWindow(QMainWindow):
         self.queue = QueueView(self.context)
         self.queue_detail = DetailPane(self._dark)
         self.audit = AuditView(store)
+        self.endpoints = EndpointsView(self.context)
+        self.scopes = ScopesView(self.context, self._dark)
         self._layout()
         self._actions()
         self._status_bar()
@@ -158,6 +162,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="tabs", documentMode=True)
         self.tabs.addTab(self.right, "Messages")
         self.tabs.addTab(self.queue_split, "Queue")
+        self.tabs.addTab(self.endpoints, "Endpoints")
+        self.tabs.addTab(self.scopes, "Scopes")
         self.tabs.addTab(self.audit, "Audit")
         self.main_split = QSplitter(Qt.Orientation.Horizontal, objectName="main")
         self.main_split.addWidget(self.sidebar)
@@ -244,6 +250,7 @@ class MainWindow(QMainWindow):
         self.queue.changed.connect(self._refresh_sidebar_and_count)
         self.queue.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.tabs.currentChanged.connect(lambda _: self._tab_shown())
+        self.endpoints.changed.connect(self.scopes.refresh)
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
         if self.ingest:
             self._connect_ingest(self.ingest)
@@ -309,8 +316,7 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         self.messages.set_filter(self.filter_bar.message_filter())
         self.queue.refresh()
-        if self.tabs.currentWidget() is self.audit:
-            self.audit.refresh()
+        self._tab_shown()
         self._refresh_sidebar_and_count()
 
     def _refresh_sidebar_and_count(self) -> None:
@@ -444,8 +450,11 @@ class MainWindow(QMainWindow):
         self.queue.set_interface(interface_id)
 
     def _tab_shown(self) -> None:
-        if self.tabs.currentWidget() is self.audit:
-            self.audit.refresh()
+        """The tabs that read on demand read when shown (the FHIR ones make no request here)."""
+        shown = self.tabs.currentWidget()
+        for view in (self.audit, self.endpoints, self.scopes):
+            if shown is view:
+                view.refresh()
 
     def _ingest_progress(self, done: int, total: int) -> None:
         if total <= 0:

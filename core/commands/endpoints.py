@@ -26,12 +26,13 @@ class ConfigureEndpoint:
         self.ctx = ctx
 
     def run(self, name: str, *, secret: str | None = None, **settings) -> dict:
-        """Add the endpoint called `name`, or change the settings given; `secret` (the client
-        secret, private key PEM or bearer token, by auth method) goes to the keyring."""
+        """Add the endpoint called `name`, or change the settings given (None leaves one alone,
+        "" clears it); `secret` (the client secret, private key PEM or bearer token, by auth
+        method) goes to the keyring."""
         unknown = set(settings) - set(SETTINGS)
         if unknown:
             raise CommandError(f"Unknown endpoint settings: {', '.join(sorted(unknown))}.")
-        given = {k: v for k, v in settings.items() if v is not None}
+        given = {k: v or None for k, v in settings.items() if v is not None}
         with self.ctx.store.engine.begin() as conn:
             row = conn.execute(select(E).where(E.c.name == name)).first()
             before = {k: getattr(row, k) for k in SETTINGS} if row else None

@@ -1,8 +1,8 @@
 """Screenshots for the README, made from a demo workspace (never by hand).
 
 Run: uv run python packaging/screenshots/make_screenshots.py
-Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png and
-audit.png next to this file.
+Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
+audit.png, endpoints.png and scopes.png next to this file.
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
+from core import demo_fhir  # noqa: E402
+from core.commands.context import Context  # noqa: E402
 from core.demo import workspace  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
 from core.store.db import open_store  # noqa: E402
@@ -66,6 +68,19 @@ def queue_shots(app, window) -> None:
     window.tabs.setCurrentWidget(window.right)
 
 
+def fhir_shots(app, window) -> None:
+    """The Endpoints tab (health and latency history) and the Scopes tab of a patient-facing app."""
+    window.tabs.setCurrentWidget(window.endpoints)
+    settle(app)
+    window.grab().save(str(HERE / "endpoints.png"))
+    window.tabs.setCurrentWidget(window.scopes)
+    settle(app)
+    window.scopes.chooser.setCurrentIndex(window.scopes.chooser.findText("Patient portal app"))
+    settle(app)
+    window.grab().save(str(HERE / "scopes.png"))
+    window.tabs.setCurrentWidget(window.right)
+
+
 def main() -> int:
     app = application()
     root = Path(tempfile.mkdtemp(prefix="lanewatch-shots-"))
@@ -73,6 +88,7 @@ def main() -> int:
     Ingestor(store, now=lambda: NOW).ingest_paths([workspace(root, 20_000, now=NOW)])
     # a lab result the receiver answered with an error: the detail pane has most to say
     nak = message_page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
+    fhir = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
     for theme in ("light", "dark"):
         settings = QSettings(str(root / f"{theme}.ini"), QSettings.Format.IniFormat)
         settings.setValue("preferences/theme", theme)
@@ -95,7 +111,9 @@ def main() -> int:
             window.grab().save(str(HERE / "privacy.png"))
             window.set_privacy(False)
             queue_shots(app, window)
+            fhir_shots(app, window)
         window.close()
+    fhir.__exit__(None, None, None)
     store.close()
     print(f"screenshots written to {HERE}")
     return 0

@@ -8,7 +8,8 @@ from core.store.db import Store
 from ui.models.audit_table import COL_ACTION, COL_ACTOR, COL_AT, COL_SEQ, COL_TARGET, AuditTableModel
 from ui.workers import submit
 
-ACTIONS = ("acknowledge", "reopen", "assign", "correct", "view_message")
+ACTIONS = ("acknowledge", "reopen", "assign", "correct", "resend", "resend_outcome", "configure_interface",
+           "configure_endpoint", "view_message")
 
 
 class AuditView(QWidget):

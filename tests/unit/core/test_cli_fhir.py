@@ -6,9 +6,9 @@ import io
 import json
 
 from core import cli, secrets
+from core.fhir.loopback import LoopbackFhirServer, key_pair
 from core.store import queries
 from core.store.db import open_store
-from tests.fhir_server import FhirTestServer, key_pair
 from tests.unit.core.test_cli_triage import run
 
 
@@ -17,7 +17,7 @@ def test_add_discover_probe_and_inventory(capsys, tmp_path):
     private, public = key_pair()
     key_file = tmp_path / "key.pem"
     key_file.write_text(private)
-    with FhirTestServer(public_key_pem=public, grant="system/Patient.rs") as server:
+    with LoopbackFhirServer(public_key_pem=public, grant="system/Patient.rs") as server:
         code, out, err = run(capsys, url, "endpoint", "add", "loop", server.base_url, "--auth", "backend",
                              "--client-id", "lanewatch", "--kid", "k1", "--audience", "backend", "--key-file", str(key_file),
                              "--scope", "system/Patient.rs system/Observation.rs system/*.write", "--needs", "system/Patient.rs")
@@ -64,7 +64,7 @@ def test_bulk_export_headless(capsys, tmp_path, monkeypatch):
     private, public = key_pair()
     key_file = tmp_path / "key.pem"
     key_file.write_text(private)
-    with FhirTestServer(public_key_pem=public) as server:
+    with LoopbackFhirServer(public_key_pem=public) as server:
         server.files = {"Patient.000.ndjson": '{"resourceType":"Patient"}\n{"resourceType":"Patient"}\n',
                         "errors.ndjson": json.dumps({"resourceType": "OperationOutcome", "issue": [
                             {"severity": "error", "code": "processing", "diagnostics": "Observation 12 could not be read"}]})}

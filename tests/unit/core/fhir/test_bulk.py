@@ -8,9 +8,9 @@ import pytest
 from core import secrets
 from core.fhir.bulk import follow, kick_off, queue_errors
 from core.fhir.client import FhirClient, FhirError
+from core.fhir.loopback import LoopbackFhirServer, key_pair
 from core.ingest import utcnow
 from core.store import queries
-from tests.fhir_server import FhirTestServer, key_pair
 
 
 def test_export_polls_as_asked_counts_outputs_and_queues_its_errors(store, corpora):
@@ -19,7 +19,7 @@ def test_export_polls_as_asked_counts_outputs_and_queues_its_errors(store, corpo
     outcomes = [json.loads((fhir / "operation-outcome" / p).read_text()) for p in
                 ("inferno-g10/OperationOutcome-code-invalid.json", "cerner/soarian_R4_BULK_STATUS_REQUEST_ERROR.json")]
     private, public = key_pair()
-    with FhirTestServer(public_key_pem=public) as server:
+    with LoopbackFhirServer(public_key_pem=public) as server:
         server.files = {"AllergyIntolerance.000.ndjson": allergies,
                         "errors.ndjson": "\n".join(json.dumps(o) for o in outcomes) + "\n"}
         secrets.put("fhir:loop", "private_key", private)
@@ -40,7 +40,7 @@ def test_export_polls_as_asked_counts_outputs_and_queues_its_errors(store, corpo
 
 
 def test_a_refused_kick_off_reads_as_words():
-    with FhirTestServer() as server, FhirClient({"name": "loop", "base_url": server.base_url, "auth": "none"}) as client:
+    with LoopbackFhirServer() as server, FhirClient({"name": "loop", "base_url": server.base_url, "auth": "none"}) as client:
         server.fail = [(403, {}, {"resourceType": "OperationOutcome", "issue": [
             {"severity": "error", "code": "forbidden", "diagnostics": "export not allowed for this client"}]})]
         with pytest.raises(FhirError, match="the export did not start: HTTP 403: forbidden.*export not allowed"):

@@ -7,10 +7,10 @@ import pytest
 from core import secrets
 from core.fhir.auth import AuthError, TokenSource
 from core.fhir.client import FhirClient, FhirError
-from tests.fhir_server import FhirTestServer, key_pair
+from core.fhir.loopback import LoopbackFhirServer, key_pair
 
 
-def endpoint(server: FhirTestServer, **kw) -> dict:
+def endpoint(server: LoopbackFhirServer, **kw) -> dict:
     return {"name": "loop", "base_url": server.base_url, "client_id": "lanewatch", "token_url": server.token_url,
             "scopes_requested": "system/Patient.rs", **kw}
 
@@ -18,7 +18,7 @@ def endpoint(server: FhirTestServer, **kw) -> dict:
 @pytest.mark.parametrize(("kind", "alg"), [("RSA", "RS384"), ("EC", "ES384")])
 def test_backend_services_assertion_is_accepted_and_the_token_reads(kind, alg):
     private, public = key_pair(kind)
-    with FhirTestServer(public_key_pem=public, key_type=kind) as server:
+    with LoopbackFhirServer(public_key_pem=public, key_type=kind) as server:
         secrets.put("fhir:loop", "private_key", private)
         with FhirClient(endpoint(server, auth="backend", alg=alg, key_id="k1")) as client:
             assert client.get("Patient?_count=1").status_code == 200
@@ -28,7 +28,7 @@ def test_backend_services_assertion_is_accepted_and_the_token_reads(kind, alg):
 def test_an_assertion_signed_by_another_key_is_refused_in_words():
     _, public = key_pair()
     other, _ = key_pair()
-    with FhirTestServer(public_key_pem=public) as server:
+    with LoopbackFhirServer(public_key_pem=public) as server:
         secrets.put("fhir:loop", "private_key", other)
         with FhirClient(endpoint(server, auth="backend", alg="RS384")) as client, \
                 pytest.raises(FhirError, match="the token endpoint refused: invalid_client"):
@@ -37,7 +37,7 @@ def test_an_assertion_signed_by_another_key_is_refused_in_words():
 
 def test_an_expired_token_is_renewed_once_on_401():
     private, public = key_pair()
-    with FhirTestServer(public_key_pem=public, token_lifetime_s=600) as server:
+    with LoopbackFhirServer(public_key_pem=public, token_lifetime_s=600) as server:
         secrets.put("fhir:loop", "private_key", private)
         with FhirClient(endpoint(server, auth="backend", alg="RS384")) as client:
             assert client.get("Patient").status_code == 200
@@ -48,7 +48,7 @@ def test_an_expired_token_is_renewed_once_on_401():
 
 def test_a_token_near_its_expiry_is_renewed_before_use():
     private, public = key_pair()
-    with FhirTestServer(public_key_pem=public, token_lifetime_s=600) as server:
+    with LoopbackFhirServer(public_key_pem=public, token_lifetime_s=600) as server:
         secrets.put("fhir:loop", "private_key", private)
         clock = [1000.0]
         source = TokenSource(endpoint(server, auth="backend", alg="RS384"), server.token_url, now=lambda: clock[0])
@@ -59,7 +59,7 @@ def test_a_token_near_its_expiry_is_renewed_before_use():
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
 def test_client_secret(method):
-    with FhirTestServer(client_secret="s3cret") as server:
+    with LoopbackFhirServer(client_secret="s3cret") as server:
         secrets.put("fhir:loop", "client_secret", "s3cret")
         with FhirClient(endpoint(server, auth=method)) as client:
             assert client.get("Patient").status_code == 200
@@ -70,7 +70,7 @@ def test_client_secret(method):
 
 
 def test_standalone_launch_with_pkce_and_a_loopback_redirect_then_refresh():
-    with FhirTestServer() as server:
+    with LoopbackFhirServer() as server:
         opened = []
 
         def browser(url: str) -> None:  # the system browser: follows the server's redirect to our loopback port
@@ -90,7 +90,7 @@ def test_standalone_launch_with_pkce_and_a_loopback_redirect_then_refresh():
 
 
 def test_429_waits_as_retry_after_asks_and_a_long_wait_is_reported():
-    with FhirTestServer() as server:
+    with LoopbackFhirServer() as server:
         slept = []
         with FhirClient(endpoint(server, auth="none"), sleep=slept.append) as client:
             server.fail = [(429, {"Retry-After": "2"}, None)]
@@ -101,7 +101,7 @@ def test_429_waits_as_retry_after_asks_and_a_long_wait_is_reported():
 
 
 def test_5xx_with_an_operation_outcome_reads_as_words():
-    with FhirTestServer() as server, FhirClient(endpoint(server, auth="none")) as client:
+    with LoopbackFhirServer() as server, FhirClient(endpoint(server, auth="none")) as client:
         server.fail = [(500, {}, {"resourceType": "OperationOutcome", "issue": [
             {"severity": "fatal", "code": "exception", "details": {"text": "Database\n  unavailable"}, "expression": ["Patient"]}]})]
         with pytest.raises(FhirError, match=r"HTTP 500: the server failed .*fatal \(exception\): Database unavailable at Patient"):
@@ -109,14 +109,14 @@ def test_5xx_with_an_operation_outcome_reads_as_words():
 
 
 def test_a_slow_server_times_out_in_words():
-    with FhirTestServer() as server, FhirClient(endpoint(server, auth="none"), timeout=0.3) as client:
+    with LoopbackFhirServer() as server, FhirClient(endpoint(server, auth="none"), timeout=0.3) as client:
         server.delay_s = 1.0
         with pytest.raises(FhirError, match="no answer from .* within 0 s|no answer from"):
             client.get("metadata")
 
 
 def test_a_missing_secret_says_so():
-    with FhirTestServer() as server, FhirClient(endpoint(server, auth="bearer")) as client:
+    with LoopbackFhirServer() as server, FhirClient(endpoint(server, auth="bearer")) as client:
         with pytest.raises(FhirError, match="no bearer token is stored"):
             client.get("Patient")
     with pytest.raises(AuthError, match="RS384 or ES384"):

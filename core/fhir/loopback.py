@@ -1,4 +1,5 @@
-"""A FHIR server and its authorization server on loopback, for tests and benchmarks.
+"""A FHIR server and its authorization server on loopback: the demo workspace's endpoints,
+and the real server the tests and benchmarks talk to. Never listens beyond 127.0.0.1.
 
 Real HTTP (http.server, threaded). The token endpoint checks a SMART backend-services
 client assertion with joserfc (authlib's JOSE library): signature against the client's
@@ -26,7 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import import_key
 
 
-class FhirTestServer:
+class LoopbackFhirServer:
     def __init__(self, *, capability: dict | None = None, smart: dict | None = None, client_id: str = "lanewatch",
                  public_key_pem: str | None = None, key_type: str = "RSA", client_secret: str | None = None,
                  token_lifetime_s: int = 300, grant: str | None = None) -> None:
@@ -66,7 +67,7 @@ class FhirTestServer:
                                "code_challenge_methods_supported": ["S256"]}
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> FhirTestServer:
+    def __enter__(self) -> LoopbackFhirServer:
         self.thread.start()
         return self
 
