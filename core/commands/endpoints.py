@@ -2,12 +2,15 @@
 audited (secrets are named, never recorded); secrets go to the OS keyring."""
 from __future__ import annotations
 
+import webbrowser
+from collections.abc import Callable
+
 from sqlalchemy import insert, select, update
 
 from core import audit, secrets
 from core.commands.context import CommandError, Context
 from core.fhir import endpoints
-from core.fhir.auth import ALGS, METHODS, owner
+from core.fhir.auth import ALGS, METHODS, AuthError, owner
 from core.fhir.client import FhirClient
 from core.fhir.discovery import discover
 from core.fhir.health import Probe, probe_many
@@ -78,6 +81,31 @@ class Discover:
             found = discover(client)
         endpoints.save_discovery(self.ctx.store, endpoint["id"], found, self.ctx.now())
         return endpoints.get(self.ctx.store, endpoint["id"])
+
+
+class SignIn:
+    """SMART standalone launch: a person signs in in the system browser; the refresh token
+    goes to the keyring (probes renew with it) and what was granted is recorded."""
+
+    def __init__(self, ctx: Context, authorize: Callable[[str], object] = webbrowser.open) -> None:
+        self.ctx, self.authorize = ctx, authorize
+
+    def run(self, name: str) -> str:
+        """The scopes granted ("" when the server did not say)."""
+        endpoint = _endpoint(self.ctx, name)
+        if endpoint["auth"] != "standalone":
+            raise CommandError(f"{name} does not use standalone launch (its auth is {endpoint['auth']}).")
+        secrets.delete(owner(endpoint), "refresh_token")  # a fresh sign-in, not a renewal
+        with FhirClient(endpoint, authorize=self.authorize) as client:
+            try:
+                token = client.tokens.current()
+            except AuthError as exc:
+                raise CommandError(f"Sign-in failed: {exc}") from None
+        with self.ctx.store.engine.begin() as conn:
+            conn.execute(update(E).where(E.c.id == endpoint["id"]).values(scopes_granted=token.scope))
+            audit.append(conn, actor=self.ctx.who(conn), action="sign_in_endpoint", at=self.ctx.now(),
+                         after={"endpoint": name, "granted": token.scope})
+        return token.scope or ""
 
 
 class ProbeEndpoints:

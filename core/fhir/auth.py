@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx2
 import jwt
@@ -24,6 +25,8 @@ from authlib.common.urls import add_params_to_qs
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7523.client import ASSERTION_TYPE
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from core import secrets
 
@@ -69,14 +72,21 @@ class SmartJwtAssertion:
                   "exp": now + ASSERTION_LIFETIME_S, "jti": uuid.uuid4().hex}
         headers = {"typ": "JWT", **({"kid": self.key_id} if self.key_id else {})}
         try:
-            return jwt.encode(claims, self.private_key, algorithm=self.alg, headers=headers)
-        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            return jwt.encode(claims, _loaded_key(self.private_key), algorithm=self.alg, headers=headers)
+        except (ValueError, TypeError, jwt.PyJWTError, UnsupportedAlgorithm) as exc:
             raise AuthError(f"the private key cannot sign {self.alg}: {type(exc).__name__}") from None
 
     def __call__(self, auth, method, uri, headers, body):
         body = add_params_to_qs(body or "", [("client_assertion_type", ASSERTION_TYPE),
                                              ("client_assertion", self.assertion(auth.client_id))])
         return uri, headers, body
+
+
+@lru_cache(maxsize=32)
+def _loaded_key(pem: str):
+    """A private key parsed once: parsing (with its checks) takes ~35 ms of CPU, which twenty
+    probes at once would spend holding up the window."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 class TokenSource:

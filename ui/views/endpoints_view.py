@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.commands.context import Context
-from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints
+from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
 from core.fhir import endpoints
 from ui.actions import run_command
 from ui.dialogs.endpoint import EndpointDialog
@@ -64,6 +64,8 @@ class EndpointsView(QWidget):
         self.edit = QPushButton("Edit…")
         self.discover = QPushButton("Discover")
         self.discover.setToolTip("Fetch the CapabilityStatement, smart-configuration and TLS certificate again")
+        self.sign_in = QPushButton("Sign in…")
+        self.sign_in.setToolTip("SMART standalone launch: sign in in the system browser; probes then use the session")
         self.probe = QPushButton("Probe all now")
         self.auto = QCheckBox("Probe every 5 minutes")
         self.state = QLabel()
@@ -75,9 +77,10 @@ class EndpointsView(QWidget):
         self.add.clicked.connect(lambda: self.configure(None))
         self.edit.clicked.connect(lambda: self.configure(self.selected()))
         self.discover.clicked.connect(self.discover_selected)
+        self.sign_in.clicked.connect(self.sign_in_selected)
         self.probe.clicked.connect(self.probe_all)
         self.auto.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_history())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
         self._history_generation = Generation()
         self.probing = False
 
@@ -95,7 +98,7 @@ class EndpointsView(QWidget):
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
-        for w in (self.add, self.edit, self.discover, self.probe, self.auto, self.state):
+        for w in (self.add, self.edit, self.discover, self.sign_in, self.probe, self.auto, self.state):
             bar.addWidget(w)
         bar.addStretch(1)
         lower = QWidget()
@@ -129,7 +132,16 @@ class EndpointsView(QWidget):
         self.probe.setEnabled(bool(rows) and not self.probing)
         if not rows:
             self.steps.setText("No FHIR endpoints yet: add one to see its health, latency and scope inventory.")
+        self._chosen()
+
+    def _chosen(self) -> None:
+        row = self._selected_row()
+        self.sign_in.setEnabled(row is not None and row["auth"] == "standalone")
         self.show_history()
+
+    def _selected_row(self) -> dict | None:
+        endpoint_id = self.selected()
+        return next((r for r in self.model.rows if r["id"] == endpoint_id), None)
 
     def selected(self) -> int | None:
         index = self.table.currentIndex()
@@ -189,6 +201,20 @@ class EndpointsView(QWidget):
         name = next(r["name"] for r in self.model.rows if r["id"] == endpoint_id)
         self.state.setText(f"Discovering {name}…")
         run_command(self, "Discover", lambda: Discover(self.ctx).run(name), self._discovered)
+
+    def sign_in_selected(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        self.state.setText(f"Sign in to {row['name']} in the browser window that opens…")
+        name = row["name"]
+        run_command(self, "Sign in", lambda: SignIn(self.ctx).run(name), lambda granted: self._signed_in(name, granted))
+
+    def _signed_in(self, name: str, granted: str | None) -> None:
+        """granted is None when the sign-in failed (the person was told why)."""
+        self.state.setText(f"{name}: signed in; granted {granted or 'nothing stated'}" if granted is not None
+                           else f"{name}: not signed in")
+        self.changed.emit()
 
     def _discovered(self, endpoint: dict | None) -> None:
         if endpoint:

@@ -1,0 +1,39 @@
+"""Endpoint commands on the store, against the loopback FHIR server."""
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from core import secrets
+from core.commands.context import CommandError, Context
+from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
+from core.fhir import endpoints
+from core.fhir.loopback import LoopbackFhirServer
+from core.store import queries
+
+
+def test_standalone_sign_in_then_probes_renew_with_the_refresh_token(store):
+    ctx = Context(store, actor="alice@ws1")
+    with LoopbackFhirServer(grant="launch/patient patient/Observation.rs") as server:
+        ConfigureEndpoint(ctx).run("portal", base_url=server.base_url, auth="standalone", client_id="lanewatch",
+                                   audience="patient", scopes_requested="launch/patient patient/Observation.rs patient/*.read")
+        Discover(ctx).run("portal")
+        opened = []
+        granted = SignIn(ctx, authorize=lambda url: (opened.append(url), httpx2.get(url, follow_redirects=True))).run("portal")
+        assert granted == "launch/patient patient/Observation.rs" and len(opened) == 1
+        assert secrets.get("fhir:portal", "refresh_token")
+        [(_, probe)] = ProbeEndpoints(ctx).run(["portal"])  # no browser: the refresh token does it
+        assert probe.status == "ok" and [s.step for s in probe.steps] == ["metadata", "token", "read"]
+    e = endpoints.get(store, "portal")
+    codes = {f.code for f in endpoints.inventory(e).flags}
+    assert "silently_narrowed" in codes  # patient/*.read asked for, not granted
+    assert [a["action"] for a in queries.audit_page(store)][:2] == ["sign_in_endpoint", "configure_endpoint"]
+
+
+def test_sign_in_is_only_for_standalone(store):
+    ctx = Context(store)
+    ConfigureEndpoint(ctx).run("open", base_url="https://x.example/fhir")
+    with pytest.raises(CommandError, match="does not use standalone launch"):
+        SignIn(ctx).run("open")
+    with pytest.raises(CommandError, match="keeps no secret"):
+        ConfigureEndpoint(ctx).run("open", secret="s")
