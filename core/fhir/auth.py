@@ -190,7 +190,9 @@ class TokenSource:
             raise AuthError(f"the token endpoint refused: {exc.error}"
                             + (f" ({exc.description})" if getattr(exc, "description", None) else "")) from None
         except httpx2.HTTPError as exc:
-            raise AuthError(f"the token endpoint could not be reached: {type(exc).__name__}") from None
+            from core.fhir.client import connection_problem
+
+            raise AuthError(f"the token endpoint could not be reached: {connection_problem(exc)}") from None
         expires_in = t.get("expires_in")
         expires_at = self.now() + float(expires_in) if expires_in else t.get("expires_at")
         return Token(t["access_token"], float(expires_at) if expires_at else None, t.get("scope"), t.get("refresh_token"))

@@ -31,6 +31,16 @@ class FhirError(RuntimeError):
         self.status = status
 
 
+def connection_problem(exc: BaseException) -> str:
+    """Why a connection failed, in words; an untrusted certificate is named as such."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its TLS certificate is not trusted ({seen.verify_message})"
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
 class FhirClient:
     def __init__(self, endpoint: dict, *, timeout: float = 15.0, verify: ssl.SSLContext | None = None,
                  authorize: Callable[[str], object] | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
@@ -75,7 +85,7 @@ class FhirClient:
             except httpx2.TimeoutException:
                 raise FhirError(f"no answer from {self.base} within {self.http.timeout.read:.0f} s") from None
             except httpx2.HTTPError as exc:
-                raise FhirError(f"could not reach {self.base}: {type(exc).__name__}") from None
+                raise FhirError(f"could not reach {self.base}: {connection_problem(exc)}") from None
             if response.status_code == 401 and not anonymous and not renewed and self.tokens.method != "none":
                 self.tokens.expire()
                 renewed = True

@@ -30,7 +30,8 @@ from joserfc.jwk import import_key
 class LoopbackFhirServer:
     def __init__(self, *, capability: dict | None = None, smart: dict | None = None, client_id: str = "lanewatch",
                  public_key_pem: str | None = None, key_type: str = "RSA", client_secret: str | None = None,
-                 token_lifetime_s: int = 300, grant: str | None = None) -> None:
+                 token_lifetime_s: int = 300, grant: str | None = None, tls: tuple[str, str] | None = None) -> None:
+        """`tls` (certificate and key PEM files) serves HTTPS instead of HTTP."""
         self.capability = capability or {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1",
                                          "software": {"name": "Loopback FHIR", "version": "1.0"},
                                          "rest": [{"mode": "server", "resource": [
@@ -54,7 +55,13 @@ class LoopbackFhirServer:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        if tls:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.origin = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_port}"
         self.base_url = f"{self.origin}/fhir"
         self.token_url = f"{self.origin}/token"
         self.smart = smart or {"token_endpoint": self.token_url, "authorization_endpoint": f"{self.origin}/authorize",

@@ -80,6 +80,7 @@ class EndpointsView(QWidget):
         self.sign_in.clicked.connect(self.sign_in_selected)
         self.probe.clicked.connect(self.probe_all)
         self.auto.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
+        self.auto.setChecked(True)  # scheduled by default; a person can pause it
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
         self._history_generation = Generation()
         self.probing = False

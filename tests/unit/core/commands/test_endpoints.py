@@ -37,3 +37,17 @@ def test_sign_in_is_only_for_standalone(store):
         SignIn(ctx).run("open")
     with pytest.raises(CommandError, match="keeps no secret"):
         ConfigureEndpoint(ctx).run("open", secret="s")
+
+
+def test_discovery_reads_the_certificate_even_when_it_is_not_trusted(store, certificate):
+    from datetime import timedelta
+
+    ctx = Context(store)
+    with LoopbackFhirServer(tls=certificate) as server:
+        ConfigureEndpoint(ctx).run("selfsigned", base_url=server.base_url)
+        found = Discover(ctx).run("selfsigned")
+    # the self-signed certificate made for the test lasts one day: its expiry is read and shown,
+    # and nothing is fetched over a connection whose certificate the system does not trust
+    assert abs(found["cert_expires_at"] - ctx.now() - timedelta(days=1)) < timedelta(minutes=5)
+    assert found["capability"] is None
+    assert "its TLS certificate is not trusted (self-signed certificate)" in found["discovery_problem"]
