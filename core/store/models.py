@@ -144,6 +144,8 @@ class Message(Base):
         Index("ix_messages_placer", "placer_order"),
         Index("ix_messages_filler", "filler_order"),
         Index("ix_messages_states", "ack_state", "parse_state"),
+        # covering the flow aggregates (core.flows): they never read the rows and their bytes
+        Index("ix_messages_flow", "is_ack", "event_time", "interface_id", "message_type", "ack_state", "parse_state"),
     )
 
 

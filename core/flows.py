@@ -1,0 +1,207 @@
+"""Is everything flowing? Aggregations over a time window for the Overview map, the charts
+and the go-live board. Plain SQL aggregates over indexed columns; nothing here loads
+messages' bytes.
+
+Health of a flow (an interface and message type) in a window:
+- `bad`: more than ERROR_BAD of its messages NAKed or unparseable, or silent for longer
+  than its interface's silence threshold while it had traffic in the window before;
+- `warn`: any NAK, missing ACK or unparseable message, or error rate above ERROR_WARN;
+- `ok` otherwise.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from core.store.db import Store
+from core.store.models import Interface, Message, QueueItem
+
+M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
+ERROR_WARN, ERROR_BAD = 0.0, 0.05
+DEFAULT_SILENCE_S = 30 * 60
+NAK_STATES = ("error", "rejected")
+
+
+def system_label(app: str | None, facility: str | None) -> str:
+    return f"{app or '?'}" + (f" ({facility})" if facility else "")
+
+
+@dataclass
+class Flow:
+    interface_id: int | None
+    interface: str
+    message_type: str
+    source: str  # the sending system's label
+    target: str
+    messages: int
+    naks: int
+    missing: int
+    unparseable: int
+    last: datetime | None
+    silence_s: float | None = None
+    health: str = "ok"
+
+    @property
+    def error_rate(self) -> float:
+        return (self.naks + self.unparseable) / self.messages if self.messages else 0.0
+
+
+@dataclass
+class FlowMap:
+    since: datetime
+    until: datetime
+    systems: list[str] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+
+
+def flow_map(store: Store, since: datetime, until: datetime) -> FlowMap:
+    """Systems and flows seen between since and until (ACKs are counted with what they answer)."""
+    # grouped by state too, and counted here: cheaper than CASE sums over every row
+    stmt = (select(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state, func.count().label("n"),
+                   func.max(M.c.event_time).label("last"))
+            .where(M.c.is_ack.is_(False), M.c.event_time >= since, M.c.event_time < until)
+            .group_by(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state))
+    with store.engine.connect() as conn:
+        groups: dict[tuple, dict] = {}
+        for r in conn.execute(stmt):
+            g = groups.setdefault((r.interface_id, r.message_type), {"messages": 0, "naks": 0, "missing": 0,
+                                                                      "unparseable": 0, "last": None})
+            g["messages"] += r.n
+            g["naks"] += r.n if r.ack_state in NAK_STATES else 0
+            g["missing"] += r.n if r.ack_state == "missing" else 0
+            g["unparseable"] += r.n if r.parse_state == "unparseable" else 0
+            g["last"] = max(filter(None, (g["last"], r.last)), default=None)
+        interfaces = {r.id: r for r in conn.execute(select(I.c.id, I.c.name, I.c.sending_app, I.c.sending_facility,
+                                                           I.c.receiving_app, I.c.receiving_facility,
+                                                           I.c.silence_threshold_s))}
+    out = FlowMap(since, until)
+    systems: dict[str, None] = {}
+    for (interface_id, message_type), g in groups.items():
+        iface = interfaces.get(interface_id)
+        src = system_label(iface.sending_app, iface.sending_facility) if iface else "?"
+        dst = system_label(iface.receiving_app, iface.receiving_facility) if iface else "?"
+        systems.update(dict.fromkeys((src, dst)))
+        flow = Flow(interface_id, iface.name if iface else "unknown interface", message_type or "?", src, dst, **g)
+        flow.silence_s = (until - g["last"]).total_seconds() if g["last"] else None
+        threshold = (iface.silence_threshold_s if iface and iface.silence_threshold_s else DEFAULT_SILENCE_S)
+        flow.health = _health(flow, threshold)
+        out.flows.append(flow)
+    out.systems = sorted(systems)
+    out.flows.sort(key=lambda f: -f.messages)
+    return out
+
+
+def _health(flow: Flow, silence_threshold_s: float) -> str:
+    if flow.error_rate > ERROR_BAD or (flow.silence_s is not None and flow.silence_s > silence_threshold_s):
+        return "bad"
+    if flow.naks or flow.missing or flow.unparseable:
+        return "warn"
+    return "ok"
+
+
+# -- charts ------------------------------------------------------------------------------
+@dataclass
+class Series:
+    """Per bucket (start times, UTC): messages, errors, ACK latency p50/p95 (s), open queue items."""
+
+    starts: list[datetime]
+    messages: list[int]
+    errors: list[int]
+    latency_p50: list[float | None]
+    latency_p95: list[float | None]
+    queue_depth: list[int]
+
+
+def series(store: Store, since: datetime, until: datetime, *, interface_id: int | None = None,
+           message_type: str | None = None, bucket: timedelta = timedelta(minutes=1)) -> Series:
+    """One flow's (an interface, a message type) or all traffic's figures per bucket."""
+    n = max(1, int((until - since) / bucket))
+    starts = [since + bucket * i for i in range(n)]
+    messages, errors = [0] * n, [0] * n
+    latencies: list[list[float]] = [[] for _ in range(n)]
+    A = aliased(M)
+    where = [M.c.event_time >= since, M.c.event_time < until, M.c.is_ack.is_(False)]
+    if interface_id is not None:
+        where.append(M.c.interface_id == interface_id)
+    if message_type is not None:
+        where.append(M.c.message_type == message_type)
+    stmt = (select(M.c.event_time, M.c.ack_state, M.c.parse_state, A.c.event_time.label("ack_time"))
+            .join(A, and_(A.c.id == M.c.ack_id), isouter=True).where(*where))
+    queue_where = [Q.c.created_at < until]
+    if interface_id is not None:
+        queue_where.append(Q.c.message_id.in_(select(M.c.id).where(M.c.interface_id == interface_id)))
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            i = int((r.event_time - since) / bucket)
+            if not 0 <= i < n:
+                continue
+            messages[i] += 1
+            errors[i] += r.ack_state in NAK_STATES or r.parse_state == "unparseable"
+            if r.ack_time is not None:
+                latencies[i].append(max(0.0, (r.ack_time - r.event_time).total_seconds()))
+        items = conn.execute(select(Q.c.created_at, Q.c.updated_at, Q.c.triage_state).where(*queue_where)).all()
+    return Series(starts, messages, errors, [_quantile(x, 0.5) for x in latencies], [_quantile(x, 0.95) for x in latencies],
+                  [_depth(items, s + bucket) for s in starts])
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
+
+
+def _depth(items, at: datetime) -> int:
+    """Queue items open at `at`: created by then, and still open or closed only after it
+    (a closed item's last change is taken as when it closed)."""
+    return sum(1 for c, u, state in items if c <= at and (state == "open" or u > at))
+
+
+# -- the go-live board -------------------------------------------------------------------
+BOARD_COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage", "error_rate", "open_items", "silence_s")
+
+
+def board(store: Store, now: datetime) -> list[dict]:
+    """Per interface: first and last message, volume today, ACK coverage, error rate, open items, silence."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    counted = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    stmt = (select(M.c.interface_id, func.min(M.c.event_time).label("first"), func.max(M.c.event_time).label("last"),
+                   counted(M.c.event_time >= today).label("today"), func.count().label("messages"),
+                   counted(M.c.ack_state.in_(("accepted", "accepted_with_warnings", "error", "rejected"))).label("acked"),
+                   counted(M.c.ack_state.in_(("accepted", "accepted_with_warnings", "error", "rejected", "missing",
+                                              "pending"))).label("expecting"),
+                   counted(M.c.ack_state.in_(NAK_STATES) | (M.c.parse_state == "unparseable")).label("errors"))
+            .where(M.c.is_ack.is_(False)).group_by(M.c.interface_id))
+    open_items = (select(M.c.interface_id, func.count().label("open")).select_from(Q.join(M, M.c.id == Q.c.message_id))
+                  .where(Q.c.triage_state == "open").group_by(M.c.interface_id))
+    with store.engine.connect() as conn:
+        names = dict(conn.execute(select(I.c.id, I.c.name)).all())
+        opened = dict(conn.execute(open_items).all())
+        rows = []
+        for r in conn.execute(stmt):
+            rows.append({"interface_id": r.interface_id, "interface": names.get(r.interface_id, "unknown interface"),
+                         "first_seen": r.first, "last_seen": r.last, "today": r.today,
+                         "ack_coverage": r.acked / r.expecting if r.expecting else None,
+                         "error_rate": r.errors / r.messages if r.messages else 0.0,
+                         "open_items": opened.get(r.interface_id, 0),
+                         "silence_s": (now - r.last).total_seconds() if r.last else None})
+    return sorted(rows, key=lambda r: r["interface"])
+
+
+def board_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(BOARD_COLUMNS)
+    for r in rows:
+        w.writerow([r["interface"], f"{r['first_seen']:%Y-%m-%d %H:%M:%S}" if r["first_seen"] else "",
+                    f"{r['last_seen']:%Y-%m-%d %H:%M:%S}" if r["last_seen"] else "", r["today"],
+                    "" if r["ack_coverage"] is None else f"{r['ack_coverage']:.3f}", f"{r['error_rate']:.3f}",
+                    r["open_items"], "" if r["silence_s"] is None else int(r["silence_s"])])
+    return out.getvalue()

@@ -1,0 +1,137 @@
+"""Trace: the chain a message belongs to, in time order with turnaround times.
+
+- An order: ORM/OML (and its ACK) → ORU results (preliminary, final, corrected), joined by
+  placer (ORC-2/OBR-2) and filler (ORC-3/OBR-3) order numbers; the filler number a result
+  brings pulls in everything else that carries it.
+- A visit: the ADT messages of one patient (PID-3) and visit number (PV1-19).
+Reachable from any message of the chain (an ACK leads to the message it answers). The
+result status (OBR-25) and visit number are read from the few messages of the chain
+only: the cold path, never the ingest path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from core.hl7.edit import get_value
+from core.hl7.encoding import decode
+from core.store.db import Store
+from core.store.models import Message
+
+M = Message.__table__
+RESULT_STATUS = {"P": "preliminary", "F": "final", "C": "corrected", "X": "cancelled", "I": "pending",
+                 "A": "some results", "R": "not verified", "S": "partial"}
+COLS = (M.c.id, M.c.event_time, M.c.message_type, M.c.control_id, M.c.placer_order, M.c.filler_order,
+        M.c.patient_id, M.c.ack_state, M.c.ack_id, M.c.answers_id, M.c.is_ack, M.c.sending_app, M.c.receiving_app,
+        M.c.ack_code)
+
+
+@dataclass
+class Step:
+    message_id: int
+    at: datetime
+    what: str  # "ORM^O01 order", "ACK AA", "ORU^R01 result: final"
+    route: str
+    since_start: timedelta
+    ack_state: str | None = None
+
+
+@dataclass
+class Trace:
+    kind: str  # order, visit, or single (nothing to chain it with)
+    key: str  # the order numbers or the patient and visit, in words
+    steps: list[Step] = field(default_factory=list)
+    turnarounds: dict[str, timedelta] = field(default_factory=dict)  # "order → final result": ...
+
+
+def trace(store: Store, message_id: int) -> Trace:
+    with store.engine.connect() as conn:
+        start = conn.execute(select(*COLS).where(M.c.id == message_id)).first()
+        if start is None:
+            raise LookupError(f"no message {message_id}")
+        if start.is_ack and start.answers_id:
+            start = conn.execute(select(*COLS).where(M.c.id == start.answers_id)).first()
+        kind = (start.message_type or "").split("^")[0]
+        if start.placer_order or start.filler_order:
+            return _order(conn, start)
+        if kind == "ADT" and start.patient_id:
+            return _visit(conn, start)
+        return _build("single", f"message {start.control_id}", conn, [start])
+
+
+def _order(conn, start) -> Trace:
+    placers, fillers = {start.placer_order} - {None}, {start.filler_order} - {None}
+    found: dict[int, object] = {}
+    for _ in range(3):  # a filler number brought by a result pulls in what else carries it, and so on
+        rows = conn.execute(select(*COLS).where(M.c.is_ack.is_(False), or_(
+            M.c.placer_order.in_(placers or {""}), M.c.filler_order.in_(fillers or {""})))).all()
+        before = len(found)
+        for r in rows:
+            found[r.id] = r
+            placers |= {r.placer_order} - {None}
+            fillers |= {r.filler_order} - {None}
+        if len(found) == before:
+            break
+    key = "placer " + ", ".join(sorted(placers)) + (f"; filler {', '.join(sorted(fillers))}" if fillers else "")
+    return _build("order", key, conn, list(found.values()))
+
+
+def _visit(conn, start) -> Trace:
+    visit = _field(conn, start.id, "PV1-19")
+    rows = conn.execute(select(*COLS).where(M.c.patient_id == start.patient_id, M.c.is_ack.is_(False),
+                                            M.c.message_type.like("ADT%"))).all()
+    chain = [r for r in rows if not visit or _field(conn, r.id, "PV1-19") == visit]
+    key = f"patient {start.patient_id}" + (f", visit {visit}" if visit else " (no visit number: every ADT message)")
+    return _build("visit", key, conn, chain)
+
+
+def _build(kind: str, key: str, conn, messages: list) -> Trace:
+    acks = {a.id: a for a in conn.execute(select(*COLS).where(M.c.id.in_({m.ack_id for m in messages} - {None}))).all()}
+    rows = sorted(messages + list(acks.values()), key=lambda r: (r.event_time, r.id))
+    t0 = rows[0].event_time
+    out = Trace(kind, key)
+    for r in rows:
+        out.steps.append(Step(r.id, r.event_time, _what(conn, r), f"{r.sending_app or '?'} → {r.receiving_app or '?'}",
+                              r.event_time - t0, None if r.is_ack else r.ack_state))
+    out.turnarounds = _turnarounds(out.steps)
+    return out
+
+
+def _what(conn, r) -> str:
+    if r.is_ack:
+        return f"ACK {r.ack_code or '?'}"
+    kind = (r.message_type or "?").split("^")[0]
+    if kind in ("ORU", "OUL"):
+        status = _field(conn, r.id, "OBR-25")
+        return f"{r.message_type} result: {RESULT_STATUS.get(status or '', status or 'status not given')}"
+    if kind in ("ORM", "OML", "OMG"):
+        control = _field(conn, r.id, "ORC-1")
+        return f"{r.message_type} order" + (f" ({control})" if control else "")
+    return r.message_type or "?"
+
+
+def _turnarounds(steps: list[Step]) -> dict[str, timedelta]:
+    order = next((s for s in steps if " order" in s.what), None)
+    out: dict[str, timedelta] = {}
+    if order is None:
+        if len(steps) > 1:
+            out["first → last"] = steps[-1].at - steps[0].at
+        return out
+    ack = next((s for s in steps if s.what.startswith("ACK") and s.at >= order.at), None)
+    if ack:
+        out["order → ACK"] = ack.at - order.at
+    for label in ("preliminary", "final", "corrected"):
+        hit = next((s for s in steps if s.what.endswith(f"result: {label}")), None)
+        if hit:
+            out[f"order → {label} result"] = hit.at - order.at
+    return out
+
+
+def _field(conn, message_id: int, path: str) -> str | None:
+    raw, charset = conn.execute(select(M.c.raw, M.c.charset).where(M.c.id == message_id)).one()
+    try:
+        return get_value(decode(raw, charset)[0], path) or None
+    except ValueError:
+        return None

@@ -1,0 +1,56 @@
+"""The go-live board: per interface, first and last message, volume today, ACK coverage,
+error rate, open queue items and silence; sortable, exported as CSV."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
+
+from core import flows
+from core.commands.context import Context
+from ui.models.board_table import COL_INTERFACE, SORT_ROLE, BoardModel
+from ui.workers import submit
+
+
+class BoardView(QWidget):
+    def __init__(self, ctx: Context, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = BoardModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView(objectName="board", alternatingRowColors=True, wordWrap=False, sortingEnabled=True)
+        self.table.setModel(self.proxy)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(COL_INTERFACE, 220)
+        for col in range(1, 3):
+            self.table.setColumnWidth(col, 150)
+        self.table.sortByColumn(COL_INTERFACE, Qt.SortOrder.AscendingOrder)
+        self.export = QPushButton("Export CSV…")
+        self.export.clicked.connect(self.export_csv)
+        self.state = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(self.export)
+        bar.addWidget(self.state, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        now = self.ctx.now()
+        submit(lambda: flows.board(self.ctx.store, now), self._show,
+               lambda text: self.state.setText(f"Could not read the board: {text}"), context=self)
+
+    def _show(self, rows: list[dict]) -> None:
+        self.model.set_rows(rows)
+        self.state.setText(f"{len(rows)} interfaces, as of {self.ctx.now():%H:%M:%S} UTC. Click a heading to sort.")
+
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the go-live board", "go-live-board.csv", "CSV (*.csv)")
+        if path:
+            Path(path).write_text(flows.board_csv(self.model.rows), encoding="utf-8")
+            self.state.setText(f"Exported to {path}")
