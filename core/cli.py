@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core import cli_fhir, cli_triage
+from core import cli_fhir, cli_flows, cli_triage
 from core.demo import workspace
 from core.ingest import Ingestor, Summary, utcnow
 from core.progress import Progress
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
     cli_triage.add_parsers(sub)
     cli_fhir.add_parsers(sub)
+    cli_flows.add_parsers(sub)
     s = sub.add_parser("demo", help="generate demo traffic and ingest it, without a window")
     s.add_argument("--count", type=int, default=20000)
     s.add_argument("--folder")
@@ -251,10 +252,9 @@ def _main(argv: list[str] | None) -> int:
         return cmd_demo(args)
     store = open_store(args.db)
     try:
-        if args.verb in cli_triage.VERBS:
-            return cli_triage.run(store, args, cli_triage.VERBS)
-        if args.verb in cli_fhir.VERBS:
-            return cli_triage.run(store, args, cli_fhir.VERBS)
+        for verbs in (cli_triage.VERBS, cli_fhir.VERBS, cli_flows.VERBS):
+            if args.verb in verbs:
+                return cli_triage.run(store, args, verbs)
         return HEADLESS[args.verb](store, args)
     finally:
         store.close()

@@ -267,3 +267,14 @@ class LiveFeed:
             with open(self.logs / folder / "live.hl7", "a", encoding="utf-8", newline="") as f:
                 f.write("".join(msgs))
         return count
+
+
+def add_alert_rules(ctx) -> None:
+    """The rules an interface analyst would start a go-live with (core.alerts)."""
+    from core import alerts
+
+    alerts.add_rule(ctx, "silence", 10, hours="07:00-19:00", weekdays="12345")
+    alerts.add_rule(ctx, "error_rate", 5, window_min=60)
+    alerts.add_rule(ctx, "nak_burst", 10, window_min=15)
+    alerts.add_rule(ctx, "queue_depth", 50)
+    alerts.add_rule(ctx, "ack_latency", 30, window_min=60)

@@ -88,8 +88,10 @@ def run(db: str | None, demo: bool) -> int:
     if demo:
         from core import demo_fhir as fhir_demo
         from core.commands.context import Context
+        from core.demo import add_alert_rules
 
         demo_fhir = fhir_demo.start(Context(store))
+        add_alert_rules(Context(store))
     ingest = IngestThread(store, folders, live_feed=demo) if demo else None
     window = MainWindow(store, open_settings(), ingest=ingest, title_note="demo workspace" if demo else None)
     window.show()

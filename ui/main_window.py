@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QSplitter,
+    QSystemTrayIcon,
     QTableView,
     QTabWidget,
     QToolBar,
@@ -50,10 +51,13 @@ from ui.models.message_table import (
     MessageTableModel,
 )
 from ui.settings import Preferences, ViewState
+from ui.views.alerts_view import AlertsView
 from ui.views.audit_view import AuditView
+from ui.views.board_view import BoardView
 from ui.views.detail_pane import DetailPane
 from ui.views.endpoints_view import EndpointsView
 from ui.views.filter_bar import FilterBar
+from ui.views.overview_view import OverviewView
 from ui.views.queue_view import QueueView
 from ui.views.scopes_view import ScopesView
 from ui.workers import Generation, submit
@@ -86,6 +90,10 @@ class MainWindow(QMainWindow):
         self.queue_detail = DetailPane(self._dark)
         self.audit = AuditView(store)
         self.endpoints = EndpointsView(self.context)
+        self.overview = OverviewView(self.context)
+        self.board = BoardView(self.context)
+        self.alerts = AlertsView(self.context)
+        self.tray: QSystemTrayIcon | None = None
         self.scopes = ScopesView(self.context, self._dark)
         self._layout()
         self._actions()
@@ -160,8 +168,11 @@ class MainWindow(QMainWindow):
         self.queue_split.setStretchFactor(0, 3)
         self.queue_split.setStretchFactor(1, 2)
         self.tabs = QTabWidget(objectName="tabs", documentMode=True)
+        self.tabs.addTab(self.overview, "Overview")
         self.tabs.addTab(self.right, "Messages")
         self.tabs.addTab(self.queue_split, "Queue")
+        self.tabs.addTab(self.board, "Board")
+        self.tabs.addTab(self.alerts, "Alerts")
         self.tabs.addTab(self.endpoints, "Endpoints")
         self.tabs.addTab(self.scopes, "Scopes")
         self.tabs.addTab(self.audit, "Audit")
@@ -251,6 +262,12 @@ class MainWindow(QMainWindow):
         self.queue.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.tabs.currentChanged.connect(lambda _: self._tab_shown())
         self.endpoints.changed.connect(self.scopes.refresh)
+        self.overview.flow_chosen.connect(self.show_flow)
+        for pane in (self.detail, self.queue_detail):
+            pane.trace_chain.connect(self.show_trace)
+        self.alerts.raised.connect(self._announce)
+        self.alerts.counts.connect(lambda n: self.tabs.setTabText(self.tabs.indexOf(self.alerts),
+                                                                   f"Alerts ({n} open)" if n else "Alerts"))
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
         if self.ingest:
             self._connect_ingest(self.ingest)
@@ -334,8 +351,10 @@ class MainWindow(QMainWindow):
         self.messages.poll_new()
         if any(t is not None and t.isRunning() for t in (self.ingest, self.listening)):
             self._refresh_sidebar_and_count()
+            self.alerts.evaluate()  # as messages arrive (it skips a tick while the last evaluation runs)
 
     def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.right)
         self.filter_bar.text.setFocus()
         self.filter_bar.text.selectAll()
 
@@ -444,6 +463,38 @@ class MainWindow(QMainWindow):
         if self._detail_generation.current(token):  # the person has not moved on to another message
             pane.show_detail(detail)
 
+    def show_flow(self, flow) -> None:
+        """A flow clicked on the Overview: its messages (its interface chosen in the sidebar, its type filtered)."""
+        row = next((i for i, r in enumerate(self.interfaces.rows) if r["id"] == flow.interface_id), None)
+        if row is not None:
+            self.sidebar.selectRow(row + 1)  # row 0 is "All traffic"
+        self.filter_bar.type.setCurrentText(flow.message_type)
+        self.tabs.setCurrentWidget(self.right)
+
+    def show_trace(self, message_id: int) -> None:
+        from core import trace
+        from ui.dialogs.trace import TraceDialog
+
+        def shown(t) -> None:
+            dialog = TraceDialog(t, self)
+            dialog.open_message.connect(lambda m: (self.tabs.setCurrentWidget(self.right), self.open_message(m)))
+            dialog.show()
+
+        submit(lambda: trace.trace(self.store, message_id), shown,
+               lambda err: self.statusBar().showMessage(f"Could not trace message {message_id}: {err}", 10_000), context=self)
+
+    def _announce(self, raised: list[dict]) -> None:
+        """New alerts: the status bar, and a desktop notification where there is a system tray."""
+        text = raised[0]["text"] + (f" (and {len(raised) - 1} more)" if len(raised) > 1 else "")
+        self.statusBar().showMessage(f"Alert: {text}", 15_000)
+        if self.tray is None and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(icons.action("app"), self)
+            self.tray.setToolTip("Lanewatch")
+            self.tray.messageClicked.connect(lambda: (self.raise_(), self.tabs.setCurrentWidget(self.alerts)))
+            self.tray.show()
+        if self.tray is not None:
+            self.tray.showMessage("Lanewatch alert", text, QSystemTrayIcon.MessageIcon.Warning, 15_000)
+
     def _interface_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         interface_id = current.siblingAtColumn(COL_NAME).data(ID_ROLE) if current.isValid() else None
         self.filter_bar.set_interface(interface_id)
@@ -452,7 +503,7 @@ class MainWindow(QMainWindow):
     def _tab_shown(self) -> None:
         """The tabs that read on demand read when shown (the FHIR ones make no request here)."""
         shown = self.tabs.currentWidget()
-        for view in (self.audit, self.endpoints, self.scopes):
+        for view in (self.overview, self.board, self.alerts, self.audit, self.endpoints, self.scopes):
             if shown is view:
                 view.refresh()
 

@@ -145,7 +145,8 @@ class Message(Base):
         Index("ix_messages_filler", "filler_order"),
         Index("ix_messages_states", "ack_state", "parse_state"),
         # covering the flow aggregates (core.flows): they never read the rows and their bytes
-        Index("ix_messages_flow", "is_ack", "event_time", "interface_id", "message_type", "ack_state", "parse_state"),
+        Index("ix_messages_flow", "is_ack", "event_time", "interface_id", "message_type", "ack_state", "parse_state",
+              "ack_id"),
     )
 
 
@@ -256,6 +257,38 @@ class FhirProbe(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)  # the whole probe
     steps: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # [{step, ok, http_status, ms, detail}]
     detail: Mapped[str | None] = mapped_column(Text)  # the first problem, in words
+
+
+class AlertRule(Base):
+    """When to raise an alert about an interface (or every interface, interface_id None)."""
+
+    __tablename__ = "alert_rules"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    interface_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # core.alerts.KINDS
+    threshold: Mapped[float] = mapped_column(Float)
+    window_min: Mapped[int] = mapped_column(Integer, default=15)
+    hours: Mapped[str | None] = mapped_column(String(11))  # "07:00-19:00": only then (silence rules)
+    weekdays: Mapped[str | None] = mapped_column(String(7))  # "12345": Monday to Friday
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Alert(Base):
+    """One time a rule fired for an interface: open until it clears; a person may acknowledge it."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    interface_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open, acknowledged, cleared
+    text: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float)
+    raised_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(300))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # The full-text table (message_text) is made by hand in migration 0001: FTS5 on SQLite, a

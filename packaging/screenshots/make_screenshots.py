@@ -2,7 +2,8 @@
 
 Run: uv run python packaging/screenshots/make_screenshots.py
 Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
-audit.png, endpoints.png and scopes.png next to this file.
+audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png and trace.png next
+to this file.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 from core import demo_fhir  # noqa: E402
 from core.commands.context import Context  # noqa: E402
-from core.demo import workspace  # noqa: E402
+from core.demo import add_alert_rules, workspace  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
 from core.store.db import open_store  # noqa: E402
 from core.store.queries import MessageFilter, message_page  # noqa: E402
@@ -81,6 +82,52 @@ def fhir_shots(app, window) -> None:
     window.tabs.setCurrentWidget(window.right)
 
 
+def flow_shots(app, window, store) -> None:
+    """The Overview (map and charts of the busiest flow), the go-live board, alerts, a trace."""
+    from core import trace
+    from ui.dialogs.trace import TraceDialog
+
+    window.tabs.setCurrentWidget(window.overview)
+    settle(app, 2.5)
+    window.overview._choose(window.overview.map.edges[0].flow, emit=False)
+    settle(app, 1.5)
+    window.grab().save(str(HERE / "overview.png"))
+    window.tabs.setCurrentWidget(window.board)
+    settle(app)
+    window.grab().save(str(HERE / "board.png"))
+    window.tabs.setCurrentWidget(window.alerts)
+    window.alerts.evaluate()
+    settle(app, 2.0)
+    window.grab().save(str(HERE / "alerts.png"))
+    order = chain_of_an_order(store)
+    dialog = TraceDialog(trace.trace(store, order), window)
+    dialog.show()
+    settle(app, 1.0)
+    dialog.grab().save(str(HERE / "trace.png"))
+    dialog.close()
+    window.tabs.setCurrentWidget(window.right)
+
+
+def chain_of_an_order(store) -> int:
+    """A lab order with its ACK and three results (preliminary, final, corrected), as a real lab sends them."""
+    from datetime import timedelta
+
+    from core.hl7.ack import build
+
+    def oru(cid, at, status):
+        return (f"MSH|^~\\&|QUEST|QUEST_LAB|ECW|NORTHSIDE_FM|{at:%Y%m%d%H%M%S}||ORU^R01^ORU_R01|{cid}|P|2.5.1\r"
+                f"PID|1||MRN104242^^^NFM^MR||DOE^JANE\rOBR|1|ORD777|Q777|CMP^Metabolic panel|||||||||||||||||||||{status}\r"
+                f"OBX|1|NM|GLU^Glucose||98|mg/dL\r").encode()
+
+    t0 = NOW - timedelta(hours=20)
+    order = (f"MSH|^~\\&|ECW|NORTHSIDE_FM|QUEST|QUEST_LAB|{t0:%Y%m%d%H%M%S}||ORM^O01^ORM_O01|ORD777-1|P|2.5.1\r"
+             f"PID|1||MRN104242^^^NFM^MR||DOE^JANE\rORC|NW|ORD777\rOBR|1|ORD777||CMP^Metabolic panel\r").encode()
+    raws = [order, build(order, "AA", None, control_id="QA777", timestamp=f"{t0 + timedelta(seconds=4):%Y%m%d%H%M%S}"),
+            oru("R777-1", t0 + timedelta(hours=3), "P"), oru("R777-2", t0 + timedelta(hours=9), "F"),
+            oru("R777-3", t0 + timedelta(hours=18), "C")]
+    return Ingestor(store, now=lambda: NOW).ingest_messages("screenshot chain", raws, transport="file")[0]
+
+
 def main() -> int:
     app = application()
     root = Path(tempfile.mkdtemp(prefix="lanewatch-shots-"))
@@ -89,11 +136,14 @@ def main() -> int:
     # a lab result the receiver answered with an error: the detail pane has most to say
     nak = message_page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
     fhir = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
+    add_alert_rules(Context(store, actor="demo", now=lambda: NOW))
     for theme in ("light", "dark"):
         settings = QSettings(str(root / f"{theme}.ini"), QSettings.Format.IniFormat)
         settings.setValue("preferences/theme", theme)
         window = MainWindow(store, settings, title_note="demo workspace")
+        window.context.now = lambda: NOW  # the demo traffic ends at NOW: the Overview's window ends there too
         window.set_theme(theme)
+        window.tabs.setCurrentWidget(window.right)
         window.resize(1500, 940)
         window.show()
         settle(app)
@@ -112,6 +162,7 @@ def main() -> int:
             window.set_privacy(False)
             queue_shots(app, window)
             fhir_shots(app, window)
+            flow_shots(app, window, store)
         window.close()
     fhir.__exit__(None, None, None)
     store.close()

@@ -59,6 +59,7 @@ class DetailPane(QWidget):
     open_message = Signal(int)  # a linked message was asked for
     notice = Signal(str)  # something to say in the status bar
     compare_versions = Signal(int)  # the person asked to compare this message's versions
+    trace_chain = Signal(int)  # the person asked for the order or visit this message belongs to
 
     def __init__(self, dark: bool = False, parent=None) -> None:
         super().__init__(parent)
@@ -97,8 +98,11 @@ class DetailPane(QWidget):
         self.compare = QPushButton(icons.action("link"), "Versions…")
         self.compare.setToolTip("Compare any two versions of this message: as it arrived, and its corrections")
         self.compare.clicked.connect(lambda: self.detail and self.compare_versions.emit(self.detail.row["id"]))
+        self.trace = QPushButton(icons.action("link"), "Trace…")
+        self.trace.setToolTip("The order (order, ACK, results) or visit (ADT) this message belongs to, on a timeline")
+        self.trace.clicked.connect(lambda: self.detail and self.trace_chain.emit(self.detail.row["id"]))
         buttons = QHBoxLayout()
-        for b in (self.copy_raw, self.copy_field, self.save_value, self.compare):
+        for b in (self.copy_raw, self.copy_field, self.save_value, self.compare, self.trace):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
@@ -120,7 +124,7 @@ class DetailPane(QWidget):
             for col, width in ((COL_LABEL, 150), (COL_NAME, 230), (COL_TYPE, 72)):
                 self.tree.setColumnWidth(col, width)
             self.tree.expandToDepth(0)
-        for b in (self.copy_raw, self.copy_field, self.save_value):
+        for b in (self.copy_raw, self.copy_field, self.save_value, self.trace):
             b.setEnabled(detail is not None)
         self.compare.setEnabled(bool(detail and (detail.row["parent_id"] or detail.has_corrections)))
         self._node_changed()

@@ -30,6 +30,7 @@ class FlowCharts(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMenuEnabled(False)
             plot.getAxis("left").setWidth(64)
+            plot.getAxis("left").enableAutoSIPrefix(False)
             if first is None:
                 first = plot
             else:
@@ -57,4 +58,6 @@ class FlowCharts(QWidget):
             if points:
                 self.plots["latency"].plot([p[0] for p in points], [p[1] for p in points], name=name,
                                            pen=pg.mkPen(colour, width=2))
-        self.plots["queue"].plot(xs, s.queue_depth, pen=pg.mkPen("#7d3c98", width=2), stepMode=None)
+        self.plots["queue"].plot(xs, s.queue_depth, pen=pg.mkPen("#7d3c98", width=2))
+        for key, values in (("messages", s.messages), ("errors", s.errors), ("queue", s.queue_depth)):
+            self.plots[key].setYRange(0, max(1, max(values)) * 1.08, padding=0)  # counts start at zero

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPalette, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+)
 
 from core.flows import Flow, FlowMap
 
 HEALTH_COLOURS = {"ok": "#2e8540", "warn": "#c27c0e", "bad": "#c0392b"}
 HEALTH_WORDS = {"ok": "flowing", "warn": "some NAKs or missing ACKs", "bad": "failing or silent"}
-NODE_W, NODE_H = 190, 44
 
 
 class FlowEdge(QGraphicsPathItem):
@@ -66,15 +72,17 @@ class FlowMapView(QGraphicsView):
             edge = FlowEdge(flow, self._curve(flow, nth), width)
             scene.addItem(edge)
             self.edges.append(edge)
+            self._edge_label(edge, nth)
         for name, at in self.positions.items():
             self._node(name, at, name == home)
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+        # the boxes keep their size on screen, so leave room for them around the curves' ends
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-120, -40, 120, 40))
         self.fitInView(scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def _layout(self, flow_map: FlowMap, home: str | None) -> dict[str, QPointF]:
         """The practice's own system in the middle, the others around it on a circle."""
         others = [s for s in flow_map.systems if s != home]
-        radius = max(260.0, 60.0 * len(others))
+        radius = max(160.0, 34.0 * len(others))
         out = {home: QPointF(0, 0)} if home in flow_map.systems else {}
         for i, name in enumerate(others):
             angle = 2 * math.pi * i / max(1, len(others)) - math.pi / 2
@@ -87,29 +95,45 @@ class FlowMapView(QGraphicsView):
         dx, dy = b.x() - a.x(), b.y() - a.y()
         length = math.hypot(dx, dy) or 1.0
         # flows between one pair fan out; the two directions bend to opposite sides
-        bend = 28.0 * (nth + 1) * (1 if flow.source < flow.target else -1)
+        bend = 34.0 * (nth + 1) * (1 if flow.source < flow.target else -1)
         control = QPointF(mid.x() - dy / length * bend, mid.y() + dx / length * bend)
         path = QPainterPath(a)
         path.quadTo(control, b)
         return path
 
     def _node(self, name: str, at: QPointF, home: bool) -> None:
-        scene = self.scene()
+        """A system: a box with its name, the same size on screen however the map is zoomed."""
         palette = self.palette()
-        rect = QRectF(at.x() - NODE_W / 2, at.y() - NODE_H / 2, NODE_W, NODE_H)
-        box = scene.addRect(rect, QPen(palette.color(QPalette.ColorRole.Mid), 1.5),
-                            QBrush(palette.color(QPalette.ColorRole.Highlight if home else QPalette.ColorRole.Base)))
-        box.setZValue(2)
-        label = QGraphicsSimpleTextItem(name)
         font = QFont(self.font())
         font.setBold(home)
+        label = QGraphicsSimpleTextItem(name)
         label.setFont(font)
         label.setBrush(palette.color(QPalette.ColorRole.HighlightedText if home else QPalette.ColorRole.Text))
         r = label.boundingRect()
-        label.setPos(at.x() - r.width() / 2, at.y() - r.height() / 2)
-        label.setZValue(3)
-        scene.addItem(label)
+        w, h = max(r.width() + 20, 110), r.height() + 14
+        box = QGraphicsRectItem(-w / 2, -h / 2, w, h)
+        box.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1.5))
+        box.setBrush(QBrush(palette.color(QPalette.ColorRole.Highlight if home else QPalette.ColorRole.Base)))
+        box.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        box.setPos(at)
+        box.setZValue(2)
         box.setToolTip(f"{name}{' (this practice)' if home else ''}")
+        label.setParentItem(box)
+        label.setPos(-r.width() / 2, -r.height() / 2)
+        self.scene().addItem(box)
+
+    def _edge_label(self, edge: FlowEdge, nth: int) -> None:
+        """The flow's type and volume at the middle of its curve, readable at any zoom."""
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
+        label = QGraphicsSimpleTextItem(f"{edge.flow.message_type} {edge.flow.messages:,}")
+        label.setFont(small)
+        label.setBrush(QColor(HEALTH_COLOURS[edge.flow.health]).darker(130))
+        label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        # away from the crowded middle, and staggered along a fan of flows between one pair
+        label.setPos(edge.path().pointAtPercent(min(0.85, 0.6 + 0.07 * nth)))
+        label.setZValue(1)
+        self.scene().addItem(label)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         item = self.itemAt(event.position().toPoint())

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpli
 
 from core import flows
 from core.commands.context import Context
-from core.store import queries
 from ui.views.flow_charts import FlowCharts
 from ui.views.flow_map import HEALTH_WORDS, FlowMapView
 from ui.workers import Generation, submit
@@ -75,17 +74,13 @@ class OverviewView(QWidget):
         span, _ = self.span()
         token = self._generation.next()
 
-        def read():
-            fm = flows.flow_map(self.ctx.store, until - span, until)
-            home = queries.home_system(queries.interfaces_overview(self.ctx.store))
-            return fm, flows.system_label(*home) if home else None
-
-        submit(read, lambda found: self._show(*found) if self._generation.current(token) else None,
+        submit(lambda: flows.flow_map(self.ctx.store, until - span, until),
+               lambda found: self._show(found) if self._generation.current(token) else None,
                lambda text: self.summary.setText(f"Could not read the flows: {text}"), context=self)
 
-    def _show(self, flow_map: flows.FlowMap, home: str | None) -> None:
+    def _show(self, flow_map: flows.FlowMap) -> None:
         self.flow_map = flow_map
-        self.map.show_map(flow_map, home)
+        self.map.show_map(flow_map, flow_map.home)
         counts = {h: sum(1 for f in flow_map.flows if f.health == h) for h in ("ok", "warn", "bad")}
         total = sum(f.messages for f in flow_map.flows)
         self.summary.setText(f"{total:,} messages in {len(flow_map.flows)} flows between {len(flow_map.systems)} systems: "

@@ -164,12 +164,13 @@ def test_queue_tab_counts_open_items_and_shows_their_messages(qtbot, window, sma
     from core.store.queries import queue_items
 
     open_items = len(queue_items(small_store, states=["open"]))
-    qtbot.waitUntil(lambda: window.tabs.tabText(1) == f"Queue ({open_items:,} open)", timeout=5000)
-    window.tabs.setCurrentIndex(1)
+    queue_tab = window.tabs.indexOf(window.queue_split)
+    qtbot.waitUntil(lambda: window.tabs.tabText(queue_tab) == f"Queue ({open_items:,} open)", timeout=5000)
+    window.tabs.setCurrentWidget(window.queue_split)
     qtbot.waitUntil(lambda: window.queue.model.rowCount() > 0, timeout=5000)
     window.queue.message_chosen.emit(1)
     qtbot.waitUntil(lambda: window.queue_detail.detail is not None and window.queue_detail.detail.row["id"] == 1, timeout=5000)
-    window.tabs.setCurrentIndex(2)
+    window.tabs.setCurrentWidget(window.audit)
     qtbot.waitUntil(lambda: window.audit.model.rowCount() >= 1, timeout=5000)  # that opening was audited
     assert window.audit.model.rows[0]["action"] == "view_message"
 

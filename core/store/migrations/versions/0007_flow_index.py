@@ -11,7 +11,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-COLUMNS = ['is_ack', 'event_time', 'interface_id', 'message_type', 'ack_state', 'parse_state']
+COLUMNS = ['is_ack', 'event_time', 'interface_id', 'message_type', 'ack_state', 'parse_state', 'ack_id']
 
 
 def upgrade() -> None:

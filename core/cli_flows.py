@@ -1,0 +1,101 @@
+"""Headless flows: the flow map's figures, the go-live board, a trace, and alerts."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+
+from core import alerts, flows, trace
+from core.commands.context import CommandError, Context
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser("flows", help="the flows between systems in a time window, with their health")
+    s.add_argument("--hours", type=float, default=24.0, help="the window: this many hours up to now (default 24)")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("board", help="the go-live board: per interface, volume, ACK coverage, errors, silence")
+    s.add_argument("--csv", action="store_true")
+    s = sub.add_parser("trace", help="the order or visit a message belongs to, in time order with turnaround times")
+    s.add_argument("message", type=int)
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("alerts", help="evaluate the alert rules and list open alerts; manage rules; acknowledge")
+    s.add_argument("action", nargs="?", default="list", choices=("list", "ack", "rules", "add-rule"))
+    s.add_argument("target", nargs="*", help="ack: ALERT_ID; add-rule: KIND THRESHOLD")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--note")
+    s.add_argument("--interface", type=int, help="add-rule: the interface (default: every interface)")
+    s.add_argument("--window", type=int, default=15, help="add-rule: minutes looked back (default 15)")
+    s.add_argument("--hours", help="add-rule: business hours, e.g. 07:00-19:00 (local time)")
+    s.add_argument("--days", help="add-rule: weekdays, 1 = Monday, e.g. 12345")
+
+
+def cmd_flows(ctx: Context, args) -> int:
+    now = ctx.now()
+    fm = flows.flow_map(ctx.store, now - timedelta(hours=args.hours), now)
+    for f in fm.flows:
+        if args.json:
+            print(json.dumps({**f.__dict__, "error_rate": round(f.error_rate, 4)}, default=str))
+        else:
+            print(f"{f.health:4} {f.source} → {f.target} {f.message_type}: {f.messages:,} messages, {f.naks} NAKs, "
+                  f"{f.missing} missing ACKs, {f.unparseable} unparseable")
+    return 0
+
+
+def cmd_board(ctx: Context, args) -> int:
+    rows = flows.board(ctx.store, ctx.now())
+    if args.csv:
+        sys.stdout.write(flows.board_csv(rows))
+        return 0
+    for r in rows:
+        coverage = "-" if r["ack_coverage"] is None else f"{r['ack_coverage']:.0%}"
+        silence = "" if r["silence_s"] is None else f"silent {r['silence_s'] / 60:.0f} min"
+        print(f"{r['interface']:28} today {r['today']:>7,}  ACKs {coverage:>5}  errors {r['error_rate']:6.1%}  "
+              f"open {r['open_items']:>5}  {silence}")
+    return 0
+
+
+def cmd_trace(ctx: Context, args) -> int:
+    try:
+        t = trace.trace(ctx.store, args.message)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps({"kind": t.kind, "key": t.key, "steps": [s.__dict__ for s in t.steps],
+                          "turnarounds": {k: v.total_seconds() for k, v in t.turnarounds.items()}}, default=str))
+        return 0
+    print(f"{t.kind}: {t.key}")
+    for s in t.steps:
+        print(f"  +{str(s.since_start):>16}  {s.at:%Y-%m-%d %H:%M:%S}  {s.what:34} {s.route:24} message {s.message_id}")
+    for k, v in t.turnarounds.items():
+        print(f"  {k}: {v}")
+    return 0
+
+
+def cmd_alerts(ctx: Context, args) -> int:
+    if args.action == "rules":
+        for r in alerts.rules(ctx.store):
+            print(json.dumps(r, default=str) if args.json else
+                  f"{r['id']:>3} {r['kind']:12} > {r['threshold']:g} {alerts.KINDS[r['kind']]}, interface "
+                  f"{r['interface_id'] or 'all'}, window {r['window_min']} min {r['hours'] or ''} {r['weekdays'] or ''}")
+        return 0
+    if args.action == "add-rule":
+        if len(args.target) != 2:
+            raise CommandError("lanewatch alerts add-rule KIND THRESHOLD [--interface ID] [--window MIN] ...")
+        rule = alerts.add_rule(ctx, args.target[0], float(args.target[1]), interface_id=args.interface,
+                               window_min=args.window, hours=args.hours, weekdays=args.days)
+        print(f"rule {rule} added")
+        return 0
+    if args.action == "ack":
+        if len(args.target) != 1 or not args.target[0].isdigit():
+            raise CommandError("lanewatch alerts ack ALERT_ID [--note N]")
+        alerts.acknowledge(ctx, int(args.target[0]), args.note)
+        print(f"alert {args.target[0]} acknowledged")
+        return 0
+    alerts.evaluate(ctx.store, ctx.now())
+    current = alerts.active(ctx.store)
+    for a in current:
+        print(json.dumps(a, default=str) if args.json else f"{a['id']:>4} {a['state']:12} {a['raised_at']:%Y-%m-%d %H:%M} {a['text']}")
+    return 0 if not any(a["state"] == "open" for a in current) else 4
+
+
+VERBS = {"flows": cmd_flows, "board": cmd_board, "trace": cmd_trace, "alerts": cmd_alerts}

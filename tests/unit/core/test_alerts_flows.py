@@ -1,0 +1,179 @@
+"""Flow aggregates, alerts and traces against figures worked out by hand on small traffic."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from core import alerts, flows, trace
+from core.commands.context import CommandError, Context
+from core.hl7.ack import build
+from core.ingest import Ingestor, utcnow
+from core.store import queries
+
+T0 = datetime(2026, 11, 24, 9, 0)  # a Tuesday
+
+
+def msg(cid: str, at: datetime, *, kind="ORM^O01^ORM_O01", placer="", filler="", status="", sender=("ECW", "NFM"),
+        receiver=("QUEST", "QUEST_LAB"), visit="") -> bytes:
+    text = (f"MSH|^~\\&|{sender[0]}|{sender[1]}|{receiver[0]}|{receiver[1]}|{at:%Y%m%d%H%M%S}||{kind}|{cid}|P|2.5.1\r"
+            f"PID|1||MRN1^^^NFM^MR||DOE^JANE\r")
+    if visit:
+        text += f"PV1|1|O|||||||||||||||||{visit}\r"
+    if kind.startswith("ORM"):
+        text += f"ORC|NW|{placer}|{filler}\rOBR|1|{placer}|{filler}|GLU^Glucose\r"
+    if kind.startswith("ORU"):
+        text += f"OBR|1|{placer}|{filler}|GLU^Glucose|||||||||||||||||||||{status}\rOBX|1|NM|GLU||98\r"
+    return text.encode()
+
+
+def ack(original: bytes, code: str, cid: str, at: datetime) -> bytes:
+    return build(original, code, "Provider not on file" if code != "AA" else None, control_id=cid,
+                 timestamp=f"{at:%Y%m%d%H%M%S}")
+
+
+@pytest.fixture
+def traffic(store):
+    """10 lab orders 09:00-09:09 (one a minute), answered 2 s later: 8 AA, 2 AE (at 09:03 and 09:07);
+    one unparseable message; and an order chain with three results."""
+    raws = []
+    for i in range(10):
+        m = msg(f"O{i}", T0 + timedelta(minutes=i), placer=f"P{i}")
+        raws += [m, ack(m, "AE" if i in (3, 7) else "AA", f"A{i}", T0 + timedelta(minutes=i, seconds=2))]
+    Ingestor(store, now=lambda: T0 + timedelta(minutes=10)).ingest_messages("engine", raws, transport="mllp")
+    Ingestor(store, now=lambda: T0 + timedelta(minutes=10)).ingest_messages("engine", [b"MSH|broken"], transport="file")
+    return store
+
+
+def test_flow_map_counts_and_health(traffic):
+    fm = flows.flow_map(traffic, T0, T0 + timedelta(hours=1))
+    [orders] = [f for f in fm.flows if f.message_type == "ORM^O01"]
+    assert (orders.messages, orders.naks, orders.missing, orders.unparseable) == (10, 2, 0, 0)
+    assert orders.error_rate == 0.2 and orders.health == "bad"  # 20% > 5%
+    assert orders.source == "ECW (NFM)" and orders.target == "QUEST (QUEST_LAB)"
+    assert "ECW (NFM)" in fm.systems and "QUEST (QUEST_LAB)" in fm.systems
+    quiet = flows.flow_map(traffic, T0 + timedelta(minutes=5), T0 + timedelta(minutes=6))
+    assert [f.messages for f in quiet.flows if f.message_type == "ORM^O01"] == [1]
+
+
+def test_series_per_minute(traffic):
+    s = flows.series(traffic, T0, T0 + timedelta(minutes=12), interface_id=None, message_type="ORM^O01")
+    assert s.messages == [1] * 10 + [0, 0]
+    assert s.errors == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert s.latency_p50 == [2.0] * 10 + [None, None] and s.latency_p95 == s.latency_p50
+    # the two NAKs were queued at ingest (09:10, the ingest clock): open from the bucket ending then
+    assert s.queue_depth == [0] * 9 + [2, 2, 2]
+    everything = flows.series(traffic, T0, T0 + timedelta(minutes=12))
+    assert everything.queue_depth[-1] == 3  # and the unparseable message's item
+
+
+def test_board(traffic):
+    rows = {r["interface"]: r for r in flows.board(traffic, T0 + timedelta(minutes=30))}
+    row = rows["ECW → QUEST"]
+    assert (row["first_seen"], row["last_seen"], row["today"]) == (T0, T0 + timedelta(minutes=9), 10)
+    assert row["ack_coverage"] == 1.0 and row["error_rate"] == 0.2 and row["open_items"] == 2
+    assert row["silence_s"] == 21 * 60
+    assert flows.board_csv([row]).splitlines()[1].startswith("ECW → QUEST,2026-11-24 09:00:00,2026-11-24 09:09:00,10,1.000,0.200,2,1260")
+
+
+def test_alert_rules_raise_clear_and_acknowledge(traffic):
+    ctx = Context(traffic, actor="alice@ws1", now=lambda: T0 + timedelta(minutes=10))
+    iface = next(r["id"] for r in queries.interfaces_overview(traffic) if r["name"] == "ECW → QUEST")
+    alerts.add_rule(ctx, "error_rate", 10, interface_id=iface, window_min=15)
+    alerts.add_rule(ctx, "nak_burst", 3, interface_id=iface, window_min=15)
+    alerts.add_rule(ctx, "queue_depth", 1, interface_id=iface)
+    alerts.add_rule(ctx, "silence", 20, interface_id=iface)  # any time of day
+    alerts.add_rule(ctx, "ack_latency", 1.5, interface_id=iface, window_min=15)
+    change = alerts.evaluate(traffic, T0 + timedelta(minutes=10))
+    fired = {a["text"].split(": ", 1)[1] for a in change.raised}
+    assert fired == {"20.0% errors over the last 15 minutes (2 of 10; limit 10%)", "2 open queue items (limit 1)",
+                     "ACK latency p95 2.0 s over the last 15 minutes (limit 1.5 s)"}
+    assert not alerts.evaluate(traffic, T0 + timedelta(minutes=10)).raised  # raised once, not again
+    later = alerts.evaluate(traffic, T0 + timedelta(minutes=40))  # silent 31 min; the windows are empty now
+    assert [a["text"].split(": ", 1)[1] for a in later.raised] == ["nothing received for 31 minutes (limit 20)"]
+    assert {c["text"].split(": ", 1)[1].split(" over")[0] for c in later.cleared} == {"20.0% errors", "ACK latency p95 2.0 s"}
+    [silent] = [a for a in alerts.active(traffic) if a["kind"] == "silence"]
+    alerts.acknowledge(ctx, silent["id"], "the lab is closed for a software upgrade")
+    with pytest.raises(CommandError, match="acknowledged already"):
+        alerts.acknowledge(ctx, silent["id"])
+    assert queries.audit_page(traffic, action="acknowledge_alert")[0]["actor"] == "alice@ws1"
+
+
+def test_business_hours_and_bad_rules(traffic):
+    ctx = Context(traffic, now=lambda: T0)
+    with pytest.raises(CommandError, match="HH:MM-HH:MM"):
+        alerts.add_rule(ctx, "silence", 5, hours="9 to 5")
+    with pytest.raises(CommandError, match="alert kind"):
+        alerts.add_rule(ctx, "vibes", 5)
+    alerts.add_rule(ctx, "silence", 5, weekdays="67")  # weekends only: Tuesday stays quiet
+    assert not alerts.evaluate(traffic, T0 + timedelta(hours=3)).raised
+
+
+def test_trace_of_an_order_with_several_results(store):
+    order = msg("O1", T0, placer="PL1")
+    raws = [order, ack(order, "AA", "A1", T0 + timedelta(seconds=3)),
+            msg("R1", T0 + timedelta(hours=2), kind="ORU^R01^ORU_R01", placer="PL1", filler="FL1", status="P"),
+            msg("R2", T0 + timedelta(hours=5), kind="ORU^R01^ORU_R01", filler="FL1", status="F", sender=("QUEST", "QUEST_LAB"),
+                receiver=("ECW", "NFM")),
+            msg("R3", T0 + timedelta(days=1), kind="ORU^R01^ORU_R01", filler="FL1", status="C", sender=("QUEST", "QUEST_LAB"),
+                receiver=("ECW", "NFM")),
+            msg("X9", T0, placer="OTHER")]
+    ids = Ingestor(store).ingest_messages("engine", raws, transport="file")
+    for start in (ids[0], ids[1], ids[3], ids[4]):  # from any message of the chain, an ACK included
+        t = trace.trace(store, start)
+        assert t.kind == "order" and [s.what for s in t.steps] == [
+            "ORM^O01 order (NW)", "ACK AA", "ORU^R01 result: preliminary", "ORU^R01 result: final",
+            "ORU^R01 result: corrected"]
+    assert t.turnarounds == {"order → ACK": timedelta(seconds=3), "order → preliminary result": timedelta(hours=2),
+                             "order → final result": timedelta(hours=5), "order → corrected result": timedelta(days=1)}
+    assert t.key == "placer PL1; filler FL1"
+
+
+def test_trace_of_a_visit(store):
+    raws = [msg(f"V{i}", T0 + timedelta(hours=i), kind=f"ADT^{e}^ADT_A01", visit=v, sender=("EPIC", "HOSP"),
+                receiver=("ECW", "NFM")) for i, (e, v) in enumerate([("A04", "VN1"), ("A08", "VN1"), ("A03", "VN1"),
+                                                                     ("A04", "VN2")])]
+    ids = Ingestor(store).ingest_messages("engine", raws, transport="file")
+    t = trace.trace(store, ids[1])
+    assert t.kind == "visit" and [s.what for s in t.steps] == ["ADT^A04", "ADT^A08", "ADT^A03"]
+    assert t.key == "patient MRN1, visit VN1" and t.turnarounds == {"first → last": timedelta(hours=2)}
+
+
+def test_trace_over_the_corpus_results(store, corpora):
+    folder = corpora / "hl7v2" / "microsoft-fhir-converter"
+    Ingestor(store).ingest_paths([p for p in sorted(folder.iterdir()) if p.name.startswith("ORU")])
+    results = queries.message_page(store, queries.MessageFilter(types=["ORU"], acks=False), limit=100)
+    assert results
+    for r in results:
+        t = trace.trace(store, r["id"])
+        assert r["id"] in [s.message_id for s in t.steps]
+        assert any("result:" in s.what for s in t.steps)
+
+
+def test_headless_flows_board_trace_and_alerts(capsys, tmp_path):
+    import json
+
+    from core.store.db import open_store
+    from tests.unit.core.test_cli_triage import run
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url)
+    now = utcnow().replace(microsecond=0) - timedelta(minutes=1)
+    order = msg("O1", now, placer="PL9")
+    ids = Ingestor(store).ingest_messages("engine", [order, ack(order, "AE", "A1", now)], transport="mllp")
+    store.close()
+    code, out, _ = run(capsys, url, "alerts", "add-rule", "nak_burst", "1", "--window", "1440")
+    assert code == 0 and out == "rule 1 added\n"
+    code, out, _ = run(capsys, url, "alerts", "--json")
+    [alert] = [json.loads(line) for line in out.splitlines()]
+    assert code == 4 and alert["state"] == "open" and "1 NAKs" in alert["text"]
+    code, out, _ = run(capsys, url, "alerts", "ack", str(alert["id"]), "--note", "vendor knows")
+    assert code == 0
+    code, out, _ = run(capsys, url, "alerts")
+    assert code == 0 and "acknowledged" in out
+    code, out, _ = run(capsys, url, "board", "--csv")
+    assert out.splitlines()[0].startswith("interface,first_seen") and "ECW → QUEST" in out
+    code, out, _ = run(capsys, url, "trace", str(ids[1]), "--json")
+    assert [s["what"] for s in json.loads(out)["steps"]] == ["ORM^O01 order (NW)", "ACK AE"]
+    code, out, _ = run(capsys, url, "flows")
+    assert "ECW (NFM) → QUEST (QUEST_LAB) ORM^O01: 1 messages, 1 NAKs" in out

@@ -1,0 +1,99 @@
+"""The Overview (map and charts), the go-live board, alerts and a trace, in the window."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from core import alerts
+from core.store.queries import MessageFilter, message_page
+from tests.conftest import demo_store, settle_workers
+from ui.main_window import MainWindow
+from ui.models.board_table import COL_TODAY, BoardModel
+from ui.views.flow_map import FlowEdge
+
+NOW = datetime(2026, 11, 24, 12, 0)  # the demo traffic ends then
+
+
+@pytest.fixture(scope="module")
+def traffic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("flows")
+    store = demo_store(f"sqlite:///{root / 'flows.db'}", root, 3000)
+    yield store
+    settle_workers()
+    store.close()
+
+
+@pytest.fixture
+def window(qtbot, traffic, settings):
+    w = MainWindow(traffic, settings)
+    w.context.now = lambda: NOW  # every view shares the window's context
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_overview_draws_the_flows_and_a_click_filters_the_messages(qtbot, window):
+    assert window.tabs.currentWidget() is window.overview  # the first question of the morning
+    window.overview.refresh()
+    qtbot.waitUntil(lambda: bool(window.overview.map.edges), timeout=5000)
+    edges = window.overview.map.edges
+    assert len(edges) == len(window.overview.flow_map.flows) and "systems" in window.overview.summary.text()
+    widths = [e.pen().widthF() for e in edges]
+    assert widths == sorted(widths, reverse=True)  # the busiest flow is drawn widest
+    qtbot.waitUntil(lambda: bool(window.overview.charts.plots["messages"].listDataItems()
+                                 or window.overview.charts.plots["messages"].items), timeout=5000)
+    busiest: FlowEdge = edges[0]
+    qtbot.waitUntil(lambda: window.interfaces.rowCount() > 1, timeout=5000)
+    window.overview.map.flow_chosen.emit(busiest.flow)
+    assert window.tabs.currentWidget() is window.right
+    qtbot.waitUntil(lambda: bool(window.messages.rows) and all(
+        r["message_type"] == busiest.flow.message_type and r["interface_id"] == busiest.flow.interface_id
+        for r in window.messages.rows), timeout=5000)
+
+
+def test_board_sorts_and_exports(qtbot, window, tmp_path, monkeypatch, qtmodeltester):
+    window.tabs.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.model.rowCount() > 3, timeout=5000)
+    qtmodeltester.check(window.board.model)
+    window.board.table.sortByColumn(COL_TODAY, Qt.SortOrder.DescendingOrder)
+    proxy = window.board.proxy
+    todays = [window.board.model.rows[proxy.mapToSource(proxy.index(r, 0)).row()]["today"] for r in range(proxy.rowCount())]
+    assert todays == sorted(todays, reverse=True)
+    target = tmp_path / "board.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.board.export_csv()
+    assert target.read_text().startswith("interface,first_seen,last_seen,today")
+    assert BoardModel().rowCount() == 0
+
+
+def test_alerts_raise_announce_and_acknowledge(qtbot, window, traffic, monkeypatch):
+    alerts.add_rule(window.context, "nak_burst", 1, window_min=24 * 60)
+    with qtbot.waitSignal(window.alerts.raised, timeout=5000) as raised:
+        window.alerts.evaluate()
+    assert raised.args[0] and window.statusBar().currentMessage().startswith("Alert: ")
+    qtbot.waitUntil(lambda: window.alerts.alerts.rowCount() > 0, timeout=5000)
+    assert window.tabs.tabText(window.tabs.indexOf(window.alerts)).startswith("Alerts (")
+    window.alerts.alert_table.selectRow(0)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("seen, calling the lab", True))
+    window.alerts.acknowledge()
+    qtbot.waitUntil(lambda: window.alerts.alerts.rows and window.alerts.alerts.rows[0]["state"] == "acknowledged",
+                    timeout=5000)
+
+
+def test_trace_from_the_detail_pane(qtbot, window, traffic):
+    order = message_page(traffic, MessageFilter(types=["ORM"], acks=False), limit=1)[0]
+    window.tabs.setCurrentWidget(window.right)
+    window.open_message(order["id"])
+    qtbot.waitUntil(lambda: window.detail.detail is not None and window.detail.trace.isEnabled(), timeout=5000)
+    window.detail.trace.click()
+    from ui.dialogs.trace import TraceDialog
+
+    qtbot.waitUntil(lambda: any(isinstance(w, TraceDialog) for w in window.findChildren(TraceDialog)), timeout=5000)
+    dialog = window.findChildren(TraceDialog)[0]
+    assert dialog.table.rowCount() >= 1 and dialog.trace.kind == "order"
+    with qtbot.waitSignal(dialog.open_message, timeout=2000):
+        dialog.table.cellDoubleClicked.emit(0, 0)
+    dialog.close()

@@ -1,0 +1,218 @@
+"""The Alerts tab: open and acknowledged alerts (and those cleared in the last day), the
+rules, acknowledging (audited), and adding a rule. Rules are evaluated off the GUI thread
+on a timer and whenever the window sees new traffic; new alerts are announced in the
+system tray when there is one."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import alerts
+from core.commands.context import Context
+from core.store import queries
+from ui import icons
+from ui.actions import run_command
+from ui.models.common import Index, header
+from ui.workers import submit
+
+EVALUATE_MS = 30_000
+STATE_ICONS = {"open": "high", "acknowledged": "warn", "cleared": "ok"}
+
+
+class RowsModel(QAbstractTableModel):
+    """A small grid over dicts: the alerts, or the rules."""
+
+    def __init__(self, headers: tuple[str, ...], cells, parent=None) -> None:
+        super().__init__(parent)
+        self.headers, self.cells, self.rows = headers, cells, []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return header(self.headers, section, orientation, role)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(r)[index.column()]
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and "state" in r:
+            return icons.state(STATE_ICONS.get(r["state"]))
+        if role == Qt.ItemDataRole.ToolTipRole and "text" in r:
+            return r["text"] + (f"\nNote: {r['note']}" if r.get("note") else "")
+        return None
+
+
+def _alert_cells(a: dict) -> tuple:
+    who = f"{a['acknowledged_by']} at {a['acknowledged_at']:%H:%M}" if a["acknowledged_by"] else ""
+    return (a["state"], f"{a['raised_at']:%Y-%m-%d %H:%M}", a["interface"] or "", a["kind"].replace("_", " "), a["text"],
+            who, f"{a['cleared_at']:%H:%M}" if a["cleared_at"] else "")
+
+
+def _rule_cells(r: dict) -> tuple:
+    when = " ".join(filter(None, [r["hours"], f"days {r['weekdays']}" if r["weekdays"] else None])) or "always"
+    return (r["kind"].replace("_", " "), f"> {r['threshold']:g} {alerts.KINDS[r['kind']]}", r.get("interface") or "every interface",
+            f"{r['window_min']} min", when)
+
+
+class AlertsView(QWidget):
+    raised = Signal(list)  # new alerts (dicts): the window announces them
+    counts = Signal(int)  # open alerts now
+
+    def __init__(self, ctx: Context, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.alerts = RowsModel(("State", "Raised (UTC)", "Interface", "Rule", "What", "Acknowledged", "Cleared"),
+                                _alert_cells, self)
+        self.rules = RowsModel(("Rule", "Limit", "Interface", "Window", "When"), _rule_cells, self)
+        self.alert_table = self._table(self.alerts, "alerts", (110, 130, 150, 100, 430, 190))
+        self.rule_table = self._table(self.rules, "alert_rules", (120, 160, 200, 80))
+        self.ack = QPushButton("Acknowledge…")
+        self.add = QPushButton("Add rule…")
+        self.state = QLabel()
+        bar = QHBoxLayout()
+        for w in (self.ack, self.add, self.state):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        split = QSplitter(Qt.Orientation.Vertical, objectName="alerts_split")
+        split.addWidget(self.alert_table)
+        split.addWidget(self.rule_table)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        self.ack.clicked.connect(self.acknowledge)
+        self.add.clicked.connect(self.add_rule)
+        self.timer = QTimer(self, interval=EVALUATE_MS)
+        self.timer.timeout.connect(self.evaluate)
+        self.timer.start()
+        self._evaluating = False
+
+    @staticmethod
+    def _table(model, name: str, widths: tuple[int, ...]) -> QTableView:
+        t = QTableView(objectName=name, alternatingRowColors=True, wordWrap=False)
+        t.setModel(model)
+        t.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        t.verticalHeader().hide()
+        t.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate(widths):
+            t.setColumnWidth(col, width)
+        return t
+
+    def evaluate(self) -> None:
+        """Run the rules (off the GUI thread), then show what is active."""
+        if self._evaluating:
+            return
+        self._evaluating = True
+        now = self.ctx.now()
+
+        def run():
+            change = alerts.evaluate(self.ctx.store, now)
+            return change, self._read(now)
+
+        def done(result) -> None:
+            self._evaluating = False
+            change, found = result
+            self._show(*found)
+            if change.raised:
+                self.raised.emit(change.raised)
+
+        def failed(text: str) -> None:
+            self._evaluating = False
+            self.state.setText(f"Could not evaluate the alert rules: {text}")
+
+        submit(run, done, failed, context=self)
+
+    def refresh(self) -> None:
+        now = self.ctx.now()
+        submit(lambda: self._read(now), lambda found: self._show(*found), context=self)
+
+    def _read(self, now) -> tuple[list[dict], list[dict]]:
+        names = {r["id"]: r["name"] for r in queries.interfaces_overview(self.ctx.store)}
+        rules = [{**r, "interface": names.get(r["interface_id"])} for r in alerts.rules(self.ctx.store)]
+        return alerts.active(self.ctx.store, include_cleared_since=now - timedelta(days=1)), rules
+
+    def _show(self, current: list[dict], rules: list[dict]) -> None:
+        self.alerts.set_rows(current)
+        self.rules.set_rows(rules)
+        open_now = sum(a["state"] == "open" for a in current)
+        self.state.setText(f"{open_now} open, {sum(a['state'] == 'acknowledged' for a in current)} acknowledged; "
+                           f"{len(rules)} rules, evaluated every {EVALUATE_MS // 1000} s and as traffic arrives.")
+        self.counts.emit(open_now)
+
+    def acknowledge(self) -> None:
+        index = self.alert_table.currentIndex()
+        if not index.isValid():
+            return
+        alert = self.alerts.rows[index.row()]
+        note, ok = QInputDialog.getText(self, "Acknowledge alert", f"{alert['text']}\n\nNote (recorded in the audit trail):")
+        if ok:
+            run_command(self, "Acknowledge alert", lambda: alerts.acknowledge(self.ctx, alert["id"], note or None),
+                        lambda _: self.refresh())
+
+    def add_rule(self) -> None:
+        dialog = RuleDialog(queries.interfaces_overview(self.ctx.store), self)
+        if dialog.exec():
+            values = dialog.values()
+            run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: self.evaluate())
+
+
+class RuleDialog(QDialog):
+    def __init__(self, interfaces: list[dict], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add an alert rule")
+        self.kind = QComboBox()
+        for kind, unit in alerts.KINDS.items():
+            self.kind.addItem(f"{kind.replace('_', ' ')} ({unit})", kind)
+        self.threshold = QDoubleSpinBox(minimum=0, maximum=1e6, value=30, decimals=1)
+        self.interface = QComboBox()
+        self.interface.addItem("Every interface", None)
+        for r in interfaces:
+            self.interface.addItem(r["name"], r["id"])
+        self.window = QSpinBox(minimum=1, maximum=24 * 60, value=15, suffix=" min")
+        self.hours = QLineEdit(placeholderText="07:00-19:00 (silence rules; local time)")
+        self.days = QLineEdit(placeholderText="12345 = Monday to Friday")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        for label, w in (("Rule", self.kind), ("Limit", self.threshold), ("Interface", self.interface),
+                         ("Looking back", self.window), ("Business hours", self.hours), ("Weekdays", self.days)):
+            form.addRow(label, w)
+        form.addRow(buttons)
+
+    def values(self) -> dict:
+        return {"kind": self.kind.currentData(), "threshold": self.threshold.value(), "interface_id": self.interface.currentData(),
+                "window_min": self.window.value(), "hours": self.hours.text().strip() or None,
+                "weekdays": self.days.text().strip() or None}
