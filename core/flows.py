@@ -149,13 +149,13 @@ def series(store: Store, since: datetime, until: datetime, *, interface_id: int 
     queue_where = [Q.c.created_at < until]
     if interface_id is not None or message_type is not None:
         queue_where.append(Q.c.message_id.in_(select(M.c.id).where(*flow)))
-    A = aliased(M)
+    ack = aliased(M)
     with store.engine.connect() as conn:
         for i, count, errs in conn.execute(counts):
             if 0 <= i < n:
                 messages[i], errors[i] = count, errs or 0
         acked = conn.execute(select(func.count()).where(*where, M.c.ack_id.is_not(None))).scalar_one()
-        latency = (select(M.c.event_time, A.c.event_time.label("ack_time")).join(A, A.c.id == M.c.ack_id).where(*where))
+        latency = select(M.c.event_time, ack.c.event_time).join(ack, ack.c.id == M.c.ack_id).where(*where)
         if acked > LATENCY_SAMPLE:
             latency = latency.where(M.c.id % (acked // LATENCY_SAMPLE + 1) == 0)
         for sent, answered in conn.execute(latency):
