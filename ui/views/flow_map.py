@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
     QGraphicsView,
 )
 
@@ -72,11 +73,15 @@ class FlowMapView(QGraphicsView):
             edge = FlowEdge(flow, self._curve(flow, nth), width)
             scene.addItem(edge)
             self.edges.append(edge)
-            self._edge_label(edge, nth)
+        by_pair: dict[tuple[str, str], list[Flow]] = {}
+        for flow in flow_map.flows:
+            by_pair.setdefault(tuple(sorted((flow.source, flow.target))), []).append(flow)
+        for pair, pair_flows in by_pair.items():
+            self._pair_label(pair, pair_flows)
         for name, at in self.positions.items():
             self._node(name, at, name == home)
         # the boxes keep their size on screen, so leave room for them around the curves' ends
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-120, -40, 120, 40))
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-90, -30, 90, 30))
         self.fitInView(scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def _layout(self, flow_map: FlowMap, home: str | None) -> dict[str, QPointF]:
@@ -86,7 +91,7 @@ class FlowMapView(QGraphicsView):
         out = {home: QPointF(0, 0)} if home in flow_map.systems else {}
         for i, name in enumerate(others):
             angle = 2 * math.pi * i / max(1, len(others)) - math.pi / 2
-            out[name] = QPointF(radius * 1.4 * math.cos(angle), radius * math.sin(angle))
+            out[name] = QPointF(radius * 1.25 * math.cos(angle), radius * math.sin(angle))
         return out
 
     def _curve(self, flow: Flow, nth: int) -> QPainterPath:
@@ -122,16 +127,21 @@ class FlowMapView(QGraphicsView):
         label.setPos(-r.width() / 2, -r.height() / 2)
         self.scene().addItem(box)
 
-    def _edge_label(self, edge: FlowEdge, nth: int) -> None:
-        """The flow's type and volume at the middle of its curve, readable at any zoom."""
+    def _pair_label(self, pair: tuple[str, str], pair_flows: list[Flow]) -> None:
+        """The types and volumes between two systems, one line each in its flow's colour, halfway
+        along; one label per pair, so the flows of a busy pair do not write over each other."""
+        lines = "<br>".join(
+            f"<span style='color:{QColor(HEALTH_COLOURS[f.health]).darker(125).name()}'>{f.message_type} {f.messages:,}</span>"
+            for f in sorted(pair_flows, key=lambda f: -f.messages))
+        label = QGraphicsTextItem()
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
-        label = QGraphicsSimpleTextItem(f"{edge.flow.message_type} {edge.flow.messages:,}")
         label.setFont(small)
-        label.setBrush(QColor(HEALTH_COLOURS[edge.flow.health]).darker(130))
+        label.setHtml(f"<div style='background:{self.palette().color(QPalette.ColorRole.Base).name()}'>{lines}</div>")
         label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        # away from the crowded middle, and staggered along a fan of flows between one pair
-        label.setPos(edge.path().pointAtPercent(min(0.85, 0.6 + 0.07 * nth)))
+        a, b = self.positions[pair[0]], self.positions[pair[1]]
+        label.setPos(a + (b - a) * 0.5)
+        label.setOpacity(0.92)
         label.setZValue(1)
         self.scene().addItem(label)
 
