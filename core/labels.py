@@ -31,3 +31,17 @@ def patient(row: dict) -> str:
     """A message's patient as one line: the first identifier, then "FAMILY, GIVEN MIDDLE"."""
     name = (row["patient_name"] or "").replace("^", ", ", 1).replace("^", " ").strip(", ")
     return " ".join(v for v in (row["patient_id"], name) if v)
+
+
+def duration(seconds: float | None) -> str:
+    """A span of time as an operator reads it: "42 s", "17 min", "3 h 05 min", "2 days 4 h"."""
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 2 * 3600:
+        return f"{s // 60} min"
+    if s < 2 * 86400:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{s // 86400} days {s % 86400 // 3600} h"

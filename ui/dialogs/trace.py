@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDialog, QLabel, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout
 
+from core.labels import duration
 from core.trace import Trace
 
 COLOURS = {"order": "#2e86c1", "ACK": "#7f8c8d", "result": "#2e8540", "other": "#7d3c98"}
@@ -27,13 +28,13 @@ class TraceDialog(QDialog):
         self.setWindowTitle(f"Trace: {t.kind} {t.key}")
         self.resize(1000, 620)
         self.trace = t
-        turn = "; ".join(f"{k} {_human(v)}" for k, v in t.turnarounds.items()) or "no turnaround to show"
+        turn = "; ".join(f"{k} {duration(v.total_seconds())}" for k, v in t.turnarounds.items()) or "no turnaround to show"
         self.heading = QLabel(f"<b>{t.kind.title()}</b> {t.key}: {len(t.steps)} messages. {turn}.", wordWrap=True)
         self.plot = self._timeline(t)
         self.table = QTableWidget(len(t.steps), 5)
         self.table.setHorizontalHeaderLabels(["When (UTC)", "After the first", "What", "Route", "ACK state"])
         for row, s in enumerate(t.steps):
-            for col, text in enumerate((f"{s.at:%Y-%m-%d %H:%M:%S}", _human(s.since_start), s.what, s.route,
+            for col, text in enumerate((f"{s.at:%Y-%m-%d %H:%M:%S}", duration(s.since_start.total_seconds()), s.what, s.route,
                                         (s.ack_state or "").replace("_", " "))):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -78,14 +79,3 @@ class TraceDialog(QDialog):
 def _short(what: str) -> str:
     """A step's words on the timeline: "final result", "ACK AA", "ORM^O01 order"."""
     return what.split("result: ", 1)[1] + " result" if "result: " in what else what
-
-
-def _human(delta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 2 * 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    return f"{seconds // 86400} days {seconds % 86400 // 3600} h"

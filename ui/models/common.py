@@ -18,19 +18,46 @@ def header(headers: tuple[str, ...], section: int, orientation: Qt.Orientation, 
     return None
 
 
-class PagedTableModel(QAbstractTableModel):
+class RowsTableModel(QAbstractTableModel):
+    """A grid over a short list of dicts replaced whole (endpoints, the board, alerts, a
+    scope matrix): subclasses name their HEADERS and say what each cell shows."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list = []
+
+    def set_rows(self, rows: list) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def row(self, index: Index) -> Any:
+        """The row an index is in, or None for an index that is not one of ours."""
+        return self.rows[index.row()] if index.isValid() and 0 <= index.row() < len(self.rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return header(self.HEADERS, section, orientation, role)
+
+
+class PagedTableModel(RowsTableModel):
     """A grid over a keyset-paged query: a page is fetched off the GUI thread when the view
     scrolls near the end (canFetchMore/fetchMore); a reload bumps the generation so a page
     still in flight for the old query is dropped (DESIGN.md, conventions 4 to 6)."""
 
-    HEADERS: tuple[str, ...] = ()
     loading_changed = Signal(bool)
     failed = Signal(str)
 
     def __init__(self, parent=None, page: int = 500) -> None:
         super().__init__(parent)
         self.page = page
-        self.rows: list[dict] = []
         self._generation = Generation()
         self._exhausted = False
         self._loading = False
@@ -50,15 +77,6 @@ class PagedTableModel(QAbstractTableModel):
     @property
     def loading(self) -> bool:
         return self._loading
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(self.HEADERS, section, orientation, role)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted and not self._loading

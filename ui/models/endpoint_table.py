@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtCore import Qt
 
 from core.ingest import utcnow
 from ui import icons
-from ui.models.common import Index, header
+from ui.models.common import Index, RowsTableModel
 
 COL_NAME, COL_URL, COL_AUTH, COL_FHIR, COL_STATUS, COL_LATENCY, COL_CERT, COL_PROBED, COL_PROBLEM = range(9)
 HEADERS = ("Endpoint", "Base URL", "Auth", "FHIR", "Status", "Latency", "Certificate", "Last probe (UTC)", "Problem")
@@ -26,30 +26,17 @@ def certificate_text(expires: datetime | None, now: datetime) -> str:
     return f"{expires:%Y-%m-%d} ({days} days)" + (" — renew soon" if days < CERT_WARN_DAYS else "")
 
 
-class EndpointTableModel(QAbstractTableModel):
+class EndpointTableModel(RowsTableModel):
+    HEADERS = HEADERS
+
     def __init__(self, parent=None, now=utcnow) -> None:
         super().__init__(parent)
-        self.rows: list[dict] = []
         self.now = now
 
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(HEADERS, section, orientation, role)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        r, col = self.row(index), index.column()
+        if r is None:
             return None
-        r, col = self.rows[index.row()], index.column()
         if role == ID_ROLE:
             return r["id"]
         if role == Qt.ItemDataRole.DisplayRole:

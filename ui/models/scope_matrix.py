@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.fhir.inventory import LAYERS, Flag, Inventory
 from core.fhir.report import LETTERS
 from ui import icons
-from ui.models.common import Index, header
+from ui.models.common import Index, RowsTableModel
 
 COL_RESOURCE, COL_INTERACTION, COL_SUPPORTED = range(3)
 LAYER_COLS = {layer: 3 + i for i, layer in enumerate(LAYERS)}
@@ -24,33 +24,23 @@ def tint(kind: str, dark: bool) -> QBrush:
     return QBrush(QColor(dark_colour if dark else light_colour))
 
 
-class ScopeMatrixModel(QAbstractTableModel):
+class ScopeMatrixModel(RowsTableModel):
+    HEADERS = HEADERS
+
     def __init__(self, parent=None, dark: bool = False) -> None:
         super().__init__(parent)
-        self.rows: list[dict] = []
         self.dark = dark
         self._bold = QFont()
         self._bold.setBold(True)
 
     def set_inventory(self, inventory: Inventory | None, writes_only: bool = False, resource: str = "") -> None:
-        self.beginResetModel()
         rows = inventory.rows(writes_only) if inventory else []
-        self.rows = [r for r in rows if resource.lower() in r["resource"].lower()]
-        self.endResetModel()
-
-    def rowCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(HEADERS, section, orientation, role)
+        self.set_rows([r for r in rows if resource.lower() in r["resource"].lower()])
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        r, col = self.row(index), index.column()
+        if r is None:
             return None
-        r, col = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_RESOURCE:
                 return r["resource"]
@@ -79,10 +69,11 @@ COL_SEVERITY, COL_SCOPE, COL_FINDING = range(3)
 FLAG_HEADERS = ("Severity", "Scope", "Finding")
 
 
-class FlagTableModel(QAbstractTableModel):
+class FlagTableModel(RowsTableModel):
+    HEADERS = FLAG_HEADERS
+
     def __init__(self, parent=None, dark: bool = False) -> None:
         super().__init__(parent)
-        self.found: list[Flag] = []  # not `flags`: that is QAbstractItemModel.flags()
         self.dark = dark
 
     def set_flags(self, flags: list[Flag], writes_only: bool = False) -> None:
@@ -90,23 +81,13 @@ class FlagTableModel(QAbstractTableModel):
 
         order = {"high": 0, "warn": 1, "info": 2}
         chosen = [f for f in flags if not writes_only or parse(f.scope).is_write]
-        self.beginResetModel()
-        self.found = sorted(chosen, key=lambda f: (order[f.severity], f.scope))
-        self.endResetModel()
-
-    def rowCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.found)
-
-    def columnCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(FLAG_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(FLAG_HEADERS, section, orientation, role)
+        self.set_rows(sorted(chosen, key=lambda f: (order[f.severity], f.scope)))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.found):
+        f: Flag | None = self.row(index)
+        col = index.column()
+        if f is None:
             return None
-        f, col = self.found[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (f.severity, f.scope, f.text)[col]
         if role == Qt.ItemDataRole.DecorationRole and col == COL_SEVERITY:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,38 +30,25 @@ from core.commands.context import Context
 from core.store import queries
 from ui import icons
 from ui.actions import run_command
-from ui.models.common import Index, header
+from ui.models.common import Index, RowsTableModel
+from ui.views.grid import grid
 from ui.workers import submit
 
 EVALUATE_MS = 30_000
 STATE_ICONS = {"open": "high", "acknowledged": "warn", "cleared": "ok"}
 
 
-class RowsModel(QAbstractTableModel):
-    """A small grid over dicts: the alerts, or the rules."""
+class RowsModel(RowsTableModel):
+    """The alerts, or the rules: `cells(row)` gives a row's texts."""
 
     def __init__(self, headers: tuple[str, ...], cells, parent=None) -> None:
         super().__init__(parent)
-        self.headers, self.cells, self.rows = headers, cells, []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return header(self.headers, section, orientation, role)
+        self.HEADERS, self.cells = headers, cells
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        r = self.row(index)
+        if r is None:
             return None
-        r = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(r)[index.column()]
         if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and "state" in r:
@@ -94,8 +80,8 @@ class AlertsView(QWidget):
         self.alerts = RowsModel(("State", "Raised (UTC)", "Interface", "Rule", "What", "Acknowledged", "Cleared"),
                                 _alert_cells, self)
         self.rules = RowsModel(("Rule", "Limit", "Interface", "Window", "When"), _rule_cells, self)
-        self.alert_table = self._table(self.alerts, "alerts", (110, 130, 150, 100, 430, 190))
-        self.rule_table = self._table(self.rules, "alert_rules", (120, 160, 200, 80))
+        self.alert_table = grid(self.alerts, "alerts", dict(enumerate((110, 130, 150, 100, 430, 190))))
+        self.rule_table = grid(self.rules, "alert_rules", dict(enumerate((120, 160, 200, 80))))
         self.ack = QPushButton("Acknowledge…")
         self.add = QPushButton("Add rule…")
         self.state = QLabel()
@@ -118,17 +104,6 @@ class AlertsView(QWidget):
         self.timer.timeout.connect(self.evaluate)
         self.timer.start()
         self._evaluating = False
-
-    @staticmethod
-    def _table(model, name: str, widths: tuple[int, ...]) -> QTableView:
-        t = QTableView(objectName=name, alternatingRowColors=True, wordWrap=False)
-        t.setModel(model)
-        t.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        t.verticalHeader().hide()
-        t.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate(widths):
-            t.setColumnWidth(col, width)
-        return t
 
     def evaluate(self) -> None:
         """Run the rules (off the GUI thread), then show what is active."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core import flows
 from core.commands.context import Context
 from ui.models.board_table import COL_INTERFACE, SORT_ROLE, BoardModel
+from ui.views.grid import grid
 from ui.workers import submit
 
 
@@ -21,13 +22,8 @@ class BoardView(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView(objectName="board", alternatingRowColors=True, wordWrap=False, sortingEnabled=True)
-        self.table.setModel(self.proxy)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(COL_INTERFACE, 220)
-        for col in range(1, 3):
-            self.table.setColumnWidth(col, 150)
+        self.table = grid(self.proxy, "board", {COL_INTERFACE: 220, 1: 150, 2: 150})
+        self.table.setSortingEnabled(True)
         self.table.sortByColumn(COL_INTERFACE, Qt.SortOrder.AscendingOrder)
         self.export = QPushButton("Export CSV…")
         self.export.clicked.connect(self.export_csv)

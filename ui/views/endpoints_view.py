@@ -9,13 +9,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +35,7 @@ from ui.models.endpoint_table import (
     ID_ROLE,
     EndpointTableModel,
 )
+from ui.views.grid import grid
 from ui.workers import Generation, submit
 
 PROBE_EVERY_MS = 5 * 60 * 1000
@@ -51,15 +50,9 @@ class EndpointsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.model = EndpointTableModel(self)
-        self.table = QTableView(objectName="endpoints", alternatingRowColors=True, wordWrap=False)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in ((COL_NAME, 180), (COL_URL, 210), (COL_AUTH, 80), (COL_FHIR, 50), (COL_STATUS, 100),
-                           (COL_LATENCY, 70), (COL_CERT, 150), (COL_PROBED, 140)):
-            self.table.setColumnWidth(col, width)
+        self.table = grid(self.model, "endpoints", {COL_NAME: 180, COL_URL: 210, COL_AUTH: 80, COL_FHIR: 50,
+                                                    COL_STATUS: 100, COL_LATENCY: 70, COL_CERT: 150, COL_PROBED: 140},
+                          single=True)
         self.add = QPushButton("Add endpoint…")
         self.edit = QPushButton("Edit…")
         self.discover = QPushButton("Discover")

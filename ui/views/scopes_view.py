@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +32,7 @@ from ui.models.scope_matrix import (
     FlagTableModel,
     ScopeMatrixModel,
 )
+from ui.views.grid import grid
 from ui.workers import Generation, submit
 
 
@@ -52,10 +52,10 @@ class ScopesView(QWidget):
         self.csv = QPushButton("Export CSV…")
         self.html = QPushButton("Export HTML report…")
         self.summary = QLabel()
-        self.matrix_view = self._table(self.matrix, "scope_matrix", {
+        self.matrix_view = grid(self.matrix, "scope_matrix", {
             COL_RESOURCE: 160, COL_INTERACTION: 80, COL_SUPPORTED: 76, **dict.fromkeys(LAYER_COLS.values(), 120),
             LAYER_COLS["advertised"]: 170})
-        self.flag_view = self._table(self.flags, "scope_flags", {COL_SEVERITY: 80, COL_SCOPE: 300, COL_FINDING: 500})
+        self.flag_view = grid(self.flags, "scope_flags", {COL_SEVERITY: 80, COL_SCOPE: 300, COL_FINDING: 500})
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Endpoint"))
         for w in (self.chooser, self.writes, self.resource, self.csv, self.html):
@@ -76,16 +76,6 @@ class ScopesView(QWidget):
         self.resource.textChanged.connect(self._filter)
         self.csv.clicked.connect(lambda: self.export("csv"))
         self.html.clicked.connect(lambda: self.export("html"))
-
-    @staticmethod
-    def _table(model, name: str, widths: dict[int, int]) -> QTableView:
-        t = QTableView(objectName=name, alternatingRowColors=True, wordWrap=False)
-        t.setModel(model)
-        t.verticalHeader().hide()
-        t.horizontalHeader().setStretchLastSection(True)
-        for col, width in widths.items():
-            t.setColumnWidth(col, width)
-        return t
 
     def refresh(self) -> None:
         """Reload the list of endpoints (keeping the chosen one) and its inventory."""

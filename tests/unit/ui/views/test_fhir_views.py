@@ -64,7 +64,7 @@ def test_scopes_tab_filters_to_writes_and_exports(qtbot, fhir, tmp_path, monkeyp
     assert "2 high" in view.summary.text()
     view.writes.setChecked(True)
     assert view.matrix.rows and all(r["interaction"] in "cud" for r in view.matrix.rows)
-    assert all(parse(f.scope).is_write for f in view.flags.found)
+    assert all(parse(f.scope).is_write for f in view.flags.rows)
     target = tmp_path / "review.html"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     view.export("html")
