@@ -27,6 +27,11 @@ from joserfc.errors import JoseError
 from joserfc.jwk import import_key
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # http.server's backlog of 5 refuses a burst of probes
+    daemon_threads = True
+
+
 class LoopbackFhirServer:
     def __init__(self, *, capability: dict | None = None, smart: dict | None = None, client_id: str = "lanewatch",
                  public_key_pem: str | None = None, key_type: str = "RSA", client_secret: str | None = None,
@@ -53,8 +58,7 @@ class LoopbackFhirServer:
         self.requests: list[tuple[str, str]] = []  # (method, path)
         self.token_requests = 0
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         if tls:
             import ssl
 
