@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import httpx2
 import jwt
+from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_qs
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
@@ -29,6 +30,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from core import secrets
+from core.fhir.outcome import connection_problem
 
 METHODS = ("none", "bearer", "backend", "client_secret_basic", "client_secret_post", "standalone")
 ALGS = ("RS384", "ES384")
@@ -168,7 +170,7 @@ class TokenSource:
     def _sign_in(self, client: OAuth2Client, authorize_url: str) -> dict:
         from core.fhir.launch import LoopbackRedirect
 
-        verifier = uuid.uuid4().hex + uuid.uuid4().hex
+        verifier = generate_token(64)  # RFC 7636: 43 to 128 unreserved characters
         with LoopbackRedirect() as redirect:
             client.redirect_uri = redirect.uri
             client.code_challenge_method = "S256"
@@ -190,8 +192,6 @@ class TokenSource:
             raise AuthError(f"the token endpoint refused: {exc.error}"
                             + (f" ({exc.description})" if getattr(exc, "description", None) else "")) from None
         except httpx2.HTTPError as exc:
-            from core.fhir.client import connection_problem
-
             raise AuthError(f"the token endpoint could not be reached: {connection_problem(exc)}") from None
         expires_in = t.get("expires_in")
         expires_at = self.now() + float(expires_in) if expires_in else t.get("expires_at")

@@ -11,7 +11,7 @@ from functools import cache
 import httpx2
 
 from core.fhir.auth import AuthError, TokenSource
-from core.fhir.outcome import describe, retry_after_s
+from core.fhir.outcome import connection_problem, describe, retry_after_s
 
 FHIR_JSON = "application/fhir+json"
 WAIT_LIMIT_S = 30.0  # longer waits than this are reported, not slept through
@@ -29,16 +29,6 @@ class FhirError(RuntimeError):
     def __init__(self, text: str, status: int | None = None) -> None:
         super().__init__(text)
         self.status = status
-
-
-def connection_problem(exc: BaseException) -> str:
-    """Why a connection failed, in words; an untrusted certificate is named as such."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"its TLS certificate is not trusted ({seen.verify_message})"
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
 
 
 class FhirClient:

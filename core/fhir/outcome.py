@@ -2,6 +2,8 @@
 5xx) and the issues of an OperationOutcome."""
 from __future__ import annotations
 
+import ssl
+
 import httpx2
 
 STATUS_WORDS = {
@@ -73,3 +75,13 @@ def describe(response: httpx2.Response) -> str:
     elif response.status_code == 401 and "invalid_token" in response.headers.get("WWW-Authenticate", ""):
         text += "; the server says the token is invalid"
     return text
+
+
+def connection_problem(exc: BaseException) -> str:
+    """Why a connection failed, in words; an untrusted certificate is named as such."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its TLS certificate is not trusted ({seen.verify_message})"
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
