@@ -27,6 +27,7 @@ from core.store.db import Store
 MAGIC = b"LWS1"
 HEADER = struct.Struct(">4sIIH")  # magic, crc32 of peer + raw, raw length, peer length
 ROTATE_BYTES = 64 * 1024 * 1024
+READ_BYTES = 4 * 1024 * 1024  # read a journal this much at a time
 FOLDER = ".lanewatch-spool"  # hidden, so a watch of the store's own folder never reads it
 
 
@@ -81,10 +82,8 @@ class Spool:
         for base, path in self._files():
             if (records and base != records[-1].end) or base + path.stat().st_size <= position:
                 continue
-            with open(path, "rb") as f:
-                f.seek(max(position, base) - base)
-                data = f.read()
-            records += _decode(data, max(position, base), limit - len(records))
+            start = max(position, base)
+            records += _read_file(path, start - base, start, limit - len(records))
             if len(records) >= limit:
                 break
         return records
@@ -115,14 +114,40 @@ class Spool:
         end = base + path.stat().st_size
         if start >= end:
             return end
-        with open(path, "rb") as f:
-            f.seek(start - base)
-            data = f.read()
-        records = _decode(data, start, None)
+        records = _read_file(path, start - base, start, None)
         good = records[-1].end if records else start
         if good < end:
             os.truncate(path, good - base)
         return good
+
+
+def _read_file(path: Path, skip: int, position: int, limit: int | None) -> list[Record]:
+    """Whole records from `skip` bytes into a file (at `position` in the journal), read a
+    bounded piece at a time: a backlog of many megabytes is never read whole for one batch."""
+    out: list[Record] = []
+    with open(path, "rb") as f:
+        f.seek(skip)
+        buf = b""
+        while limit is None or len(out) < limit:
+            more = f.read(READ_BYTES)
+            if not more:
+                break
+            buf += more
+            got = _decode(buf, position, None if limit is None else limit - len(out))
+            if got:
+                out += got
+                buf, position = buf[got[-1].end - position :], got[-1].end
+            elif not _incomplete(buf):
+                break  # a bad record, not a short read: the journal ends here
+    return out
+
+
+def _incomplete(buf: bytes) -> bool:
+    """Whether the record at the start of buf needs more bytes (rather than being bad)."""
+    if len(buf) < HEADER.size:
+        return True
+    magic, _, n_raw, n_peer = HEADER.unpack_from(buf, 0)
+    return magic == MAGIC and HEADER.size + n_peer + n_raw > len(buf)
 
 
 def _decode(data: bytes, position: int, limit: int | None) -> list[Record]:

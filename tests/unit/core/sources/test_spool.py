@@ -147,3 +147,13 @@ def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
         acks = c.execute(select(func.count()).select_from(Message).where(Message.is_ack)).scalar_one()
     assert set(acked) <= set(ids) and len(ids) == len(set(ids))  # nothing acknowledged lost, nothing twice
     assert acks >= len(acked)
+
+
+def test_reads_go_a_bounded_piece_at_a_time_and_across_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(spool, "READ_BYTES", 64)  # records straddle every piece
+    j = Spool(tmp_path, "tap", consumed=0)
+    j.append([("p", bytes([65 + i]) * (10 + 7 * i)) for i in range(12)])
+    records = j.read(0, 5)
+    assert [len(r.raw) for r in records] == [10 + 7 * i for i in range(5)]
+    assert [r.raw[:1] for r in j.read(records[-1].end, 100)] == [bytes([65 + i]) for i in range(5, 12)]
+    j.close()
