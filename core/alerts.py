@@ -13,19 +13,18 @@ condition clears; acknowledging one is a person's action and is audited.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, insert, select, update
 
-from core import audit
+from core import audit, flows
 from core.commands.context import CommandError, Context
+from core.store import queries
 from core.store.db import Store
-from core.store.models import Alert, AlertRule, Interface, Message, QueueItem
+from core.store.models import Alert, AlertRule, Interface, Message
 
-R, A, M, I, Q = AlertRule.__table__, Alert.__table__, Message.__table__, Interface.__table__, QueueItem.__table__
+R, A, M, I = AlertRule.__table__, Alert.__table__, Message.__table__, Interface.__table__
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s"}
 ACTIVE = ("open", "acknowledged")
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
@@ -55,8 +54,10 @@ def add_rule(ctx: Context, kind: str, threshold: float, *, interface_id: int | N
 
 
 def rules(store: Store) -> list[dict]:
+    """Every rule, with its interface's name (None for a rule on every interface)."""
+    stmt = select(R, I.c.name.label("interface")).join(I, I.c.id == R.c.interface_id, isouter=True).order_by(R.c.id)
     with store.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(select(R).order_by(R.c.id))]
+        return [r._asdict() for r in conn.execute(stmt)]
 
 
 def active(store: Store, *, include_cleared_since: datetime | None = None) -> list[dict]:
@@ -72,25 +73,25 @@ def active(store: Store, *, include_cleared_since: datetime | None = None) -> li
 
 def evaluate(store: Store, now: datetime) -> Change:
     """Raise what fires and is not raised yet; clear what no longer fires."""
+    names = queries.interface_names(store)
+    measure = _Measures(store, now)
+    with store.engine.connect() as conn:
+        enabled = conn.execute(select(R).where(R.c.enabled.is_(True))).all()
+    verdicts = [(rule, iface, *_check(measure, rule, iface, names[iface])) for rule in enabled
+                for iface in ([rule.interface_id] if rule.interface_id is not None else list(names)) if iface in names]
     change = Change([], [])
     with store.engine.begin() as conn:
-        interfaces = {r.id: r.name for r in conn.execute(select(I.c.id, I.c.name))}
         current = {(a.rule_id, a.interface_id): a for a in conn.execute(select(A).where(A.c.state.in_(ACTIVE)))}
-        for rule in conn.execute(select(R).where(R.c.enabled.is_(True))).all():
-            targets = [rule.interface_id] if rule.interface_id is not None else list(interfaces)
-            for iface in targets:
-                if iface not in interfaces:
-                    continue
-                firing, value, text = _check(conn, rule, iface, interfaces[iface], now)
-                existing = current.get((rule.id, iface))
-                if firing and existing is None:
-                    row = {"rule_id": rule.id, "interface_id": iface, "state": "open", "text": text, "value": value,
-                           "raised_at": now}
-                    row["id"] = conn.execute(insert(A).returning(A.c.id), row).scalar_one()
-                    change.raised.append(row)
-                elif not firing and existing is not None and value is not None:
-                    conn.execute(update(A).where(A.c.id == existing.id).values(state="cleared", cleared_at=now))
-                    change.cleared.append(existing._asdict())
+        for rule, iface, firing, value, text in verdicts:
+            existing = current.get((rule.id, iface))
+            if firing and existing is None:
+                row = {"rule_id": rule.id, "interface_id": iface, "state": "open", "text": text, "value": value,
+                       "raised_at": now}
+                row["id"] = conn.execute(insert(A).returning(A.c.id), row).scalar_one()
+                change.raised.append(row)
+            elif not firing and existing is not None and value is not None:
+                conn.execute(update(A).where(A.c.id == existing.id).values(state="cleared", cleared_at=now))
+                change.cleared.append(existing._asdict())
     return change
 
 
@@ -110,23 +111,51 @@ def acknowledge(ctx: Context, alert_id: int, note: str | None = None) -> None:
 
 
 # -- the checks ----------------------------------------------------------------------------
-def _check(conn, rule, interface_id: int, name: str, now: datetime) -> tuple[bool, float | None, str]:
+class _Measures:
+    """What the rules look at, each read once per evaluation: a window's flows (core.flows)
+    serve every error-rate and NAK rule with that window."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self.store, self.now = store, now
+        self._windows: dict[int, dict[int, list[int]]] = {}
+
+    def counts(self, interface_id: int, window_min: int) -> tuple[int, int, int]:
+        """(messages, NAKs, unparseable) of an interface over the last window_min minutes."""
+        if window_min not in self._windows:
+            by_interface: dict[int, list[int]] = {}
+            for f in flows.flow_map(self.store, self.now - timedelta(minutes=window_min), self.now).flows:
+                total = by_interface.setdefault(f.interface_id, [0, 0, 0])
+                total[0], total[1], total[2] = total[0] + f.messages, total[1] + f.naks, total[2] + f.unparseable
+            self._windows[window_min] = by_interface
+        return tuple(self._windows[window_min].get(interface_id, (0, 0, 0)))
+
+    def last_message(self, interface_id: int) -> datetime | None:
+        with self.store.engine.connect() as conn:
+            return conn.execute(select(func.max(M.c.event_time))
+                                .where(M.c.interface_id == interface_id, M.c.is_ack.is_(False))).scalar()
+
+    def open_items(self, interface_id: int) -> int:
+        return queries.count_queue(self.store, queries.QueueFilter(states=["open"], interface_id=interface_id))
+
+    def ack_p95(self, interface_id: int, window_min: int) -> float | None:
+        with self.store.engine.connect() as conn:
+            waits = flows.ack_waits(conn, self.now - timedelta(minutes=window_min), self.now, interface_id=interface_id)
+        return flows.quantile([w for _, w in waits], 0.95)
+
+
+def _check(measure: _Measures, rule, interface_id: int, name: str) -> tuple[bool, float | None, str]:
     """(firing, the measured value or None when it cannot be judged now, the alert's words)."""
-    since = now - timedelta(minutes=rule.window_min)
-    mine = and_(M.c.interface_id == interface_id, M.c.is_ack.is_(False))
+    now = measure.now
     if rule.kind == "silence":
         if not _in_hours(rule, now):
             return False, None, ""  # outside business hours: neither raised nor cleared
-        last = conn.execute(select(func.max(M.c.event_time)).where(mine)).scalar()
+        last = measure.last_message(interface_id)
         if last is None:
             return False, None, ""
         minutes = (now - last).total_seconds() / 60
         return minutes > rule.threshold, minutes, f"{name}: nothing received for {minutes:.0f} minutes (limit {rule.threshold:g})"
     if rule.kind in ("error_rate", "nak_burst"):
-        naks = func.sum(case((M.c.ack_state.in_(("error", "rejected")), 1), else_=0))
-        bad = func.sum(case((M.c.parse_state == "unparseable", 1), else_=0))
-        total, n_naks, n_bad = conn.execute(select(func.count(), naks, bad).where(mine, M.c.event_time >= since)).one()
-        n_naks, n_bad = n_naks or 0, n_bad or 0
+        total, n_naks, n_bad = measure.counts(interface_id, rule.window_min)
         if rule.kind == "nak_burst":
             return n_naks >= rule.threshold, float(n_naks), (
                 f"{name}: {n_naks} NAKs in the last {rule.window_min} minutes (limit {rule.threshold:g})")
@@ -136,15 +165,11 @@ def _check(conn, rule, interface_id: int, name: str, now: datetime) -> tuple[boo
         return rate > rule.threshold, rate, (f"{name}: {rate:.1f}% errors over the last {rule.window_min} minutes "
                                              f"({n_naks + n_bad} of {total}; limit {rule.threshold:g}%)")
     if rule.kind == "queue_depth":
-        depth = conn.execute(select(func.count()).select_from(Q.join(M, M.c.id == Q.c.message_id))
-                             .where(M.c.interface_id == interface_id, Q.c.triage_state == "open")).scalar_one()
+        depth = measure.open_items(interface_id)
         return depth > rule.threshold, float(depth), f"{name}: {depth} open queue items (limit {rule.threshold:g})"
-    ack = aliased(M)
-    waits = [(a - m).total_seconds() for m, a in conn.execute(
-        select(M.c.event_time, ack.c.event_time).join(ack, ack.c.id == M.c.ack_id).where(mine, M.c.event_time >= since))]
-    if not waits:
+    p95 = measure.ack_p95(interface_id, rule.window_min)
+    if p95 is None:
         return False, 0.0, ""
-    p95 = statistics.quantiles(waits, n=20, method="inclusive")[-1] if len(waits) > 1 else waits[0]
     return p95 > rule.threshold, p95, (f"{name}: ACK latency p95 {p95:.1f} s over the last {rule.window_min} minutes "
                                        f"(limit {rule.threshold:g} s)")
 

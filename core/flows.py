@@ -136,11 +136,7 @@ def series(store: Store, since: datetime, until: datetime, *, interface_id: int 
     starts = [since + bucket * i for i in range(n)]
     messages, errors = [0] * n, [0] * n
     latencies: list[list[float]] = [[] for _ in range(n)]
-    flow = [M.c.is_ack.is_(False)]
-    if interface_id is not None:
-        flow.append(M.c.interface_id == interface_id)
-    if message_type is not None:
-        flow.append(M.c.message_type == message_type)
+    flow = _flow(interface_id, message_type)
     where = [M.c.event_time >= since, M.c.event_time < until, *flow]
     seconds = func.cast(extract("epoch", M.c.event_time), BigInteger) - int(since.replace(tzinfo=UTC).timestamp())
     index = func.cast(seconds / int(bucket.total_seconds()), BigInteger).label("i")
@@ -149,25 +145,44 @@ def series(store: Store, since: datetime, until: datetime, *, interface_id: int 
     queue_where = [Q.c.created_at < until]
     if interface_id is not None or message_type is not None:
         queue_where.append(Q.c.message_id.in_(select(M.c.id).where(*flow)))
-    ack = aliased(M)
     with store.engine.connect() as conn:
         for i, count, errs in conn.execute(counts):
             if 0 <= i < n:
                 messages[i], errors[i] = count, errs or 0
-        acked = conn.execute(select(func.count()).where(*where, M.c.ack_id.is_not(None))).scalar_one()
-        latency = select(M.c.event_time, ack.c.event_time).join(ack, ack.c.id == M.c.ack_id).where(*where)
-        if acked > LATENCY_SAMPLE:
-            latency = latency.where(M.c.id % (acked // LATENCY_SAMPLE + 1) == 0)
-        for sent, answered in conn.execute(latency):
+        for sent, wait in ack_waits(conn, since, until, interface_id=interface_id, message_type=message_type):
             i = int((sent - since) / bucket)
-            if 0 <= i < n:
-                latencies[i].append(max(0.0, (answered - sent).total_seconds()))
+            if i < n:  # a window that is not whole buckets leaves a partial one out, as the counts do
+                latencies[i].append(wait)
         items = conn.execute(select(Q.c.created_at, Q.c.updated_at, Q.c.triage_state).where(*queue_where)).all()
-    return Series(starts, messages, errors, [_quantile(x, 0.5) for x in latencies], [_quantile(x, 0.95) for x in latencies],
+    return Series(starts, messages, errors, [quantile(x, 0.5) for x in latencies], [quantile(x, 0.95) for x in latencies],
                   [_depth(items, s + bucket) for s in starts])
 
 
-def _quantile(values: list[float], q: float) -> float | None:
+def _flow(interface_id: int | None, message_type: str | None) -> list:
+    """The messages of a flow (an interface, a message type), or all traffic; never ACKs."""
+    flow = [M.c.is_ack.is_(False)]
+    if interface_id is not None:
+        flow.append(M.c.interface_id == interface_id)
+    if message_type is not None:
+        flow.append(M.c.message_type == message_type)
+    return flow
+
+
+def ack_waits(conn, since: datetime, until: datetime, *, interface_id: int | None = None,
+              message_type: str | None = None) -> list[tuple[datetime, float]]:
+    """(when sent, seconds until its deciding ACK) of a flow's ACKed messages sent in the window;
+    an even sample of them (by id) when there are more than LATENCY_SAMPLE."""
+    where = [M.c.event_time >= since, M.c.event_time < until, *_flow(interface_id, message_type)]
+    acked = conn.execute(select(func.count()).where(*where, M.c.ack_id.is_not(None))).scalar_one()
+    ack = aliased(M)
+    stmt = select(M.c.event_time, ack.c.event_time).join(ack, ack.c.id == M.c.ack_id).where(*where)
+    if acked > LATENCY_SAMPLE:
+        stmt = stmt.where(M.c.id % (acked // LATENCY_SAMPLE + 1) == 0)
+    return [(sent, max(0.0, (answered - sent).total_seconds())) for sent, answered in conn.execute(stmt)]
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile (0.5, 0.95) of values; None for none."""
     if not values:
         return None
     if len(values) == 1:

@@ -243,6 +243,12 @@ def interfaces_overview(store: Store) -> list[dict]:
     return rows
 
 
+def interface_names(store: Store) -> dict[int, str]:
+    """Every interface's name by id: no message is read."""
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(Interface.id, Interface.name).order_by(Interface.name)).all())
+
+
 def direction(row: dict, home: tuple | None) -> str:
     """inbound, outbound or between, told from the practice's own system's side."""
     if home is not None and (row["receiving_app"], row["receiving_facility"]) == home:

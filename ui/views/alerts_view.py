@@ -134,9 +134,7 @@ class AlertsView(QWidget):
         submit(lambda: self._read(now), lambda found: self._show(*found), context=self)
 
     def _read(self, now) -> tuple[list[dict], list[dict]]:
-        names = {r["id"]: r["name"] for r in queries.interfaces_overview(self.ctx.store)}
-        rules = [{**r, "interface": names.get(r["interface_id"])} for r in alerts.rules(self.ctx.store)]
-        return alerts.active(self.ctx.store, include_cleared_since=now - timedelta(days=1)), rules
+        return alerts.active(self.ctx.store, include_cleared_since=now - timedelta(days=1)), alerts.rules(self.ctx.store)
 
     def _show(self, current: list[dict], rules: list[dict]) -> None:
         self.alerts.set_rows(current)
@@ -157,14 +155,14 @@ class AlertsView(QWidget):
                         lambda _: self.refresh())
 
     def add_rule(self) -> None:
-        dialog = RuleDialog(queries.interfaces_overview(self.ctx.store), self)
+        dialog = RuleDialog(queries.interface_names(self.ctx.store), self)
         if dialog.exec():
             values = dialog.values()
             run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: self.evaluate())
 
 
 class RuleDialog(QDialog):
-    def __init__(self, interfaces: list[dict], parent=None) -> None:
+    def __init__(self, interfaces: dict[int, str], parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add an alert rule")
         self.kind = QComboBox()
@@ -173,8 +171,8 @@ class RuleDialog(QDialog):
         self.threshold = QDoubleSpinBox(minimum=0, maximum=1e6, value=30, decimals=1)
         self.interface = QComboBox()
         self.interface.addItem("Every interface", None)
-        for r in interfaces:
-            self.interface.addItem(r["name"], r["id"])
+        for interface_id, name in interfaces.items():
+            self.interface.addItem(name, interface_id)
         self.window = QSpinBox(minimum=1, maximum=24 * 60, value=15, suffix=" min")
         self.hours = QLineEdit(placeholderText="07:00-19:00 (silence rules; local time)")
         self.days = QLineEdit(placeholderText="12345 = Monday to Friday")
