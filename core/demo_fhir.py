@@ -73,7 +73,7 @@ def start(ctx: Context, *, seed: int = 5) -> LoopbackFhirServer:
                   scopes_needed="patient/Observation.rs patient/AllergyIntolerance.rs patient/Condition.rs")
     configure.run("Quest results FHIR", base_url="http://127.0.0.1:9/fhir", auth="none", audience="provider",
                   scopes_requested="user/DiagnosticReport.rs user/Observation.rs")
-    for row in endpoints.overview(ctx.store):
+    for row in endpoints.every(ctx.store):
         Discover(ctx).run(row["name"])
     _history(ctx, random.Random(seed))
     ProbeEndpoints(ctx, timeout=2).run()
@@ -83,7 +83,7 @@ def start(ctx: Context, *, seed: int = 5) -> LoopbackFhirServer:
 def _history(ctx: Context, rng: random.Random) -> None:
     """Two days of half-hourly probes, as a console left open would have gathered."""
     now = ctx.now()
-    for row in endpoints.overview(ctx.store):
+    for row in endpoints.every(ctx.store):
         base = {"Northside EHR (backend)": 140, "Patient portal app": 90}.get(row["name"])
         for i in range(96, 0, -1):
             at = now - timedelta(minutes=30 * i)

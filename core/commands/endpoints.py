@@ -114,8 +114,7 @@ class ProbeEndpoints:
 
     def run(self, names: list[str] | None = None) -> list[tuple[dict, Probe]]:
         """Probe the named endpoints (all when none is named) at once; each result is stored."""
-        chosen = [_endpoint(self.ctx, n) for n in names] if names else [
-            endpoints.get(self.ctx.store, r["id"]) for r in endpoints.overview(self.ctx.store)]
+        chosen = [_endpoint(self.ctx, n) for n in names] if names else endpoints.every(self.ctx.store)
         results = probe_many(chosen, timeout=self.timeout)
         for endpoint, result in zip(chosen, results):
             endpoints.record_probe(self.ctx.store, endpoint["id"], result, self.ctx.now())

@@ -23,6 +23,12 @@ def get(store: Store, name_or_id: str | int) -> dict | None:
     return row._asdict() if row else None
 
 
+def every(store: Store) -> list[dict]:
+    """Every endpoint, whole (its stored documents included), by name."""
+    with store.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(select(E).order_by(E.c.name))]
+
+
 def overview(store: Store) -> list[dict]:
     """Every endpoint with its newest probe (status, latency, when, what went wrong)."""
     newest = select(P.c.endpoint_id, func.max(P.c.id).label("probe_id")).group_by(P.c.endpoint_id).subquery()

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from core.fhir.capability import Capability, SmartConfig
-from core.fhir.scopes import INTERACTIONS, Scope, parse_all
+from core.fhir.scopes import INTERACTIONS, WRITE_INTERACTIONS, Scope, parse_all
 
 LAYERS = ("advertised", "requested", "granted", "needed")  # scope sets; "supported" comes from the CapabilityStatement
 SEVERITIES = ("high", "warn", "info")
@@ -43,7 +43,7 @@ class Inventory:
         out = []
         for res in self.resources:
             for letter in INTERACTIONS:
-                if writes_only and letter not in "cud":
+                if writes_only and letter not in WRITE_INTERACTIONS:
                     continue
                 cell = self.cells[(res, letter)]
                 if cell.supported is not True and not any(cell.contexts.values()):

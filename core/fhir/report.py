@@ -9,8 +9,7 @@ from datetime import datetime
 from html import escape
 
 from core.fhir.inventory import LAYERS, SEVERITIES, Inventory
-
-LETTERS = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
+from core.fhir.scopes import INTERACTION_WORDS, WRITE_INTERACTIONS
 
 
 def to_csv(inv: Inventory, writes_only: bool = False) -> str:
@@ -18,7 +17,7 @@ def to_csv(inv: Inventory, writes_only: bool = False) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["resource", "interaction", "write", "supported", *LAYERS, "flags"])
     for r in inv.rows(writes_only):
-        w.writerow([r["resource"], LETTERS[r["interaction"]], "yes" if r["interaction"] in "cud" else "no",
+        w.writerow([r["resource"], INTERACTION_WORDS[r["interaction"]], "yes" if r["interaction"] in WRITE_INTERACTIONS else "no",
                     {True: "yes", False: "no", None: "unknown"}[r["supported"]],
                     *(" ".join(r[layer]) for layer in LAYERS), " ".join(r["flags"])])
     return out.getvalue()
@@ -65,8 +64,8 @@ def to_html(inv: Inventory, *, endpoint: str, client: str | None, generated: dat
         gap = r["granted"] and r["supported"] is False
         cells = "".join(f"<td class={'gap' if layer == 'granted' and gap else ''}>{escape(', '.join(r[layer]))}</td>"
                         for layer in LAYERS)
-        parts.append(f"<tr><td>{escape(r['resource'])}</td><td class={'w' if r['interaction'] in 'cud' else ''}>"
-                     f"{LETTERS[r['interaction']]}</td><td class={supported[0]}>{supported[1]}</td>{cells}"
+        parts.append(f"<tr><td>{escape(r['resource'])}</td><td class={'w' if r['interaction'] in WRITE_INTERACTIONS else ''}>"
+                     f"{INTERACTION_WORDS[r['interaction']]}</td><td class={supported[0]}>{supported[1]}</td>{cells}"
                      f"<td class=mono>{escape(' '.join(r['flags']))}</td></tr>")
     parts.append("</table></body></html>")
     return "\n".join(parts)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 CONTEXTS = ("patient", "user", "system")
 INTERACTIONS = "cruds"  # create, read, update, delete, search: SMART v2's letters, in its order
+INTERACTION_WORDS = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
 WRITE_INTERACTIONS = frozenset("cud")
 V1_ACTIONS = {"read": "rs", "write": "cud", "*": "cruds"}
 SPECIAL = {
@@ -79,14 +80,11 @@ class Scope:
             return SPECIAL[self.text]
         if self.kind == "unknown":
             return self.problem or "not a SMART scope"
-        what = ", ".join(_VERB[i] for i in self.interactions)
+        what = ", ".join(INTERACTION_WORDS[i] for i in self.interactions)
         whose = {"patient": "the launch patient's", "user": "what the user may see of", "system": "all"}[self.context]
         res = "every resource type" if self.wildcard else self.resource
         narrowed = f" where {', '.join(f'{k}={v}' for k, v in self.params)}" if self.params else ""
         return f"{what} {whose} {res}{narrowed}"
-
-
-_VERB = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
 
 
 def parse(text: str) -> Scope:

@@ -20,9 +20,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_data_path
-
-from core.store.db import Store
+from core.store.db import Store, data_folder
 
 MAGIC = b"LWS1"
 HEADER = struct.Struct(">4sIIH")  # magic, crc32 of peer + raw, raw length, peer length
@@ -42,7 +40,7 @@ class Record:
 def folder_for(store: Store) -> Path:
     """Next to an SQLite store's file; in the user data folder for a server store."""
     path = store.engine.url.database if store.dialect == "sqlite" else None
-    base = Path(path).resolve().parent if path and path != ":memory:" else user_data_path("lanewatch", appauthor=False)
+    base = Path(path).resolve().parent if path and path != ":memory:" else data_folder()
     return base / FOLDER
 
 

@@ -19,9 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def data_folder() -> Path:
+    """The user's Lanewatch data folder (platformdirs): the default store, a tap's journal."""
+    return user_data_path("lanewatch", appauthor=False, ensure_exists=True)
+
+
 def default_url() -> str:
-    folder = user_data_path("lanewatch", appauthor=False, ensure_exists=True)
-    return f"sqlite:///{folder / 'lanewatch.db'}"
+    return f"sqlite:///{data_folder() / 'lanewatch.db'}"
 
 
 def resolve_url(url: str | None = None) -> str:

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.fhir.inventory import LAYERS, Flag, Inventory
-from core.fhir.report import LETTERS
+from core.fhir.scopes import INTERACTION_WORDS, WRITE_INTERACTIONS
 from ui import icons
 from ui.models.common import Index, RowsTableModel
 
@@ -45,13 +45,13 @@ class ScopeMatrixModel(RowsTableModel):
             if col == COL_RESOURCE:
                 return r["resource"]
             if col == COL_INTERACTION:
-                return LETTERS[r["interaction"]]
+                return INTERACTION_WORDS[r["interaction"]]
             if col == COL_SUPPORTED:
                 return {True: "yes", False: "no", None: "unknown"}[r["supported"]]
             if col == COL_FLAGS:
                 return ", ".join(f.replace("_", " ") for f in r["flags"])
             return ", ".join(r[next(layer for layer, c in LAYER_COLS.items() if c == col)])
-        if role == Qt.ItemDataRole.FontRole and col == COL_INTERACTION and r["interaction"] in "cud":
+        if role == Qt.ItemDataRole.FontRole and col == COL_INTERACTION and r["interaction"] in WRITE_INTERACTIONS:
             return self._bold  # writes stand out
         if role == Qt.ItemDataRole.BackgroundRole:
             if col == LAYER_COLS["granted"] and r["granted"] and r["supported"] is False:
@@ -61,7 +61,7 @@ class ScopeMatrixModel(RowsTableModel):
             if col == COL_FLAGS and r["flags"]:
                 return tint("warn", self.dark)
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_INTERACTION:
-            return "a write: create, update or delete" if r["interaction"] in "cud" else "a read"
+            return "a write: create, update or delete" if r["interaction"] in WRITE_INTERACTIONS else "a read"
         return None
 
 
