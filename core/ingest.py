@@ -181,23 +181,22 @@ class Ingestor:
     # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
     def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str,
                         peer: str | list[str] | None = None, conn: Connection | None = None,
-                        at: list[int] | None = None, upto: int | None = None) -> list[int]:
+                        at: list[int] | None = None) -> list[int]:
         """Store whole messages received as they are (one MLLP frame each); returns their ids.
 
         `peer` is where they came from: one for all, or one per message (a tap's batch mixes
-        peers). `at` is where each lies in the source (a tap's journal), which is then read up
-        to `upto`; without them, positions run on from the source's offset. With `conn`,
+        peers). `at` is where each lies in the source (a tap's journal), which is then read to
+        the end of the last; without it, positions run on from the source's offset. With `conn`,
         inside the caller's transaction (a correction commits with its audit entry)."""
         if not messages:
             return []
         if conn is None:
             with self.store.engine.begin() as own:
-                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own,
-                                            at=at, upto=upto)
+                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own, at=at)
         src = named_source(conn, source_name, transport, self.now())
         if at is None:
             at = list(itertools.accumulate((len(m) for m in messages[:-1]), initial=src["offset"]))
-            upto = src["offset"] + sum(map(len, messages))
+        upto = at[-1] + len(messages[-1])
         now = self.now()
         peers = peer if isinstance(peer, list) else [peer] * len(messages)
         rows = [self._row(raw, src["id"], offset, transport, came_from, now)

@@ -101,14 +101,34 @@ def demo_store(url: str, root: Path, count: int, *, seed: int = 7):
     return store
 
 
-@pytest.fixture(scope="session")
-def big_store(tmp_path_factory):
-    """100,000 generated messages in SQLite, shared by the read-only UI tests."""
-    root = tmp_path_factory.mktemp("big")
-    store = demo_store(f"sqlite:///{root / 'big.db'}", root, 100_000)
+def workdir_store(workdir: str | None, count: int, prefix: str):
+    """A benchmark's store: the one in `workdir` if it holds one, else `count` generated messages
+    in it (or in a new temporary folder)."""
+    from core.store.db import open_store
+
+    work = Path(workdir or tempfile.mkdtemp(prefix=prefix))
+    db = work / "store.db"
+    return open_store(f"sqlite:///{db}") if db.exists() else demo_store(f"sqlite:///{db}", work, count)
+
+
+def _generated_store(tmp_path_factory, name: str, count: int):
+    root = tmp_path_factory.mktemp(name)
+    store = demo_store(f"sqlite:///{root / f'{name}.db'}", root, count)
     yield store
     settle_workers()
     store.close()
+
+
+@pytest.fixture(scope="session")
+def big_store(tmp_path_factory):
+    """100,000 generated messages in SQLite, shared by the read-only UI tests."""
+    yield from _generated_store(tmp_path_factory, "big", 100_000)
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    """3,000 generated messages in SQLite, fresh for each test module (its tests may change it)."""
+    yield from _generated_store(tmp_path_factory, "small", 3000)
 
 
 @pytest.fixture

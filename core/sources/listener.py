@@ -165,8 +165,7 @@ class Listener:
             if not records:
                 return
             self._ingestor.ingest_messages(self.name, [r.raw for r in records], transport="mllp",
-                                           peer=[r.peer for r in records], at=[r.position for r in records],
-                                           upto=records[-1].end)
+                                           peer=[r.peer for r in records], at=[r.position for r in records])
             self._consumed = records[-1].end
             self.stats.stored += len(records)
             self.journal.prune(self._consumed)

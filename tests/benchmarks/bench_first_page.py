@@ -16,7 +16,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core.store import queries  # noqa: E402
-from core.store.db import open_store  # noqa: E402
 from core.store.queries import MessageFilter  # noqa: E402
-from tests.conftest import demo_store  # noqa: E402
+from tests.conftest import workdir_store  # noqa: E402
 from ui.models.message_table import MessageTableModel  # noqa: E402
 
 
@@ -57,13 +55,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--workdir")
     a = ap.parse_args()
-    work = Path(a.workdir or tempfile.mkdtemp(prefix="lanewatch-firstpage-"))
-    db = work / "store.db"
     t0 = time.perf_counter()
-    if db.exists():
-        store = open_store(f"sqlite:///{db}")
-    else:
-        store = demo_store(f"sqlite:///{db}", work, a.count)
+    store = workdir_store(a.workdir, a.count, "lanewatch-firstpage-")
     build_s = time.perf_counter() - t0
     app = QApplication.instance() or QApplication([])
     stored = queries.count_messages(store)

@@ -17,7 +17,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -29,9 +28,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from core import flows  # noqa: E402
 from core.commands.context import Context  # noqa: E402
-from core.store.db import open_store  # noqa: E402
 from core.store.models import Message  # noqa: E402
-from tests.conftest import demo_store  # noqa: E402
+from tests.conftest import workdir_store  # noqa: E402
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -54,9 +52,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--workdir")
     a = ap.parse_args()
-    work = Path(a.workdir or tempfile.mkdtemp(prefix="lanewatch-overview-"))
-    db = work / "store.db"
-    store = open_store(f"sqlite:///{db}") if db.exists() else demo_store(f"sqlite:///{db}", work, a.count)
+    store = workdir_store(a.workdir, a.count, "lanewatch-overview-")
     with store.engine.connect() as conn:
         first, last, total = conn.execute(select(func.min(Message.event_time), func.max(Message.event_time),
                                                  func.count()).select_from(Message)).one()

@@ -7,19 +7,10 @@ from PySide6.QtGui import QGuiApplication
 
 from core.privacy import MASK
 from core.store.queries import MessageFilter, message_page
-from tests.conftest import demo_store, settle_workers
+from tests.conftest import settle_workers
 from ui.ingest_thread import IngestThread
 from ui.main_window import MainWindow
 from ui.models.message_table import COL_PATIENT
-
-
-@pytest.fixture(scope="module")
-def small_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("small")
-    store = demo_store(f"sqlite:///{root / 'small.db'}", root, 3000)
-    yield store
-    settle_workers()
-    store.close()
 
 
 @pytest.fixture

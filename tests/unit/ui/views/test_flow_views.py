@@ -9,26 +9,16 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from core import alerts
 from core.store.queries import MessageFilter, message_page
-from tests.conftest import demo_store, settle_workers
 from ui.main_window import MainWindow
 from ui.models.board_table import COL_TODAY, BoardModel
 from ui.views.flow_map import FlowEdge
 
-NOW = datetime(2026, 11, 24, 12, 0)  # the demo traffic ends then
-
-
-@pytest.fixture(scope="module")
-def traffic(tmp_path_factory):
-    root = tmp_path_factory.mktemp("flows")
-    store = demo_store(f"sqlite:///{root / 'flows.db'}", root, 3000)
-    yield store
-    settle_workers()
-    store.close()
+NOW = datetime(2026, 11, 24, 12, 0)  # the demo small_store ends then
 
 
 @pytest.fixture
-def window(qtbot, traffic, settings):
-    w = MainWindow(traffic, settings)
+def window(qtbot, small_store, settings):
+    w = MainWindow(small_store, settings)
     w.context.now = lambda: NOW  # every view shares the window's context
     qtbot.addWidget(w)
     w.show()
@@ -69,7 +59,7 @@ def test_board_sorts_and_exports(qtbot, window, tmp_path, monkeypatch, qtmodelte
     assert BoardModel().rowCount() == 0
 
 
-def test_alerts_raise_announce_and_acknowledge(qtbot, window, traffic, monkeypatch):
+def test_alerts_raise_announce_and_acknowledge(qtbot, window, small_store, monkeypatch):
     alerts.add_rule(window.context, "nak_burst", 1, window_min=24 * 60)
     with qtbot.waitSignal(window.alerts.raised, timeout=5000) as raised:
         window.alerts.evaluate()
@@ -83,8 +73,8 @@ def test_alerts_raise_announce_and_acknowledge(qtbot, window, traffic, monkeypat
                     timeout=5000)
 
 
-def test_trace_from_the_detail_pane(qtbot, window, traffic):
-    order = message_page(traffic, MessageFilter(types=["ORM"], acks=False), limit=1)[0]
+def test_trace_from_the_detail_pane(qtbot, window, small_store):
+    order = message_page(small_store, MessageFilter(types=["ORM"], acks=False), limit=1)[0]
     window.tabs.setCurrentWidget(window.right)
     window.open_message(order["id"])
     qtbot.waitUntil(lambda: window.detail.detail is not None and window.detail.trace.isEnabled(), timeout=5000)
