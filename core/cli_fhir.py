@@ -166,6 +166,8 @@ def cmd_bulk(ctx: Context, args) -> int:
             raise CommandError(str(exc)) from None
         print(f"export job: {job.status_url}", file=sys.stderr)
         follow(client, job, on_progress=lambda j: print(f"  in progress: {j.progress or 'no progress given'}", file=sys.stderr))
+    if job.transaction_time:
+        print(f"export as of {job.transaction_time} (the next export can ask --since it)", file=sys.stderr)
     for out in job.outputs:
         print(f"{out.type:28} {out.count if out.count is not None else '?':>8}  {out.url}")
     queued = queue_errors(ctx.store, e["name"], job, ctx.now())

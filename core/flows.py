@@ -5,7 +5,7 @@ messages' bytes.
 Health of a flow (an interface and message type) in a window:
 - `bad`: more than ERROR_BAD of its messages NAKed or unparseable, or silent for longer
   than its interface's silence threshold while it had traffic in the window before;
-- `warn`: any NAK, missing ACK or unparseable message, or error rate above ERROR_WARN;
+- `warn`: any NAK, missing ACK or unparseable message;
 - `ok` otherwise.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.store.models import Interface, Message, QueueItem
 from core.store.queries import home_system
 
 M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
-ERROR_WARN, ERROR_BAD = 0.0, 0.05
+ERROR_BAD = 0.05
 DEFAULT_SILENCE_S = 30 * 60
 NAK_STATES = ("error", "rejected")
 NO_INTERFACE = "(no interface: unreadable messages)"  # what has no readable header belongs to no lane

@@ -19,7 +19,6 @@ OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-u
 class Resource:
     type: str
     interactions: set[str] = field(default_factory=set)  # SMART letters
-    rest_codes: list[str] = field(default_factory=list)  # as the server wrote them
     search_params: set[str] = field(default_factory=set)
 
 
@@ -30,9 +29,7 @@ class Capability:
     release: str  # DSTU2, STU3, R4, R4B, R5, or "unknown"
     software: str | None
     software_version: str | None
-    mode: str | None  # server or client
     resources: dict[str, Resource]
-    security_services: list[str]
     oauth_uris: dict[str, str]  # token, authorize, ... from the SMART extension
     notes: list[str]
 
@@ -66,7 +63,6 @@ def read_capability(doc: dict) -> Capability:
             continue
         codes = [i.get("code") for i in r.get("interaction") or [] if isinstance(i, dict) and i.get("code")]
         res = resources.setdefault(r["type"], Resource(r["type"]))
-        res.rest_codes += codes
         res.interactions |= {TO_SMART[c] for c in codes if c in TO_SMART}
         res.search_params |= {p.get("name") for p in r.get("searchParam") or [] if isinstance(p, dict) and p.get("name")}
     # a system-level search parameter (_id, _lastUpdated...) applies to every resource
@@ -74,27 +70,20 @@ def read_capability(doc: dict) -> Capability:
     for res in resources.values():
         res.search_params |= common
     security = rest.get("security") if isinstance(rest.get("security"), dict) else {}
-    services = [c.get("code") or c.get("display") for s in security.get("service") or []
-                for c in (s.get("coding") or []) if isinstance(c, dict)]
     uris = {}
     for ext in security.get("extension") or []:
         if ext.get("url") == OAUTH_URIS:
             uris = {e.get("url"): e.get("valueUri") for e in ext.get("extension") or [] if e.get("valueUri")}
     return Capability(kind, doc.get("fhirVersion"), release, software.get("name"), software.get("version"),
-                      rest.get("mode"), resources, [s for s in services if s], uris, notes)
+                      resources, uris, notes)
 
 
 @dataclass
 class SmartConfig:
-    token_endpoint: str | None
-    authorization_endpoint: str | None
+    """What the inventory reads of a smart-configuration (the document itself is kept whole in the store)."""
+
     scopes_supported: list[str]
     capabilities: list[str]
-    auth_methods: list[str]
-    signing_algs: list[str]
-    code_challenge_methods: list[str]
-    grant_types: list[str]
-    raw: dict
 
     @property
     def syntax(self) -> set[int]:
@@ -107,7 +96,4 @@ def read_smart_config(doc: dict) -> SmartConfig:
         value = doc.get(key)
         return [str(v) for v in value] if isinstance(value, list) else []
 
-    return SmartConfig(doc.get("token_endpoint"), doc.get("authorization_endpoint"), strings("scopes_supported"),
-                       strings("capabilities"), strings("token_endpoint_auth_methods_supported"),
-                       strings("token_endpoint_auth_signing_alg_values_supported"),
-                       strings("code_challenge_methods_supported"), strings("grant_types_supported"), doc)
+    return SmartConfig(strings("scopes_supported"), strings("capabilities"))

@@ -1,11 +1,12 @@
 """The Audit tab: who did or saw what, filterable, and a check of the hash chain."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from core import audit
 from core.store.db import Store
 from ui.models.audit_table import COL_ACTION, COL_ACTOR, COL_AT, COL_SEQ, COL_TARGET, AuditTableModel
+from ui.views.grid import grid
 from ui.workers import submit
 
 ACTIONS = ("acknowledge", "reopen", "assign", "correct", "resend", "resend_outcome", "configure_interface",
@@ -26,12 +27,8 @@ class AuditView(QWidget):
         verify.setToolTip("Recompute every entry's hash: any edited, inserted or deleted entry is named")
         verify.clicked.connect(self.verify)
         self.verdict = QLabel()
-        self.table = QTableView(objectName="audit", alternatingRowColors=True, wordWrap=False)
-        self.table.setModel(self.model)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in ((COL_SEQ, 60), (COL_AT, 150), (COL_ACTOR, 240), (COL_ACTION, 110), (COL_TARGET, 120)):
-            self.table.setColumnWidth(col, width)
+        self.table = grid(self.model, "audit", {COL_SEQ: 60, COL_AT: 150, COL_ACTOR: 240, COL_ACTION: 110,
+                                                COL_TARGET: 120})
         bar = QHBoxLayout()
         for w in (self.actor, self.action, verify, self.verdict):
             bar.addWidget(w)
