@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import detail as detail_loader
+from core import trace
 from core.commands.context import Context
 from core.commands.resend import Configure
 from core.store import queries
@@ -34,6 +35,7 @@ from ui.actions import run_command
 from ui.app import apply_palette, is_dark
 from ui.dialogs.interface_settings import InterfaceSettingsDialog
 from ui.dialogs.listen import ListenDialog
+from ui.dialogs.trace import TraceDialog
 from ui.dialogs.versions import VersionsDialog
 from ui.ingest_thread import IngestThread
 from ui.listen_thread import ListenThread
@@ -472,8 +474,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.right)
 
     def show_trace(self, message_id: int) -> None:
-        from core import trace
-        from ui.dialogs.trace import TraceDialog
+        """The order or visit a message belongs to, on a timeline (read off the GUI thread)."""
 
         def shown(t) -> None:
             dialog = TraceDialog(t, self)

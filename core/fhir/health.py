@@ -38,13 +38,11 @@ class Probe:
         return f"slow: {self.latency_ms:.0f} ms" if self.status == "degraded" else ""
 
 
-def probe(endpoint: dict, *, timeout: float = 15.0, client: FhirClient | None = None) -> Probe:
-    own = client is None
-    client = client or FhirClient(endpoint, timeout=timeout, sleep=lambda s: None)  # a probe reports a 429, it does not wait
+def probe(endpoint: dict, *, timeout: float = 15.0) -> Probe:
     steps: list[Step] = []
     granted = None
     t0 = time.perf_counter()
-    try:
+    with FhirClient(endpoint, timeout=timeout, sleep=lambda s: None) as client:  # a probe reports a 429, it does not wait
         steps.append(_timed("metadata", lambda: client.get("metadata", anonymous=True)))
         if steps[0].ok and client.tokens.method != "none":
             t = time.perf_counter()
@@ -56,9 +54,6 @@ def probe(endpoint: dict, *, timeout: float = 15.0, client: FhirClient | None = 
                 steps.append(Step("token", False, _ms(t), detail=str(exc)))
         if all(s.ok for s in steps):
             steps.append(_timed("read", lambda: client.get(endpoint.get("probe_path") or DEFAULT_READ)))
-    finally:
-        if own:
-            client.close()
     total = _ms(t0)
     if not steps[0].ok:
         status = "down"
