@@ -1,7 +1,8 @@
-"""Correlation of newly stored messages: interfaces, duplicates, ACK pairing, missing ACKs.
+"""Correlation of new messages: interfaces, duplicates, ACK pairing, missing ACKs.
 
-Runs inside the ingest's transaction, on a batch of rows that were just inserted (with
-their ids), so a message, its ACK state and its queue items are committed together.
+Runs inside the ingest's transaction, on a batch of rows about to be inserted (with their
+ids), so a message is inserted complete, and its ACK state, the older messages it settles
+and its queue items are committed together.
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ M = Message.__table__
 Q = QueueItem.__table__
 DEFAULT_ACK_TIMEOUT_S = 300
 _ASKS_FOR_ACK = frozenset(("AL", "SU", "ER"))
+# what pairing reads of an older ACK
+_ACK_COLUMNS = (M.c.id, M.c.pair_key, M.c.ack_control_id, M.c.ack_code, M.c.ack_text, M.c.errors, M.c.source_id,
+                M.c.sending_app, M.c.receiving_app, M.c.is_ack)
 
 
 def system(app: str | None, facility: str | None) -> str:
@@ -106,9 +110,12 @@ class Correlator:
             return True
         return row["transport"] == "mllp" or row["pair_key"] in self.acking_pairs
 
-    # -- after insert -------------------------------------------------------------------
+    # -- before insert, with ids ----------------------------------------------------------
     def correlate(self, conn: Connection, rows: list[dict]) -> list[dict]:
-        """Duplicates and ACK pairing for inserted rows (each with its id); returns queue items."""
+        """Duplicates and ACK pairing for rows about to be inserted (each with its id, in id
+        order): their own columns are filled in here, older messages are updated; returns
+        queue items. Within the batch it works in memory; the store is asked only about
+        older messages."""
         items: list[dict] = []
         now = self.now()
         self._duplicates(conn, rows, items, now)
@@ -127,37 +134,37 @@ class Correlator:
         if not ids:
             return
         first: dict[tuple, int] = {}
+        # no ORDER BY (sorted here): with one, SQLite's planner reads the whole table in id order
         found = conn.execute(
             select(M.c.id, M.c.sending_app, M.c.sending_facility, M.c.control_id, M.c.content_hash)
-            .where(M.c.control_id.in_(bindparam("ids", expanding=True)), M.c.duplicate_of.is_(None))
-            .order_by(M.c.id), {"ids": list(ids)})
-        for r in found:
+            .where(M.c.control_id.in_(bindparam("ids", expanding=True)), M.c.duplicate_of.is_(None)),
+            {"ids": list(ids)}).all()
+        for r in sorted(found, key=lambda r: r.id):
             first.setdefault((r.sending_app, r.sending_facility, r.control_id, r.content_hash), r.id)
-        marks = []
         for row in rows:
             if not row["control_id"]:
                 continue
-            original = first.get((row["sending_app"], row["sending_facility"], row["control_id"], row["content_hash"]))
-            if original is not None and original != row["id"]:
+            key = (row["sending_app"], row["sending_facility"], row["control_id"], row["content_hash"])
+            original = first.setdefault(key, row["id"])
+            if original != row["id"]:
                 row["duplicate_of"] = original
-                marks.append({"mid": row["id"], "dup": original})
                 items.append(queue.item("duplicate", f"Same sender, control ID {row['control_id']} and content as message {original}",
                                         f"duplicate | {row['sending_app'] or '?'}", message_id=row["id"], source_id=row["source_id"], now=now))
-        if marks:
-            conn.execute(update(M).where(M.c.id == bindparam("mid")).values(duplicate_of=bindparam("dup")), marks)
 
     def _pair_acks(self, conn: Connection, rows: list[dict], items: list[dict], now: datetime) -> None:
         new_ids = {r["id"] for r in rows}
-        acks = {r["id"]: r for r in rows if r.get("is_ack")}
-        # ACKs that arrived before their message are waiting for it: fetch them too
-        wanted = [r["control_id"] for r in rows if not r.get("is_ack") and r["control_id"] and r["pair_key"]]
+        acks = {r["id"]: r for r in rows if r["is_ack"]}
+        # older ACKs that arrived before their message are waiting for it: fetch them too
+        wanted = [r["control_id"] for r in rows if not r["is_ack"] and r["control_id"] and r["pair_key"]]
         if wanted:
-            for a in conn.execute(select(M).where(M.c.ack_control_id.in_(bindparam("ids", expanding=True)),
-                                                  M.c.answers_id.is_(None), M.c.is_ack), {"ids": wanted}):
-                acks.setdefault(a.id, a._asdict())
+            # is_ack is tested here, not in SQL: with it, SQLite's planner prefers the flow index and reads every ACK
+            for a in conn.execute(select(*_ACK_COLUMNS).where(M.c.ack_control_id.in_(bindparam("ids", expanding=True)),
+                                                              M.c.answers_id.is_(None)), {"ids": wanted}):
+                if a.is_ack:
+                    acks.setdefault(a.id, a._asdict())
         if not acks:
             return
-        originals = self._originals(conn, acks.values())
+        originals = self._originals(conn, rows, acks.values())
         new_pairs = {a["pair_key"] for a in acks.values()} - self.acking_pairs
         answered, decided = [], {}
         for ack in sorted(acks.values(), key=lambda a: a["id"]):
@@ -168,19 +175,21 @@ class Correlator:
                 if ack["id"] in new_ids and ack["ack_code"] not in ("AA", "CA"):
                     items.append(self._orphan_nak(ack, now))
                 continue
-            answered.append({"id": ack["id"], "answers_id": original["id"], "interface_id": original["interface_id"]})
-            if ack["id"] not in new_ids:  # an orphan NAK's item moves to the message it answers
+            ack.update(answers_id=original["id"], interface_id=original["interface_id"])
+            if ack["id"] not in new_ids:  # an older ACK: its row, and any orphan NAK item, move to the message
+                answered.append(ack)
                 conn.execute(update(Q).where(Q.c.message_id == ack["id"], Q.c.kind.in_(("nak_error", "nak_reject")))
                              .values(message_id=original["id"], updated_at=now))
             if self._decide(original, ack, items, now, queue_nak=ack["id"] in new_ids):
                 decided[original["id"]] = original
         if answered:
             update_many(conn, M, answered, ["answers_id", "interface_id"])
-        if decided:
-            update_many(conn, M, list(decided.values()), ["ack_state", "ack_result", "ack_id"])
-            self._resolve_late(conn, [o["id"] for o in decided.values() if o.get("was_missing")], now)
+        older = [o for o in decided.values() if o["id"] not in new_ids]
+        if older:
+            update_many(conn, M, older, ["ack_state", "ack_result", "ack_id"])
+            self._resolve_late(conn, [o["id"] for o in older if o.get("was_missing")], now)
         if new_pairs:
-            self._pairs_now_acking(conn, new_pairs)
+            self._pairs_now_acking(conn, rows, new_pairs)
 
     @staticmethod
     def _orphan_nak(ack: dict, now: datetime) -> dict:
@@ -190,14 +199,27 @@ class Correlator:
         return queue.item(kind, reason, queue.nak_signature(kind, answered_lane(ack), ack["errors"], ack["ack_text"]),
                           message_id=ack["id"], source_id=ack["source_id"], now=now)
 
-    def _originals(self, conn: Connection, acks: Iterable[dict]) -> dict[tuple, list[dict]]:
-        keys = {a["ack_control_id"] for a in acks}
+    def _originals(self, conn: Connection, rows: list[dict], acks: Iterable[dict]) -> dict[tuple, list[dict]]:
+        """(pair, control ID) -> candidate messages an ACK may answer, in id order: older ones
+        from the store (asked only when the batch holds none before the ACK), then the batch's."""
+        batch: dict[tuple, list[dict]] = {}
+        for r in rows:
+            if not r["is_ack"] and r["control_id"]:
+                batch.setdefault((r["pair_key"], r["control_id"]), []).append(r)
+        keys = {a["ack_control_id"] for a in acks
+                if not any(o["id"] < a["id"] for o in batch.get((a["pair_key"], a["ack_control_id"]), ()))}
         out: dict[tuple, list[dict]] = {}
-        cols = (M.c.id, M.c.pair_key, M.c.control_id, M.c.interface_id, M.c.app_ack_type, M.c.ack_state,
-                M.c.ack_result, M.c.ack_id, M.c.source_id)
-        for o in conn.execute(select(*cols).where(M.c.control_id.in_(bindparam("ids", expanding=True)), M.c.is_ack.is_(False))
-                              .order_by(M.c.id), {"ids": list(keys)}):
-            out.setdefault((o.pair_key, o.control_id), []).append(o._asdict())
+        if keys:
+            cols = (M.c.id, M.c.pair_key, M.c.control_id, M.c.interface_id, M.c.app_ack_type, M.c.ack_state,
+                    M.c.ack_result, M.c.ack_id, M.c.source_id, M.c.is_ack)
+            # filtered and sorted here, not in SQL: either makes SQLite's planner leave the control ID index
+            found = conn.execute(select(*cols).where(M.c.control_id.in_(bindparam("ids", expanding=True))),
+                                 {"ids": list(keys)}).all()
+            for o in sorted(found, key=lambda o: o.id):
+                if not o.is_ack:
+                    out.setdefault((o.pair_key, o.control_id), []).append(o._asdict())
+        for key, found in batch.items():
+            out[key] = out.get(key, []) + found
         return out
 
     def _decide(self, original: dict, ack: dict, items: list[dict], now: datetime, queue_nak: bool) -> bool:
@@ -228,10 +250,14 @@ class Correlator:
                          .values(triage_state="resolved", note="a late ACK arrived", updated_at=now,
                                  row_version=Q.c.row_version + 1))
 
-    def _pairs_now_acking(self, conn: Connection, keys: set[str]) -> None:
+    def _pairs_now_acking(self, conn: Connection, rows: list[dict], keys: set[str]) -> None:
         """Once a pair has shown an ACK, every message on it expects one (unless configured)."""
         self.acking_pairs |= keys
         configured_no = [i[0] for i in self.interfaces.values() if i[1] is False]
+        for r in rows:
+            if (r["pair_key"] in keys and r["ack_state"] == "not_expected" and not r["is_ack"] and r["ack_id"] is None
+                    and r["parse_state"] != "unparseable" and r["interface_id"] not in configured_no):
+                r["ack_state"] = "pending"
         stmt = (update(M).where(M.c.pair_key.in_(bindparam("keys", expanding=True)), M.c.ack_state == "not_expected",
                                 M.c.is_ack.is_(False), M.c.ack_id.is_(None), M.c.parse_state != "unparseable")
                 .values(ack_state="pending"))

@@ -266,9 +266,9 @@ class Ingestor:
         ids = self._allocate_ids(conn, len(rows))
         for row, new_id in zip(rows, ids):
             row["id"] = new_id
+        items = self.correlator.correlate(conn, rows)
         insert_many(conn, M, rows, _MESSAGE_COLUMNS)
         self._fts(conn, rows)
-        items = self.correlator.correlate(conn, rows)
         if items:
             conn.execute(insert(Q), items)
         self.summary.add(rows, len(items))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -130,19 +131,23 @@ class Message(Base):
     ack_id: Mapped[int | None] = mapped_column(BigInteger)  # the deciding ACK
     answers_id: Mapped[int | None] = mapped_column(BigInteger)  # for an ACK: the message it answers
     event_time: Mapped[datetime | None] = mapped_column(DateTime)  # MSH-7, else when received: lists sort by it
-    parent_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # a correction: the version it corrects
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)  # a correction: the version it corrects
     version_no: Mapped[int] = mapped_column(Integer, default=1)  # 1 for what arrived, 2.. for corrections
 
     __table_args__ = (
         Index("ix_messages_source_offset", "source_id", "offset", unique=True),
         Index("ix_messages_event_time", "event_time", "id"),
         Index("ix_messages_control_id", "control_id"),
-        Index("ix_messages_patient_id", "patient_id"),
         Index("ix_messages_type", "message_type"),
         Index("ix_messages_interface", "interface_id", "event_time", "id"),
-        Index("ix_messages_ack_control_id", "ack_control_id"),
-        Index("ix_messages_placer", "placer_order"),
-        Index("ix_messages_filler", "filler_order"),
+        # keys most messages lack, indexed only where present (migration 0009)
+        *(Index(name, column, sqlite_where=text(f"{column} IS NOT NULL"), postgresql_where=text(f"{column} IS NOT NULL"))
+          for name, column in (("ix_messages_patient_id", "patient_id"), ("ix_messages_placer", "placer_order"),
+                               ("ix_messages_filler", "filler_order"), ("ix_messages_parent_id", "parent_id"))),
+        # ACKs still waiting for the message they answer: pairing probes only these
+        Index("ix_messages_waiting_acks", "ack_control_id",
+              sqlite_where=text("ack_control_id IS NOT NULL AND answers_id IS NULL"),
+              postgresql_where=text("ack_control_id IS NOT NULL AND answers_id IS NULL")),
         Index("ix_messages_states", "ack_state", "parse_state"),
         # covering the flow aggregates (core.flows): they never read the rows and their bytes
         Index("ix_messages_flow", "is_ack", "event_time", "interface_id", "message_type", "ack_state", "parse_state",
