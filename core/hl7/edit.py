@@ -87,16 +87,23 @@ def set_value(text: str, path: Path | str, value: str, *, escaped: bool = False)
 
 def get_value(text: str, path: Path | str) -> str | None:
     """The element's text as sent (escapes included), or None when the message lacks it."""
-    path = Path.parse(path) if isinstance(path, str) else path
+    return get_values(text, [Path.parse(path) if isinstance(path, str) else path])[0]
+
+
+def get_values(text: str, paths: list[Path] | tuple[Path, ...]) -> list[str | None]:
+    """get_value for several paths, in one pass over the message's segments."""
     d = delimiters_of(text)
-    seen = 0
+    wanted = {p.segment for p in paths}
+    found: dict[str, list[str]] = {}
     for m in _LINE.finditer(text):
         body = m.group(0).rstrip("\r\n")
-        if body[:3] == path.segment and body[3:4] == d.field:
-            seen += 1
-            if seen == path.occurrence:
-                return _element(body, path, d)
-    return None
+        if body[:3] in wanted and body[3:4] == d.field:
+            found.setdefault(body[:3], []).append(body)
+    out = []
+    for path in paths:
+        bodies = found.get(path.segment, ())
+        out.append(_element(bodies[path.occurrence - 1], path, d) if len(bodies) >= path.occurrence else None)
+    return out
 
 
 def _field_index(path: Path) -> int:

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from core.hl7.encoding import codec_for, unescape
 
-_EOL = re.compile(rb"\r\n|\r|\n")
-_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}\Z")
+_SEGMENT_ID = re.compile(rb"[A-Z][A-Z0-9]{2}\Z")
 _KEY_SEGMENTS = frozenset((b"PID", b"ORC", b"OBR", b"MSA", b"ERR"))
 
 ACK_CODES = frozenset(("AA", "AE", "AR", "CA", "CE", "CR"))
@@ -130,7 +129,7 @@ def scan(raw: bytes) -> dict:
 def _scan(raw: bytes) -> dict:
     if not raw.startswith(b"MSH") or len(raw) < 8:
         return unparseable("does not start with an MSH segment")
-    segments = [s for s in _EOL.split(raw) if s]
+    segments = [s for s in raw.splitlines() if s]  # bytes split at CR, LF and CRLF only
     msh_bytes = segments[0]
     field = chr(msh_bytes[3])
     charset_codec = None
@@ -147,7 +146,8 @@ def _scan(raw: bytes) -> dict:
 
     msh = text(msh_bytes).split(field)
     d = Delimiters(field, msh[1])
-    get = lambda n: msh[n - 1] if len(msh) >= n else ""  # noqa: E731
+    fields = [msh[0], field, *msh[1:]] + [""] * (20 - len(msh))  # fields[n] is MSH-n
+    get = fields.__getitem__
     mtype = get(9).split(d.comp)
     message_type = "^".join(p for p in mtype[:2] if p) or None
     row = {
@@ -175,7 +175,7 @@ def _scan(raw: bytes) -> dict:
         sid = seg[:3]
         if sid in _KEY_SEGMENTS:
             _key_segment(sid, text(seg).split(field), d, row, errors, seen)
-        elif not _SEGMENT_ID.match(text(sid)) or seg[3:4] not in (b"", msh_bytes[3:4]):
+        elif not _SEGMENT_ID.match(sid) or seg[3:4] not in (b"", msh_bytes[3:4]):
             bad_ids.append(text(seg[:12]))
     if errors:
         row["errors"] = errors

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import resources
 from core.hl7.edit import Path as FieldPath
-from core.hl7.edit import get_value
+from core.hl7.edit import get_values
 from core.hl7.structure import names_version
 
 CATALOGUE = Path(resources.__file__).with_name("lanes.toml")
@@ -47,8 +47,7 @@ def catalogue(path: Path = CATALOGUE) -> Catalogue:
 
 def missing_required(text: str, rules: tuple[FieldPath, ...]) -> list[Finding]:
     out = []
-    for path in rules:
-        value = get_value(text, path)
+    for path, value in zip(rules, get_values(text, rules)):
         if value is None or not value.strip() or value == '""':
             out.append(Finding(f"required {path} missing", f"{path} is required on this lane and is empty"))
     return out

@@ -6,9 +6,10 @@ looked up per column), so what lands is what the ORM would have written.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, DateTime, Table
 
 
 def _binders(conn: Connection, table: Table, names: Sequence[str]) -> list:
@@ -41,5 +42,29 @@ def update_many(conn: Connection, table: Table, rows: list[dict], names: Sequenc
 
 
 def _tuples(conn: Connection, table: Table, rows: list[dict], names: Sequence[str]) -> list[tuple]:
-    steps = list(zip(names, _binders(conn, table, names)))
-    return [tuple(r[n] if b is None or r[n] is None else b(r[n]) for n, b in steps) for r in rows]
+    pick = itemgetter(*names) if len(names) > 1 else (lambda r, n=names[0]: (r[n],))
+    convert = [(i, _remembering(b) if isinstance(table.c[names[i]].type, DateTime) else b)
+               for i, b in enumerate(_binders(conn, table, names)) if b is not None]
+    if not convert:
+        return [pick(r) for r in rows]
+    out = []
+    for r in rows:
+        values = list(pick(r))
+        for i, b in convert:
+            if values[i] is not None:
+                values[i] = b(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _remembering(bind: Callable) -> Callable:
+    """A binder that converts each value once: a batch shares its arrival time, and a
+    message's event time is mostly its MSH-7."""
+    seen: dict = {}
+
+    def convert(value):
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = bind(value)
+        return found
+    return convert
