@@ -6,24 +6,21 @@ duplicate, no gap. Nothing here builds a parse tree (DESIGN.md, "Hot path").
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, String, insert, text, update
+from sqlalchemy import Connection, insert, text, update
 
 from core import queue
-from core.correlate import Correlator, match_key, sweep_missing
+from core.correlate import Correlator, sweep_missing
 from core.hl7.batch import BatchTracker
-from core.hl7.encoding import decode
-from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
-from core.hl7.scan import KEY_NAMES, scan, unparseable
-from core.hl7.validate import catalogue, missing_required
+from core.hl7.framing import BATCH, MESSAGE
+from core.hl7.validate import catalogue
+from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, read_parts
 from core.progress import Progress
 from core.sources.files import identify, named_source
 from core.store.bulk import insert_many
@@ -31,29 +28,10 @@ from core.store.db import Store
 from core.store.models import Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
-CHUNK = 4 << 20
 # folders where engines put what they could not process or deliver
 ERROR_FOLDERS = frozenset(("error", "errors", "err", "failed", "failures", "rejected", "rejects", "dead_letter",
                            "deadletter", "dead-letter", "quarantine", "bad"))
-_EOL = re.compile(rb"\r\n|\n")
-_SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
-_MESSAGE_COLUMNS = [c.name for c in M.columns]  # every row from _row and prepare carries them all
-
-
-# Keys are clipped to their columns and lose NULs (PostgreSQL text cannot hold one); the
-# original bytes are kept whole in `raw`, so nothing is lost.
-_TEXT_KEYS = {c.name: c.type.length for c in M.columns
-              if isinstance(c.type, String) and c.name in KEY_NAMES}
-
-
-def _fit(row: dict) -> dict:
-    for name, length in _TEXT_KEYS.items():
-        value = row[name]
-        if value and (len(value) > (length or 1 << 30) or "\x00" in value):
-            row[name] = value.replace("\x00", "")[: length or None]
-    if row["reason"] and "\x00" in row["reason"]:
-        row["reason"] = row["reason"].replace("\x00", "")
-    return row
+_MESSAGE_COLUMNS = [c.name for c in M.columns]  # every row from _stamp and prepare carries them all
 
 
 def utcnow() -> datetime:
@@ -82,27 +60,6 @@ class Summary:
             self.acks += bool(r.get("is_ack"))
 
 
-def describe_junk(raw: bytes) -> str:
-    """Why bytes outside any message are not HL7, in words a person can act on (no PHI)."""
-    head = raw.lstrip()[:200]
-    size = f"{len(raw)} bytes kept"
-    if head.startswith(b"<"):
-        return f"XML, not pipe-delimited HL7 (the HL7 v2 XML encoding is not read); {size}"
-    if head[:1] in (b"{", b"["):
-        return f"JSON, not HL7 v2 (a FHIR resource?); {size}"
-    if head.startswith(b"MSH"):
-        return f"MSH segment without a field separator after it; {size}"
-    seg = _SEGMENT_START.match(head)
-    if seg:
-        return f"segments outside any message (starting with {seg.group(1).decode()}): the MSH that should lead them is missing; {size}"
-    return f"text that is not HL7 (no MSH segment); {size}"
-
-
-def content_hash(raw: bytes) -> str:
-    """sha256 of the message with every segment ending made CR: the same content, however stored."""
-    return hashlib.sha256(_EOL.sub(b"\r", raw).rstrip(b"\r")).hexdigest()
-
-
 class Ingestor:
     """Turns bytes into stored messages. One per thread; it owns a correlator cache."""
 
@@ -114,6 +71,7 @@ class Ingestor:
         self.catalogue = catalogue()
         self.summary = Summary()
         self._fts = self._fts_writer()
+        self._worker: RowWorker | None = None
         with store.engine.begin() as conn:
             self.correlator.load(conn)
 
@@ -122,49 +80,61 @@ class Ingestor:
         """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
         files = list(expand(paths, skip=self.store.own_files))
         self.progress.started(sum(_size(f) for f in files))
-        for path in files:
-            self.ingest_file(path, final=True, close_batches=True)
+        try:
+            opened = [(path, source) for path in files if (source := self._open(path)) is not None]
+            for path, source in opened:  # the row worker runs ahead across files, not only within one
+                if self._worker_for(path, source["offset"]):
+                    self._worker.submit(path, source["offset"], final=True)
+            for path, source in opened:
+                self._read(path, source, final=True, close_batches=True)
+        finally:
+            self.close()
         self.sweep()
         self.progress.finished()
         return self.summary
 
     def ingest_file(self, path: Path, *, final: bool, close_batches: bool = False) -> int:
         """Read a file from its recorded offset; returns messages added. Never raises for a bad file."""
+        source = self._open(path)
+        return 0 if source is None else self._read(path, source, final, close_batches)
+
+    def _open(self, path: Path) -> dict | None:
+        """The file's source row when there is something new to read in it."""
         try:
             st = path.stat()
             with self.store.engine.begin() as conn:
                 source = identify(conn, path, st, self.now())
-            if st.st_size <= source["offset"]:
-                return 0
-            self.summary.files += 1
-            return self._read(path, source, final, close_batches)
         except OSError as exc:
             self._unreadable(path, exc)
-            return 0
+            return None
+        return source if st.st_size > source["offset"] else None
 
     def _read(self, path: Path, source: dict, final: bool, close_batches: bool) -> int:
         added = 0
+        self.summary.files += 1
         tracker = BatchTracker(source["batch"])
-        base = source["offset"]
         in_error_folder = error_folder(path)
-        with open(path, "rb") as f:
-            f.seek(base)
-            buf = b""
-            while True:
-                chunk = f.read(CHUNK)
-                last = not chunk
-                if chunk:
-                    buf += chunk
-                pieces, used = frame(buf, base, final=final and last)
-                if not pieces and not last:
-                    continue
-                added += self._commit(source["id"], buf, base, pieces, base + used, tracker, last and close_batches,
-                                      in_error_folder)
-                self.progress.advanced(used, len(pieces))
-                self.summary.bytes += used
-                buf, base = buf[used:], base + used
-                if last:
-                    return added
+        worker = self._worker_for(path, source["offset"])
+        try:
+            for part in (worker.parts if worker else read_parts)(path, source["offset"], final):
+                added += self._commit(source["id"], part, tracker, close_batches and part.at_end, in_error_folder)
+                self.progress.advanced(part.used, len(part.entries))
+                self.summary.bytes += part.used
+        except OSError as exc:
+            self._unreadable(path, exc)
+        return added
+
+    def _worker_for(self, path: Path, offset: int) -> RowWorker | None:
+        """The row worker, when there is much to read (one that died is not started again)."""
+        if _size(path) - offset < WORKER_MIN_BYTES or (self._worker is not None and not self._worker.alive):
+            return None
+        self._worker = self._worker or RowWorker()
+        return self._worker
+
+    def close(self) -> None:
+        """Stop the row worker, if one was started."""
+        if self._worker is not None:
+            self._worker.close()
 
     def _unreadable(self, path: Path, exc: OSError) -> None:
         reason = f"could not read the file: {exc.strerror or type(exc).__name__}"
@@ -199,27 +169,25 @@ class Ingestor:
         upto = at[-1] + len(messages[-1])
         now = self.now()
         peers = peer if isinstance(peer, list) else [peer] * len(messages)
-        rows = [self._row(raw, src["id"], offset, transport, came_from, now)
+        rows = [_stamp(message_row(raw, offset, self.catalogue), src["id"], transport, came_from, now)
                 for raw, came_from, offset in zip(messages, peers, at, strict=True)]
         ids = self._store_rows(conn, rows)
         conn.execute(update(S).where(S.c.id == src["id"]).values(offset=upto, size=upto, last_seen=now))
         return ids
 
     # -- the one write path --------------------------------------------------------------
-    def _commit(self, source_id: int, buf: bytes, base: int, pieces: list, new_offset: int,
-                tracker: BatchTracker, close_batches: bool, in_error_folder: str | None = None) -> int:
+    def _commit(self, source_id: int, part: Part, tracker: BatchTracker, close_batches: bool,
+                in_error_folder: str | None = None) -> int:
         rows, issues, now = [], [], self.now()
-        for p in pieces:
-            raw = buf[p.start - base : p.end - base]
-            if p.kind == MESSAGE:
-                tracker.message()
-                rows.append(self._row(raw, source_id, p.start, "file", None, now))
-            elif p.kind == JUNK:
-                rows.append(self._row(raw, source_id, p.start, "file", None, now, junk=True))
-            elif p.kind == BATCH:
-                problem = tracker.segment(raw, p.start)
+        for kind, start, entry in part.entries:
+            if kind == BATCH:
+                problem = tracker.segment(entry, start)
                 if problem:
                     issues.append(problem)
+                continue
+            if kind == MESSAGE:
+                tracker.message()
+            rows.append(_stamp(entry, source_id, "file", None, now))
         if close_batches:
             issues += tracker.finish()
         with self.store.engine.begin() as conn:
@@ -235,29 +203,9 @@ class Ingestor:
                                                     message_id=None, source_id=source_id, now=now) for i in issues])
                 self.summary.queued += len(issues)
             conn.execute(update(S).where(S.c.id == source_id)
-                         .values(offset=new_offset, batch=tracker.state, last_seen=now,
-                                 state="active" if new_offset < base + len(buf) else "done"))
+                         .values(offset=part.offset, batch=tracker.state, last_seen=now,
+                                 state="active" if part.more else "done"))
         return len(rows)
-
-    def _row(self, raw: bytes, source_id: int, offset: int, transport: str, peer: str | None, now: datetime,
-             junk: bool = False) -> dict:
-        row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
-        row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
-        if row["parse_state"] == "ok" and not row["ack_code"]:
-            self._check_required(row)
-        row.update(source_id=source_id, offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
-                   received_at=now, transport=transport, peer=peer, content_hash=content_hash(raw),
-                   duplicate_of=None, ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now,
-                   parent_id=None, version_no=1)
-        return row
-
-    def _check_required(self, row: dict) -> None:
-        """The lane catalogue's required fields: a message missing one is invalid, with the rule it broke."""
-        rules = self.catalogue.rules(row["message_type"], match_key(row))
-        findings = missing_required(row["text"], rules) if rules else []
-        if findings:
-            row.update(parse_state="invalid", reason="; ".join(f.text for f in findings),
-                       rules="; ".join(f.rule for f in findings))
 
     def _store_rows(self, conn: Connection, rows: list[dict]) -> list[int]:
         if not rows:
@@ -298,6 +246,14 @@ class Ingestor:
             n = sweep_missing(conn, self.now())
         self.summary.queued += n
         return n
+
+
+def _stamp(row: dict, source_id: int, transport: str, peer: str | None, now: datetime) -> dict:
+    """A row from core.message_rows, with where and when it arrived and correlation still to come."""
+    row.update(source_id=source_id, received_at=now, transport=transport, peer=peer, duplicate_of=None,
+               ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now,
+               parent_id=None, version_no=1)
+    return row
 
 
 def error_folder(path: Path) -> str | None:

@@ -46,6 +46,7 @@ class IngestThread(QThread):
         self.live_feed, self.feed_every_s, self.feed_count = live_feed, feed_every_s, feed_count
 
     def run(self) -> None:
+        ingestor = None
         try:
             ingestor = Ingestor(self.store, progress=_Bridge(self))
             summary = ingestor.ingest_paths(self.folders)
@@ -63,6 +64,9 @@ class IngestThread(QThread):
                 self._pause(self.feed_every_s if feed else 1.0)
         except Exception as exc:  # never takes the console down; the status bar says what stopped
             self.problem.emit(f"ingest stopped: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+        finally:
+            if ingestor is not None:
+                ingestor.close()
 
     def _pause(self, seconds: float) -> None:
         for _ in range(max(1, int(seconds * 10))):

@@ -43,6 +43,9 @@ class FolderWatcher:
 
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()
-        while not stop.is_set():
-            self.poll_once()
-            stop.wait(self.poll_s)
+        try:
+            while not stop.is_set():
+                self.poll_once()
+                stop.wait(self.poll_s)
+        finally:
+            self.ingestor.close()

@@ -1,7 +1,8 @@
 """Ingest benchmark: prints JSON figures. Run: uv run python tests/benchmarks/bench_ingest.py [--count N]
 
 Compares, in the same run on the same machine:
-- our ingest (framing + scanning + correlation + full-text index) into SQLite;
+- our ingest (framing + scanning + correlation + full-text index) into SQLite, and with
+  --one-process the same without the row worker (a second process building rows);
 - a baseline a practice's own script would be: python-hl7 parses each message, one
   INSERT per row into an indexed SQLite table (run on a slice, its rate is per message);
 then times key look-ups (control ID, patient ID) and free-text searches (p50/p95) and
@@ -41,7 +42,8 @@ class MemorySampler(Progress):
 
     def advanced(self, nbytes: int, messages: int) -> None:
         self.done += nbytes
-        self.samples.append((self.done / max(self.total, 1), self.proc.memory_info().rss / 2**20))
+        rss = sum(p.memory_info().rss for p in (self.proc, *self.proc.children()))  # the row worker too
+        self.samples.append((self.done / max(self.total, 1), rss / 2**20))
 
 
 def baseline(files: list[Path], db: Path, limit: int) -> float:
@@ -92,6 +94,8 @@ def main() -> None:
     ap.add_argument("--baseline-count", type=int, default=20_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--workdir")
+    ap.add_argument("--one-process", action="store_true",
+                    help="also ingest the same logs into a second store without the row worker, and compare")
     a = ap.parse_args()
     work = Path(a.workdir or tempfile.mkdtemp(prefix="lanewatch-bench-"))
     t0 = time.perf_counter()
@@ -105,6 +109,14 @@ def main() -> None:
     summary = Ingestor(store, progress=sampler).ingest_paths([work / "logs"])
     ingest_s = time.perf_counter() - t0
     ours = summary.messages / ingest_s
+
+    one_process = None
+    if a.one_process:
+        import core.ingest
+        core.ingest.WORKER_MIN_BYTES = 1 << 62
+        t0 = time.perf_counter()
+        n = Ingestor(open_store(f"sqlite:///{work / 'one_process.db'}")).ingest_paths([work / "logs"]).messages
+        one_process = round(n / (time.perf_counter() - t0))
 
     base = baseline(files, work / "baseline.db", a.baseline_count)
 
@@ -127,11 +139,13 @@ def main() -> None:
     print(json.dumps({
         "messages": summary.messages, "bytes": size, "files": len(files), "generate_s": round(gen_s, 1),
         "ingest_s": round(ingest_s, 1), "ingest_messages_per_s": round(ours),
+        "ingest_one_process_messages_per_s": one_process,
         "baseline_python_hl7_row_by_row_messages_per_s": round(base),
         "ratio_ours_to_baseline": round(ours / base, 1),
         "lookups": lookups,
-        "rss_mib_at_25_50_75_100_percent": [round(m, 1) if m else None for m in quarter],
+        "rss_mib_with_worker_at_25_50_75_100_percent": [round(m, 1) if m else None for m in quarter],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "row_worker_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "store_mib": round(sum(p.stat().st_size for p in work.glob("bench.db*")) / 2**20, 1),
     }, indent=2))
 

@@ -1,0 +1,215 @@
+"""What a message's row holds, from its bytes alone: framing, keys, text, hashes, lane checks.
+
+Nothing here touches the store, so a file's rows can be built in a second process while
+the store takes the previous part (`RowWorker`): on a two-core workstation that is how a
+large archive ingests at the store's pace rather than the scanner's. Where and when a
+message arrived (source, clock) and what correlation decides are added by core.ingest.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import pickle
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import String
+
+from core.correlate import match_key
+from core.hl7.encoding import decode
+from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
+from core.hl7.scan import KEY_NAMES, scan, unparseable
+from core.hl7.validate import Catalogue, catalogue, missing_required
+from core.store.models import Message
+
+CHUNK = 4 << 20  # bytes read at a time; one part, one transaction
+WORKER_MIN_BYTES = 32 << 20  # less than this to read, and a second process is not worth starting
+_SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
+
+# Keys are clipped to their columns and lose NULs (PostgreSQL text cannot hold one); the
+# original bytes are kept whole in `raw`, so nothing is lost.
+_TEXT_KEYS = {c.name: c.type.length for c in Message.__table__.columns
+              if isinstance(c.type, String) and c.name in KEY_NAMES}
+
+
+def describe_junk(raw: bytes) -> str:
+    """Why bytes outside any message are not HL7, in words a person can act on (no PHI)."""
+    head = raw.lstrip()[:200]
+    size = f"{len(raw)} bytes kept"
+    if head.startswith(b"<"):
+        return f"XML, not pipe-delimited HL7 (the HL7 v2 XML encoding is not read); {size}"
+    if head[:1] in (b"{", b"["):
+        return f"JSON, not HL7 v2 (a FHIR resource?); {size}"
+    if head.startswith(b"MSH"):
+        return f"MSH segment without a field separator after it; {size}"
+    seg = _SEGMENT_START.match(head)
+    if seg:
+        return f"segments outside any message (starting with {seg.group(1).decode()}): the MSH that should lead them is missing; {size}"
+    return f"text that is not HL7 (no MSH segment); {size}"
+
+
+def content_hash(raw: bytes) -> str:
+    """sha256 of the message with every segment ending made CR: the same content, however stored."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r").rstrip(b"\r")).hexdigest()
+
+
+def message_row(raw: bytes, offset: int, lanes: Catalogue | None = None, *, junk: bool = False) -> dict:
+    """The columns the bytes decide: keys, parse state, display text, hashes, size, offset."""
+    row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
+    row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
+    if row["parse_state"] == "ok" and not row["ack_code"]:
+        _check_required(row, lanes or catalogue())
+    row.update(offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
+               content_hash=content_hash(raw))
+    return row
+
+
+def _fit(row: dict) -> dict:
+    for name, length in _TEXT_KEYS.items():
+        value = row[name]
+        if value and (len(value) > (length or 1 << 30) or "\x00" in value):
+            row[name] = value.replace("\x00", "")[: length or None]
+    if row["reason"] and "\x00" in row["reason"]:
+        row["reason"] = row["reason"].replace("\x00", "")
+    return row
+
+
+def _check_required(row: dict, lanes: Catalogue) -> None:
+    """The lane catalogue's required fields: a message missing one is invalid, with the rule it broke."""
+    rules = lanes.rules(row["message_type"], match_key(row))
+    findings = missing_required(row["text"], rules) if rules else []
+    if findings:
+        row.update(parse_state="invalid", reason="; ".join(f.text for f in findings),
+                   rules="; ".join(f.rule for f in findings))
+
+
+@dataclass
+class Part:
+    """One read of a file, framed: its pieces in order, and how far the file is now read."""
+
+    entries: list[tuple[str, int, dict | bytes]]  # (MESSAGE or JUNK, start, row) or (BATCH, start, segment bytes)
+    used: int  # bytes this part consumed
+    offset: int  # where reading resumes after it
+    more: bool  # bytes remain that could not be framed yet (a message still being written)
+    at_end: bool  # the last part: the file's end was reached
+
+
+def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None) -> Iterator[Part]:
+    """A file's pieces from offset on, one part per chunk read (raises OSError)."""
+    lanes, chunk = catalogue(), chunk or CHUNK
+    with open(path, "rb") as f:
+        f.seek(offset)
+        buf, base = b"", offset
+        while True:
+            data = f.read(chunk)
+            last = not data
+            buf += data
+            pieces, used = frame(buf, base, final=final and last)
+            if pieces or last:
+                entries: list[tuple[str, int, dict | bytes]] = []
+                for p in pieces:
+                    raw = buf[p.start - base : p.end - base]
+                    if p.kind in (MESSAGE, JUNK):
+                        entries.append((p.kind, p.start, message_row(raw, p.start, lanes, junk=p.kind == JUNK)))
+                    elif p.kind == BATCH:
+                        entries.append((BATCH, p.start, raw))
+                yield Part(entries, used, base + used, used < len(buf), last)
+                buf, base = buf[used:], base + used
+            if last:
+                return
+
+
+class RowWorker:
+    """A second process that reads and frames files and builds their rows, a part ahead of
+    the store. Parts come over a pipe whose sending end only the worker holds, so a worker
+    that dies reads as the end of the pipe; reading then goes on in this process from the
+    last part received, and nothing is lost or doubled."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt or threads
+        self._parts, their_parts = ctx.Pipe(duplex=False)
+        their_requests, self._requests = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_serve, args=(their_requests, their_parts), daemon=True,
+                                    name="lanewatch-rows")
+        self._process.start()
+        their_parts.close()
+        their_requests.close()
+        self._asked: deque[tuple[str, int, bool]] = deque()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def submit(self, path: Path, offset: int, final: bool) -> None:
+        """Ask for a file's parts; they are taken, in the order asked, with parts()."""
+        try:
+            self._requests.send((str(path), offset, final, CHUNK))
+            self._asked.append((str(path), offset, final))
+        except OSError:
+            self.close()  # gone already: parts() reads here
+
+    def parts(self, path: Path, offset: int, final: bool) -> Iterator[Part]:
+        key = (str(path), offset, final)
+        if not self._asked:
+            self.submit(path, offset, final)
+        if not self._asked or self._asked.popleft() != key:  # gone, or not what was asked next: read it here
+            self.close()
+            yield from read_parts(path, offset, final)
+            return
+        settled = False
+        try:
+            while True:
+                try:
+                    item = self._parts.recv()
+                except (EOFError, OSError, pickle.UnpicklingError):  # the worker died, perhaps mid-part
+                    self.close()
+                    settled = True
+                    yield from read_parts(path, offset, final)
+                    return
+                if item is None or isinstance(item, OSError):
+                    settled = True
+                    if item is None:
+                        return
+                    raise item
+                offset = item.offset
+                yield item
+        finally:
+            if not settled:  # left in the middle of a file: what the worker still sends is stale
+                self.close()
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            try:
+                self._requests.send(None)
+            except OSError:
+                pass
+            self._process.join(5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._requests.close()
+        self._parts.close()
+        self._asked.clear()
+
+
+def _serve(requests, parts) -> None:
+    """The worker's loop: a file's parts for each request, then None (or the OSError)."""
+    while True:
+        try:
+            request = requests.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        path, offset, final, chunk = request
+        try:
+            for part in read_parts(Path(path), offset, final, chunk):
+                parts.send(part)
+            parts.send(None)
+        except BrokenPipeError:
+            return  # nobody reads any more
+        except OSError as exc:
+            parts.send(OSError(exc.errno, exc.strerror))
