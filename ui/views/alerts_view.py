@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +30,7 @@ from ui import icons
 from ui.actions import run_command
 from ui.models.common import Index, RowsTableModel
 from ui.views.grid import grid
+from ui.views.tab_layout import bar_over_split
 from ui.workers import submit
 
 EVALUATE_MS = 30_000
@@ -89,15 +88,7 @@ class AlertsView(QWidget):
         for w in (self.ack, self.add, self.state):
             bar.addWidget(w)
         bar.addStretch(1)
-        split = QSplitter(Qt.Orientation.Vertical, objectName="alerts_split")
-        split.addWidget(self.alert_table)
-        split.addWidget(self.rule_table)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addLayout(bar)
-        layout.addWidget(split, 1)
+        bar_over_split(self, bar, self.alert_table, self.rule_table, name="alerts_split", stretch=(3, 1))
         self.ack.clicked.connect(self.acknowledge)
         self.add.clicked.connect(self.add_rule)
         self.timer = QTimer(self, interval=EVALUATE_MS)

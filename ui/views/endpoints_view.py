@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +35,7 @@ from ui.models.endpoint_table import (
     EndpointTableModel,
 )
 from ui.views.grid import grid
+from ui.views.tab_layout import bar_over_split
 from ui.workers import Generation, submit
 
 PROBE_EVERY_MS = 5 * 60 * 1000
@@ -100,15 +100,7 @@ class EndpointsView(QWidget):
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.steps)
         v.addWidget(self.plot, 1)
-        split = QSplitter(Qt.Orientation.Vertical, objectName="endpoints_split")
-        split.addWidget(self.table)
-        split.addWidget(lower)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addLayout(bar)
-        layout.addWidget(split, 1)
+        bar_over_split(self, bar, self.table, lower, name="endpoints_split", stretch=(2, 3))
 
     # -- reading ---------------------------------------------------------------------------
     def refresh(self) -> None:

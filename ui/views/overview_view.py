@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from core import flows
 from core.commands.context import Context
 from ui.views.flow_charts import FlowCharts
 from ui.views.flow_map import HEALTH_WORDS, FlowMapView
+from ui.views.tab_layout import bar_over_split
 from ui.workers import Generation, submit
 
 WINDOWS = (("Last hour", timedelta(hours=1), timedelta(minutes=1)), ("Last 6 hours", timedelta(hours=6), timedelta(minutes=5)),
@@ -42,15 +43,8 @@ class OverviewView(QWidget):
         bar.addWidget(self.window_box)
         bar.addWidget(self.all_traffic)
         bar.addWidget(self.summary, 1)
-        split = QSplitter(Qt.Orientation.Horizontal, objectName="overview_split")
-        split.addWidget(self.map)
-        split.addWidget(self.charts)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addLayout(bar)
-        layout.addWidget(split, 1)
+        bar_over_split(self, bar, self.map, self.charts, name="overview_split", stretch=(3, 2),
+                       orientation=Qt.Orientation.Horizontal)
         self.timer = QTimer(self, interval=REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.window_box.currentIndexChanged.connect(lambda _: self.refresh())

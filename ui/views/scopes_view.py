@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -13,8 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +30,7 @@ from ui.models.scope_matrix import (
     ScopeMatrixModel,
 )
 from ui.views.grid import grid
+from ui.views.tab_layout import bar_over_split
 from ui.workers import Generation, submit
 
 
@@ -61,16 +59,8 @@ class ScopesView(QWidget):
         for w in (self.chooser, self.writes, self.resource, self.csv, self.html):
             bar.addWidget(w)
         bar.addStretch(1)
-        split = QSplitter(Qt.Orientation.Vertical, objectName="scopes_split")
-        split.addWidget(self.flag_view)
-        split.addWidget(self.matrix_view)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        bar_over_split(self, bar, self.flag_view, self.matrix_view, name="scopes_split", stretch=(2, 3),
+                       between=(self.summary,))
         self.chooser.currentIndexChanged.connect(self.load)
         self.writes.toggled.connect(self._filter)
         self.resource.textChanged.connect(self._filter)
