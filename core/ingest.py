@@ -19,7 +19,6 @@ from core import queue
 from core.correlate import Correlator, sweep_missing
 from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
-from core.hl7.validate import catalogue
 from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, read_parts
 from core.progress import Progress
 from core.sources.files import identify, named_source
@@ -68,7 +67,6 @@ class Ingestor:
         self.now = now
         self.progress = progress or Progress()
         self.correlator = Correlator(now)
-        self.catalogue = catalogue()
         self.summary = Summary()
         self._fts = self._fts_writer()
         self._worker: RowWorker | None = None
@@ -81,12 +79,13 @@ class Ingestor:
         files = list(expand(paths, skip=self.store.own_files))
         self.progress.started(sum(_size(f) for f in files))
         try:
-            opened = [(path, source) for path in files if (source := self._open(path)) is not None]
-            for path, source in opened:  # the row worker runs ahead across files, not only within one
-                if self._worker_for(path, source["offset"]):
-                    self._worker.submit(path, source["offset"], final=True)
-            for path, source in opened:
-                self._read(path, source, final=True, close_batches=True)
+            opened = [(path, source, self._worker_for(path, source["offset"]))
+                      for path in files if (source := self._open(path)) is not None]
+            for path, source, worker in opened:  # the row worker runs ahead across files, not only within one
+                if worker:
+                    worker.submit(path, source["offset"], final=True)
+            for path, source, worker in opened:
+                self._read(path, source, worker, final=True, close_batches=True)
         finally:
             self.close()
         self.sweep()
@@ -96,7 +95,9 @@ class Ingestor:
     def ingest_file(self, path: Path, *, final: bool, close_batches: bool = False) -> int:
         """Read a file from its recorded offset; returns messages added. Never raises for a bad file."""
         source = self._open(path)
-        return 0 if source is None else self._read(path, source, final, close_batches)
+        if source is None:
+            return 0
+        return self._read(path, source, self._worker_for(path, source["offset"]), final, close_batches)
 
     def _open(self, path: Path) -> dict | None:
         """The file's source row when there is something new to read in it."""
@@ -109,12 +110,11 @@ class Ingestor:
             return None
         return source if st.st_size > source["offset"] else None
 
-    def _read(self, path: Path, source: dict, final: bool, close_batches: bool) -> int:
+    def _read(self, path: Path, source: dict, worker: RowWorker | None, final: bool, close_batches: bool) -> int:
         added = 0
         self.summary.files += 1
         tracker = BatchTracker(source["batch"])
         in_error_folder = error_folder(path)
-        worker = self._worker_for(path, source["offset"])
         try:
             for part in (worker.parts if worker else read_parts)(path, source["offset"], final):
                 added += self._commit(source["id"], part, tracker, close_batches and part.at_end, in_error_folder)
@@ -169,7 +169,7 @@ class Ingestor:
         upto = at[-1] + len(messages[-1])
         now = self.now()
         peers = peer if isinstance(peer, list) else [peer] * len(messages)
-        rows = [_stamp(message_row(raw, offset, self.catalogue), src["id"], transport, came_from, now)
+        rows = [_stamp(message_row(raw, offset), src["id"], transport, came_from, now)
                 for raw, came_from, offset in zip(messages, peers, at, strict=True)]
         ids = self._store_rows(conn, rows)
         conn.execute(update(S).where(S.c.id == src["id"]).values(offset=upto, size=upto, last_seen=now))

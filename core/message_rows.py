@@ -22,7 +22,7 @@ from core.correlate import match_key
 from core.hl7.encoding import decode
 from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
-from core.hl7.validate import Catalogue, catalogue, missing_required
+from core.hl7.validate import catalogue, missing_required
 from core.store.models import Message
 
 CHUNK = 4 << 20  # bytes read at a time; one part, one transaction
@@ -56,12 +56,12 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r").rstrip(b"\r")).hexdigest()
 
 
-def message_row(raw: bytes, offset: int, lanes: Catalogue | None = None, *, junk: bool = False) -> dict:
+def message_row(raw: bytes, offset: int, *, junk: bool = False) -> dict:
     """The columns the bytes decide: keys, parse state, display text, hashes, size, offset."""
     row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
     row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
     if row["parse_state"] == "ok" and not row["ack_code"]:
-        _check_required(row, lanes or catalogue())
+        _check_required(row)
     row.update(offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
                content_hash=content_hash(raw))
     return row
@@ -77,9 +77,9 @@ def _fit(row: dict) -> dict:
     return row
 
 
-def _check_required(row: dict, lanes: Catalogue) -> None:
+def _check_required(row: dict) -> None:
     """The lane catalogue's required fields: a message missing one is invalid, with the rule it broke."""
-    rules = lanes.rules(row["message_type"], match_key(row))
+    rules = catalogue().rules(row["message_type"], match_key(row))
     findings = missing_required(row["text"], rules) if rules else []
     if findings:
         row.update(parse_state="invalid", reason="; ".join(f.text for f in findings),
@@ -99,7 +99,7 @@ class Part:
 
 def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None) -> Iterator[Part]:
     """A file's pieces from offset on, one part per chunk read (raises OSError)."""
-    lanes, chunk = catalogue(), chunk or CHUNK
+    chunk = chunk or CHUNK
     with open(path, "rb") as f:
         f.seek(offset)
         buf, base = b"", offset
@@ -113,7 +113,7 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None) -
                 for p in pieces:
                     raw = buf[p.start - base : p.end - base]
                     if p.kind in (MESSAGE, JUNK):
-                        entries.append((p.kind, p.start, message_row(raw, p.start, lanes, junk=p.kind == JUNK)))
+                        entries.append((p.kind, p.start, message_row(raw, p.start, junk=p.kind == JUNK)))
                     elif p.kind == BATCH:
                         entries.append((BATCH, p.start, raw))
                 yield Part(entries, used, base + used, used < len(buf), last)
