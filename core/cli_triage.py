@@ -148,7 +148,9 @@ def add_resend_parsers(sub) -> None:
     s.add_argument("--group", help="every open item with this signature")
     s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     s.add_argument("--after-unknown", action="store_true",
-                   help="resend even though an earlier attempt's outcome is unknown (the receiver may have it)")
+                   help="resend even though an earlier attempt's outcome is unknown: say so only after checking "
+                        "with the receiver that it does not have the message")
+    s.add_argument("--again", action="store_true", help="resend a message that was already resent and accepted")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each ACK (default 30)")
     s.add_argument("--to", metavar="HOST:PORT", help="send here instead of the interface's destination "
                    "(the interface must still be write-enabled; its TLS settings apply)")
@@ -166,7 +168,7 @@ def add_resend_parsers(sub) -> None:
 
 def cmd_resend(ctx: Context, args) -> int:
     command = Resend(ctx, ack_timeout=args.timeout)
-    plan = command.plan(_items(ctx, args), after_unknown=args.after_unknown, to=_host_port(args.to, "--to") if args.to else None)
+    plan = command.plan(_items(ctx, args), after_unknown=args.after_unknown, again=args.again, to=_host_port(args.to, "--to") if args.to else None)
     print(plan.confirmation())
     if not plan.targets:
         return 1

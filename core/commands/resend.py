@@ -4,8 +4,14 @@ Safety, in order (DESIGN.md, "Safety rules for writes"):
 - nothing is sent to an interface that is not write-enabled, or that has no destination;
 - an item is claimed by a compare-and-set on its row version in the same transaction that
   records the attempt as `sending`: two consoles cannot both send it;
-- an item whose last attempt is `sending` (its process died) or `unknown` is not sent
-  again unless the person says so: the receiver may already have it;
+- the guard belongs to the message, not to one queue item: while any attempt at any version
+  of a message (the original or a correction, from any item that points to it) is `sending`
+  (its process died) or `unknown`, nothing of it is sent again unless the person says the
+  receiver was checked (`after_unknown`); once one was accepted, it goes again only when
+  asked for on purpose (`again`). The check is repeated inside the claim, under a lock on
+  the original's row, so two consoles cannot both pass it;
+- what goes on the wire has CR segment terminators (a log's CRLF or LF are the logger's),
+  and those exact bytes are recorded with the attempt before they leave;
 - the outcome is recorded when the answer comes (or does not): accepted, error, rejected,
   failed (never left this machine) or unknown (left, but no usable answer).
 One serial queue per destination keeps the order; destinations run side by side.
@@ -21,6 +27,7 @@ from sqlalchemy import Connection, insert, select, update
 from core import audit, queue
 from core.commands.context import CommandError, ConflictError, Context
 from core.commands.correct import versions
+from core.hl7.encoding import with_cr_terminators
 from core.hl7.scan import scan
 from core.ingest import Ingestor
 from core.store.bulk import update_many
@@ -39,7 +46,7 @@ class Target:
     item_id: int
     row_version: int
     message_id: int  # the version that goes: the newest correction, else the original
-    original_id: int
+    original_id: int  # the message as it first arrived: every version's attempts share it
     interface: str
     write_class: str
     host: str
@@ -76,6 +83,9 @@ class Tls:
 class Plan:
     targets: list[Target] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (item id, why)
+    after_unknown: bool = False  # the person checked with the receiver after an unknown outcome
+    again: bool = False  # the person wants a message sent again that was already accepted
+    held: set[str] = field(default_factory=set)  # what the person could say to send the refused: after_unknown, again
 
     def by_destination(self) -> dict[str, list[Target]]:
         out: dict[str, list[Target]] = {}
@@ -150,19 +160,19 @@ class Resend:
         self.ctx, self.ack_timeout, self.connect_timeout, self.min_interval_s = ctx, ack_timeout, connect_timeout, min_interval_s
 
     # -- what would go where ------------------------------------------------------------
-    def plan(self, items: dict[int, int | None], *, after_unknown: bool = False,
+    def plan(self, items: dict[int, int | None], *, after_unknown: bool = False, again: bool = False,
              to: tuple[str, int] | None = None) -> Plan:
         """What would go where; `to` sends to another host and port than the interface's
         (a test receiver, a failover), still only for write-enabled interfaces."""
-        plan = Plan()
+        plan = Plan(after_unknown=after_unknown, again=again)
         with self.ctx.store.engine.connect() as conn:
             for item_id, seen in items.items():
-                why = self._target(conn, item_id, seen, after_unknown, plan, to)
+                why = self._target(conn, item_id, seen, plan, to)
                 if why:
                     plan.refused.append((item_id, why))
         return plan
 
-    def _target(self, conn: Connection, item_id: int, seen: int | None, after_unknown: bool, plan: Plan,
+    def _target(self, conn: Connection, item_id: int, seen: int | None, plan: Plan,
                 to: tuple[str, int] | None) -> str | None:
         item = conn.execute(select(Q).where(Q.c.id == item_id)).first()
         if item is None:
@@ -182,12 +192,13 @@ class Resend:
         host, port = to or (iface.resend_host, iface.resend_port)
         if not host or not port:
             return f"{iface.name} has no resend destination"
-        last = conn.execute(select(R.c.state).where(R.c.item_id == item_id).order_by(R.c.id.desc())).first()
-        if last is not None and last.state in BLOCKING and not after_unknown:
-            return ("an earlier attempt's outcome is unknown: the receiver may already have it "
-                    "(check with the receiver, then resend on purpose)")
-        newest = versions(self.ctx, msg.id)[-1]
-        plan.targets.append(Target(item_id, item.row_version, newest, msg.id, iface.name, iface.write_class,
+        lineage = versions(self.ctx, msg.id)
+        if why := lineage_guard(conn, lineage[0], plan):
+            plan.held.add("after_unknown" if "unknown" in why else "again")
+            return why
+        if any(t.original_id == lineage[0] for t in plan.targets):
+            return "another chosen item sends the same message; it goes once"
+        plan.targets.append(Target(item_id, item.row_version, lineage[-1], lineage[0], iface.name, iface.write_class,
                                    host, port, Tls.of(iface)))
         return None
 
@@ -195,11 +206,11 @@ class Resend:
     def run(self, plan: Plan) -> list[Outcome]:
         """Send what the plan holds, one serial queue per destination; returns every outcome."""
         async def all_destinations() -> list[list[Outcome]]:
-            return await asyncio.gather(*(self._destination(t) for t in plan.by_destination().values()))
+            return await asyncio.gather(*(self._destination(t, plan) for t in plan.by_destination().values()))
 
         return [o for outcomes in asyncio.run(all_destinations()) for o in outcomes]
 
-    async def _destination(self, targets: list[Target]) -> list[Outcome]:
+    async def _destination(self, targets: list[Target], plan: Plan) -> list[Outcome]:
         """One destination's serial queue: chunks are claimed (attempts recorded) in one
         transaction, sent one by one in order, and their outcomes recorded in one more."""
         first = targets[0]
@@ -213,7 +224,7 @@ class Resend:
         loop, outcomes = asyncio.get_running_loop(), []
         try:
             for start in range(0, len(targets), CHUNK):
-                claimed, refused = await loop.run_in_executor(None, self._claim, targets[start:start + CHUNK])
+                claimed, refused = await loop.run_in_executor(None, self._claim, targets[start:start + CHUNK], plan)
                 outcomes += refused
                 results = []
                 for t, attempt_id, raw in claimed:
@@ -252,7 +263,7 @@ class Resend:
         words = "; ".join(filter(None, [theirs["ack_text"]] + [e.get("text") or e.get("user_text") for e in theirs["errors"] or []]))
         return state, code, f"the receiver answered {code}" + (f": {words}" if words else "")
 
-    def _claim(self, targets: list[Target]) -> tuple[list[tuple[Target, int, bytes]], list[Outcome]]:
+    def _claim(self, targets: list[Target], plan: Plan) -> tuple[list[tuple[Target, int, bytes]], list[Outcome]]:
         """Take each item (compare-and-set on its row version) and record its attempt, all before
         anything leaves. An item someone else took first is left out and reported as a conflict."""
         claimed, refused = [], []
@@ -262,27 +273,32 @@ class Resend:
             conn.execute(update(Q).where(Q.c.id.in_([t.item_id for t in targets])).values(updated_at=now))
             current = {r.id: r for r in conn.execute(select(Q.c.id, Q.c.row_version, Q.c.triage_state, Q.c.owner)
                                                       .where(Q.c.id.in_([t.item_id for t in targets])))}
+            # one message at a time across consoles: whoever holds the original's row checks its attempts
+            conn.execute(select(M.c.id).where(M.c.id.in_({t.original_id for t in targets})).with_for_update()).all()
             mine = []
             for t in targets:
                 row = current.get(t.item_id)
                 if row is None or row.row_version != t.row_version:
                     refused.append(Outcome(t.item_id, t.destination, "conflict", str(ConflictError(
                         t.item_id, {"triage_state": row.triage_state, "owner": row.owner} if row else None))))
+                elif why := lineage_guard(conn, t.original_id, plan):
+                    refused.append(Outcome(t.item_id, t.destination, "conflict", f"Not sent: {why}."))
                 else:
                     mine.append(t)
             if not mine:
                 return [], refused
             update_many(conn, Q, [{"id": t.item_id, "row_version": t.row_version + 1} for t in mine], ["row_version"])
-            raws = dict(conn.execute(select(M.c.id, M.c.raw).where(M.c.id.in_({t.message_id for t in mine}))).all())
+            wire = {r.id: with_cr_terminators(r.raw, r.charset) for r in conn.execute(
+                select(M.c.id, M.c.raw, M.c.charset).where(M.c.id.in_({t.message_id for t in mine})))}
             attempts = conn.execute(insert(R).returning(R.c.id, sort_by_parameter_order=True), [dict(
                 item_id=t.item_id, message_id=t.message_id, original_id=t.original_id, destination=t.destination,
-                state="sending", actor=actor, started_at=now) for t in mine]).scalars().all()
+                state="sending", sent=wire[t.message_id], actor=actor, started_at=now) for t in mine]).scalars().all()
             audit.append_many(conn, [dict(actor=actor, action="resend", at=now, item_id=t.item_id, message_id=t.message_id,
                                           before={"attempt": a, "destination": t.destination, "write_class": t.write_class},
                                           after={"state": "sending"}) for t, a in zip(mine, attempts)])
             for t, a in zip(mine, attempts):
                 t.row_version += 1
-                claimed.append((t, a, raws[t.message_id]))
+                claimed.append((t, a, wire[t.message_id]))
         return claimed, refused
 
     def _finish(self, results: list[tuple[Target, int, str, str | None, str, bytes | None]]) -> None:
@@ -316,3 +332,20 @@ class Resend:
                                           message_id=t.message_id, before={"attempt": a, "state": "sending"},
                                           after={"state": state, "ack_code": code, "answer_id": answer_ids.get(a)})
                                      for t, a, state, code, _, _ in results])
+
+
+def lineage_guard(conn: Connection, original_id: int, plan: Plan) -> str | None:
+    """Why a message (any of its versions, from any queue item) must not go now, or None.
+    The newest attempt decides: unknown (or a `sending` whose process is gone) and accepted
+    both need the person to say so."""
+    last = conn.execute(select(R.c.state, R.c.destination, R.c.started_at).where(R.c.original_id == original_id)
+                        .order_by(R.c.id.desc()).limit(1)).first()
+    if last is None:
+        return None
+    when = last.started_at.strftime("%Y-%m-%d %H:%M")
+    if last.state in BLOCKING and not plan.after_unknown:
+        return (f"an earlier attempt's outcome is unknown (resent to {last.destination} at {when}): the receiver may "
+                "already have it (check with the receiver, then resend after an unknown outcome on purpose)")
+    if last.state == "accepted" and not plan.again:
+        return f"it was already resent to {last.destination} at {when} and accepted (send it again only on purpose)"
+    return None

@@ -43,10 +43,22 @@ def codec_for(charset: str | None) -> str | None:
     codec = _CHARSETS.get(name)
     if codec is None:
         try:
-            codec = codecs.lookup(name).name
+            info = codecs.lookup(name)
         except LookupError:
             return None
+        # base64, hex, zlib, rot13...: codecs of bytes to bytes or text to text, not a character set
+        codec = info.name if getattr(info, "_is_text_encoding", True) else None
     return codec
+
+
+def with_cr_terminators(raw: bytes, charset: str | None = None) -> bytes:
+    """The message with every segment ending in CR, as MLLP receivers expect: a log's CRLF
+    or LF endings are the logger's, not the sender's. Every other byte is kept."""
+    codec = codec_for(charset) or ""
+    if codec.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):  # a CR is not one byte there
+        text, used = decode(raw, charset)
+        return text.replace("\r\n", "\r").replace("\n", "\r").encode(used)
+    return raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r")
 
 
 def decode(raw: bytes, charset: str | None = None) -> tuple[str, str]:

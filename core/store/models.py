@@ -192,6 +192,7 @@ class ResendAttempt(Base):
     ack_code: Mapped[str | None] = mapped_column(String(10))
     answer_id: Mapped[int | None] = mapped_column(BigInteger)  # the stored ACK
     detail: Mapped[str | None] = mapped_column(Text)
+    sent: Mapped[bytes | None] = mapped_column(LargeBinary)  # the bytes that left, as they left (CR terminators)
     actor: Mapped[str] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -3,114 +3,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import struct
 import threading
 
-import hl7
 import pytest
-from hl7.mllp import start_hl7_server
 from sqlalchemy import select
 
 from core import audit
-from core.commands.context import CommandError, Context
+from core.commands.context import CommandError
 from core.commands.resend import Configure, Resend
 from core.hl7.ack import build
-from core.ingest import Ingestor
 from core.store import queries
 from core.store.models import ResendAttempt
-
-MSG = ("MSH|^~\\&|ECW|NFM|QUEST|QUEST_LAB|20260101120000||ORM^O01^ORM_O01|{cid}|P|2.5.1\r"
-       "PID|1||MRN1^^^NFM^MR||DOE^JANE\rORC|NW|O{cid}\rOBR|1|O{cid}||GLU^Glucose\r")
-
-
-def nak(cid: str) -> str:
-    return (f"MSH|^~\\&|QUEST|QUEST_LAB|ECW|NFM|20260101120001||ACK^O01^ACK|N{cid}|P|2.5.1\r"
-            f"MSA|AE|{cid}|Provider not on file\rERR||ORC^1^12|103^Table value not found^HL70357|E\r")
-
-
-def setup(store, n=1):
-    """n NAKed lab orders on one interface; returns their queue items and the interface id."""
-    raws = []
-    for i in range(n):
-        raws += [MSG.format(cid=f"C{i}").encode(), nak(f"C{i}").encode()]
-    Ingestor(store).ingest_messages("engine", raws, transport="mllp", peer="10.0.0.9")
-    items = queries.queue_items(store, kinds=["nak_error"])
-    iface = queries.message(store, items[0]["message_id"])["interface_id"]
-    return sorted(items, key=lambda i: i["id"]), iface
-
-
-def ctx(store, who="alice@ws1"):
-    return Context(store, actor=who)
-
-
-class Receiver:
-    """A receiving system on its own thread: python-hl7's asyncio server or a raw one."""
-
-    def __init__(self, behaviour: str = "AA", kind: str = "python-hl7") -> None:
-        self.behaviour, self.received = behaviour, []
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        start = self._python_hl7 if kind == "python-hl7" else self._raw
-        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def _python_hl7(self):
-        async def client(reader, writer):
-            try:
-                while not writer.is_closing():
-                    message = await reader.readmessage()
-                    self.received.append(str(message))
-                    writer.writemessage(message.create_ack(ack_code=self.behaviour))
-                    await writer.drain()
-            except asyncio.IncompleteReadError:
-                writer.close()
-        return await start_hl7_server(client, "127.0.0.1", 0)
-
-    async def _raw(self):
-        async def client(reader, writer):
-            try:
-                await self._answer(reader, writer)
-            finally:
-                writer.close()
-        return await asyncio.start_server(client, "127.0.0.1", 0)
-
-    async def _answer(self, reader, writer):
-        data = await reader.readuntil(b"\x1c\x0d") if self.behaviour != "close_mid" else await reader.read(10)
-        self.received.append(data)
-        if self.behaviour == "close_mid":
-            return
-        if self.behaviour == "silent":
-            await asyncio.sleep(5)
-        if self.behaviour == "reset":  # RST instead of FIN
-            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.transport.abort()
-            return
-        ack = build(data[1:-2], "AA", control_id="X", timestamp="2026")
-        if self.behaviour == "wrong_id":
-            cid = hl7.parse(data[1:-2].decode()).segment("MSH")[10][0]
-            ack = ack.replace(f"MSA|AA|{cid}".encode(), b"MSA|AA|SOMEONE_ELSE")
-        if self.behaviour == "slow":
-            await asyncio.sleep(0.4)
-        writer.write(b"\x0b" + ack + b"\x1c\r")
-        await writer.drain()
-        await asyncio.sleep(0.2)
-
-    def stop(self):
-        async def close():
-            self.server.close()
-            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for t in others:
-                t.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
-        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-def enable(store, iface, port):
-    Configure(ctx(store)).run(iface, host="127.0.0.1", port=port, write_class="clinical", write_enabled=True)
+from tests.helpers.resend import MSG, Receiver, ctx, enable, setup
 
 
 def test_nothing_goes_to_an_interface_without_writes(store):
