@@ -6,11 +6,14 @@ Every change appends an audit entry with the item's state before and after.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection, select, update
 
 from core import audit
 from core.commands.context import CommandError, ConflictError, Context
 from core.store.models import QueueItem
+from core.store.queries import QueueFilter
 
 Q = QueueItem.__table__
 ACK_REASONS = {
@@ -82,8 +85,9 @@ class Assign(_Transition):
         return self._apply(items, {"owner": (owner or "").strip() or None})
 
 
-def group_items(ctx: Context, signature: str, states: tuple[str, ...] = ("open",)) -> dict[int, int]:
-    """Every item of a group (one signature) in the given states, with its row version."""
+def group_items(ctx: Context, signature: str, flt: QueueFilter | None = None) -> dict[int, int]:
+    """Every item of a group (one signature) that the filter shows (by default the open ones),
+    with its row version: a group action covers exactly the items the person sees counted."""
+    flt = replace(flt or QueueFilter(states=["open"]), signature=signature)
     with ctx.store.engine.connect() as conn:
-        rows = conn.execute(select(Q.c.id, Q.c.row_version).where(Q.c.signature == signature, Q.c.triage_state.in_(states)))
-        return {r.id: r.row_version for r in rows}
+        return {r.id: r.row_version for r in conn.execute(select(Q.c.id, Q.c.row_version).where(*flt.where()))}

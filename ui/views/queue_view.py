@@ -32,6 +32,7 @@ from core.store.queries import QueueFilter
 from ui.actions import run_command
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.correct import CorrectionDialog
+from ui.dialogs.resend_confirm import ResendConfirmDialog
 from ui.models.queue_tree import COL_KIND, COL_OWNER, COL_PROBLEM, COL_STATE, COL_WHEN, QueueTreeModel
 
 STATES = (("Open", ["open"]), ("Acknowledged", ["acknowledged"]), ("Corrected", ["corrected"]),
@@ -113,7 +114,8 @@ class QueueView(QWidget):
 
     # -- triage --------------------------------------------------------------------------
     def chosen(self) -> dict[int, int | None]:
-        """The chosen items with the row version shown; a group brings all its items in this view's states."""
+        """The chosen items with the row version shown; a group brings exactly the items the view's
+        filter shows in it (its state, kind, owner, age and interface), as many as its row counts."""
         chosen: dict[int, int | None] = {}
         flt = self.queue_filter()
         for index in self.tree.selectionModel().selectedRows():
@@ -121,8 +123,7 @@ class QueueView(QWidget):
             if node["node"] == "item":
                 chosen[node["id"]] = node["row_version"]
             else:
-                chosen.update(group_items(self.ctx, node["signature"], tuple(flt.states or ("open", "acknowledged",
-                                                                                            "corrected", "resent", "resolved"))))
+                chosen.update(group_items(self.ctx, node["signature"], flt))
         return chosen
 
     def _after(self, result) -> None:
@@ -161,22 +162,24 @@ class QueueView(QWidget):
                 self._after(dialog.saved)
 
     def resend(self) -> None:
-        """Plan, confirm (destination, write class, count), send; outcomes shown when they are in."""
+        """Plan, confirm (destination, write class, count; held messages only when the person
+        says the receiver was checked), send; outcomes shown when they are in."""
         items = self.chosen()
         if items:
-            run_command(self, "Resend", lambda: Resend(self.ctx).plan(items), self._confirm_resend)
+            run_command(self, "Resend", lambda: Resend(self.ctx).plan(items), lambda plan: self._confirm_resend(items, plan))
 
-    def _confirm_resend(self, plan: Plan | None) -> None:
+    def _confirm_resend(self, items: dict[int, int | None], plan: Plan | None) -> None:
         if plan is None:
             return
-        if not plan.targets:
+        if not plan.targets and not plan.held:
             QMessageBox.information(self, "Resend", plan.confirmation())
             return
-        answer = QMessageBox.question(self, "Resend", plan.confirmation() + "\n\nSend now?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        if answer == QMessageBox.StandardButton.Yes:
-            run_command(self, "Resend", lambda: Resend(self.ctx).run(plan), self._resent)
+        dialog = ResendConfirmDialog(plan, lambda unknown, again: run_command(
+            self, "Resend", lambda: Resend(self.ctx).plan(items, after_unknown=unknown, again=again),
+            lambda p: dialog.show_plan(p)), self)
+        if dialog.exec() and dialog.plan.targets:
+            chosen = dialog.plan
+            run_command(self, "Resend", lambda: Resend(self.ctx).run(chosen), self._resent)
 
     def _resent(self, outcomes: list[Outcome] | None) -> None:
         if outcomes:

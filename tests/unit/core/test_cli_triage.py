@@ -48,7 +48,8 @@ def test_ack_correct_and_audit_verify(capsys, tmp_path):
 
 def test_interface_set_with_tls_then_resend_headless(capsys, tmp_path, certificate):
     from core.store.db import open_store
-    from tests.unit.core.commands.test_resend import TlsReceiver, setup
+    from tests.helpers.resend import setup
+    from tests.unit.core.commands.test_resend import TlsReceiver
 
     cert, key = certificate
     url = f"sqlite:///{tmp_path / 's.db'}"

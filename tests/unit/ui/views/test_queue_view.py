@@ -5,13 +5,14 @@ from datetime import datetime
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from core.commands.context import Context
 from core.commands.triage import Assign
 from core.store import queries
 from tests.conftest import demo_store, settle_workers
 from ui.dialogs.acknowledge import AcknowledgeDialog
+from ui.dialogs.resend_confirm import ResendConfirmDialog
 from ui.views.queue_view import QueueView
 
 NOW = datetime(2026, 11, 24, 13, 0)
@@ -101,31 +102,105 @@ def test_privacy_screen_masks_identifiers_in_queue_texts(qtbot, view):
     assert control_id not in view.model.index(0, 5, view.model.index(group, 0)).data()
 
 
+def _choose_group(view, row):
+    view.tree.setFocus()
+    view.tree.selectionModel().setCurrentIndex(view.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                               | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def test_a_group_action_covers_exactly_what_the_filter_shows(qtbot, view, qstore, monkeypatch):
+    """A signature that spans interfaces: with one interface chosen, the group's row count is
+    what the dialog offers and what is acknowledged; the other interfaces' items stay open."""
+    items = queries.queue_items(qstore, states=["open"])
+    spans: dict[str, set] = {}
+    for i in items:
+        spans.setdefault(i["signature"], set()).add(i["interface_id"])
+    signature, interfaces = next((s, ifs) for s, ifs in spans.items() if len(ifs - {None}) > 1)
+    iface = sorted(interfaces - {None})[0]
+    with qtbot.waitSignal(view.model.loaded, timeout=10_000):
+        view.set_interface(iface)
+    row = next(r for r, g in enumerate(view.model.groups) if g["signature"] == signature)
+    shown = view.model.groups[row]["items"]
+    offered = []
+    monkeypatch.setattr(AcknowledgeDialog, "__init__", lambda self, count, parent=None: (
+        offered.append(count), QDialog.__init__(self, parent))[1])
+    monkeypatch.setattr(AcknowledgeDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(AcknowledgeDialog, "values", lambda self: ("duplicate", None))
+    _choose_group(view, row)
+    with qtbot.waitSignal(view.changed, timeout=10_000):
+        qtbot.keyClick(view.tree, Qt.Key.Key_A)
+    acked = queries.queue_items(qstore, states=["acknowledged"])
+    assert offered == [shown] and len(acked) == shown and {i["interface_id"] for i in acked} == {iface}
+    still_open = [i for i in queries.queue_items(qstore, states=["open"]) if i["signature"] == signature]
+    assert still_open and iface not in {i["interface_id"] for i in still_open}
+
+
+def _resend_view(qtbot, store):
+    view = QueueView(Context(store, actor="alice@ws1"))
+    qtbot.addWidget(view)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=10_000)
+    return view
+
+
 def test_resend_from_the_queue_confirms_destination_and_records(qtbot, store, monkeypatch):
-    from tests.unit.core.commands.test_resend import Receiver, enable, setup
+    from tests.helpers.resend import Receiver, enable, setup
 
     items, iface = setup(store, 2)
     receiver = Receiver("AA")
     try:
         enable(store, iface, receiver.port)
-        view = QueueView(Context(store, actor="alice@ws1"))
-        qtbot.addWidget(view)
-        view.refresh()
-        qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=10_000)
+        view = _resend_view(qtbot, store)
         asked = []
 
-        def question(parent, title, text, *args):
-            asked.append(text)
-            return QMessageBox.StandardButton.Yes
+        def confirm(self):
+            asked.append(self.text.toPlainText())
+            return 1
 
-        monkeypatch.setattr(QMessageBox, "question", question)
-        group = next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error")
-        view.tree.selectionModel().setCurrentIndex(view.model.index(group, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                                                   | QItemSelectionModel.SelectionFlag.Rows)
+        monkeypatch.setattr(ResendConfirmDialog, "exec", confirm)
+        _choose_group(view, next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error"))
         with qtbot.waitSignal(view.changed, timeout=20_000):
             view.actions["S"].trigger()
         assert "Resend 2 message(s) of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
         assert len(receiver.received) == 2
         assert {i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == {"resent"}
+    finally:
+        receiver.stop()
+
+
+def test_key_s_on_the_follow_up_of_an_unknown_outcome_sends_only_after_the_receiver_was_checked(qtbot, store, monkeypatch):
+    from core.commands.resend import Resend
+    from tests.helpers.resend import Receiver, ctx, enable, setup
+
+    items, iface = setup(store)
+    receiver = Receiver("close_mid", kind="raw")
+    try:
+        enable(store, iface, receiver.port)
+        Resend(ctx(store), ack_timeout=1).run(Resend(ctx(store)).plan({items[0]["id"]: None}))
+        receiver.behaviour = "AA"
+        view = _resend_view(qtbot, store)
+        seen = []
+
+        def confirm(self, tick: bool):
+            seen.append((self.text.toPlainText(), self.send.isEnabled(), not self.checks["after_unknown"].isHidden()))
+            if tick:
+                self.checks["after_unknown"].setChecked(True)
+                qtbot.waitUntil(lambda: self.send.isEnabled(), timeout=10_000)
+            return 1
+
+        row = next(r for r, g in enumerate(view.model.groups) if g["kind"] == "failed_resend")
+        monkeypatch.setattr(ResendConfirmDialog, "exec", lambda self: confirm(self, False))
+        _choose_group(view, row)
+        view.actions["S"].trigger()
+        qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+        text, enabled, box = seen[0]
+        assert "outcome is unknown" in text and not enabled and box
+        qtbot.wait(300)
+        assert len(receiver.received) == 1  # nothing went
+
+        monkeypatch.setattr(ResendConfirmDialog, "exec", lambda self: confirm(self, True))
+        with qtbot.waitSignal(view.changed, timeout=20_000):
+            view.actions["S"].trigger()
+        assert len(receiver.received) == 2
     finally:
         receiver.stop()

@@ -1,0 +1,54 @@
+"""Confirm a resend: where it goes, its write class and how many. When the plan holds messages
+back (an earlier outcome unknown, or already accepted), the person must say in words that the
+receiver was checked before those are planned again; nothing held goes by default."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
+
+from core.commands.resend import Plan
+
+HELD_WORDS = {
+    "after_unknown": "I checked with the receiver: it does not have the messages whose earlier outcome is unknown.",
+    "again": "Send again the messages the receiver already accepted.",
+}
+
+
+class ResendConfirmDialog(QDialog):
+    """`replan(after_unknown, again)` makes a new plan (off the GUI thread) and calls back `show_plan`."""
+
+    def __init__(self, plan: Plan, replan: Callable[[bool, bool], None], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Resend")
+        self.resize(720, 360)
+        self.plan, self.replan = plan, replan
+        self.text = QPlainTextEdit(readOnly=True)
+        self.checks = {need: QCheckBox(words) for need, words in HELD_WORDS.items()}
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Yes | QDialogButtonBox.StandardButton.Cancel)
+        self.send = self.buttons.button(QDialogButtonBox.StandardButton.Yes)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Resend changes state in another system. Check where it goes:"))
+        layout.addWidget(self.text, 1)
+        for box in self.checks.values():
+            box.toggled.connect(self._asked)
+            layout.addWidget(box)
+        layout.addWidget(self.buttons)
+        self.show_plan(plan)
+
+    def _asked(self) -> None:
+        self.send.setEnabled(False)
+        self.replan(self.checks["after_unknown"].isChecked(), self.checks["again"].isChecked())
+
+    def show_plan(self, plan: Plan | None) -> None:
+        if plan is None:
+            return
+        self.plan = plan
+        self.text.setPlainText(plan.confirmation())
+        for need, box in self.checks.items():
+            box.setVisible(need in plan.held or box.isChecked())
+        n = len(plan.targets)
+        self.send.setText(f"Send {n} message{'s' if n != 1 else ''}" if n else "Nothing to send")
+        self.send.setEnabled(bool(n))
