@@ -60,10 +60,12 @@ def cmd_trace(ctx: Context, args) -> int:
     except LookupError as exc:
         raise CommandError(str(exc)) from None
     if args.json:
-        print(json.dumps({"kind": t.kind, "key": t.key, "steps": [s.__dict__ for s in t.steps],
+        print(json.dumps({"kind": t.kind, "key": t.key, "steps": [s.__dict__ for s in t.steps], "notes": t.notes,
                           "turnarounds": {k: v.total_seconds() for k, v in t.turnarounds.items()}}, default=str))
         return 0
     print(f"{t.kind}: {t.key}")
+    for note in t.notes:
+        print(f"  {note}")
     for s in t.steps:
         print(f"  +{str(s.since_start):>16}  {s.at:%Y-%m-%d %H:%M:%S}  {s.what:34} {s.route:24} message {s.message_id}")
     for k, v in t.turnarounds.items():

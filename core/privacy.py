@@ -38,6 +38,43 @@ def mask_text(text: str) -> str:
     return "\r".join(out)
 
 
+def phi_values(*messages: str) -> list[str]:
+    """Every identifying value the messages hold (whole fields, repetitions, components and
+    subcomponents), longest first: what must not appear in any words shown beside them."""
+    found: set[str] = set()
+    for text in messages:
+        d = delimiters_of(text)
+        for line in text.replace("\r\n", "\r").replace("\n", "\r").split("\r"):
+            fields = PHI_FIELDS.get(line[:3])
+            if not fields:
+                continue
+            parts = line.split(d.field)
+            for n in fields:
+                if n < len(parts):
+                    found.update(_pieces(parts[n], d))
+    return sorted((v for v in found if len(v.strip()) >= 2), key=len, reverse=True)
+
+
+def _pieces(value: str, d) -> set[str]:
+    out = {value}
+    for rep in value.split(d.rep) if d.rep else [value]:
+        out.add(rep)
+        for comp in rep.split(d.comp) if d.comp else [rep]:
+            out.add(comp)
+            out.update(comp.split(d.sub) if d.sub else [])
+    return out
+
+
+def mask_words(words: str | None, *messages: str) -> str | None:
+    """Words about a message (an error, a NAK's text, a finding) with the message's identifying
+    values masked; codes, field references, ports and counts stay readable."""
+    if not words:
+        return words
+    for value in phi_values(*messages):
+        words = words.replace(value, MASK)
+    return words
+
+
 def mask(value: str | None, on: bool) -> str | None:
     """A single identifying value (a patient column, say), masked when the screen is on."""
     return MASK if on and value else value

@@ -2,7 +2,9 @@
 
 - An order: ORM/OML (and its ACK) → ORU results (preliminary, final, corrected), joined by
   placer (ORC-2/OBR-2) and filler (ORC-3/OBR-3) order numbers; the filler number a result
-  brings pulls in everything else that carries it.
+  brings pulls in everything else that carries it. Order numbers repeat across patients and
+  senders, so they join only within the same pair of systems and the same patient: a message
+  with the number but another patient or other systems is counted and said, never merged.
 - A visit: the ADT messages of one patient (PID-3) and visit number (PV1-19).
 Reachable from any message of the chain (an ACK leads to the message it answers). The
 result status (OBR-25) and visit number are read from the few messages of the chain
@@ -43,6 +45,8 @@ class Trace:
     kind: str  # order, visit, or single (nothing to chain it with)
     key: str  # the order numbers or the patient and visit, in words
     steps: list[Step] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)  # patient IDs and visit numbers in the key: masked on screen
+    notes: list[str] = field(default_factory=list)  # what was left out, and why
     turnarounds: dict[str, timedelta] = field(default_factory=dict)  # "order → final result": ...
 
 
@@ -61,21 +65,37 @@ def trace(store: Store, message_id: int) -> Trace:
         return _build("single", f"message {start.control_id}", conn, [start])
 
 
+def _same_order(start, r) -> bool:
+    """Another message of this order: the same systems (either way round) and the same patient
+    (a message without a patient, such as some results, joins on its systems alone)."""
+    systems = {start.sending_app, start.receiving_app}
+    return ({r.sending_app, r.receiving_app} == systems
+            and (not start.patient_id or not r.patient_id or r.patient_id == start.patient_id))
+
+
 def _order(conn, start) -> Trace:
     placers, fillers = {start.placer_order} - {None}, {start.filler_order} - {None}
     found: dict[int, object] = {}
+    other: set[int] = set()
     for _ in range(3):  # a filler number brought by a result pulls in what else carries it, and so on
         rows = conn.execute(select(*COLS).where(M.c.is_ack.is_(False), or_(
             M.c.placer_order.in_(placers or {""}), M.c.filler_order.in_(fillers or {""})))).all()
         before = len(found)
         for r in rows:
+            if not _same_order(start, r):
+                other.add(r.id)
+                continue
             found[r.id] = r
             placers |= {r.placer_order} - {None}
             fillers |= {r.filler_order} - {None}
         if len(found) == before:
             break
     key = "placer " + ", ".join(sorted(placers)) + (f"; filler {', '.join(sorted(fillers))}" if fillers else "")
-    return _build("order", key, conn, list(found.values()))
+    out = _build("order", key, conn, list(found.values()))
+    if other:
+        out.notes.append(f"{len(other):,} other message{'s' if len(other) != 1 else ''} carry the same order number for "
+                         "another patient or between other systems: not part of this order.")
+    return out
 
 
 def _visit(conn, start) -> Trace:
@@ -84,7 +104,9 @@ def _visit(conn, start) -> Trace:
                                             M.c.message_type.like("ADT%"))).all()
     chain = [r for r in rows if not visit or _field(conn, r.id, "PV1-19") == visit]
     key = f"patient {start.patient_id}" + (f", visit {visit}" if visit else " (no visit number: every ADT message)")
-    return _build("visit", key, conn, chain)
+    out = _build("visit", key, conn, chain)
+    out.identifiers = [v for v in (start.patient_id, visit) if v]
+    return out
 
 
 def _build(kind: str, key: str, conn, messages: list) -> Trace:

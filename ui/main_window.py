@@ -52,6 +52,7 @@ from ui.models.message_table import (
     ROW_ROLE,
     MessageTableModel,
 )
+from ui.privacy_screen import screen
 from ui.settings import Preferences, ViewState
 from ui.views.alerts_view import AlertsView
 from ui.views.audit_view import AuditView
@@ -361,6 +362,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.text.selectAll()
 
     def set_privacy(self, on: bool) -> None:
+        screen().set(on)  # dialogs and views opened from here read and follow it
         self.prefs.privacy_screen = on
         self.act_privacy.setChecked(on)
         self.messages.set_privacy(on)

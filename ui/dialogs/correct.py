@@ -1,13 +1,18 @@
 """Correct a message (or every message of a group): edits by field path or the raw text,
-previewed as a side-by-side diff with what validation still finds, then saved as new versions."""
+previewed as a side-by-side diff with what validation still finds, then saved as new versions.
+
+Under the privacy screen the preview and every text are masked, and the raw text cannot be
+shown or edited (it is the whole message): the dialog says so, and field edits still work."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTabWidget, QVBoxLayout
 
+from core import privacy
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct, Preview
 from ui.actions import run_command
+from ui.privacy_screen import screen
 from ui.views.diff_view import DiffView
 
 EDIT_HELP = ("One edit a line, PATH = VALUE, for example\n"
@@ -36,6 +41,7 @@ class CorrectionDialog(QDialog):
         self.bulk = len(message_ids) > 1
         self.command = Correct(ctx)
         self.previews: list[Preview] = []
+        self.original: Preview | None = None
         self.saved: list[int] = []
         self.setWindowTitle(f"Correct {len(message_ids)} messages" if self.bulk else f"Correct message {message_ids[0]}")
         self.resize(1200, 720)
@@ -50,6 +56,9 @@ class CorrectionDialog(QDialog):
         self.diff = DiffView()
         self.findings = QLabel(wordWrap=True)
         self.status = QLabel(wordWrap=True)
+        self.masked_note = QLabel("The privacy screen is on: the message is shown masked, and its raw text can be neither "
+                                  "shown nor edited here. Field edits work; turn the screen off (Ctrl+Shift+P) to edit "
+                                  "the raw text.", wordWrap=True)
         preview = QPushButton("Preview")
         preview.clicked.connect(self.preview)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -68,21 +77,54 @@ class CorrectionDialog(QDialog):
         layout.addWidget(QLabel("The original is never changed: a correction is saved as a new version linked to it."
                                 + (f" The same edits go to all {len(message_ids)} messages; the first "
                                    f"{min(first_shown, len(message_ids))} are shown." if self.bulk else "")))
+        layout.addWidget(self.masked_note)
         layout.addWidget(split, 1)
         layout.addWidget(self.findings)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.edits.textChanged.connect(lambda: self.save_button.setEnabled(False))
         self.raw.textChanged.connect(lambda: self.save_button.setEnabled(False))
+        screen().changed.connect(self._privacy_changed)
+        self._privacy_changed(screen().on)
         if not self.bulk:
             run_command(self, "Correct", lambda: self.command.preview(message_ids[0], structural=False), self._original)
 
+    @property
+    def masked(self) -> bool:
+        return screen().on
+
+    def _privacy_changed(self, on: bool) -> None:
+        self.masked_note.setVisible(on)
+        if not self.bulk:
+            if on and self.input.currentWidget() is self.raw:
+                self.input.setCurrentWidget(self.edits)
+            self.input.setTabEnabled(self.input.indexOf(self.raw), not on)
+            self.raw.setVisible(not on)
+        self._fill_raw()
+        if self.previews:
+            self._previewed(self.previews)
+        elif self.original:
+            self.diff.show_versions(self.original.before, self.original.before, "Original", "Corrected", masked=on)
+
+    def _fill_raw(self) -> None:
+        """The raw text holds the whole message: it is filled only while the screen is off
+        (and what the person typed there is kept)."""
+        if self.original and not self.masked and not self.raw.toPlainText():
+            self.raw.blockSignals(True)
+            self.raw.setPlainText(self.original.before.replace("\r\n", "\n").replace("\r", "\n"))
+            self.raw.blockSignals(False)
+
     def _original(self, preview: Preview | None) -> None:
         if preview:
-            self.raw.blockSignals(True)
-            self.raw.setPlainText(preview.before.replace("\r\n", "\n").replace("\r", "\n"))
-            self.raw.blockSignals(False)
-            self.diff.show_versions(preview.before, preview.before, "Original", "Corrected")
+            self.original = preview
+            self._fill_raw()
+            self.diff.show_versions(preview.before, preview.before, "Original", "Corrected", masked=self.masked)
+
+    def _say(self, label: QLabel, text: str) -> None:
+        """Words about the message(s) on screen: their identifiers masked while the screen is on."""
+        shown = [p.before for p in self.previews] + [p.after for p in self.previews] + \
+            ([self.original.before] if self.original else [])
+        label.setText(privacy.mask_words(text, *shown) if self.masked else text)
 
     # -- preview and save ---------------------------------------------------------------
     def _ask(self):
@@ -98,7 +140,7 @@ class CorrectionDialog(QDialog):
         try:
             ask = self._ask()
         except CommandError as exc:
-            self.status.setText(str(exc))
+            self._say(self.status, str(exc))
             return
         self.status.setText("Checking…")
         run_command(self, "Preview", ask, self._previewed)
@@ -110,12 +152,12 @@ class CorrectionDialog(QDialog):
             return
         first = self.previews[0]
         self.diff.show_versions(first.before, first.after, f"Message {first.message_id} as it is",
-                                f"Corrected (version of {first.message_id})")
+                                f"Corrected (version of {first.message_id})", masked=self.masked)
         findings = sorted({f.text for p in self.previews for f in p.findings})
-        self.findings.setText(("Validation still finds:\n• " + "\n• ".join(findings[:12])) if findings
-                              else "Validation finds nothing wrong with the corrected message.")
+        self._say(self.findings, ("Validation still finds:\n• " + "\n• ".join(findings[:12])) if findings
+                  else "Validation finds nothing wrong with the corrected message.")
         changed = sum(p.changed for p in self.previews)
-        self.status.setText(f"{changed} of {len(self.previews)} previewed message(s) change."
+        self.status.setText(f"{changed} of {len(self.previews)} previewed messages change."
                             + (" Other messages of the group are shown the same way when saved." if self.bulk else ""))
         self.save_button.setEnabled(changed == len(self.previews))
 

@@ -9,8 +9,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDialog, QLabel, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout
 
+from core import privacy
 from core.labels import duration
 from core.trace import Trace
+from ui.privacy_screen import screen
 
 COLOURS = {"order": "#2e86c1", "ACK": "#7f8c8d", "result": "#2e8540", "other": "#7d3c98"}
 
@@ -25,11 +27,11 @@ class TraceDialog(QDialog):
 
     def __init__(self, t: Trace, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Trace: {t.kind} {t.key}")
         self.resize(1000, 620)
         self.trace = t
-        turn = "; ".join(f"{k} {duration(v.total_seconds())}" for k, v in t.turnarounds.items()) or "no turnaround to show"
-        self.heading = QLabel(f"<b>{t.kind.title()}</b> {t.key}: {len(t.steps)} messages. {turn}.", wordWrap=True)
+        self.heading = QLabel(wordWrap=True)
+        screen().changed.connect(self._privacy_changed)  # a bound slot: disconnected when the dialog goes
+        self._title()
         self.plot = self._timeline(t)
         self.table = QTableWidget(len(t.steps), 5)
         self.table.setHorizontalHeaderLabels(["When (UTC)", "After the first", "What", "Route", "ACK state"])
@@ -50,6 +52,21 @@ class TraceDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(split, 1)
+
+    def _privacy_changed(self, _on: bool) -> None:
+        self._title()
+
+    def _title(self) -> None:
+        """The key names the patient for a visit: masked while the privacy screen is on."""
+        t = self.trace
+        key = t.key
+        if screen().on:
+            for value in sorted(t.identifiers, key=len, reverse=True):
+                key = key.replace(value, privacy.MASK)
+        turn = "; ".join(f"{k} {duration(v.total_seconds())}" for k, v in t.turnarounds.items()) or "no turnaround to show"
+        self.setWindowTitle(f"Trace: {t.kind} {key}")
+        self.heading.setText(f"<b>{t.kind.title()}</b> {key}: {len(t.steps)} messages. {turn}."
+                             + "".join(f"<br>{note}" for note in t.notes))
 
     def _timeline(self, t: Trace) -> pg.PlotWidget:
         routes = list(dict.fromkeys(s.route for s in t.steps))

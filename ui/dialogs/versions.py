@@ -1,4 +1,5 @@
-"""Any two versions of a message side by side: the original and its corrections."""
+"""Any two versions of a message side by side: the original and its corrections (masked while
+the privacy screen is on, and following it while open)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QVBoxLayout
@@ -7,6 +8,7 @@ from core.commands.context import Context
 from core.commands.correct import versions
 from core.hl7.encoding import decode
 from core.store import queries
+from ui.privacy_screen import screen
 from ui.views.diff_view import DiffView
 from ui.workers import submit
 
@@ -40,6 +42,7 @@ class VersionsDialog(QDialog):
         layout.addWidget(self.summary)
         self.left.currentIndexChanged.connect(self.compare)
         self.right.currentIndexChanged.connect(self.compare)
+        screen().changed.connect(self._privacy_changed)  # a bound slot: disconnected when the dialog goes
         submit(lambda: load_versions(ctx, message_id), self._loaded, self.summary.setText, context=self)
 
     def _loaded(self, found: list[tuple[int, int, str]]) -> None:
@@ -53,9 +56,14 @@ class VersionsDialog(QDialog):
         self.right.setCurrentIndex(len(found) - 1)
         self.compare()
 
+    def _privacy_changed(self, _on: bool) -> None:
+        self.compare()
+
     def compare(self) -> None:
         if not self.versions:
             return
         a, b = self.versions[self.left.currentIndex()], self.versions[self.right.currentIndex()]
-        changed = self.diff.show_versions(a[2], b[2], self.left.currentText(), self.right.currentText())
-        self.summary.setText(f"{changed} line(s) differ." if changed else "The two versions are the same.")
+        changed = self.diff.show_versions(a[2], b[2], self.left.currentText(), self.right.currentText(),
+                                          masked=screen().on)
+        self.summary.setText(("1 segment differs." if changed == 1 else f"{changed} segments differ.") if changed
+                             else "The two versions are the same.")

@@ -159,7 +159,8 @@ class DetailPane(QWidget):
             f"<span style='color:gray'>Parse: {labels.parse_state(r['parse_state'])} · message {r['id']} · "
             f"{Path(r['source']).name} @ byte {r['offset']:,} · {r['size']:,} bytes as {d.codec}"
             f"{' · ' + d.tree.note if d.tree.note else ''}</span>")
-        self.explanation.setText("\n".join(d.explanation))
+        words = "\n".join(d.explanation)  # a receiver's words can quote the patient
+        self.explanation.setText(privacy.mask_words(words, d.text) if self.privacy else words)
         self.explanation.setVisible(bool(d.explanation))
         for message_id, what in d.links:
             link = QToolButton(text=f"Open {what} (message {message_id})", icon=icons.action("link"))

@@ -15,9 +15,9 @@ T0 = datetime(2026, 11, 24, 9, 0)  # a Tuesday
 
 
 def msg(cid: str, at: datetime, *, kind="ORM^O01^ORM_O01", placer="", filler="", status="", sender=("ECW", "NFM"),
-        receiver=("QUEST", "QUEST_LAB"), visit="") -> bytes:
+        receiver=("QUEST", "QUEST_LAB"), visit="", patient="MRN1") -> bytes:
     text = (f"MSH|^~\\&|{sender[0]}|{sender[1]}|{receiver[0]}|{receiver[1]}|{at:%Y%m%d%H%M%S}||{kind}|{cid}|P|2.5.1\r"
-            f"PID|1||MRN1^^^NFM^MR||DOE^JANE\r")
+            f"PID|1||{patient}^^^NFM^MR||DOE^JANE\r")
     if visit:
         text += f"PV1|1|O|||||||||||||||||{visit}\r"
     if kind.startswith("ORM"):
@@ -129,6 +129,26 @@ def test_trace_of_an_order_with_several_results(store):
     assert t.key == "placer PL1; filler FL1"
 
 
+def test_trace_never_joins_two_patients_or_other_systems(store):
+    """Placer numbers repeat: the same number for other patients, or between other systems, is
+    left out and said, never merged into this order."""
+    lab = dict(kind="ORU^R01^ORU_R01", sender=("QUEST", "QUEST_LAB"), receiver=("ECW", "NFM"))
+    raws = [msg("O1", T0, placer="100"),
+            msg("R1", T0 + timedelta(hours=1), placer="100", filler="F1", status="F", **lab),
+            msg("R2", T0 + timedelta(hours=1), placer="100", filler="F2", status="F", patient="MRN2", **lab),
+            msg("R3", T0 + timedelta(hours=2), placer="100", filler="F3", status="F", patient="MRN3", **lab),
+            msg("R4", T0 + timedelta(hours=2), placer="100", filler="F4", status="F", kind="ORU^R01^ORU_R01",
+                sender=("LABCORP", "LC"), receiver=("ECW", "NFM"))]
+    ids = Ingestor(store).ingest_messages("engine", raws, transport="file")
+    t = trace.trace(store, ids[0])
+    assert [s.message_id for s in t.steps] == ids[:2]
+    assert t.key == "placer 100; filler F1"
+    assert t.notes == ["3 other messages carry the same order number for another patient or between other systems: "
+                       "not part of this order."]
+    other = trace.trace(store, ids[2])
+    assert [s.message_id for s in other.steps] == [ids[2]]  # patient 2's result is its own
+
+
 def test_trace_of_a_visit(store):
     raws = [msg(f"V{i}", T0 + timedelta(hours=i), kind=f"ADT^{e}^ADT_A01", visit=v, sender=("EPIC", "HOSP"),
                 receiver=("ECW", "NFM")) for i, (e, v) in enumerate([("A04", "VN1"), ("A08", "VN1"), ("A03", "VN1"),
@@ -137,6 +157,7 @@ def test_trace_of_a_visit(store):
     t = trace.trace(store, ids[1])
     assert t.kind == "visit" and [s.what for s in t.steps] == ["ADT^A04", "ADT^A08", "ADT^A03"]
     assert t.key == "patient MRN1, visit VN1" and t.turnarounds == {"first → last": timedelta(hours=2)}
+    assert t.identifiers == ["MRN1", "VN1"]
 
 
 def test_trace_over_the_corpus_results(store, corpora):

@@ -36,3 +36,14 @@ def test_tree_table_and_raw_agree_on_what_is_identifying():
     for label in ("PID-3.1", "PID-5.1", "PID-7", "PID-11.1", "PID-13", "PID-19", "NK1-2.1", "IN1-16.1", "GT1-3.1"):
         assert find(tree, label).phi, label
     assert mask("MRN1", True) == MASK and mask("MRN1", False) == "MRN1" and mask(None, True) is None
+
+
+def test_words_about_a_message_lose_its_identifiers_and_keep_codes_and_references():
+    from core.privacy import mask_words
+
+    words = "101 at PID-3: patient MRN1 (DOE, JANE) born 19800101 not on file; retry on port 2575 for 3 items"
+    masked = mask_words(words, MESSAGE)
+    for secret in ("MRN1", "DOE", "JANE", "19800101"):
+        assert secret not in masked
+    for kept in ("101 at PID-3", "port 2575", "3 items", "not on file"):
+        assert kept in masked

@@ -39,7 +39,8 @@ def test_preview_shows_the_diff_then_saves_a_version(qtbot, cstore):
     dialog.preview()
     qtbot.waitUntil(dialog.save_button.isEnabled, timeout=20_000)
     assert "MRN104242" in dialog.diff.right.toPlainText() and "MRN104242" not in dialog.diff.left.toPlainText()
-    assert len(dialog.diff.right.extraSelections()) == 1  # one changed line marked
+    marks = dialog.diff.right.extraSelections()
+    assert len(marks) == 2 and marks[1].cursor.selectedText() == "MRN104242"  # the line, and the changed field in it
     with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         dialog.save()
     [new_id] = dialog.saved
@@ -75,6 +76,70 @@ def test_versions_dialog_compares_any_two(qtbot, cstore):
     qtbot.waitUntil(lambda: dialog.left.count() == 3, timeout=10_000)
     assert "A2" in dialog.diff.right.toPlainText() and "A2" not in dialog.diff.left.toPlainText()
     dialog.left.setCurrentIndex(1)
-    assert "A1" in dialog.diff.left.toPlainText() and dialog.summary.text() == "1 line(s) differ."
+    assert "A1" in dialog.diff.left.toPlainText() and dialog.summary.text() == "1 segment differs."
     dialog.right.setCurrentIndex(1)
     assert dialog.summary.text() == "The two versions are the same."
+
+
+@pytest.fixture
+def privacy_on():
+    from ui.privacy_screen import screen
+
+    screen().set(True)
+    yield screen()
+    screen().set(False)
+
+
+def _phi(store, message_id):
+    from core import privacy
+    from core.hl7.encoding import decode
+
+    row = queries.message(store, message_id)
+    return [v for v in privacy.phi_values(decode(row["raw"], row["charset"])[0]) if len(v) > 3]
+
+
+def _everything_shown(dialog) -> str:
+    from PySide6.QtWidgets import QLabel, QPlainTextEdit
+
+    typed = getattr(dialog, "edits", None)  # what the person types is theirs to see
+    texts = [w.toPlainText() for w in dialog.findChildren(QPlainTextEdit) if w.isVisibleTo(dialog) and w is not typed]
+    return "\n".join(texts + [w.text() for w in dialog.findChildren(QLabel)] + [dialog.windowTitle()])
+
+
+def test_correct_dialog_under_the_privacy_screen_shows_no_identifier(qtbot, cstore, privacy_on):
+    item = pid3_items(cstore)[0]
+    secrets = _phi(cstore, item["message_id"])
+    assert secrets
+    dialog = CorrectionDialog(Context(cstore, actor="alice@ws1"), [item["message_id"]])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.diff.left.toPlainText().startswith("MSH|"), timeout=10_000)
+    assert not dialog.input.isTabEnabled(1) and dialog.masked_note.isVisibleTo(dialog) and not dialog.raw.toPlainText()
+    dialog.edits.setPlainText("PID-3.1 = MRN104242\nPID-8 = X")
+    dialog.preview()
+    qtbot.waitUntil(lambda: "previewed" in dialog.status.text(), timeout=20_000)
+    shown = _everything_shown(dialog)
+    assert "MRN104242" not in shown and not [s for s in secrets if s in shown]
+    assert "PID-8" in dialog.findings.text() or "Validation" in dialog.findings.text()  # field references stay readable
+    spans = [s for s in dialog.diff.right.extraSelections() if not s.cursor.selectedText() == ""]
+    assert "X" in {s.cursor.selectedText() for s in spans}  # the changed field itself is marked
+    privacy_on.set(False)  # the screen goes off while the dialog is open: the raw text can be edited again
+    assert dialog.input.isTabEnabled(1) and dialog.raw.toPlainText().startswith("MSH|")
+    assert "MRN104242" in dialog.diff.right.toPlainText()
+
+
+def test_versions_dialog_follows_the_privacy_screen(qtbot, cstore, privacy_on):
+    from core.commands.correct import Correct
+    from ui.dialogs.versions import VersionsDialog
+
+    item = pid3_items(cstore)[0]
+    ctx = Context(cstore, actor="alice@ws1")
+    Correct(ctx).save(Correct(ctx).preview(item["message_id"], [("PID-3.1", "MRN104242")], structural=False))
+    secrets = _phi(cstore, item["message_id"]) + ["MRN104242"]
+    dialog = VersionsDialog(ctx, item["message_id"])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: bool(dialog.versions), timeout=10_000)
+    shown = _everything_shown(dialog)
+    assert shown.count("MSH|") == 2 and not [s for s in secrets if s in shown]
+    assert dialog.summary.text() == "1 segment differs."
+    privacy_on.set(False)
+    assert "MRN104242" in dialog.diff.right.toPlainText()

@@ -87,3 +87,21 @@ def test_trace_from_the_detail_pane(qtbot, window, small_store):
     with qtbot.waitSignal(dialog.open_message, timeout=2000):
         dialog.table.cellDoubleClicked.emit(0, 0)
     dialog.close()
+
+
+def test_a_visit_trace_under_the_privacy_screen_names_no_patient(qtbot, window, small_store):
+    from ui.dialogs.trace import TraceDialog
+
+    adt = next(m for m in message_page(small_store, MessageFilter(types=["ADT"], acks=False), limit=50) if m["patient_id"])
+    window.set_privacy(True)
+    try:
+        window.show_trace(adt["id"])
+        qtbot.waitUntil(lambda: bool(window.findChildren(TraceDialog)), timeout=5000)
+        dialog = window.findChildren(TraceDialog)[0]
+        assert dialog.trace.kind == "visit"
+        assert adt["patient_id"] not in dialog.windowTitle() + dialog.heading.text()
+        window.set_privacy(False)
+        assert adt["patient_id"] in dialog.windowTitle()
+        dialog.close()
+    finally:
+        window.set_privacy(False)
