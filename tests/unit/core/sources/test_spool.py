@@ -117,8 +117,10 @@ def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
                 break
             except OSError:
                 time.sleep(0.1)
+        sender_done = threading.Event()
+
         def kill_mid_traffic():
-            while len(acked) < 300 and proc.poll() is None:
+            while len(acked) < 300 and proc.poll() is None and not sender_done.is_set():
                 time.sleep(0.001)
             proc.send_signal(signal.SIGKILL)  # while the sender keeps sending
 
@@ -133,6 +135,7 @@ def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
                 if not answer:
                     break
                 acked.append(f"K{i}")
+        sender_done.set()  # a sender that stopped early must not leave the killer waiting
         killer.join(10)
         proc.wait(10)
     finally:
