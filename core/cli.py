@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core import cli_fhir, cli_flows, cli_triage
+from core.commands.context import CommandError
 from core.demo import workspace
 from core.ingest import Ingestor, Summary, utcnow
 from core.progress import Progress
@@ -60,12 +61,16 @@ class TerminalProgress(Progress):
 def print_summary(summary: Summary, seconds: float, out=None) -> None:
     out = out or sys.stdout
     rate = summary.messages / seconds if seconds else 0
-    out.write(f"{summary.files} file(s), {summary.bytes / 1e6:.1f} MB, {summary.messages} message(s) "
+    out.write(f"{_count(summary.files, 'file')}, {summary.bytes / 1e6:.1f} MB, {_count(summary.messages, 'message')} "
               f"in {seconds:.1f} s ({rate:,.0f}/s)\n"
-              f"  ACKs {summary.acks}, duplicates {summary.duplicates}, invalid {summary.invalid}, "
-              f"unparseable {summary.unparseable}; queue items added {summary.queued}\n")
+              f"  ACKs {summary.acks:,}, duplicates {summary.duplicates:,}, invalid {summary.invalid:,}, "
+              f"unparseable {summary.unparseable:,}; queue items added {summary.queued:,}\n")
     for path in summary.unreadable:
-        out.write(f"  could not read: {path}\n")
+        out.write(f"  not read: {path}\n")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def _json_default(value):
@@ -92,7 +97,12 @@ def _time(value: str) -> datetime:
 def cmd_ingest(store: Store, args) -> int:
     t0 = time.monotonic()
     summary = Ingestor(store, progress=TerminalProgress()).ingest_paths(args.paths)
+    if summary.missing and not summary.files:
+        raise CommandError(f"nothing to ingest: {', '.join(summary.missing)} does not exist")
     print_summary(summary, time.monotonic() - t0)
+    if summary.missing:
+        print(f"lanewatch: not found: {', '.join(summary.missing)}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -255,6 +265,6 @@ def _main(argv: list[str] | None) -> int:
         for verbs in (cli_triage.VERBS, cli_fhir.VERBS, cli_flows.VERBS):
             if args.verb in verbs:
                 return cli_triage.run(store, args, verbs)
-        return HEADLESS[args.verb](store, args)
+        return cli_triage.run(store, args, {args.verb: lambda _ctx, a: HEADLESS[a.verb](store, a)})
     finally:
         store.close()

@@ -54,6 +54,8 @@ def ack_state_for(code: str, ack_errors: list[dict] | None, app_ack_type: str | 
         return "error"
     if code in ("AR", "CR"):
         return "rejected"
+    if code != "CA":  # XX, blank, anything HL7 does not define: never taken for an acceptance
+        return "unrecognised"
     # CA: the commit ACK; the application ACK decides when one is still to come
     return "pending" if (app_ack_type or "").upper() in ("AL", "SU") else "accepted"
 

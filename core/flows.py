@@ -27,6 +27,7 @@ M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
 ERROR_BAD = 0.05
 DEFAULT_SILENCE_S = 30 * 60
 NAK_STATES = ("error", "rejected")
+ANSWERED = ("accepted", "accepted_with_warnings", "error", "rejected", "unrecognised")  # an ACK came
 NO_INTERFACE = "(no interface: unreadable messages)"  # what has no readable header belongs to no lane
 
 
@@ -206,9 +207,8 @@ def board(store: Store, now: datetime) -> list[dict]:
     counted = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     stmt = (select(M.c.interface_id, func.min(M.c.event_time).label("first"), func.max(M.c.event_time).label("last"),
                    counted(M.c.event_time >= today).label("today"), func.count().label("messages"),
-                   counted(M.c.ack_state.in_(("accepted", "accepted_with_warnings", "error", "rejected"))).label("acked"),
-                   counted(M.c.ack_state.in_(("accepted", "accepted_with_warnings", "error", "rejected", "missing",
-                                              "pending"))).label("expecting"),
+                   counted(M.c.ack_state.in_(ANSWERED)).label("acked"),
+                   counted(M.c.ack_state.in_(ANSWERED + ("missing", "pending"))).label("expecting"),
                    counted(M.c.ack_state.in_(NAK_STATES) | (M.c.parse_state == "unparseable")).label("errors"))
             .where(M.c.is_ack.is_(False)).group_by(M.c.interface_id))
     open_items = (select(M.c.interface_id, func.count().label("open")).select_from(Q.join(M, M.c.id == Q.c.message_id))

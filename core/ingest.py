@@ -7,13 +7,12 @@ duplicate, no gap. Nothing here builds a parse tree (DESIGN.md, "Hot path").
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import Connection, exists, insert, select, text, update
 
 from core import queue
 from core.correlate import Correlator, sweep_missing
@@ -21,15 +20,13 @@ from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
 from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, read_parts
 from core.progress import Progress
+from core.sources.discover import Found, Passed, discover, error_folder, shown
 from core.sources.files import identify, named_source
 from core.store.bulk import insert_many
 from core.store.db import Store
 from core.store.models import Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
-# folders where engines put what they could not process or deliver
-ERROR_FOLDERS = frozenset(("error", "errors", "err", "failed", "failures", "rejected", "rejects", "dead_letter",
-                           "deadletter", "dead-letter", "quarantine", "bad"))
 _MESSAGE_COLUMNS = [c.name for c in M.columns]  # every row from _stamp and prepare carries them all
 
 
@@ -48,6 +45,7 @@ class Summary:
     acks: int = 0
     queued: int = 0
     unreadable: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # paths asked for that do not exist
 
     def add(self, rows: list[dict], queued: int) -> None:
         self.messages += len(rows)
@@ -70,34 +68,48 @@ class Ingestor:
         self.summary = Summary()
         self._fts = self._fts_writer()
         self._worker: RowWorker | None = None
+        self._said: set[str] = set()  # problems already told (a watcher meets them on every poll)
         with store.engine.begin() as conn:
             self.correlator.load(conn)
 
     # -- files ---------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[str | Path]) -> Summary:
         """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
-        files = list(expand(paths, skip=self.store.own_files))
-        self.progress.started(sum(_size(f) for f in files))
+        files = self.files(paths)
+        self.progress.started(sum(_size(f.path) for f in files))
         try:
-            opened = [(path, source, self._worker_for(path, source["offset"]))
-                      for path in files if (source := self._open(path)) is not None]
-            for path, source, worker in opened:  # the row worker runs ahead across files, not only within one
+            opened = [(found, source, self._worker_for(found.path, source["offset"]))
+                      for found in files if (source := self._open(found.path)) is not None]
+            for found, source, worker in opened:  # the row worker runs ahead across files, not only within one
                 if worker:
-                    worker.submit(path, source["offset"], final=True)
-            for path, source, worker in opened:
-                self._read(path, source, worker, final=True, close_batches=True)
+                    worker.submit(found.path, source["offset"], final=True)
+            for found, source, worker in opened:
+                self._read(found, source, worker, final=True, close_batches=True)
         finally:
             self.close()
         self.sweep()
         self.progress.finished()
         return self.summary
 
-    def ingest_file(self, path: Path, *, final: bool, close_batches: bool = False) -> int:
+    def files(self, paths: Iterable[str | Path]) -> list[Found]:
+        """The files to read below paths; what is passed over is said (and queued when it is a fault)."""
+        files = []
+        for entry in discover(paths, skip=self.store.own_files):
+            if isinstance(entry, Found):
+                files.append(entry)
+            elif entry.named and not entry.path.exists() and not entry.path.is_symlink():
+                self.summary.missing.append(shown(entry.path))
+                self.progress.problem(f"{shown(entry.path)}: does not exist")
+            else:
+                self._passed(entry)
+        return files
+
+    def ingest_file(self, found: Found, *, final: bool, close_batches: bool = False) -> int:
         """Read a file from its recorded offset; returns messages added. Never raises for a bad file."""
-        source = self._open(path)
+        source = self._open(found.path)
         if source is None:
             return 0
-        return self._read(path, source, self._worker_for(path, source["offset"]), final, close_batches)
+        return self._read(found, source, self._worker_for(found.path, source["offset"]), final, close_batches)
 
     def _open(self, path: Path) -> dict | None:
         """The file's source row when there is something new to read in it."""
@@ -110,16 +122,19 @@ class Ingestor:
             return None
         return source if st.st_size > source["offset"] else None
 
-    def _read(self, path: Path, source: dict, worker: RowWorker | None, final: bool, close_batches: bool) -> int:
-        added = 0
+    def _read(self, found: Found, source: dict, worker: RowWorker | None, final: bool, close_batches: bool) -> int:
+        path, added, entries = found.path, 0, 0
         self.summary.files += 1
         tracker = BatchTracker(source["batch"])
-        in_error_folder = error_folder(path)
+        in_error_folder = error_folder(path, found.root)
         try:
             for part in (worker.parts if worker else read_parts)(path, source["offset"], final):
                 added += self._commit(source["id"], part, tracker, close_batches and part.at_end, in_error_folder)
                 self.progress.advanced(part.used, len(part.entries))
                 self.summary.bytes += part.used
+                entries += len(part.entries)
+                if part.at_end and final and not entries and source["offset"] == 0 and part.offset:
+                    self._no_message(path, source["id"], part.offset)
         except OSError as exc:
             self._unreadable(path, exc)
         return added
@@ -137,14 +152,47 @@ class Ingestor:
             self._worker.close()
 
     def _unreadable(self, path: Path, exc: OSError) -> None:
-        reason = f"could not read the file: {exc.strerror or type(exc).__name__}"
-        self.summary.unreadable.append(str(path))
-        self.progress.problem(f"{path.name}: {reason}")
+        self._file_problem(path, f"could not read the file: {exc.strerror or type(exc).__name__}",
+                           f"unreadable_file | {exc.strerror or type(exc).__name__}")
+
+    def _passed(self, entry: Passed) -> None:
+        """An entry discovery passed over: a line, and a queue item when someone must act."""
+        if not entry.fault:
+            self._say(f"{shown(entry.path.name)}: {entry.why}")
+            return
+        self._file_problem(entry.path, entry.why, "unreadable_file | " + entry.why.split(" (")[0].split(",")[0])
+
+    def _say(self, line: str) -> bool:
+        """Tell a problem once per run; False when it was told already."""
+        if line in self._said:
+            return False
+        self._said.add(line)
+        self.progress.problem(line)
+        return True
+
+    def _no_message(self, path: Path, source_id: int, size: int) -> None:
+        """A file that held bytes but no message (whitespace only): said, not lost."""
+        why = f"holds no HL7 message, only whitespace ({size:,} bytes)"
+        self.progress.problem(f"{shown(path.name)}: {why}")
+        with self.store.engine.begin() as conn:
+            conn.execute(insert(Q), [queue.item("unparseable", f"The file {why}.", "unparseable | a file with no message",
+                                                message_id=None, source_id=source_id, now=self.now())])
+        self.summary.queued += 1
+
+    def _file_problem(self, path: Path, reason: str, signature: str) -> None:
+        """A whole file's problem: its source marked, and one open queue item (a watcher that
+        meets the same problem on every poll does not queue it again)."""
+        if not self._say(f"{shown(path.name)}: {reason}"):
+            return
+        self.summary.unreadable.append(shown(path))
         now = self.now()
         with self.store.engine.begin() as conn:
-            src = named_source(conn, str(path), "file", now)
+            src = named_source(conn, shown(path), "file", now)
             conn.execute(update(S).where(S.c.id == src["id"]).values(state="error", error=reason))
-            conn.execute(insert(Q), [queue.item("unreadable_file", reason, f"unreadable_file | {exc.strerror or type(exc).__name__}",
+            if conn.execute(select(exists().where(Q.c.source_id == src["id"], Q.c.signature == signature,
+                                                  Q.c.triage_state == "open"))).scalar():
+                return
+            conn.execute(insert(Q), [queue.item("unreadable_file", f"{reason[:1].upper()}{reason[1:]}.", signature,
                                                 message_id=None, source_id=src["id"], now=now)])
         self.summary.queued += 1
 
@@ -256,27 +304,8 @@ def _stamp(row: dict, source_id: int, transport: str, peer: str | None, now: dat
     return row
 
 
-def error_folder(path: Path) -> str | None:
-    """The name of the error folder a file lies in (errors/, rejected/, dead_letter/...), if any."""
-    return next((part for part in reversed(path.parent.parts) if part.lower() in ERROR_FOLDERS), None)
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def expand(paths: Iterable[str | Path], skip: frozenset[Path] = frozenset()) -> Iterable[Path]:
-    """Files named, and every file below folders named, in a stable order; hidden files
-    and `skip` (the store's own files, should it live in a watched folder) left out."""
-    for p in map(Path, paths):
-        if p.is_dir():
-            for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if not name.startswith(".") and (Path(root) / name).resolve() not in skip:
-                        yield Path(root) / name
-        elif p.resolve() not in skip:
-            yield p

@@ -4,6 +4,7 @@ from __future__ import annotations
 ACK_STATES = {
     "accepted": "Accepted", "accepted_with_warnings": "Accepted, warnings", "error": "Error (NAK)",
     "rejected": "Rejected (NAK)", "missing": "ACK missing", "pending": "Awaiting ACK", "not_expected": "No ACK expected",
+    "unrecognised": "ACK code not recognised",
 }
 PARSE_STATES = {"ok": "OK", "invalid": "Invalid", "unparseable": "Unparseable"}
 DIRECTIONS = {"inbound": "In", "outbound": "Out", "between": "—"}

@@ -39,6 +39,8 @@ def describe_junk(raw: bytes) -> str:
     """Why bytes outside any message are not HL7, in words a person can act on (no PHI)."""
     head = raw.lstrip()[:200]
     size = f"{len(raw)} bytes kept"
+    if not raw.strip(b"\x00 \t\r\n"):
+        return f"only NUL bytes and whitespace, no message (a file preallocated or padded by its writer?); {size}"
     if head.startswith(b"<"):
         return f"XML, not pipe-delimited HL7 (the HL7 v2 XML encoding is not read); {size}"
     if head[:1] in (b"{", b"["):

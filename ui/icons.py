@@ -16,7 +16,7 @@ FOLDER = Path(resources.__file__).with_name("icons")
 _STATE_FILES = {
     # ACK states
     "accepted": "check", "accepted_with_warnings": "check-warn", "error": "cross", "rejected": "stop",
-    "missing": "question", "pending": "clock", "not_expected": "dash",
+    "missing": "question", "pending": "clock", "not_expected": "dash", "unrecognised": "question",
     # parse states
     "ok": "check", "invalid": "warning", "unparseable": "broken",
     # directions and interface status

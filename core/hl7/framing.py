@@ -17,12 +17,13 @@ BATCH = "batch"  # an FHS, BHS, BTS or FTS segment
 GAP = "gap"  # whitespace, MLLP framing bytes, a byte-order mark: nothing to keep
 JUNK = "junk"  # bytes that are neither: kept and reported as unparseable
 
-# A header starts a line (or the input, or an MLLP frame), may carry a BOM of its own
-# (files concatenated with `cat`), and is followed by a field separator that is not a
-# letter, digit or whitespace. "MSH" inside a field (an OBX whose value is "MSH") never
-# starts a line, so it never starts a message.
-_HEADER = re.compile(rb"(?<![^\r\n\x0b\x1c])(\xef\xbb\xbf)?(MSH|FHS|BHS|BTS|FTS)([^A-Za-z0-9\s])")
-_GAP_BYTES = frozenset(b" \t\r\n\x0b\x1c\x1a\x00")
+# A header starts a line (or the input, or an MLLP frame, or follows NUL padding), may carry
+# a BOM of its own (files concatenated with `cat`), and is followed by a field separator
+# that is not a letter, digit or whitespace. "MSH" inside a field (an OBX whose value is
+# "MSH") never starts a line, so it never starts a message.
+_HEADER = re.compile(rb"(?<![^\r\n\x0b\x1c\x00])(\xef\xbb\xbf)?(MSH|FHS|BHS|BTS|FTS)([^A-Za-z0-9\s])")
+# NUL is not among them: padding a writer put before or after a message is its bytes, kept with it
+_GAP_BYTES = frozenset(b" \t\r\n\x0b\x1c\x1a")
 _EOL = re.compile(rb"\r\n|\r|\n")
 
 
@@ -115,9 +116,13 @@ def frame(buf: bytes, base: int = 0, final: bool = True) -> tuple[list[Piece], i
         else:
             line = _EOL.search(buf, seg_start, next_start)
             stop = line.end() if line else _split_tail(buf, seg_start, next_start)
-        _gap_or_junk(buf, pos, seg_start, base, pieces)
         kind = MESSAGE if seg == b"MSH" else BATCH
-        pieces.append(Piece(kind, base + seg_start, base + stop))
+        first = seg_start
+        if kind == MESSAGE:  # NUL padding right before the header belongs to the message
+            while first > pos and buf[first - 1] == 0:
+                first -= 1
+        _gap_or_junk(buf, pos, first, base, pieces)
+        pieces.append(Piece(kind, base + first, base + stop))
         pos = stop
     _gap_or_junk(buf, pos, len(buf), base, pieces)
     if final or not pieces:

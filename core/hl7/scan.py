@@ -127,9 +127,10 @@ def scan(raw: bytes) -> dict:
 
 
 def _scan(raw: bytes) -> dict:
+    raw = raw.lstrip(b"\x00")  # NUL padding is kept in the stored bytes, not read as a segment
     if not raw.startswith(b"MSH") or len(raw) < 8:
         return unparseable("does not start with an MSH segment")
-    segments = [s for s in raw.splitlines() if s]  # bytes split at CR, LF and CRLF only
+    segments = [s for s in raw.splitlines() if s.strip(b"\x00")]  # bytes split at CR, LF and CRLF only
     msh_bytes = segments[0]
     field = chr(msh_bytes[3])
     charset_codec = None
@@ -171,12 +172,12 @@ def _scan(raw: bytes) -> dict:
     errors: list[dict] = []
     bad_ids: list[str] = []
     seen: set[bytes] = set()
-    for seg in segments[1:]:
+    for number, seg in enumerate(segments[1:], start=2):
         sid = seg[:3]
         if sid in _KEY_SEGMENTS:
             _key_segment(sid, text(seg).split(field), d, row, errors, seen)
         elif not _SEGMENT_ID.match(sid) or seg[3:4] not in (b"", msh_bytes[3:4]):
-            bad_ids.append(text(seg[:12]))
+            bad_ids.append(_line_words(seg, number))
     if errors:
         row["errors"] = errors
     row["parse_state"], row["reason"] = _rules(row, bad_ids, charset_codec)
@@ -205,6 +206,15 @@ def _key_segment(sid: bytes, f: list[str], d: Delimiters, row: dict, errors: lis
     seen.add(sid)
 
 
+def _line_words(seg: bytes, number: int) -> str:
+    """Where a line that is not a segment is, and its segment ID when it has one; never its
+    content (a field broken across lines starts with a patient's name)."""
+    sid = seg[:3]
+    if _SEGMENT_ID.match(sid) and not seg[3:4].isalnum():
+        return f"line {number} ({sid.decode()} followed by '{seg[3:4].decode('latin-1')}', not the field separator)"
+    return f"line {number} (no segment ID at its start: a field broken across lines?)"
+
+
 def _rules(row: dict, bad_ids: list[str], charset_codec: str | None) -> tuple[str, str | None]:
     """Cheap rules the hot path can check; full validation is hl7apy's, on demand."""
     problems = []
@@ -219,7 +229,7 @@ def _rules(row: dict, bad_ids: list[str], charset_codec: str | None) -> tuple[st
     if row["ack_code"] is not None and row["ack_code"] not in ACK_CODES:
         problems.append(f"MSA-1 '{row['ack_code']}' is not an acknowledgment code")
     if bad_ids:
-        problems.append(f"{len(bad_ids)} line(s) are not HL7 segments, first: '{bad_ids[0]}'")
+        problems.append(f"{len(bad_ids)} line{'s are' if len(bad_ids) != 1 else ' is'} not an HL7 segment, first {bad_ids[0]}")
     if not problems:
         return OK, None
     return INVALID, "; ".join(problems)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, update
 
+from core.sources.discover import shown
 from core.store.models import Source
 
 S = Source.__table__
@@ -34,7 +35,7 @@ def _same_content(path: Path, stored: str | None) -> bool:
 
 def identify(conn: Connection, path: Path, st: os.stat_result, now: datetime) -> dict:
     """The source row for the file at path, created or updated as the file's story says."""
-    path_s = str(path)
+    path_s = shown(path)
     by_inode = conn.execute(select(S).where(S.c.device == st.st_dev, S.c.inode == st.st_ino, S.c.kind == "file",
                                             S.c.state.in_(("active", "done", "gone"))).order_by(S.c.id.desc())).first()
     if by_inode is not None and _same_content(path, by_inode.fingerprint):
@@ -62,7 +63,7 @@ def _retire(conn: Connection, source_id: int, state: str) -> None:
 
 
 def _create(conn: Connection, path: Path, st: os.stat_result, now: datetime) -> dict:
-    row = {"path": str(path), "kind": "file", "device": st.st_dev, "inode": st.st_ino,
+    row = {"path": shown(path), "kind": "file", "device": st.st_dev, "inode": st.st_ino,
            "fingerprint": fingerprint(path, FINGERPRINT_BYTES) if st.st_size else None, "size": st.st_size,
            "offset": 0, "state": "active", "error": None, "batch": None, "first_seen": now, "last_seen": now}
     row["id"] = conn.execute(insert(S).returning(S.c.id), row).scalar_one()

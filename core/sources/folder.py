@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from core.ingest import Ingestor, expand
+from core.ingest import Ingestor
 
 
 class FolderWatcher:
@@ -26,7 +26,8 @@ class FolderWatcher:
         """One look at every file; returns messages added."""
         added = 0
         now = time.monotonic()
-        for path in expand(self.folders, skip=self.ingestor.store.own_files):
+        for found in self.ingestor.files(self.folders):
+            path = found.path
             try:
                 size = path.stat().st_size
             except OSError:
@@ -35,7 +36,7 @@ class FolderWatcher:
             if seen is None or seen[0] != size:
                 self._sizes[path] = (size, now)
             still = now - self._sizes[path][1] >= self.settle_s
-            added += self.ingestor.ingest_file(path, final=still)
+            added += self.ingestor.ingest_file(found, final=still)
         if now - self._last_sweep >= self.sweep_s:
             self._last_sweep = now
             self.ingestor.sweep()

@@ -17,7 +17,7 @@ from core.store.models import AuditEntry, Interface, Message, QueueItem, Source
 
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
 
-PROBLEM_ACK_STATES = ("error", "rejected", "missing")
+PROBLEM_ACK_STATES = ("error", "rejected", "missing", "unrecognised")
 # columns a list shows; raw bytes stay out of list queries
 LIST_COLUMNS = [c for c in M.columns if c.name not in ("raw", "errors")]
 

@@ -20,6 +20,7 @@ CUSTOM = len(TIME_RANGES) - 1
 TYPES = ("Any type", "ADT", "ORM", "ORU", "SIU", "DFT", "VXU", "MDM", "ACK")
 STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_STATES)),
           ("Error (NAK)", None, ["error"]), ("Rejected (NAK)", None, ["rejected"]), ("ACK missing", None, ["missing"]),
+          ("ACK code not recognised", None, ["unrecognised"]),
           ("Awaiting ACK", None, ["pending"]), ("Accepted", None, ["accepted", "accepted_with_warnings"]),
           ("Invalid", ["invalid"], None), ("Unparseable", ["unparseable"], None))
 SETTLE_MS = 350

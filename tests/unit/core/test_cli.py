@@ -13,7 +13,7 @@ def test_ingest_then_messages_and_queue_as_json(store_url, tmp_path, capsys):
     write_logs(tmp_path / "logs", 3000, seed=11)
     assert main(["--db", store_url, "ingest", str(tmp_path / "logs")]) == 0
     out = capsys.readouterr().out
-    assert "message(s)" in out and "queue items added" in out
+    assert " messages in " in out and "queue items added" in out
 
     main(["--db", store_url, "messages", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -35,3 +35,20 @@ def test_ingest_then_messages_and_queue_as_json(store_url, tmp_path, capsys):
     assert {"id", "message_id", "source", "reason", "signature", "triage_state"} <= set(items[0])
     # the error folder's XML file is one item about its bytes, with a reason a person can act on
     assert any("XML" in i["reason"] for i in items)
+
+
+def test_ingest_of_a_path_that_does_not_exist_says_so_and_queues_nothing(store_url, tmp_path, capsys):
+    from core.store import queries
+    from core.store.db import open_store
+
+    assert main(["--db", store_url, "ingest", str(tmp_path / "nowhere")]) != 0
+    err = capsys.readouterr().err
+    assert "nowhere does not exist" in err and "Traceback" not in err
+    (tmp_path / "one.hl7").write_bytes(b"MSH|^~\\&|A|B|C|D|20260101||ADT^A08|X1|P|2.5.1\rPID|1||M1||DOE^J\r")
+    assert main(["--db", store_url, "ingest", str(tmp_path / "one.hl7"), str(tmp_path / "nowhere")]) != 0
+    assert "not found" in capsys.readouterr().err
+    store = open_store(store_url)
+    try:
+        assert queries.count_messages(store) == 1 and not queries.queue_items(store, kinds=["unreadable_file"])
+    finally:
+        store.close()

@@ -127,4 +127,20 @@ def test_batch_trailer_mismatch_and_unreadable_file(store, tmp_path):
     with store.engine.connect() as c:
         reasons = {r.kind: r.reason for r in c.execute(select(QueueItem))}
     assert "BTS-1 says 3 message(s) but the batch holds 2" in reasons["batch_mismatch"]
-    assert reasons["unreadable_file"].startswith("could not read the file")
+    assert reasons["unreadable_file"].startswith(("Could not read the file", "A symbolic link that loops or leads nowhere"))
+
+
+def test_an_unknown_msa1_code_is_its_own_state_never_accepted(store, tmp_path):
+    ingest(store, tmp_path, "x.hl7", msg("1"), ack("A1", "XX", "1"), msg("2"), ack("A2", "", "2"), msg("3"), ack("A3", "AA", "3"))
+    got = states(store)
+    assert got["1"][0] == got["2"][0] == "unrecognised" and got["3"][0] == "accepted"
+
+
+def test_a_poison_charset_does_not_stop_the_messages_behind_it(store, tmp_path):
+    poison = [msg(f"P{c}", extra=f"|||||US|{c}") for c in ("base64", "rot13", "hex", "zlib", "bz2", "uu", "quopri")]
+    ingest(store, tmp_path, "p.hl7", *poison, msg("GOOD"))
+    got = states(store)
+    assert "GOOD" in got and len(got) == len(poison) + 1
+    with store.engine.connect() as c:
+        reasons = c.execute(select(Message.reason).where(Message.control_id.like("P%"))).scalars().all()
+    assert all("unknown character set" in r for r in reasons)
