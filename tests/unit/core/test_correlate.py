@@ -131,7 +131,7 @@ def test_batch_trailer_mismatch_and_unreadable_file(store, tmp_path):
 
 
 def test_an_unknown_msa1_code_is_its_own_state_never_accepted(store, tmp_path):
-    ingest(store, tmp_path, "x.hl7", msg("1"), ack("A1", "XX", "1"), msg("2"), ack("A2", "", "2"), msg("3"), ack("A3", "AA", "3"))
+    ingest(store, tmp_path, "x.hl7", msg("1"), ack("A1", "XX", "1"), msg("2"), ack("A2", "OK", "2"), msg("3"), ack("A3", "AA", "3"))
     got = states(store)
     assert got["1"][0] == got["2"][0] == "unrecognised" and got["3"][0] == "accepted"
 
