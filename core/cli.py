@@ -17,7 +17,7 @@ from core.ingest import Ingestor, Summary, utcnow
 from core.progress import Progress
 from core.sources.folder import FolderWatcher
 from core.store import queries
-from core.store.db import Store, open_store
+from core.store.db import Store, StoreError, open_store
 
 MESSAGE_FIELDS = ("id", "control_id", "type", "version", "sending_app", "sending_facility", "receiving_app",
                   "receiving_facility", "patient_id", "message_time", "source", "offset", "size", "sha256",
@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lanewatch", description="Triage console for HL7 v2 and FHIR interfaces.")
     p.add_argument("--db", help="store URL or SQLite path (default: LANEWATCH_DB, else the user data folder)")
     p.add_argument("--demo", action="store_true", help="open a fresh demo workspace")
+    p.add_argument("--init", action="store_true", help="create the store named by --db if there is none yet")
     sub = p.add_subparsers(dest="verb")
     s = sub.add_parser("ingest", help="ingest files and folders once")
     s.add_argument("paths", nargs="+")
@@ -256,11 +257,24 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
+WRITERS = ("ingest", "watch", "listen")  # verbs that put messages in a store: they may make it
+
+
+def may_create(db: str | None, init: bool, verb: str | None) -> bool:
+    """A store is made only when asked: --init, a verb that writes messages, or the default
+    store on its first run. A read (`messages`, `queue`...) never adds tables anywhere."""
+    return init or verb in WRITERS or not (db or os.environ.get("LANEWATCH_DB"))
+
+
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "demo":
         return cmd_demo(args)
-    store = open_store(args.db)
+    try:
+        store = open_store(args.db, create=may_create(args.db, args.init, args.verb))
+    except StoreError as exc:
+        print(f"lanewatch: {exc}", file=sys.stderr)
+        return 2
     try:
         for verbs in (cli_triage.VERBS, cli_fhir.VERBS, cli_flows.VERBS):
             if args.verb in verbs:

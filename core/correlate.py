@@ -174,7 +174,7 @@ class Correlator:
             before = [o for o in cands if o["id"] < ack["id"]]
             original = before[-1] if before else (cands[0] if cands else None)
             if original is None:
-                if ack["id"] in new_ids and ack["ack_code"] not in ("AA", "CA"):
+                if ack["id"] in new_ids and ack["ack_code"] in ("AE", "CE", "AR", "CR"):
                     items.append(self._orphan_nak(ack, now))
                 continue
             ack.update(answers_id=original["id"], interface_id=original["interface_id"])

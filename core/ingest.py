@@ -199,25 +199,28 @@ class Ingestor:
     # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
     def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str,
                         peer: str | list[str] | None = None, conn: Connection | None = None,
-                        at: list[int] | None = None) -> list[int]:
+                        at: list[int] | None = None, unread: str | None = None) -> list[int]:
         """Store whole messages received as they are (one MLLP frame each); returns their ids.
 
         `peer` is where they came from: one for all, or one per message (a tap's batch mixes
         peers). `at` is where each lies in the source (a tap's journal), which is then read to
         the end of the last; without it, positions run on from the source's offset. With `conn`,
-        inside the caller's transaction (a correction commits with its audit entry)."""
+        inside the caller's transaction (a correction commits with its audit entry). `unread`
+        stores the bytes as unparseable for that reason, without reading them (a record that
+        could not be stored as read)."""
         if not messages:
             return []
         if conn is None:
             with self.store.engine.begin() as own:
-                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own, at=at)
+                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own, at=at,
+                                            unread=unread)
         src = named_source(conn, source_name, transport, self.now())
         if at is None:
             at = list(itertools.accumulate((len(m) for m in messages[:-1]), initial=src["offset"]))
         upto = at[-1] + len(messages[-1])
         now = self.now()
         peers = peer if isinstance(peer, list) else [peer] * len(messages)
-        rows = [_stamp(message_row(raw, offset), src["id"], transport, came_from, now)
+        rows = [_stamp(message_row(raw, offset, reason=unread), src["id"], transport, came_from, now)
                 for raw, came_from, offset in zip(messages, peers, at, strict=True)]
         ids = self._store_rows(conn, rows)
         conn.execute(update(S).where(S.c.id == src["id"]).values(offset=upto, size=upto, last_seen=now))

@@ -58,12 +58,18 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r").rstrip(b"\r")).hexdigest()
 
 
-def message_row(raw: bytes, offset: int, *, junk: bool = False) -> dict:
-    """The columns the bytes decide: keys, parse state, display text, hashes, size, offset."""
-    row = unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
-    row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
-    if row["parse_state"] == "ok" and not row["ack_code"]:
-        _check_required(row)
+def message_row(raw: bytes, offset: int, *, junk: bool = False, reason: str | None = None) -> dict:
+    """The columns the bytes decide: keys, parse state, display text, hashes, size, offset.
+    Total: whatever the bytes, a row comes back (at worst unparseable, with the reason);
+    `reason` stores the bytes as unparseable without reading them at all."""
+    try:
+        row = unparseable(reason) if reason else unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
+        row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
+        if row["parse_state"] == "ok" and not row["ack_code"]:
+            _check_required(row)
+    except Exception as exc:  # noqa: BLE001 - a bug here must cost one message its keys, never the message
+        row = unparseable(f"Lanewatch could not read this message ({type(exc).__name__}); its bytes are kept as they came")
+        row["text"] = raw.decode("latin-1")
     row.update(offset=offset, size=len(raw), raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
                content_hash=content_hash(raw))
     return row

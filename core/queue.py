@@ -43,7 +43,8 @@ def describe_nak(code: str, errors: list[dict] | None, ack_text: str | None) -> 
     what = {"AE": "The receiver answered AE (application error): fix the message, then resend.",
             "CE": "The receiver answered CE (commit error): fix the message, then resend.",
             "AR": "The receiver answered AR (application reject): it could not process the message; resend it unchanged once the receiver is fixed.",
-            "CR": "The receiver answered CR (commit reject): it could not accept the message; resend it unchanged later."}[code]
+            "CR": "The receiver answered CR (commit reject): it could not accept the message; resend it unchanged later."}.get(
+        code, f"The receiver answered '{code}', which is not an HL7 acknowledgment code: ask its owner what it means.")
     details = [f"{e['location'] or 'ERR'} {e['code']} {e['text'] or e['diagnostic'] or e['user_text']}".strip() for e in errors or []]
     if ack_text:
         details.insert(0, ack_text)

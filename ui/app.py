@@ -61,6 +61,29 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def open_or_ask(db: str | None, create: bool | None = None):
+    """The store, or None when the person chose the demo, or False when they quit. A store
+    that cannot be opened is said in a dialog in the command line's words, with a way on."""
+    from core.store.db import StoreError, open_store
+    from ui.dialogs import store_problem
+
+    create = not (db or os.environ.get("LANEWATCH_DB")) if create is None else create  # the default store's first run
+    while True:
+        try:
+            return open_store(db, create=create)
+        except StoreError as exc:
+            choice, other = store_problem.ask(str(exc), can_create="There is no Lanewatch store" in str(exc)
+                                              or "is empty" in str(exc))
+        if choice == store_problem.CREATE:
+            create = True
+        elif choice == store_problem.OTHER:
+            db, create = other, False
+        elif choice == store_problem.DEMO:
+            return None
+        else:
+            return False
+
+
 def run(db: str | None, demo: bool) -> int:
     """Open the console on a store (or a fresh demo workspace) and run until it closes."""
     if not has_display():
@@ -72,18 +95,25 @@ def run(db: str | None, demo: bool) -> int:
         cli.build_parser().print_help()
         return 0
     from core.demo import workspace
-    from core.store.db import open_store
     from ui.ingest_thread import IngestThread
     from ui.main_window import MainWindow
     from ui.settings import open_settings
 
     app = application()
+    store = None
+    if not demo:
+        store = open_or_ask(db)
+        if store is False:
+            return 1
+        if store is None:
+            demo, db = True, None  # the person chose the demo instead
     folders: list[Path] = []
     if demo:
         root = Path(tempfile.mkdtemp(prefix="lanewatch-demo-"))
         folders = [workspace(root, DEMO_COUNT)]
-        db = db or f"sqlite:///{root / 'demo.db'}"
-    store = open_store(db)
+        store = open_or_ask(db or f"sqlite:///{root / 'demo.db'}", create=True)
+        if not store:
+            return 1
     demo_fhir = None
     if demo:
         from core import demo_fhir as fhir_demo

@@ -164,11 +164,43 @@ class Listener:
             records = self.journal.read(self._consumed, INGEST_BATCH)
             if not records:
                 return
-            self._ingestor.ingest_messages(self.name, [r.raw for r in records], transport="mllp",
-                                           peer=[r.peer for r in records], at=[r.position for r in records])
-            self._consumed = records[-1].end
-            self.stats.stored += len(records)
+            try:
+                self._store(records)
+            except Exception as exc:  # noqa: BLE001 - one record, or the store? One at a time says which
+                if _store_trouble(exc):
+                    raise
+                self._ingestor = Ingestor(self.store, now=self.now)  # its caches may hold the failed transaction's rows
+                for record in records:
+                    self._store_isolating(record)
             self.journal.prune(self._consumed)
+
+    def _store(self, records: list[spool.Record], unread: str | None = None) -> None:
+        self._ingestor.ingest_messages(self.name, [r.raw for r in records], transport="mllp", unread=unread,
+                                       peer=[r.peer for r in records], at=[r.position for r in records])
+        self._consumed = records[-1].end
+        self.stats.stored += len(records)
+
+    def _store_isolating(self, record: spool.Record) -> None:
+        """A record that cannot be stored as read is stored as its bytes alone (unparseable, in
+        the queue, with why), so it never holds up what came after it. When even that fails
+        the store itself is the trouble: the error goes up and the journal waits for it."""
+        try:
+            self._store([record])
+        except Exception as exc:  # noqa: BLE001
+            if _store_trouble(exc):
+                raise
+            why = f"Lanewatch could not store this message as read ({_why(exc)}); its bytes are kept as they came"
+            self._ingestor = Ingestor(self.store, now=self.now)
+            self._store([record], unread=why)
+            self._problem(Problem(record.peer, f"a message could not be stored as read: kept as unparseable ({_why(exc)})"))
+
+
+def _store_trouble(exc: Exception) -> bool:
+    """The store (not this record) is the trouble: down, unreachable, locked. Such a batch
+    waits in the journal; it is never stored as unreadable bytes."""
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | OSError)
 
 
 def _why(exc: Exception) -> str:
