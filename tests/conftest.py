@@ -82,8 +82,12 @@ def store(store_url):
 
 @pytest.fixture
 def corpora() -> Path:
+    """The shared third-party corpora beside the checkout (../shared/corpora). A fresh clone
+    elsewhere has none: there these tests skip and say so; in CI (CI=true) they must run."""
     if not CORPORA.is_dir():
-        pytest.fail(f"the shared corpora are missing at {CORPORA}")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the shared corpora are missing at {CORPORA}: CI must test against them")
+        pytest.skip(f"no shared corpora at {CORPORA} (put the shared/ folder beside the checkout to run these)")
     return CORPORA
 
 

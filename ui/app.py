@@ -94,6 +94,11 @@ def run(db: str | None, demo: bool) -> int:
             return cli.main((["--db", db] if db else []) + ["demo", "--count", str(DEMO_COUNT)])
         cli.build_parser().print_help()
         return 0
+    from ui.system_libraries import window_can_open
+
+    if problem := window_can_open():
+        print(problem, file=sys.stderr)
+        return 1
     from core.demo import workspace
     from ui.ingest_thread import IngestThread
     from ui.main_window import MainWindow
