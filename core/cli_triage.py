@@ -93,9 +93,12 @@ def cmd_correct(ctx: Context, args) -> int:
         if not sep:
             raise CommandError(f"--set wants PATH=VALUE, not {pair!r}")
         edits.append((path, value))
-    raw = args.raw.read_text(encoding="utf-8") if args.raw else None
+    try:
+        raw = args.raw.read_bytes() if args.raw else None
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.raw}: {exc.strerror}") from None
     command = Correct(ctx)
-    preview = command.preview(args.message, edits, raw)
+    preview = command.preview(args.message, edits, raw_bytes=raw)
     print("\n".join(preview.diff) or "(no change)")
     for f in preview.findings:
         print(f"still: {f.text}", file=sys.stderr)

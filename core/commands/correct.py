@@ -52,13 +52,16 @@ class Correct:
         self.ctx = ctx
 
     def preview(self, message_id: int, edits: list[Edit] | None = None, raw_text: str | None = None,
-                *, structural: bool = True) -> Preview:
-        """The corrected text and what validation still finds, without saving anything."""
+                *, structural: bool = True, raw_bytes: bytes | None = None) -> Preview:
+        """The corrected text and what validation still finds, without saving anything.
+        `raw_bytes` (a file's) are read in the message's own encoding (MSH-18), not UTF-8."""
         with self.ctx.store.engine.connect() as conn:
             row = conn.execute(select(M).where(M.c.id == message_id)).first()
         if row is None:
             raise CommandError(f"Message {message_id} does not exist.")
         before, codec = decode(row.raw, row.charset)
+        if raw_bytes is not None:
+            raw_text = decode(raw_bytes, row.charset)[0].replace("\r\n", "\r").replace("\n", "\r")
         after = raw_text if raw_text is not None else before
         try:
             for path, value in edits or []:

@@ -22,6 +22,12 @@ class EditError(ValueError):
     """A path that does not parse, or names something that cannot be edited."""
 
 
+# No message holds more: HL7 defines no segment past about 60 fields, and a data type past
+# about 20 components. A larger number is a typo, never padding worth gigabytes.
+LIMITS = {"segrep": ("segment occurrence", 9999), "field": ("field", 999), "rep": ("repetition", 999),
+          "comp": ("component", 99), "sub": ("subcomponent", 99)}
+
+
 @dataclass(frozen=True)
 class Path:
     segment: str
@@ -36,9 +42,12 @@ class Path:
         m = _PATH.match(text.strip().upper())
         if not m:
             raise EditError(f"not a field path: {text!r} (examples: PID-3.1, PID-3[2].1, OBX[2]-5)")
-        numbers = [int(m[g]) if m[g] else None for g in ("segrep", "field", "rep", "comp", "sub")]
+        numbers = [int(m[g]) if m[g] else None for g in LIMITS]
         if any(n == 0 for n in numbers if n is not None):
             raise EditError(f"positions count from 1: {text!r}")
+        for (what, most), n in zip(LIMITS.values(), numbers):
+            if n is not None and n > most:
+                raise EditError(f"{text.strip()}: {what} {n:,} is past what an HL7 message holds (at most {most:,})")
         occurrence, field, rep, comp, sub = numbers
         if m["seg"] == "MSH" and field <= 2:
             raise EditError("MSH-1 and MSH-2 hold the delimiters and cannot be edited by path")

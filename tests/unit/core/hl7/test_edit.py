@@ -71,3 +71,25 @@ def test_any_value_lands_whole_and_leaves_the_rest(path, value):
     seg_index = {"PID": 1, "OBR": 2, "OBX": 3 + p.occurrence - 1}[p.segment]
     before, after = MSG.split("\r\n"), out.split("\r\n")
     assert [b for i, b in enumerate(before) if i != seg_index] == [a for i, a in enumerate(after) if i != seg_index]
+
+
+@pytest.mark.parametrize("path", ["PID-3[999999999].1", "PID-1000", "PID-3.100", "PID-3.1.100", "OBX[10000]-5"])
+def test_numbers_past_what_hl7_holds_are_refused_at_once(path):
+    import time
+
+    t0 = time.monotonic()
+    with pytest.raises(EditError, match="past what an HL7 message holds"):
+        set_value("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5\rPID|1||M1\r", path, "X")
+    assert time.monotonic() - t0 < 0.1
+
+
+def test_raw_text_from_a_file_is_read_in_the_messages_own_encoding(store):
+    from core.commands.context import Context
+    from core.commands.correct import Correct
+    from core.ingest import Ingestor
+
+    original = "MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5|||||DE|8859/1\rPID|1||M1||MÜLLER^JÖRG\r".encode("latin-1")
+    [mid] = Ingestor(store).ingest_messages("f", [original], transport="file")
+    corrected = original.replace(b"M1", b"M2").replace(b"\r", b"\n")  # an editor saved it with LF, in Latin-1
+    preview = Correct(Context(store, actor="a@b")).preview(mid, raw_bytes=corrected)
+    assert "MÜLLER^JÖRG" in preview.after and "||M2||" in preview.after and "\n" not in preview.after
