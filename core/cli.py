@@ -7,13 +7,14 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from core import cli_fhir, cli_flows, cli_triage
+from core import cli_values as values
 from core.commands.context import CommandError
 from core.demo import workspace
-from core.ingest import Ingestor, Summary, utcnow
+from core.ingest import Ingestor, Summary
 from core.progress import Progress
 from core.sources.folder import FolderWatcher
 from core.store import queries
@@ -86,14 +87,6 @@ def _message_json(row: dict) -> dict:
     return out
 
 
-def _time(value: str) -> datetime:
-    """ISO time, or a relative one such as 30m, 2h, 7d (before now)."""
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    if value[-1:] in units and value[:-1].isdigit():
-        return utcnow() - timedelta(**{units[value[-1]]: int(value[:-1])})
-    return datetime.fromisoformat(value)
-
-
 def cmd_ingest(store: Store, args) -> int:
     t0 = time.monotonic()
     summary = Ingestor(store, progress=TerminalProgress()).ingest_paths(args.paths)
@@ -121,7 +114,7 @@ def cmd_messages(store: Store, args) -> int:
     flt = queries.MessageFilter(
         types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
         receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
-        since=_time(args.since) if args.since else None, until=_time(args.until) if args.until else None,
+        since=args.since, until=args.until,
         text=args.text)
     out = sys.stdout
     for n, row in enumerate(queries.iter_messages(store, flt)):
@@ -167,7 +160,7 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lanewatch", description="Triage console for HL7 v2 and FHIR interfaces.")
+    p = values.Parser(prog="lanewatch", description="Triage console for HL7 v2 and FHIR interfaces.")
     p.add_argument("--db", help="store URL or SQLite path (default: LANEWATCH_DB, else the user data folder)")
     p.add_argument("--demo", action="store_true", help="open a fresh demo workspace")
     p.add_argument("--init", action="store_true", help="create the store named by --db if there is none yet")
@@ -176,10 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+")
     s = sub.add_parser("watch", help="tail folders, resuming where the last run stopped")
     s.add_argument("folders", nargs="+")
-    s.add_argument("--poll", type=float, default=1.0, help="seconds between looks (default 1)")
-    s.add_argument("--settle", type=float, default=2.0, help="seconds a file must be still before its last message is taken")
+    s.add_argument("--poll", type=values.seconds, default=1.0, help="seconds between looks (default 1)")
+    s.add_argument("--settle", type=values.seconds, default=2.0, help="seconds a file must be still before its last message is taken")
     s = sub.add_parser("listen", help="a listening MLLP tap: journal every message received, answer it, store it")
-    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--port", type=values.port, required=True)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     s.add_argument("--ack", default="AA", choices=("AA", "AE", "AR", "none"), help="what to answer (for testing senders)")
     s.add_argument("--tls-cert", help="certificate (PEM) to serve TLS with")
@@ -189,26 +182,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
     s.add_argument("--state", action="append", choices=("ok", "invalid", "unparseable"))
     s.add_argument("--ack-state", action="append")
-    s.add_argument("--sender")
-    s.add_argument("--receiver")
-    s.add_argument("--control-id")
-    s.add_argument("--patient-id")
-    s.add_argument("--since", help="ISO time or 30m / 2h / 7d ago")
-    s.add_argument("--until")
-    s.add_argument("--text", help="free text: every word must appear")
-    s.add_argument("--limit", type=int)
+    s.add_argument("--sender", type=values.words)
+    s.add_argument("--receiver", type=values.words)
+    s.add_argument("--control-id", type=values.words)
+    s.add_argument("--patient-id", type=values.words)
+    s.add_argument("--since", type=values.moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
+    s.add_argument("--until", type=values.moment)
+    s.add_argument("--text", type=values.words, help="free text: every word must appear")
+    s.add_argument("--limit", type=values.count)
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("queue", help="list queue items (JSON Lines with --json)")
     s.add_argument("--state", action="append", help="triage state (repeatable)")
     s.add_argument("--kind", action="append")
-    s.add_argument("--limit", type=int)
+    s.add_argument("--limit", type=values.count)
     s.add_argument("--json", action="store_true")
     s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
     cli_triage.add_parsers(sub)
     cli_fhir.add_parsers(sub)
     cli_flows.add_parsers(sub)
     s = sub.add_parser("demo", help="generate demo traffic and ingest it, without a window")
-    s.add_argument("--count", type=int, default=20000)
+    s.add_argument("--count", type=values.whole(1, 5_000_000, "a message count"), default=20000)
     s.add_argument("--folder")
     return p
 

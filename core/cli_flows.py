@@ -1,30 +1,32 @@
 """Headless flows: the flow map's figures, the go-live board, a trace, and alerts."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from datetime import timedelta
 
 from core import alerts, flows, trace
+from core import cli_values as values
 from core.commands.context import CommandError, Context
 
 
 def add_parsers(sub) -> None:
     s = sub.add_parser("flows", help="the flows between systems in a time window, with their health")
-    s.add_argument("--hours", type=float, default=24.0, help="the window: this many hours up to now (default 24)")
+    s.add_argument("--hours", type=values.decimal(0.01, 24 * 400, "hours"), default=24.0, help="the window: this many hours up to now (default 24)")
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("board", help="the go-live board: per interface, volume, ACK coverage, errors, silence")
     s.add_argument("--csv", action="store_true")
     s = sub.add_parser("trace", help="the order or visit a message belongs to, in time order with turnaround times")
-    s.add_argument("message", type=int)
+    s.add_argument("message", type=values.identifier)
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("alerts", help="evaluate the alert rules and list open alerts; manage rules; acknowledge")
     s.add_argument("action", nargs="?", default="list", choices=("list", "ack", "rules", "add-rule"))
     s.add_argument("target", nargs="*", help="ack: ALERT_ID; add-rule: KIND THRESHOLD")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--note")
-    s.add_argument("--interface", type=int, help="add-rule: the interface (default: every interface)")
-    s.add_argument("--window", type=int, default=15, help="add-rule: minutes looked back (default 15)")
+    s.add_argument("--note", type=values.words)
+    s.add_argument("--interface", type=values.identifier, help="add-rule: the interface (default: every interface)")
+    s.add_argument("--window", type=values.whole(1, 60 * 24 * 31, "minutes"), default=15, help="add-rule: minutes looked back (default 15)")
     s.add_argument("--hours", help="add-rule: business hours, e.g. 07:00-19:00 (local time)")
     s.add_argument("--days", help="add-rule: weekdays, 1 = Monday, e.g. 12345")
 
@@ -83,7 +85,11 @@ def cmd_alerts(ctx: Context, args) -> int:
     if args.action == "add-rule":
         if len(args.target) != 2:
             raise CommandError("lanewatch alerts add-rule KIND THRESHOLD [--interface ID] [--window MIN] ...")
-        rule = alerts.add_rule(ctx, args.target[0], float(args.target[1]), interface_id=args.interface,
+        try:
+            threshold = values.decimal(0, 1e9, "a threshold")(args.target[1])
+        except argparse.ArgumentTypeError as exc:
+            raise CommandError(f"add-rule: {exc}") from None
+        rule = alerts.add_rule(ctx, args.target[0], threshold, interface_id=args.interface,
                                window_min=args.window, hours=args.hours, weekdays=args.days)
         print(f"rule {rule} added")
         return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import audit
+from core import cli_values as values
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct
 from core.commands.resend import WRITE_CLASSES, Configure, Resend
@@ -28,28 +29,28 @@ from core.store.queries import MessageFilter
 def add_parsers(sub) -> None:
     add_resend_parsers(sub)
     s = sub.add_parser("ack", help="acknowledge queue items (or a whole group) with a reason and a note")
-    s.add_argument("items", nargs="*", type=int)
+    s.add_argument("items", nargs="*", type=values.identifier)
     s.add_argument("--group", help="every open item with this signature")
     s.add_argument("--reason", required=True, choices=sorted(ACK_REASONS))
-    s.add_argument("--note")
+    s.add_argument("--note", type=values.words)
     s = sub.add_parser("reopen", help="open acknowledged items again")
-    s.add_argument("items", nargs="+", type=int)
-    s.add_argument("--note")
+    s.add_argument("items", nargs="+", type=values.identifier)
+    s.add_argument("--note", type=values.words)
     s = sub.add_parser("assign", help="give queue items an owner (--owner '' to clear)")
-    s.add_argument("items", nargs="+", type=int)
+    s.add_argument("items", nargs="+", type=values.identifier)
     s.add_argument("--owner", required=True)
     s = sub.add_parser("correct", help="correct a message by field path or raw text; saved as a new version")
-    s.add_argument("message", type=int)
+    s.add_argument("message", type=values.identifier)
     s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="e.g. PID-3.1=MRN123 (repeatable)")
     s.add_argument("--raw", type=Path, help="a file holding the whole corrected message")
     s.add_argument("--dry-run", action="store_true", help="show the diff and findings, save nothing")
     s = sub.add_parser("validate", help="validate messages with hl7apy; failures become invalid queue items")
     s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
-    s.add_argument("--interface", type=int, help="interface id")
-    s.add_argument("--limit", type=int, default=1000, help="how many of the newest messages (default 1000)")
+    s.add_argument("--interface", type=values.identifier, help="interface id")
+    s.add_argument("--limit", type=values.count, default=1000, help="how many of the newest messages (default 1000)")
     s = sub.add_parser("audit", help="the audit trail: list it, or verify its hash chain")
     s.add_argument("action", choices=("list", "verify"))
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--limit", type=values.count, default=50)
     s.add_argument("--json", action="store_true")
 
 
@@ -147,19 +148,19 @@ VERBS = {"validate": cmd_validate, "ack": cmd_ack, "reopen": cmd_reopen, "assign
 
 def add_resend_parsers(sub) -> None:
     s = sub.add_parser("resend", help="resend queue items' messages to their interface's destination")
-    s.add_argument("items", nargs="*", type=int)
+    s.add_argument("items", nargs="*", type=values.identifier)
     s.add_argument("--group", help="every open item with this signature")
     s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     s.add_argument("--after-unknown", action="store_true",
                    help="resend even though an earlier attempt's outcome is unknown: say so only after checking "
                         "with the receiver that it does not have the message")
     s.add_argument("--again", action="store_true", help="resend a message that was already resent and accepted")
-    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each ACK (default 30)")
+    s.add_argument("--timeout", type=values.decimal(0.1, 3600, "seconds"), default=30.0, help="seconds to wait for each ACK (default 30)")
     s.add_argument("--to", metavar="HOST:PORT", help="send here instead of the interface's destination "
                    "(the interface must still be write-enabled; its TLS settings apply)")
     s = sub.add_parser("interface", help="list interfaces, or set one's resend destination and write switch")
     s.add_argument("action", choices=("list", "set"))
-    s.add_argument("id", nargs="?", type=int)
+    s.add_argument("id", nargs="?", type=values.identifier)
     s.add_argument("--resend-to", metavar="HOST:PORT")
     s.add_argument("--write-class", choices=WRITE_CLASSES)
     s.add_argument("--writes", choices=("on", "off"), help="enable or disable resend to this interface")
