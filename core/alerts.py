@@ -123,16 +123,20 @@ class _Measures:
         """(messages, NAKs, unparseable) of an interface over the last window_min minutes."""
         if window_min not in self._windows:
             by_interface: dict[int, list[int]] = {}
-            for f in flows.flow_map(self.store, self.now - timedelta(minutes=window_min), self.now).flows:
+            for f in flows.flow_map(self.store, self.now - timedelta(minutes=window_min), self.now, by_arrival=True).flows:
                 total = by_interface.setdefault(f.interface_id, [0, 0, 0])
                 total[0], total[1], total[2] = total[0] + f.messages, total[1] + f.naks, total[2] + f.unparseable
             self._windows[window_min] = by_interface
         return tuple(self._windows[window_min].get(interface_id, (0, 0, 0)))
 
     def last_message(self, interface_id: int) -> datetime | None:
+        """When the console last received a message of the interface (a sender's clock in
+        MSH-7 says nothing about silence). The last day first, on the arrival index."""
+        mine = (M.c.interface_id == interface_id, M.c.is_ack.is_(False))
         with self.store.engine.connect() as conn:
-            return conn.execute(select(func.max(M.c.event_time))
-                                .where(M.c.interface_id == interface_id, M.c.is_ack.is_(False))).scalar()
+            recent = conn.execute(select(func.max(M.c.received_at))
+                                  .where(M.c.received_at >= self.now - timedelta(days=1), *mine)).scalar()
+            return recent or conn.execute(select(func.max(M.c.received_at)).where(*mine)).scalar()
 
     def open_items(self, interface_id: int) -> int:
         return queries.count_queue(self.store, queries.QueueFilter(states=["open"], interface_id=interface_id))

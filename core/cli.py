@@ -250,13 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
-WRITERS = ("ingest", "watch", "listen")  # verbs that put messages in a store: they may make it
+WRITERS = ("ingest", "watch", "listen", "endpoint add")  # what puts a first thing in a store may make it
 
 
-def may_create(db: str | None, init: bool, verb: str | None) -> bool:
-    """A store is made only when asked: --init, a verb that writes messages, or the default
-    store on its first run. A read (`messages`, `queue`...) never adds tables anywhere."""
-    return init or verb in WRITERS or not (db or os.environ.get("LANEWATCH_DB"))
+def may_create(db: str | None, init: bool, verb: str | None, action: str | None = None) -> bool:
+    """A store is made only when asked: --init, a verb that puts something in it, or the
+    default store on its first run. A read (`messages`, `queue`...) never adds tables anywhere."""
+    return init or verb in WRITERS or f"{verb} {action}" in WRITERS or not (db or os.environ.get("LANEWATCH_DB"))
 
 
 def _main(argv: list[str] | None) -> int:
@@ -264,7 +264,7 @@ def _main(argv: list[str] | None) -> int:
     if args.verb == "demo":
         return cmd_demo(args)
     try:
-        store = open_store(args.db, create=may_create(args.db, args.init, args.verb))
+        store = open_store(args.db, create=may_create(args.db, args.init, args.verb, getattr(args, "action", None)))
     except StoreError as exc:
         print(f"lanewatch: {exc}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ DEFAULT_ACK_TIMEOUT_S = 300
 _ASKS_FOR_ACK = frozenset(("AL", "SU", "ER"))
 # what pairing reads of an older ACK
 _ACK_COLUMNS = (M.c.id, M.c.pair_key, M.c.ack_control_id, M.c.ack_code, M.c.ack_text, M.c.errors, M.c.source_id,
-                M.c.sending_app, M.c.receiving_app, M.c.is_ack)
+                M.c.sending_app, M.c.receiving_app, M.c.is_ack, M.c.event_time)
 
 
 def system(app: str | None, facility: str | None) -> str:
@@ -128,7 +128,7 @@ class Correlator:
                 rule = row.get("rules") or queue.normalise(row["reason"] or "")
                 items.append(queue.item(row["parse_state"], row["reason"] or row["parse_state"],
                                         f"{row['parse_state']} | {rule}",
-                                        message_id=row["id"], source_id=row["source_id"], now=now))
+                                        message_id=row["id"], source_id=row["source_id"], now=now, at=row["event_time"]))
         return items
 
     def _duplicates(self, conn: Connection, rows: list[dict], items: list[dict], now: datetime) -> None:
@@ -151,7 +151,8 @@ class Correlator:
             if original != row["id"]:
                 row["duplicate_of"] = original
                 items.append(queue.item("duplicate", f"Same sender, control ID {row['control_id']} and content as message {original}",
-                                        f"duplicate | {row['sending_app'] or '?'}", message_id=row["id"], source_id=row["source_id"], now=now))
+                                        f"duplicate | {row['sending_app'] or '?'}", message_id=row["id"], source_id=row["source_id"],
+                                        now=now, at=row["event_time"]))
 
     def _pair_acks(self, conn: Connection, rows: list[dict], items: list[dict], now: datetime) -> None:
         new_ids = {r["id"] for r in rows}
@@ -199,7 +200,7 @@ class Correlator:
         reason = (queue.describe_nak(ack["ack_code"], ack["errors"], ack["ack_text"])
                   + f" The message it answers (control ID {ack['ack_control_id']}) has not been seen.")
         return queue.item(kind, reason, queue.nak_signature(kind, answered_lane(ack), ack["errors"], ack["ack_text"]),
-                          message_id=ack["id"], source_id=ack["source_id"], now=now)
+                          message_id=ack["id"], source_id=ack["source_id"], now=now, at=ack.get("event_time"))
 
     def _originals(self, conn: Connection, rows: list[dict], acks: Iterable[dict]) -> dict[tuple, list[dict]]:
         """(pair, control ID) -> candidate messages an ACK may answer, in id order: older ones
@@ -241,7 +242,8 @@ class Correlator:
             kind = "nak_error" if state == "error" else "nak_reject"
             items.append(queue.item(kind, queue.describe_nak(ack["ack_code"], ack["errors"], ack["ack_text"]),
                                     queue.nak_signature(kind, answered_lane(ack), ack["errors"], ack["ack_text"]),
-                                    message_id=original["id"], source_id=original["source_id"], now=now))
+                                    message_id=original["id"], source_id=original["source_id"], now=now,
+                                    at=ack.get("event_time")))
         return True
 
     @staticmethod
@@ -307,7 +309,8 @@ def sweep_missing(conn: Connection, now: datetime) -> int:
         if reference - since > timedelta(seconds=timeout):
             missing.append({"mid": r.id})
             items.append(queue.item("missing_ack", f"No ACK for control ID {r.control_id} within {timeout} s",
-                                    f"missing_ack | {r.name or '?'}", message_id=r.id, source_id=r.source_id, now=now))
+                                    f"missing_ack | {r.name or '?'}", message_id=r.id, source_id=r.source_id, now=now,
+                                    at=since + timedelta(seconds=timeout)))
     if missing:
         conn.execute(update(M).where(M.c.id == bindparam("mid")).values(ack_state="missing"), missing)
         conn.execute(insert(Q), items)

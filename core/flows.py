@@ -64,12 +64,14 @@ class FlowMap:
     flows: list[Flow] = field(default_factory=list)
 
 
-def flow_map(store: Store, since: datetime, until: datetime) -> FlowMap:
-    """Systems and flows seen between since and until (ACKs are counted with what they answer)."""
+def flow_map(store: Store, since: datetime, until: datetime, *, by_arrival: bool = False) -> FlowMap:
+    """Systems and flows seen between since and until (ACKs are counted with what they answer):
+    by the messages' own time (MSH-7), or `by_arrival`, by when the console received them."""
+    t = M.c.received_at if by_arrival else M.c.event_time
     # grouped by state too, and counted here: cheaper than CASE sums over every row
     stmt = (select(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state, func.count().label("n"),
-                   func.max(M.c.event_time).label("last"))
-            .where(M.c.is_ack.is_(False), M.c.event_time >= since, M.c.event_time < until)
+                   func.max(t).label("last"))
+            .where(M.c.is_ack.is_(False), t >= since, t < until)
             .group_by(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state))
     with store.engine.connect() as conn:
         groups: dict[tuple, dict] = {}
@@ -202,11 +204,12 @@ BOARD_COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage"
 
 
 def board(store: Store, now: datetime) -> list[dict]:
-    """Per interface: first and last message, volume today, ACK coverage, error rate, open items, silence."""
+    """Per interface: first and last message received, volume received today, ACK coverage,
+    error rate, open items, and silence since the last arrival (not since a sender's MSH-7)."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counted = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-    stmt = (select(M.c.interface_id, func.min(M.c.event_time).label("first"), func.max(M.c.event_time).label("last"),
-                   counted(M.c.event_time >= today).label("today"), func.count().label("messages"),
+    stmt = (select(M.c.interface_id, func.min(M.c.received_at).label("first"), func.max(M.c.received_at).label("last"),
+                   counted(M.c.received_at >= today).label("today"), func.count().label("messages"),
                    counted(M.c.ack_state.in_(ANSWERED)).label("acked"),
                    counted(M.c.ack_state.in_(ANSWERED + ("missing", "pending"))).label("expecting"),
                    counted(M.c.ack_state.in_(NAK_STATES) | (M.c.parse_state == "unparseable")).label("errors"))

@@ -247,7 +247,8 @@ class Ingestor:
                 conn.execute(insert(Q), [queue.item(
                     "error_folder", f"Found in the engine's error folder ({in_error_folder}/): the engine could not "
                     "process or deliver it. Look at the engine's log for why, correct it if needed, then resend.",
-                    f"error_folder | {in_error_folder}", message_id=r["id"], source_id=source_id, now=now) for r in rows])
+                    f"error_folder | {in_error_folder}", message_id=r["id"], source_id=source_id, now=now,
+                    at=r["event_time"]) for r in rows])
                 self.summary.queued += len(rows)
             if issues:
                 conn.execute(insert(Q), [queue.item("batch_mismatch", i, "batch_mismatch | " + queue.normalise(i.split(" (")[0]),

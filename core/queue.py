@@ -51,10 +51,13 @@ def describe_nak(code: str, errors: list[dict] | None, ack_text: str | None) -> 
     return what + (" Receiver said: " + "; ".join(details) if details else "")
 
 
-def item(kind: str, reason: str, signature: str, *, message_id: int | None, source_id: int | None, now: datetime) -> dict:
-    """A queue item row, ready for a bulk insert."""
+def item(kind: str, reason: str, signature: str, *, message_id: int | None, source_id: int | None, now: datetime,
+         at: datetime | None = None) -> dict:
+    """A queue item row, ready for a bulk insert. `at` is when the failure happened (the NAK's
+    time, the message's, the moment its ACK became overdue), so a chart of open items over
+    time tells when things failed, not when they were read; never later than now."""
     return {
         "message_id": message_id, "source_id": source_id, "kind": kind, "reason": reason,
         "signature": signature[:400], "triage_state": "open", "owner": None, "note": None,
-        "created_at": now, "updated_at": now, "row_version": 1,
+        "created_at": min(at, now) if at else now, "updated_at": now, "row_version": 1,
     }

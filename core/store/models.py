@@ -137,6 +137,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_source_offset", "source_id", "offset", unique=True),
         Index("ix_messages_event_time", "event_time", "id"),
+        Index("ix_messages_received_at", "received_at"),  # arrival: silence, the board, alert windows
         Index("ix_messages_control_id", "control_id"),
         Index("ix_messages_type", "message_type"),
         Index("ix_messages_interface", "interface_id", "event_time", "id"),

@@ -35,12 +35,14 @@ def ack(original: bytes, code: str, cid: str, at: datetime) -> bytes:
 @pytest.fixture
 def traffic(store):
     """10 lab orders 09:00-09:09 (one a minute), answered 2 s later: 8 AA, 2 AE (at 09:03 and 09:07);
-    one unparseable message; and an order chain with three results."""
-    raws = []
+    one unparseable message; and an order chain with three results. Each arrives when it was sent,
+    as a tap receives it."""
     for i in range(10):
-        m = msg(f"O{i}", T0 + timedelta(minutes=i), placer=f"P{i}")
-        raws += [m, ack(m, "AE" if i in (3, 7) else "AA", f"A{i}", T0 + timedelta(minutes=i, seconds=2))]
-    Ingestor(store, now=lambda: T0 + timedelta(minutes=10)).ingest_messages("engine", raws, transport="mllp")
+        sent, answered = T0 + timedelta(minutes=i), T0 + timedelta(minutes=i, seconds=2)
+        m = msg(f"O{i}", sent, placer=f"P{i}")
+        Ingestor(store, now=lambda t=sent: t).ingest_messages("engine", [m], transport="mllp")
+        Ingestor(store, now=lambda t=answered: t).ingest_messages(
+            "engine", [ack(m, "AE" if i in (3, 7) else "AA", f"A{i}", answered)], transport="mllp")
     Ingestor(store, now=lambda: T0 + timedelta(minutes=10)).ingest_messages("engine", [b"MSH|broken"], transport="file")
     return store
 
@@ -61,8 +63,8 @@ def test_series_per_minute(traffic):
     assert s.messages == [1] * 10 + [0, 0]
     assert s.errors == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]
     assert s.latency_p50 == [2.0] * 10 + [None, None] and s.latency_p95 == s.latency_p50
-    # the two NAKs were queued at ingest (09:10, the ingest clock): open from the bucket ending then
-    assert s.queue_depth == [0] * 9 + [2, 2, 2]
+    # the two NAKs are queued at the NAKs' own times (09:03:02, 09:07:02), not at ingest (09:10)
+    assert s.queue_depth == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     everything = flows.series(traffic, T0, T0 + timedelta(minutes=12))
     assert everything.queue_depth[-1] == 3  # and the unparseable message's item
 
@@ -198,3 +200,28 @@ def test_headless_flows_board_trace_and_alerts(capsys, tmp_path):
     assert [s["what"] for s in json.loads(out)["steps"]] == ["ORM^O01 order (NW)", "ACK AE"]
     code, out, _ = run(capsys, url, "flows")
     assert "ECW (NFM) → QUEST (QUEST_LAB) ORM^O01: 1 messages, 1 NAKs" in out
+
+
+def test_silence_and_the_board_measure_arrival_not_the_senders_clock(store):
+    """Two messages just received whose MSH-7 is 286 minutes old (a sender's clock, or a backlog
+    replayed): nothing is silent; the table still shows their own time."""
+    now = T0 + timedelta(minutes=286)
+    raws = [msg(f"S{i}", T0 + timedelta(seconds=i)) for i in range(2)]
+    Ingestor(store, now=lambda: now).ingest_messages("engine", raws, transport="file")
+    ctx = Context(store, now=lambda: now)
+    iface = next(r["id"] for r in queries.interfaces_overview(store) if r["name"] == "ECW → QUEST")
+    alerts.add_rule(ctx, "silence", 20, interface_id=iface)
+    assert not alerts.evaluate(store, now + timedelta(minutes=1)).raised
+    [row] = [r for r in flows.board(store, now + timedelta(minutes=1)) if r["interface_id"] == iface]
+    assert row["last_seen"] == now and row["silence_s"] == 60 and row["today"] == 2
+    assert {m["message_time"] for m in queries.message_page(store, queries.MessageFilter(), limit=5)} == \
+        {T0, T0 + timedelta(seconds=1)}
+
+
+def test_queue_items_carry_the_time_of_the_failure(store):
+    order = msg("F1", T0)
+    nak_at = T0 + timedelta(seconds=5)
+    Ingestor(store, now=lambda: T0 + timedelta(hours=3)).ingest_messages(
+        "engine", [order, ack(order, "AE", "N1", nak_at)], transport="file")
+    [item] = queries.queue_items(store, kinds=["nak_error"])
+    assert item["created_at"] == nak_at
