@@ -3,9 +3,14 @@ keyring. This is the one place that touches it; the demo workspace and the tests
 them in this process's memory instead (`use_memory`), so they never reach the real one.
 
 A secret is named by what it belongs to (an endpoint) and what it is (client_secret,
-private_key, bearer_token, refresh_token). Values are never logged or exported.
+private_key, bearer_token, refresh_token). Values are never logged or exported, and every
+value this process has read or written is scrubbed from any text before it is shown or
+stored (`scrub`): a token server that echoes the request must not print the secret.
 """
 from __future__ import annotations
+
+import base64
+from urllib.parse import quote, quote_plus
 
 import keyring
 from keyring.backend import KeyringBackend
@@ -15,8 +20,40 @@ SERVICE = "lanewatch"
 KINDS = ("client_secret", "private_key", "bearer_token", "refresh_token")
 
 
+NO_KEYRING = ("No OS keyring is available, so the secret was not kept: unlock or install one (Windows Credential "
+              "Manager and the macOS Keychain come with the system; on Linux, GNOME Keyring or KWallet through Secret "
+              "Service), or, on a workstation without a desktop, `pip install keyrings.alt` for an encrypted file keyring")
+MASK = "[secret]"
+_known: set[str] = set()  # values read or written by this process, scrubbed from every text
+
+
 class SecretStoreError(RuntimeError):
     """The keyring cannot be used; the message says what to do."""
+
+
+def _remember(value: str | None) -> str | None:
+    if value and len(value) >= 4:
+        _known.add(value)
+    return value
+
+
+def scrub(text: str | None, *extra: str) -> str | None:
+    """Text with every secret this process knows (and `extra`) replaced by [secret], also in
+    the forms a server may echo it in: URL-encoded, and inside HTTP Basic credentials."""
+    if not text:
+        return text
+    for value in sorted(_known | {e for e in extra if e and len(e) >= 4}, key=len, reverse=True):
+        for form in {value, quote(value, safe=""), quote_plus(value)}:
+            text = text.replace(form, MASK)
+    if "Basic " in text:  # client_secret_basic: base64(client_id:secret)
+        for token in text.split():
+            try:
+                decoded = base64.b64decode(token, validate=True).decode("utf-8", "replace")
+            except ValueError:
+                continue
+            if any(v in decoded for v in _known):
+                text = text.replace(token, MASK)
+    return text
 
 
 def _name(owner: str, kind: str) -> str:
@@ -26,18 +63,20 @@ def _name(owner: str, kind: str) -> str:
 
 
 def put(owner: str, kind: str, value: str) -> None:
+    _remember(value)
     try:
         keyring.set_password(SERVICE, _name(owner, kind), value)
     except NoKeyringError as exc:
-        raise SecretStoreError("No OS keyring is available to keep the secret: install or unlock one "
-                               "(Windows Credential Manager, macOS Keychain, Secret Service on Linux)") from exc
+        raise SecretStoreError(NO_KEYRING) from exc
     except KeyringError as exc:
         raise SecretStoreError(f"The OS keyring refused the secret: {type(exc).__name__}") from exc
 
 
 def get(owner: str, kind: str) -> str | None:
     try:
-        return keyring.get_password(SERVICE, _name(owner, kind))
+        return _remember(keyring.get_password(SERVICE, _name(owner, kind)))
+    except NoKeyringError as exc:
+        raise SecretStoreError(NO_KEYRING) from exc
     except KeyringError as exc:
         raise SecretStoreError(f"The OS keyring could not be read: {type(exc).__name__}") from exc
 
@@ -51,10 +90,19 @@ def delete(owner: str, kind: str) -> None:
         raise SecretStoreError(f"The OS keyring could not be changed: {type(exc).__name__}") from exc
 
 
-class MemoryKeyring(KeyringBackend):
-    """Secrets held by this process only, gone when it ends."""
+class _Refused:
+    """A priority that raises when keyring asks for it: the backend is never viable."""
 
-    priority = 1
+    def __get__(self, obj, owner) -> float:
+        raise RuntimeError("the memory keyring is used only when asked for")
+
+
+class MemoryKeyring(KeyringBackend):
+    """Secrets held by this process only, gone when it ends: only ever by `use_memory` (the
+    demo, tests). Its priority refuses, so keyring never picks it on its own for a machine
+    that has no keyring (it did, and secrets "saved in the OS keyring" were gone)."""
+
+    priority = _Refused()
 
     def __init__(self) -> None:
         super().__init__()

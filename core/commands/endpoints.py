@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import webbrowser
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
 
@@ -59,6 +60,11 @@ class ConfigureEndpoint:
     def _check(s: dict, secret: str | None) -> None:
         if not s.get("base_url") or not str(s["base_url"]).startswith(("http://", "https://")):
             raise CommandError("The base URL must start with https:// (or http:// for a test server).")
+        for what in ("base_url", "token_url"):
+            parts = urlsplit(str(s.get(what) or ""))
+            if parts.username or parts.password:  # never stored, listed or audited: nothing of it is kept
+                raise CommandError(f"The {what.replace('_', ' ')} holds a user name or password; nothing was saved. Give "
+                                   "it without them (https://host/path); a secret goes to the keyring with --secret-stdin.")
         if s["auth"] not in METHODS:
             raise CommandError(f"The auth method is one of: {', '.join(METHODS)}.")
         if s.get("audience") not in AUDIENCES:

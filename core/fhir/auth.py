@@ -188,9 +188,9 @@ class TokenSource:
     def _fetch(self, call: Callable[[], dict]) -> Token:
         try:
             t = call()
-        except OAuthError as exc:
-            raise AuthError(f"the token endpoint refused: {exc.error}"
-                            + (f" ({exc.description})" if getattr(exc, "description", None) else "")) from None
+        except OAuthError as exc:  # a server may echo the request, secret and all
+            raise AuthError(secrets.scrub(f"the token endpoint refused: {exc.error}"
+                                          + (f" ({exc.description})" if getattr(exc, "description", None) else ""))) from None
         except httpx2.HTTPError as exc:
             raise AuthError(f"the token endpoint could not be reached: {connection_problem(exc)}") from None
         expires_in = t.get("expires_in")

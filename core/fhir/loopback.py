@@ -51,6 +51,7 @@ class LoopbackFhirServer:
         self.files: dict[str, str] = {}  # name → ndjson, served at /fhir/_files/NAME
         self.manifest_extra: dict = {}
         self.delay_s = 0.0
+        self.echo = False  # a careless token server: its refusal repeats the request, credentials and all
         self.tokens: dict[str, float] = {}  # access token → expiry
         self.refresh: dict[str, str] = {}  # refresh token → scope
         self.codes: dict[str, dict] = {}
@@ -111,7 +112,8 @@ class LoopbackFhirServer:
             if auth.startswith("Basic "):
                 cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
             if cid != self.client_id or secret != self.client_secret:
-                return 401, {"error": "invalid_client"}
+                echoed = f"bad credentials in {form} with {auth}" if self.echo else None
+                return 401, {"error": "invalid_client", **({"error_description": echoed} if echoed else {})}
             return 200, self._issue(form.get("scope", ""))
         if grant == "authorization_code":
             code = self.codes.pop(form.get("code", ""), None)

@@ -6,6 +6,8 @@ import ssl
 
 import httpx2
 
+from core import secrets
+
 STATUS_WORDS = {
     400: "the server could not understand the request",
     401: "not authorised: the token is missing, expired or refused",
@@ -72,9 +74,11 @@ def describe(response: httpx2.Response) -> str:
         body = None
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
         text += f"; {outcome_text(body)}"
+    elif isinstance(body, dict) and body.get("error"):  # an OAuth error (RFC 6749)
+        text += f"; {body['error']}" + (f": {body['error_description']}" if body.get("error_description") else "")
     elif response.status_code == 401 and "invalid_token" in response.headers.get("WWW-Authenticate", ""):
         text += "; the server says the token is invalid"
-    return text
+    return secrets.scrub(text)  # a server may echo the request, secret and all
 
 
 def connection_problem(exc: BaseException) -> str:
