@@ -214,6 +214,8 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    signer: Mapped[str | None] = mapped_column(String(64))  # the signing key's fingerprint (audit_keys)
+    signature: Mapped[str | None] = mapped_column(String(128))  # Ed25519 over the hash, hex
 
 
 class AuditHead(Base):
@@ -223,6 +225,16 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditKey(Base):
+    """A workstation's audit signing key: the public half (the private one stays in its keyring)."""
+
+    __tablename__ = "audit_keys"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the raw public key, hex
+    public_key: Mapped[str] = mapped_column(String(64))  # raw Ed25519 public key, hex
+    workstation: Mapped[str] = mapped_column(String(300))
+    registered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class FhirEndpoint(Base):

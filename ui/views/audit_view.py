@@ -24,7 +24,8 @@ class AuditView(QWidget):
         for a in ACTIONS:
             self.action.addItem(a.replace("_", " ").capitalize(), a)
         verify = QPushButton("Verify the chain")
-        verify.setToolTip("Recompute every entry's hash: any edited, inserted or deleted entry is named")
+        verify.setToolTip("Recompute every entry's hash and check its workstation's signature, and compare with what "
+                          "this workstation verified before: an edited, inserted, deleted or rewritten entry is named")
         verify.clicked.connect(self.verify)
         self.verdict = QLabel()
         self.table = grid(self.model, "audit", {COL_SEQ: 60, COL_AT: 150, COL_ACTOR: 240, COL_ACTION: 110,
@@ -44,11 +45,11 @@ class AuditView(QWidget):
         self.model.set_filter(self.actor.text().strip() or None, self.action.currentData())
 
     def verify(self) -> None:
-        def check():
-            with self.store.engine.connect() as conn:
-                return audit.verify(conn)
-
         self.verdict.setText("Checking…")
-        submit(check, lambda broken: self.verdict.setText(
-            f"Broken at entry {broken.seq}: {broken.why}" if broken else "The chain is intact."),
-            lambda text: self.verdict.setText(f"Could not check: {text}"), context=self)
+        submit(lambda: audit.verify_store(self.store), self._verified,
+               lambda text: self.verdict.setText(f"Could not check: {text}"), context=self)
+
+    def _verified(self, report: audit.Report) -> None:
+        first, *keys = audit.describe(report)
+        self.verdict.setText(first[0].upper() + first[1:])
+        self.verdict.setToolTip("Signing keys, by fingerprint:\n" + "\n".join(k.strip() for k in keys) if keys else "")
