@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -218,11 +220,16 @@ def cmd_listen(store: Store, args) -> int:
     async def run() -> None:
         tap = Listener(store, args.host, args.port, ack_mode=args.ack, tls=tls)
         port = await tap.start()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a service manager's stop: store what was answered, then exit
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         print(f"listening on {args.host}:{port} ({'TLS' if tls else 'plain'}), answering {args.ack}", file=sys.stderr)
         seen, problems = 0, 0
         try:
-            while True:
-                await asyncio.sleep(1)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1)
                 if tap.stats.received != seen or len(tap.stats.problems) != problems:
                     seen, problems = tap.stats.received, len(tap.stats.problems)
                     peers = ", ".join(tap.peers) or "none connected"

@@ -111,6 +111,8 @@ class Listener:
         if self.ack_mode != "none":
             code = self.ack_mode
             text = {"AE": "Test tap: answering AE as configured", "AR": "Test tap: answering AR as configured"}.get(code)
+            if code == "AA" and not message.lstrip(b"\x00\xef\xbb\xbf").startswith(b"MSH"):
+                code, text = "AR", "Not an HL7 message (no MSH segment): kept as it came, not processed"
             answer = ack.build(message, code, text, control_id=f"LW{self.now():%Y%m%d%H%M%S}{next(self._ids):06d}",
                                timestamp=f"{self.now():%Y%m%d%H%M%S}")
         done = asyncio.get_running_loop().create_future()
