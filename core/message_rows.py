@@ -26,6 +26,7 @@ from core.hl7.validate import catalogue, missing_required
 from core.store.models import Message
 
 CHUNK = 4 << 20  # bytes read at a time; one part, one transaction
+PART_MESSAGES = 20_000  # and at most this many messages a part: a file of tiny messages must not grow the heap
 WORKER_MIN_BYTES = 32 << 20  # less than this to read, and a second process is not worth starting
 _SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
 
@@ -105,8 +106,27 @@ class Part:
     at_end: bool  # the last part: the file's end was reached
 
 
-def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None) -> Iterator[Part]:
-    """A file's pieces from offset on, one part per chunk read (raises OSError)."""
+def _parts(buf: bytes, base: int, pieces: list, used: int, last: bool, most: int) -> Iterator[Part]:
+    """One read's pieces as parts of at most `most` entries; each part ends where its last
+    piece ends, so a part committed with its offset resumes exactly after it."""
+    taken = base  # absolute position the previous part ended at
+    entries: list[tuple[str, int, dict | bytes]] = []
+    for i, p in enumerate(pieces):
+        raw = buf[p.start - base : p.end - base]
+        if p.kind in (MESSAGE, JUNK):
+            entries.append((p.kind, p.start, message_row(raw, p.start, junk=p.kind == JUNK)))
+        elif p.kind == BATCH:
+            entries.append((BATCH, p.start, raw))
+        if len(entries) >= most and i < len(pieces) - 1:
+            yield Part(entries, p.end - taken, p.end, True, False)
+            taken, entries = p.end, []
+    yield Part(entries, base + used - taken, base + used, used < len(buf), last)
+
+
+def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
+               part_messages: int = PART_MESSAGES) -> Iterator[Part]:
+    """A file's pieces from offset on, one part per chunk read, or per `part_messages`
+    messages when they are many and small (raises OSError)."""
     chunk = chunk or CHUNK
     with open(path, "rb") as f:
         f.seek(offset)
@@ -117,14 +137,7 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None) -
             buf += data
             pieces, used = frame(buf, base, final=final and last)
             if pieces or last:
-                entries: list[tuple[str, int, dict | bytes]] = []
-                for p in pieces:
-                    raw = buf[p.start - base : p.end - base]
-                    if p.kind in (MESSAGE, JUNK):
-                        entries.append((p.kind, p.start, message_row(raw, p.start, junk=p.kind == JUNK)))
-                    elif p.kind == BATCH:
-                        entries.append((BATCH, p.start, raw))
-                yield Part(entries, used, base + used, used < len(buf), last)
+                yield from _parts(buf, base, pieces, used, last, part_messages)
                 buf, base = buf[used:], base + used
             if last:
                 return

@@ -84,3 +84,19 @@ def test_a_worker_killed_mid_file_loses_and_doubles_nothing(logs, tmp_path, smal
         assert all(s.offset == s.size for s in c.execute(select(Source.offset, Source.size)))
     store.close()
     expected.close()
+
+
+def test_parts_are_bounded_by_count_as_well_as_bytes(tmp_path):
+    """A file of minimal messages (MSH|^~\\&, 9 bytes each) must not make one part of 400,000
+    rows: parts hold at most PART_MESSAGES, and each resumes exactly where the last ended."""
+    from core.message_rows import PART_MESSAGES, read_parts
+
+    path = tmp_path / "tiny.hl7"
+    path.write_bytes(b"MSH|^~\\&\r" * 50_000)
+    parts = list(read_parts(path, 0, True))
+    assert max(len(p.entries) for p in parts) <= PART_MESSAGES and sum(len(p.entries) for p in parts) == 50_000
+    position = 0
+    for p in parts:
+        assert p.entries[0][1] >= position and p.offset == position + p.used
+        position = p.offset
+    assert position == path.stat().st_size and parts[-1].at_end and not any(p.at_end for p in parts[:-1])
