@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select, update
 from core import audit
 from core.commands.context import CommandError, Context
 from core.correlate import match_key
-from core.hl7 import edit, validate
+from core.hl7 import checks, edit, validate
 from core.hl7.encoding import decode
 from core.hl7.scan import scan
 from core.ingest import Ingestor
@@ -77,6 +77,7 @@ class Correct:
         found = [validate.Finding("invalid", keys["reason"])] if keys["parse_state"] == "invalid" else []
         rules = validate.catalogue().rules(keys["message_type"], match_key(keys))
         found += validate.missing_required(text, rules)
+        found += checks.findings(text, keys["version"])  # types, tables, fields past a segment's end
         if structural:
             found += validate.structural(text, keys["version"])
         return found

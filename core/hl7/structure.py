@@ -54,7 +54,7 @@ def names_version(declared: str | None) -> tuple[str, str | None]:
 
 
 @lru_cache(maxsize=512)
-def _segment_ref(name: str, version: str) -> dict[int, tuple]:
+def segment_ref(name: str, version: str) -> dict[int, tuple]:
     try:
         ref = load_reference(name, "Segment", version)
     except (ChildNotFound, KeyError, ValueError):
@@ -96,7 +96,7 @@ def delimiters_of(text: str) -> Delimiters:
 
 def _segment(line: str, d: Delimiters, version: str, phi_fields: dict[str, frozenset[int]]) -> Node:
     seg_id = line[:3]
-    ref = _segment_ref(seg_id, version) if seg_id.isalnum() else {}
+    ref = segment_ref(seg_id, version) if seg_id.isalnum() else {}
     seg = Node(seg_id, "", "", line, line)
     parts = line.split(d.field)
     if seg_id == "MSH":  # MSH-1 is the field separator itself, MSH-2 the other delimiters

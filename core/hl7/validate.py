@@ -46,10 +46,15 @@ def catalogue(path: Path = CATALOGUE) -> Catalogue:
 
 
 def missing_required(text: str, rules: tuple[FieldPath, ...]) -> list[Finding]:
+    """Required fields that are empty: blank, "" (HL7's null), or with an empty first
+    component (a PID-3 of ^^^NFM^MR names an authority but no identifier)."""
+    comp = text[4:5] if text.startswith("MSH") and len(text) > 4 else "^"
     out = []
     for path, value in zip(rules, get_values(text, rules)):
-        if value is None or not value.strip() or value == '""':
-            out.append(Finding(f"required {path} missing", f"{path} is required on this lane and is empty"))
+        first = (value or "").split(comp, 1)[0] if path.component is None else (value or "")
+        if value is None or not first.strip() or first == '""':
+            what = "is empty" if not (value or "").strip(comp + " ") else f"has an empty {path}.1"
+            out.append(Finding(f"required {path} missing", f"{path} is required on this lane and {what}"))
     return out
 
 
@@ -80,7 +85,8 @@ def structural(text: str, version: str | None) -> list[Finding]:
         lines = Path(report).read_text(encoding="utf-8").splitlines()
     finally:
         os.unlink(report)
-    return [Finding(_rule(line), line.split(": ", 1)[-1]) for line in lines if line.startswith("Error")]
+    return [Finding(_rule(line), _QUOTED.sub("(a value)", line.split(": ", 1)[-1])) for line in lines
+            if line.startswith("Error")]  # the value itself is not quoted: it may be a patient's
 
 
 def _rule(line: str) -> str:
