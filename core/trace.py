@@ -27,7 +27,7 @@ RESULT_STATUS = {"P": "preliminary", "F": "final", "C": "corrected", "X": "cance
                  "A": "some results", "R": "not verified", "S": "partial"}
 COLS = (M.c.id, M.c.event_time, M.c.message_type, M.c.control_id, M.c.placer_order, M.c.filler_order,
         M.c.patient_id, M.c.ack_state, M.c.ack_id, M.c.answers_id, M.c.is_ack, M.c.sending_app, M.c.receiving_app,
-        M.c.ack_code)
+        M.c.ack_code, M.c.version_no, M.c.received_at)
 
 
 @dataclass
@@ -111,12 +111,13 @@ def _visit(conn, start) -> Trace:
 
 def _build(kind: str, key: str, conn, messages: list) -> Trace:
     acks = {a.id: a for a in conn.execute(select(*COLS).where(M.c.id.in_({m.ack_id for m in messages} - {None}))).all()}
-    rows = sorted(messages + list(acks.values()), key=lambda r: (r.event_time, r.id))
-    t0 = rows[0].event_time
+    at = lambda r: r.received_at if r.version_no > 1 else r.event_time  # noqa: E731 - a correction carries MSH-7 of the original
+    rows = sorted(messages + list(acks.values()), key=lambda r: (at(r), r.id))
+    t0 = at(rows[0])
     out = Trace(kind, key)
     for r in rows:
-        out.steps.append(Step(r.id, r.event_time, _what(conn, r), f"{r.sending_app or '?'} → {r.receiving_app or '?'}",
-                              r.event_time - t0, None if r.is_ack else r.ack_state))
+        out.steps.append(Step(r.id, at(r), _what(conn, r), f"{r.sending_app or '?'} → {r.receiving_app or '?'}",
+                              at(r) - t0, None if r.is_ack else r.ack_state))
     out.turnarounds = _turnarounds(out.steps)
     return out
 
@@ -124,6 +125,8 @@ def _build(kind: str, key: str, conn, messages: list) -> Trace:
 def _what(conn, r) -> str:
     if r.is_ack:
         return f"ACK {r.ack_code or '?'}"
+    if r.version_no > 1:  # a correction: when it was made, and whether it went out again
+        return f"correction (version {r.version_no})" + (", resent" if r.ack_id else ", not resent yet")
     kind = (r.message_type or "?").split("^")[0]
     if kind in ("ORU", "OUL"):
         status = _field(conn, r.id, "OBR-25")

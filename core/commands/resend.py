@@ -301,6 +301,23 @@ class Resend:
                 claimed.append((t, a, wire[t.message_id]))
         return claimed, refused
 
+    @staticmethod
+    def _resolve_lineage(conn: Connection, accepted: list[Target], actor: str, now) -> None:
+        """Once a message went through, the other items about it are done: the original's NAK
+        (if a follow-up item was resent), earlier failed resends. Each change is audited."""
+        sent = {t.item_id for t in accepted}
+        for t in accepted:
+            others = [r for r in _lineage_items(conn, t.original_id) if r.id not in sent]
+            if not others:
+                continue
+            note = f"resolved: the resend of item {t.item_id} to {t.destination} was accepted"
+            update_many(conn, Q, [{"id": r.id, "triage_state": "resolved", "note": note, "updated_at": now,
+                                   "row_version": r.row_version + 1} for r in others],
+                        ["triage_state", "note", "updated_at", "row_version"])
+            audit.append_many(conn, [dict(actor=actor, action="resolve", at=now, item_id=r.id, message_id=r.message_id,
+                                          before={"triage_state": r.triage_state},
+                                          after={"triage_state": "resolved", "note": note}) for r in others])
+
     def _finish(self, results: list[tuple[Target, int, str, str | None, str, bytes | None]]) -> None:
         """Record outcomes: the attempt, the answer (stored, so it pairs with what was sent),
         the item's triage state, a failed_resend item when it did not go through, the audit."""
@@ -323,6 +340,7 @@ class Resend:
                             ["triage_state", "note", "updated_at", "row_version"])
                 for t, _ in accepted:
                     t.row_version += 1
+                self._resolve_lineage(conn, [t for t, _ in accepted], actor, now)
             failed = [queue.item("failed_resend", f"Resend to {t.destination} {state}: {detail}",
                                  f"failed_resend | {t.destination} | {state}", message_id=t.message_id, source_id=None, now=now)
                       for t, _, state, _, detail, _ in results if state != "accepted"]
@@ -332,6 +350,16 @@ class Resend:
                                           message_id=t.message_id, before={"attempt": a, "state": "sending"},
                                           after={"state": state, "ack_code": code, "answer_id": answer_ids.get(a)})
                                      for t, a, state, code, _, _ in results])
+
+
+def _lineage_items(conn: Connection, original_id: int) -> list:
+    """Open items on any version of a message (the original's NAK, earlier failed resends)."""
+    ids, frontier = [original_id], [original_id]
+    while frontier:
+        frontier = list(conn.execute(select(M.c.id).where(M.c.parent_id.in_(frontier))).scalars())
+        ids += frontier
+    return conn.execute(select(Q.c.id, Q.c.triage_state, Q.c.row_version, Q.c.message_id).where(
+        Q.c.message_id.in_(ids), Q.c.triage_state.in_(("open", "acknowledged", "corrected")))).all()
 
 
 def lineage_guard(conn: Connection, original_id: int, plan: Plan) -> str | None:

@@ -9,8 +9,8 @@ from ui.models.audit_table import COL_ACTION, COL_ACTOR, COL_AT, COL_SEQ, COL_TA
 from ui.views.grid import grid
 from ui.workers import submit
 
-ACTIONS = ("acknowledge", "reopen", "assign", "correct", "resend", "resend_outcome", "configure_interface",
-           "configure_endpoint", "view_message")
+ACTIONS = ("acknowledge", "reopen", "assign", "correct", "resend", "resend_outcome", "resolve", "configure_interface",
+           "configure_endpoint", "sign_in_endpoint", "add_alert_rule", "acknowledge_alert", "view_message")
 
 
 class AuditView(QWidget):
