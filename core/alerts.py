@@ -8,8 +8,10 @@ Kinds (threshold in the unit named):
 - nak_burst: at least `threshold` NAKs within the last `window_min`;
 - queue_depth: more than `threshold` open queue items;
 - ack_latency: ACK latency p95 above `threshold` seconds over the last `window_min`.
-An alert is raised once per rule and interface and stays open (or acknowledged) until its
-condition clears; acknowledging one is a person's action and is audited.
+An alert is raised once per rule and interface (the store refuses a second active one, so
+two evaluators, or two workstations, cannot both raise it) and stays open (or acknowledged)
+until its condition has been false for CLEAR_AFTER: a value hovering at the threshold does
+not raise and clear it again and again. Acknowledging one is a person's action and is audited.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core import audit, flows
 from core.commands.context import CommandError, Context
@@ -28,6 +31,7 @@ R, A, M, I = AlertRule.__table__, Alert.__table__, Message.__table__, Interface.
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s"}
 ACTIVE = ("open", "acknowledged")
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
+CLEAR_AFTER = timedelta(minutes=5)  # how long a condition must stay false before its alert clears
 
 
 @dataclass
@@ -79,8 +83,16 @@ def evaluate(store: Store, now: datetime) -> Change:
         enabled = conn.execute(select(R).where(R.c.enabled.is_(True))).all()
     verdicts = [(rule, iface, *_check(measure, rule, iface, names[iface])) for rule in enabled
                 for iface in ([rule.interface_id] if rule.interface_id is not None else list(names)) if iface in names]
+    try:
+        return _apply(store, verdicts, now)
+    except IntegrityError:  # another evaluator raised the same alert a moment ago: it stands, once
+        return Change([], [])
+
+
+def _apply(store: Store, verdicts: list, now: datetime) -> Change:
     change = Change([], [])
     with store.engine.begin() as conn:
+        conn.execute(update(A).where(A.c.id == -1).values(note=None))  # the write lock first: read what is current under it
         current = {(a.rule_id, a.interface_id): a for a in conn.execute(select(A).where(A.c.state.in_(ACTIVE)))}
         for rule, iface, firing, value, text in verdicts:
             existing = current.get((rule.id, iface))
@@ -89,9 +101,14 @@ def evaluate(store: Store, now: datetime) -> Change:
                        "raised_at": now}
                 row["id"] = conn.execute(insert(A).returning(A.c.id), row).scalar_one()
                 change.raised.append(row)
+            elif firing and existing.ok_since is not None:  # it came back before it cleared: the same alert goes on
+                conn.execute(update(A).where(A.c.id == existing.id).values(ok_since=None, value=value))
             elif not firing and existing is not None and value is not None:
-                conn.execute(update(A).where(A.c.id == existing.id).values(state="cleared", cleared_at=now))
-                change.cleared.append(existing._asdict())
+                if existing.ok_since is None:
+                    conn.execute(update(A).where(A.c.id == existing.id).values(ok_since=now))
+                elif now - existing.ok_since >= CLEAR_AFTER:
+                    conn.execute(update(A).where(A.c.id == existing.id).values(state="cleared", cleared_at=now))
+                    change.cleared.append(existing._asdict())
     return change
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy import text as sql_text  # the alerts table has a column called text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Parse, ACK and triage states are named as DESIGN.md names them; core/labels.py has their words.
@@ -308,6 +309,13 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(300))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str | None] = mapped_column(Text)
+    ok_since: Mapped[datetime | None] = mapped_column(DateTime)  # its condition false since then (hysteresis)
+
+    __table_args__ = (  # one active alert per rule and interface, whoever evaluates (migration 0013)
+        Index("ix_alerts_one_active", "rule_id", "interface_id", unique=True,
+              sqlite_where=sql_text("state IN ('open', 'acknowledged')"),
+              postgresql_where=sql_text("state IN ('open', 'acknowledged')")),
+    )
 
 
 # The full-text table (message_text) is made by hand in migration 0001: FTS5 on SQLite, a

@@ -4,12 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from core import alerts, flows, trace
 from core.commands.context import CommandError, Context
 from core.hl7.ack import build
 from core.ingest import Ingestor, utcnow
 from core.store import queries
+from core.store.models import Alert, QueueItem
+
+A = Alert.__table__
 
 T0 = datetime(2026, 11, 24, 9, 0)  # a Tuesday
 
@@ -93,7 +97,9 @@ def test_alert_rules_raise_clear_and_acknowledge(traffic):
     assert not alerts.evaluate(traffic, T0 + timedelta(minutes=10)).raised  # raised once, not again
     later = alerts.evaluate(traffic, T0 + timedelta(minutes=40))  # silent 31 min; the windows are empty now
     assert [a["text"].split(": ", 1)[1] for a in later.raised] == ["nothing received for 31 minutes (limit 20)"]
-    assert {c["text"].split(": ", 1)[1].split(" over")[0] for c in later.cleared} == {"20.0% errors", "ACK latency p95 2.0 s"}
+    assert not later.cleared  # false once is not enough: it must stay false for CLEAR_AFTER
+    cleared = alerts.evaluate(traffic, T0 + timedelta(minutes=40) + alerts.CLEAR_AFTER).cleared
+    assert {c["text"].split(": ", 1)[1].split(" over")[0] for c in cleared} == {"20.0% errors", "ACK latency p95 2.0 s"}
     [silent] = [a for a in alerts.active(traffic) if a["kind"] == "silence"]
     alerts.acknowledge(ctx, silent["id"], "the lab is closed for a software upgrade")
     with pytest.raises(CommandError, match="acknowledged already"):
@@ -225,3 +231,30 @@ def test_queue_items_carry_the_time_of_the_failure(store):
         "engine", [order, ack(order, "AE", "N1", nak_at)], transport="file")
     [item] = queries.queue_items(store, kinds=["nak_error"])
     assert item["created_at"] == nak_at
+
+
+def test_an_alert_at_its_threshold_neither_flaps_nor_repeats(traffic):
+    """The condition goes true, false, true, false every two minutes: one alert, still open;
+    two evaluators at once: one row."""
+    import threading
+
+    ctx = Context(traffic, now=lambda: T0)
+    iface = next(r["id"] for r in queries.interfaces_overview(traffic) if r["name"] == "ECW → QUEST")
+    rule = alerts.add_rule(ctx, "queue_depth", 1, interface_id=iface)
+    raised = cleared = 0
+    for step in range(8):
+        with traffic.engine.begin() as conn:  # the depth wobbles around the limit as items are worked
+            conn.execute(update(QueueItem.__table__).where(QueueItem.kind == "nak_error")
+                         .values(triage_state="open" if step % 2 == 0 else "acknowledged"))
+        change = alerts.evaluate(traffic, T0 + timedelta(minutes=20 + 2 * step))
+        raised, cleared = raised + len(change.raised), cleared + len(change.cleared)
+    assert (raised, cleared) == (1, 0)
+    with traffic.engine.begin() as conn:
+        conn.execute(update(A).values(state="cleared"))  # start afresh: four evaluators race to raise it
+        conn.execute(update(QueueItem.__table__).where(QueueItem.kind == "nak_error").values(triage_state="open"))
+    threads = [threading.Thread(target=alerts.evaluate, args=(traffic, T0 + timedelta(minutes=40))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len([a for a in alerts.active(traffic) if a["rule_id"] == rule]) == 1
