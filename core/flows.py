@@ -66,12 +66,14 @@ class FlowMap:
 
 def flow_map(store: Store, since: datetime, until: datetime, *, by_arrival: bool = False) -> FlowMap:
     """Systems and flows seen between since and until (ACKs are counted with what they answer):
-    by the messages' own time (MSH-7), or `by_arrival`, by when the console received them."""
+    by the messages' own time (MSH-7), or `by_arrival`, by when the console received them (up
+    to and including `until`: an alert window ending now counts what arrived this instant)."""
     t = M.c.received_at if by_arrival else M.c.event_time
+    before_end = t <= until if by_arrival else t < until
     # grouped by state too, and counted here: cheaper than CASE sums over every row
     stmt = (select(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state, func.count().label("n"),
                    func.max(t).label("last"))
-            .where(M.c.is_ack.is_(False), t >= since, t < until)
+            .where(M.c.is_ack.is_(False), t >= since, before_end)
             .group_by(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state))
     with store.engine.connect() as conn:
         groups: dict[tuple, dict] = {}

@@ -8,7 +8,7 @@ ACK_STATES = {
 }
 PARSE_STATES = {"ok": "OK", "invalid": "Invalid", "unparseable": "Unparseable"}
 DIRECTIONS = {"inbound": "In", "outbound": "Out", "between": "—"}
-INTERFACE_STATUS = {"ok": "OK", "problems": "Problems", "quiet": "Quiet"}
+INTERFACE_STATUS = {"ok": "OK", "warn": "Open items", "high": "Many open items", "quiet": "Quiet"}
 QUEUE_KINDS = {
     "nak_error": "NAK: error", "nak_reject": "NAK: reject", "missing_ack": "ACK missing", "unparseable": "Unparseable",
     "invalid": "Invalid", "duplicate": "Duplicate", "batch_mismatch": "Batch count", "unreadable_file": "Unreadable file",

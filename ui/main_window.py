@@ -340,7 +340,8 @@ class MainWindow(QMainWindow):
         self._refresh_sidebar_and_count()
 
     def _refresh_sidebar_and_count(self) -> None:
-        submit(lambda: (queries.interfaces_overview(self.store), queries.count_messages(self.store),
+        submit(lambda: (queries.interfaces_overview(self.store),
+                        queries.count_messages(self.store, queries.MessageFilter(acks=False)),
                         queries.count_queue(self.store, QueueFilter(states=["open"]))), self._overview, context=self)
 
     def _overview(self, result: tuple[list[dict], int, int]) -> None:
@@ -348,7 +349,8 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(self.tabs.indexOf(self.queue_split), f"Queue ({open_items:,} open)")
         self.interfaces.set_rows(rows)
         self.messages.set_home(queries.home_system(rows))
-        self.status_count.setText(f"{count:,} messages stored")
+        acks = sum(r["acks"] for r in rows)
+        self.status_count.setText(f"{count:,} messages, {acks:,} ACKs")
 
     def _live_tick(self) -> None:
         self.messages.poll_new()

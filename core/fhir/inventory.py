@@ -28,6 +28,9 @@ class Flag:
     text: str
 
 
+WRITE_FLAGS = frozenset(("clinical_write", "administrative_write"))  # about a scope's c/u/d, never its r/s
+
+
 @dataclass
 class Inventory:
     resources: list[str]
@@ -49,7 +52,8 @@ class Inventory:
                 if cell.supported is not True and not any(cell.contexts.values()):
                     continue
                 codes = sorted({f.code for layer in LAYERS for s in self.scopes[layer] if s.covers(res, letter)
-                                for f in flagged.get(s.text, [])})
+                                for f in flagged.get(s.text, [])
+                                if letter in WRITE_INTERACTIONS or f.code not in WRITE_FLAGS})  # a read is no write
                 out.append({"resource": res, "interaction": letter, "supported": cell.supported,
                             **{layer: sorted(cell.contexts[layer]) for layer in LAYERS}, "flags": codes})
         return out

@@ -18,6 +18,7 @@ from core.store.models import AuditEntry, Interface, Message, QueueItem, Source
 M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
 
 PROBLEM_ACK_STATES = ("error", "rejected", "missing", "unrecognised")
+MANY_PROBLEMS = 10  # open items from which an interface's badge is drawn as severe
 # columns a list shows; raw bytes stay out of list queries
 LIST_COLUMNS = [c for c in M.columns if c.name not in ("raw", "errors")]
 
@@ -223,23 +224,29 @@ def corrections_of(store: Store, message_id: int) -> list[int]:
 
 
 def interfaces_overview(store: Store) -> list[dict]:
-    """Each interface with its message count (ACKs included), problems and newest traffic, for the sidebar."""
-    counts = (select(M.c.interface_id, func.count().label("messages"), func.max(M.c.event_time).label("last_time"),
-                     func.sum(case((M.c.ack_state.in_(PROBLEM_ACK_STATES), 1), else_=0)).label("problems"))
+    """Each interface for the sidebar: its messages and its ACKs counted apart, the newest
+    traffic, and its open queue items (they drop as items are acknowledged or resolved)."""
+    counts = (select(M.c.interface_id, func.sum(case((M.c.is_ack.is_(False), 1), else_=0)).label("messages"),
+                     func.sum(case((M.c.is_ack.is_(True), 1), else_=0)).label("acks"),
+                     func.max(M.c.event_time).label("last_time"))
               .group_by(M.c.interface_id).subquery())
+    open_items = (select(M.c.interface_id, func.count().label("open_items")).select_from(Q.join(M, M.c.id == Q.c.message_id))
+                  .where(Q.c.triage_state == "open").group_by(M.c.interface_id).subquery())
     stmt = (select(Interface.id, Interface.name, Interface.lane, Interface.sending_app, Interface.sending_facility,
                    Interface.receiving_app, Interface.receiving_facility, Interface.expects_ack, Interface.resend_host,
                    Interface.resend_port, Interface.resend_tls, Interface.resend_tls_ca, Interface.resend_tls_cert,
                    Interface.resend_tls_key, Interface.write_class, Interface.write_enabled,
-                   func.coalesce(counts.c.messages, 0).label("messages"), counts.c.last_time,
-                   func.coalesce(counts.c.problems, 0).label("problems"))
-            .join(counts, counts.c.interface_id == Interface.id, isouter=True).order_by(Interface.name))
+                   func.coalesce(counts.c.messages, 0).label("messages"), func.coalesce(counts.c.acks, 0).label("acks"),
+                   counts.c.last_time, func.coalesce(open_items.c.open_items, 0).label("problems"))
+            .join(counts, counts.c.interface_id == Interface.id, isouter=True)
+            .join(open_items, open_items.c.interface_id == Interface.id, isouter=True).order_by(Interface.name))
     with store.engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(stmt)]
     home = home_system(rows)
     for r in rows:
         r["direction"] = direction(r, home)
-        r["status"] = "problems" if r["problems"] else "ok" if r["messages"] else "quiet"
+        r["status"] = ("high" if r["problems"] >= MANY_PROBLEMS else "warn") if r["problems"] else \
+            "ok" if r["messages"] or r["acks"] else "quiet"
     return rows
 
 

@@ -10,7 +10,7 @@ from ui import icons
 from ui.models.common import Index, RowsTableModel
 
 COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage", "error_rate", "open_items", "silence_s")
-HEADERS = ("Interface", "First message (UTC)", "Last message (UTC)", "Today", "ACK coverage", "Error rate",
+HEADERS = ("Interface", "First received (UTC)", "Last received (UTC)", "Received today", "ACK coverage", "Error rate",
            "Open items", "Silent for")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 COL_INTERFACE, COL_FIRST, COL_LAST, COL_TODAY, COL_COVERAGE, COL_ERRORS, COL_OPEN, COL_SILENCE = range(8)

@@ -1,6 +1,8 @@
 """The sidebar: every interface found in the traffic, with its count and a status badge.
 
-Row 0 is "All traffic"; choosing a row filters the message table to that interface.
+Row 0 is "All traffic"; choosing a row filters the message table to that interface. Counts
+are messages (ACKs apart, in the tooltip); the badge is the interface's open queue items,
+drawn as severe from MANY_PROBLEMS on, and it drops as items are acknowledged.
 """
 from __future__ import annotations
 
@@ -51,6 +53,9 @@ class InterfaceListModel(QAbstractTableModel):
                 return "All traffic"
             if role == Qt.ItemDataRole.DisplayRole and col == COL_COUNT:
                 return f"{sum(r['messages'] for r in self.rows):,}"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return (f"{sum(r['messages'] for r in self.rows):,} messages, and {sum(r['acks'] for r in self.rows):,} "
+                        "ACKs answering them, on every interface")
             return None
         row = self.rows[index.row() - 1]
         if role == Qt.ItemDataRole.DisplayRole:
@@ -62,13 +67,17 @@ class InterfaceListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return (f"{labels.DIRECTIONS[row['direction']]}: {row['sending_app']}^{row['sending_facility'] or ''} → "
                     f"{row['receiving_app']}^{row['receiving_facility'] or ''}\n"
-                    f"newest message: {row['last_time'] or 'none'}")
+                    f"{row['messages']:,} messages and {row['acks']:,} ACKs; {row['problems']:,} open queue items\n"
+                    f"newest message: {row['last_time'] or 'none'}"
+                    + (f"\nresend: on, to {row['resend_host']}:{row['resend_port']} ({row['write_class']} writes)"
+                       if row["write_enabled"] else "\nresend: off (Resend settings… on this interface)"))
         if role == ID_ROLE:
             return row["id"]
         return None
 
     @staticmethod
     def _status(row: dict) -> str:
+        writes = " · resend on" if row["write_enabled"] else ""
         if row["problems"]:
-            return f"{row['problems']:,} problem" + ("s" if row["problems"] > 1 else "")
-        return labels.INTERFACE_STATUS[row["status"]]
+            return f"{row['problems']:,} open" + writes
+        return labels.INTERFACE_STATUS[row["status"]] + writes

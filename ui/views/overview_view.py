@@ -32,7 +32,7 @@ class OverviewView(QWidget):
             self.window_box.addItem(label, span)
         self.window_box.setCurrentIndex(2)
         self.all_traffic = QPushButton("Chart all traffic")
-        self.summary = QLabel()
+        self.summary = QLabel(wordWrap=True)  # long words must not widen the window
         self.map = FlowMapView()
         self.charts = FlowCharts()
         self.chosen: flows.Flow | None = None
@@ -77,7 +77,8 @@ class OverviewView(QWidget):
         self.map.show_map(flow_map, flow_map.home)
         counts = {h: sum(1 for f in flow_map.flows if f.health == h) for h in ("ok", "warn", "bad")}
         total = sum(f.messages for f in flow_map.flows)
-        self.summary.setText(f"{total:,} messages in {len(flow_map.flows)} flows between {len(flow_map.systems)} systems: "
+        self.summary.setText(f"{total:,} messages (ACKs not counted) sent in this window, in {len(flow_map.flows)} flows "
+                             f"between {len(flow_map.systems)} systems: "
                              f"{counts['ok']} {HEALTH_WORDS['ok']}, {counts['warn']} with {HEALTH_WORDS['warn']}, "
                              f"{counts['bad']} {HEALTH_WORDS['bad']}.")
         if self.chosen is not None:  # the same flow in the new window, if it is still there

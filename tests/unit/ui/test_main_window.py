@@ -25,7 +25,7 @@ def window(qtbot, small_store, settings):
 def test_opens_with_interfaces_messages_and_status(window, small_store):
     assert window.interfaces.rowCount() == 9
     assert window.messages.rowCount() == 500
-    assert window.status_count.text().endswith("messages stored")
+    assert window.status_count.text().endswith(" ACKs")
     assert small_store.location in window.status_store.text()
 
 

@@ -97,3 +97,14 @@ def test_the_matrix_and_the_review_flags(soarian):
     assert cell.supported and cell.contexts["granted"] == {"user"} and cell.contexts["advertised"] == {"user"}
     writes = inv.rows(writes_only=True)
     assert writes and all(r["interaction"] in "cud" for r in writes)
+
+
+def test_reads_and_searches_are_never_flagged_as_writes():
+    from core.fhir.inventory import build
+
+    inv = build(None, None, requested=["user/Appointment.cruds", "user/Observation.*"])
+    rows = {(r["resource"], r["interaction"]): r["flags"] for r in inv.rows()}
+    for res in ("Appointment", "Observation"):
+        for letter in "rs":
+            assert not {"clinical_write", "administrative_write"} & set(rows[(res, letter)]), (res, letter)
+        assert {"clinical_write", "administrative_write"} & set(rows[(res, "c")])

@@ -17,7 +17,23 @@ def test_sidebar_lists_interfaces_with_counts_and_status(qtmodeltester, big_stor
     directions = {r["name"]: r["direction"] for r in rows}
     assert directions["QUEST → ECW"] == "inbound" and directions["ECW → QUEST"] == "outbound"
     quest_out = next(i for i in range(1, model.rowCount()) if model.index(i, COL_NAME).data() == "ECW → QUEST")
-    assert model.index(quest_out, COL_STATUS).data().endswith("problems")  # the demo NAKs some lab orders
+    open_items = next(r["problems"] for r in rows if r["name"] == "ECW → QUEST")
+    assert open_items and model.index(quest_out, COL_STATUS).data() == f"{open_items:,} open"  # the demo NAKs lab orders
     assert model.index(quest_out, COL_NAME).data(ID_ROLE) == next(r["id"] for r in rows if r["name"] == "ECW → QUEST")
     model.set_rows(rows)  # a refresh with the same interfaces keeps the rows (and the selection)
     qtmodeltester.check(model)
+
+
+def test_badges_count_open_items_and_drop_as_they_are_acknowledged(small_store):
+    from core.commands.context import Context
+    from core.commands.triage import Acknowledge
+    from core.store.queries import QueueFilter
+
+    before = {r["id"]: r for r in queries.interfaces_overview(small_store)}
+    iface = max(before, key=lambda i: before[i]["problems"])
+    items = queries.queue_items(small_store, QueueFilter(states=["open"], interface_id=iface))
+    assert before[iface]["problems"] == len(items) and before[iface]["status"] == "high"
+    Acknowledge(Context(small_store, actor="a@b")).run({i["id"]: None for i in items[:-1]}, "duplicate")
+    after = {r["id"]: r for r in queries.interfaces_overview(small_store)}[iface]
+    assert after["problems"] == 1 and after["status"] == "warn"
+    assert after["messages"] + after["acks"] == before[iface]["messages"] + before[iface]["acks"]

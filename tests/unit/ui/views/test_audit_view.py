@@ -26,8 +26,9 @@ def test_audit_view_lists_filters_and_verifies(qtbot, qtmodeltester, store):
     view.refresh()
     qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=5000)
     view.verify()
-    qtbot.waitUntil(lambda: view.verdict.text() == "The chain is intact.", timeout=5000)
+    qtbot.waitUntil(lambda: view.verdict.text().startswith("Audit chain intact: 7 entries"), timeout=5000)
+    assert "Signing keys, by fingerprint" in view.verdict.toolTip()
     with store.engine.begin() as conn:
         conn.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(action="reopen"))
     view.verify()
-    qtbot.waitUntil(lambda: view.verdict.text().startswith("Broken at entry 4"), timeout=5000)
+    qtbot.waitUntil(lambda: view.verdict.text().startswith("Audit chain broken at entry 4"), timeout=5000)
