@@ -5,6 +5,13 @@ results, ADT from the hospital, schedules, transcriptions, and sends charges and
 immunisations. Each lane writes an interface log like an engine's: messages with their
 ACKs, including NAKs with ERR segments, warnings, missing ACKs, resends (duplicates) and
 the odd malformed message. The same seed gives the same bytes.
+
+The demo tells the truth, so "see why it failed, fix that field, resend" can be done on it:
+no timestamp lies in the future, control IDs never repeat (the live feed goes on from where
+the workspace ended), every NAK names a fault the message really has (its PID-3 is empty,
+its OBR-7 is not a timestamp, its ordering provider is not on file...), and lab results
+answer orders the EHR really placed, for the same patient: preliminary, then final, now
+and then corrected.
 """
 from __future__ import annotations
 
@@ -34,13 +41,15 @@ TESTS = (("80053", "COMPREHENSIVE METABOLIC PANEL", (("2345-7", "GLUCOSE", "mg/d
 VACCINES = (("08", "Hep B, adolescent or pediatric"), ("20", "DTaP"), ("141", "Influenza, seasonal, injectable"),
             ("208", "COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose"), ("115", "Tdap"))
 PROVIDERS = ("1234567893^WELBY^MARCUS^^^^^^NPI", "1457389201^QUINN^MICHAELA^^^^^^NPI", "1689934022^HOUSE^GREGORY^^^^^^NPI")
-NAKS = (  # (code, ERR-3 code^text, location, user text)
+NAKS = (  # (code, ERR-3 code^text, location, user text); the message is given the fault it names (Generator._fault)
     ("AE", "101^Required field missing^HL70357", "PID^1^3", "Patient identifier is required"),
     ("AE", "102^Data type error^HL70357", "OBR^1^7", "Observation date/time is not a valid timestamp"),
     ("AE", "103^Table value not found^HL70357", "ORC^1^12", "Ordering provider NPI is not on file"),
     ("AR", "207^Application internal error^HL70357", "", "Receiving database unavailable, try again later"),
     ("AR", "200^Unsupported message type^HL70357", "MSH^1^9", "Message type not supported by this interface"),
 )
+UNKNOWN_PROVIDER = "1999999992^NOTONFILE^PAT^^^^^^NPI"  # a well-formed NPI the lab has never seen
+LIVE_SEQ = 500_000_000  # the live feed's control IDs start here: never one the workspace used
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,18 @@ LANES = (
 class Generator:
     """Builds messages; `rng` decides everything, so a seed fixes the output."""
 
-    def __init__(self, seed: int = 7, start: datetime | None = None, patients: int = 5000) -> None:
+    def __init__(self, seed: int = 7, start: datetime | None = None, patients: int = 5000, *, seq: int = 0) -> None:
         self.rng = random.Random(seed)
         self.clock = start or datetime(2026, 11, 24, 6, 0, 0)
-        self.seq = 0
+        self.until: datetime | None = None  # no timestamp goes past this (the live feed: now)
+        self.seq = seq
         self.patients = [self._patient(i) for i in range(patients)]
+        self.orders: list[list] = []  # lab orders still to be resulted: [placer, patient, test, filler, status]
+
+    def _tick(self, delta: timedelta) -> None:
+        self.clock += delta
+        if self.until is not None and self.clock > self.until:
+            self.clock = self.until
 
     def _patient(self, i: int) -> tuple:
         r = self.rng
@@ -95,7 +111,7 @@ class Generator:
     def ack(self, msg: str, code: str = "AA", err: tuple | None = None, warn: bool = False) -> str:
         fields = msg.split("\r", 1)[0].split("|")
         sender, receiver = (fields[4], fields[5]), (fields[2], fields[3])
-        self.clock += timedelta(milliseconds=self.rng.randrange(200, 4000))
+        self._tick(timedelta(milliseconds=self.rng.randrange(200, 4000)))
         _, msh = self._msh(sender, receiver, "ACK^" + fields[8].split("^")[1] + "^ACK", fields[11])
         segs = [msh, f"MSA|{code}|{fields[9]}" + (f"|{err[3]}" if err else "")]
         if err:
@@ -114,16 +130,28 @@ class Generator:
         test = r.choice(TESTS)
         cid, msh = self._msh(lane.sender, lane.receiver, "ORM^O01^ORM_O01", "2.3")
         placer = f"ORD{self.seq:08d}"
+        self.orders.append([placer, p, test, None, None])
+        del self.orders[:-400]  # the lab works through recent orders; very old ones were resulted long ago
         return [msh, self._pid(p), f"PV1|1|O|NFM^^^NORTHSIDE||||{r.choice(PROVIDERS)}",
                 f"ORC|NW|{placer}^ECW|||||^^^{self._ts()}||{self._ts()}|||{r.choice(PROVIDERS)}",
                 f"OBR|1|{placer}^ECW||{test[0]}^{test[1]}^CPT|||{self._ts()}|||||||||{r.choice(PROVIDERS)}",
                 "DG1|1|I10|E11.9^Type 2 diabetes mellitus without complications^I10"]
 
     def _lab_results_in(self, lane, r, p):
-        test = r.choice(TESTS)
-        status = r.choices("FPC", (0.8, 0.15, 0.05))[0]
+        """A result for an order the EHR placed (same patient and test): preliminary or final
+        first, final after a preliminary, now and then a corrected one after the final."""
+        if self.orders and r.random() < 0.95:
+            order = self.orders[r.randrange(min(len(self.orders), 40))]
+            placer, p, test, filler, was = order
+            status = ("P" if r.random() < 0.3 else "F") if was is None else "F" if was == "P" else "C"
+            order[3], order[4] = filler or f"Q{r.randrange(10**7, 10**8)}", status
+            filler = order[3]
+            if status == "C" or (status == "F" and r.random() < 0.9):
+                self.orders.remove(order)  # done, bar the odd correction
+        else:  # a result for an order placed elsewhere (a hospitalist's, say)
+            test, status = r.choice(TESTS), "F"
+            placer, filler = f"EXT{r.randrange(10**6, 10**7)}", f"Q{r.randrange(10**7, 10**8)}"
         cid, msh = self._msh(lane.sender, lane.receiver, "ORU^R01^ORU_R01", "2.5.1")
-        placer, filler = f"ORD{r.randrange(1, max(2, self.seq)):08d}", f"Q{r.randrange(10**7, 10**8)}"
         segs = [msh, self._pid(p), f"ORC|RE|{placer}^ECW|{filler}^QUEST",
                 f"OBR|1|{placer}^ECW|{filler}^QUEST|{test[0]}^{test[1]}^CPT|||{self._ts()}|||||||||{r.choice(PROVIDERS)}||||||{self._ts()}|||{status}"]
         for i, (loinc, name, unit, lo, hi) in enumerate(test[2], start=1):
@@ -181,28 +209,54 @@ class Generator:
         made = 0
         while made < count:
             lane = self.rng.choices(LANES, weights)[0]
-            self.clock += timedelta(seconds=self.rng.expovariate(1 / mean_gap_s))
+            self._tick(timedelta(seconds=self.rng.expovariate(1 / mean_gap_s)))
             msg = self.message(lane)
             made += 1
             if self.rng.random() < 0.003:  # the sender crashed or misbehaved: no ACK comes
                 yield lane, self._malformed(msg)
                 continue
+            answer = self._answer(lane, msg)
+            if answer and answer[1]:
+                msg = self._fault(msg, answer[1])  # the NAK is true: the message has what it names
             yield lane, msg
-            made += yield from self._answer(lane, msg)
+            if answer:
+                yield lane, self.ack(msg, *answer) if answer[1] else self.ack(msg, warn=answer[2])
+                made += 1
             if self.rng.random() < 0.004:  # a resend by the sender: the same bytes again, answered again
                 yield lane, msg
-                made += 1 + (yield from self._answer(lane, msg))
+                made += 1
+                if answer:
+                    yield lane, self.ack(msg, *answer) if answer[1] else self.ack(msg, warn=answer[2])
+                    made += 1
 
-    def _answer(self, lane: Lane, msg: str):
+    def _answer(self, lane: Lane, msg: str) -> tuple | None:
+        """How the receiver will answer: None (no ACK comes), (code, ERR) for a NAK, or
+        ("AA", None, warn) for an acceptance."""
         r = self.rng.random()
         if r < lane.missing_rate:
-            return 0
+            return None
         if r < lane.missing_rate + lane.nak_rate:
-            err = self.rng.choice(NAKS)
-            yield lane, self.ack(msg, err[0], err)
-        else:
-            yield lane, self.ack(msg, warn=lane.folder == "immunizations_out" and self.rng.random() < 0.1)
-        return 1
+            err = self.rng.choice([n for n in NAKS if _applies(n, msg)])
+            return err[0], err
+        return "AA", None, lane.folder == "immunizations_out" and self.rng.random() < 0.1
+
+    @staticmethod
+    def _fault(msg: str, err: tuple) -> str:
+        """The message with the fault its NAK names (207, the receiver's own trouble, changes nothing)."""
+        code = err[1].split("^")[0]
+        lines = msg.rstrip("\r").split("\r")
+        for i, line in enumerate(lines):
+            f = line.split("|")
+            if code == "101" and f[0] == "PID":
+                f[3] = ""
+            elif code == "102" and f[0] == "OBR" and len(f) > 7:
+                f[7] = f[7][:8] + " " + f[7][8:12]  # a space where the time should follow the date
+            elif code == "103" and f[0] == "ORC" and len(f) > 12:
+                f[12] = UNKNOWN_PROVIDER
+            elif code == "200" and f[0] == "MSH":
+                f[8] = "OML^O21^OML_O21"  # a lab order in a structure this receiver does not take
+            lines[i] = "|".join(f)
+        return "\r".join(lines) + "\r"
 
     def _malformed(self, msg: str) -> str:
         kind = self.rng.randrange(4)
@@ -216,6 +270,14 @@ class Generator:
             parts[9] = ""
             return "|".join(parts)
         return "PID|1||BROKEN\r" + msg.split("\r", 1)[1]  # MSH lost
+
+
+def _applies(nak: tuple, msg: str) -> bool:
+    """Whether a message can carry the fault a NAK names (an ADT has no OBR-7 to get wrong)."""
+    where = nak[2].split("^")[0]
+    if nak[1].startswith("200"):
+        return msg.split("|", 9)[8].startswith("ORM")
+    return not where or f"\r{where}|" in msg and (where != "ORC" or len(msg.split("\rORC|", 1)[1].split("\r")[0].split("|")) > 11)
 
 
 def write_logs(root: Path, count: int, *, seed: int = 7, start: datetime | None = None,
@@ -239,11 +301,19 @@ def write_logs(root: Path, count: int, *, seed: int = 7, start: datetime | None 
     return files
 
 
+def span(count: int, *, seed: int = 7) -> timedelta:
+    """How long `count` messages of this seed's traffic take: the same draws, nothing written."""
+    gen = Generator(seed, datetime(2000, 1, 1))
+    for _ in gen.traffic(count):
+        pass
+    return gen.clock - datetime(2000, 1, 1)
+
+
 def workspace(root: Path, count: int, *, seed: int = 7, now: datetime | None = None) -> Path:
-    """A demo workspace's interface logs: `count` messages that end about now; returns the logs folder."""
+    """A demo workspace's interface logs: `count` messages whose last is stamped at `now` (never
+    after it); returns the logs folder."""
     end = now or datetime.now(UTC).replace(tzinfo=None)
-    # messages come about 2 s apart on average, ACKs counted among them
-    write_logs(root / "logs", count, seed=seed, start=end - timedelta(seconds=2 * count))
+    write_logs(root / "logs", count, seed=seed, start=end - span(count, seed=seed))
     return root / "logs"
 
 
@@ -252,12 +322,15 @@ class LiveFeed:
 
     def __init__(self, logs: Path, *, seed: int = 11) -> None:
         self.logs = logs
-        self.gen = Generator(seed)
+        self.gen = Generator(seed, seq=LIVE_SEQ)  # its control IDs never repeat the workspace's
         self._traffic = self.gen.traffic(1 << 62, mean_gap_s=0.5)
 
     def append(self, count: int, now: datetime | None = None) -> int:
-        """Write `count` messages (and their ACKs) stamped from `now` on; returns how many were written."""
-        self.gen.clock = max(self.gen.clock, now or datetime.now(UTC).replace(tzinfo=None))
+        """Write `count` messages (and their ACKs) stamped up to `now`, never after it; returns
+        how many were written."""
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        self.gen.until = now
+        self.gen.clock = max(self.gen.clock, now - timedelta(seconds=0.5 * count))
         by_lane: dict[str, list[str]] = {}
         for _ in range(count):
             lane, msg = next(self._traffic)

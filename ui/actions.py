@@ -13,8 +13,11 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from ui.workers import submit
 
 
-def run_command(parent: QWidget, title: str, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
-    """Run fn (a core command's method) in the background; report its outcome on the GUI thread."""
+def run_command(parent: QWidget, title: str, fn: Callable[[], Any], on_done: Callable[[Any], None],
+                on_refused: Callable[[str], None] | None = None) -> None:
+    """Run fn (a core command's method) in the background; report its outcome on the GUI thread.
+    A refusal goes to `on_refused` when given (a dialog that shows it and keeps what was typed),
+    else to a message box."""
 
     def call() -> tuple[bool, Any]:
         from core.commands.context import CommandError
@@ -28,6 +31,8 @@ def run_command(parent: QWidget, title: str, fn: Callable[[], Any], on_done: Cal
         ok, value = outcome
         if ok:
             on_done(value)
+        elif on_refused is not None:
+            on_refused(value)
         else:
             QMessageBox.warning(parent, title, value)
             on_done(None)

@@ -141,18 +141,23 @@ class MainWindow(QMainWindow):
         h.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.ResizeToContents)
         return s
 
-    def interface_settings(self) -> None:
-        """Resend destination, TLS and write switch of the chosen interface (Configure is audited)."""
-        index = self.sidebar.currentIndex()
-        interface_id = index.siblingAtColumn(COL_NAME).data(ID_ROLE) if index.isValid() else None
+    def interface_settings(self, interface_id: int | None = None, typed: dict | None = None,
+                           problem: str | None = None) -> None:
+        """Resend destination, TLS and write switch of an interface (Configure is audited). Refused
+        settings reopen the dialog as the person left it, saying what to change."""
         if interface_id is None:
+            index = self.sidebar.currentIndex()
+            interface_id = index.siblingAtColumn(COL_NAME).data(ID_ROLE) if index.isValid() else None
+        row = next((r for r in self.interfaces.rows if r["id"] == interface_id), None)
+        if row is None:
             return
-        row = next(r for r in self.interfaces.rows if r["id"] == interface_id)
-        dialog = InterfaceSettingsDialog(row, self)
+        dialog = InterfaceSettingsDialog(row, self, typed=typed, problem=problem)
         if dialog.exec():
             values = dialog.values()
             run_command(self, "Resend settings", lambda: Configure(self.context).run(interface_id, **values),
-                        lambda _: self._refresh_sidebar_and_count())
+                        lambda _: (self._refresh_sidebar_and_count(), self.statusBar().showMessage(
+                            f"Resend settings of {row['name']} saved", 5000)),
+                        on_refused=lambda why: self.interface_settings(interface_id, values, why))
 
     def _layout(self) -> None:
         upper = QWidget()
@@ -262,6 +267,7 @@ class MainWindow(QMainWindow):
         self.queue_detail.open_message.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.message_chosen.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.changed.connect(self._refresh_sidebar_and_count)
+        self.queue.settings_wanted.connect(lambda interface_id: self.interface_settings(interface_id))
         self.queue.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.tabs.currentChanged.connect(lambda _: self._tab_shown())
         self.endpoints.changed.connect(self.scopes.refresh)

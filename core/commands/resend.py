@@ -86,6 +86,7 @@ class Plan:
     after_unknown: bool = False  # the person checked with the receiver after an unknown outcome
     again: bool = False  # the person wants a message sent again that was already accepted
     held: set[str] = field(default_factory=set)  # what the person could say to send the refused: after_unknown, again
+    unset: set[int] = field(default_factory=set)  # interfaces whose resend settings would let the refused go
 
     def by_destination(self) -> dict[str, list[Target]]:
         out: dict[str, list[Target]] = {}
@@ -98,8 +99,12 @@ class Plan:
         lines = []
         for channel, targets in self.by_destination().items():
             classes = ", ".join(sorted({t.write_class for t in targets}))
-            lines.append(f"Resend {len(targets)} message(s) of {targets[0].interface} to {channel} "
-                         f"(write class: {classes}).")
+            corrected = sum(t.message_id != t.original_id for t in targets)
+            which = (" The newest correction goes where there is one: " + (
+                "every message is a corrected version." if corrected == len(targets) else
+                f"{corrected} corrected, {len(targets) - corrected} as received.")) if corrected else " Each goes as received."
+            lines.append(f"Resend {len(targets)} message{'s' if len(targets) != 1 else ''} of {targets[0].interface} to "
+                         f"{channel} (write class: {classes}).{which}")
         lines += [f"Not resent: item {i}: {why}" for i, why in self.refused]
         return "\n".join(lines) or "Nothing to resend."
 
@@ -187,11 +192,15 @@ class Resend:
         iface = conn.execute(select(I).where(I.c.id == msg.interface_id)).first() if msg.interface_id else None
         if iface is None:
             return "its message belongs to no interface"
+        how = (f"set it in Resend settings… (right-click {iface.name} in the sidebar) or with "
+               f"`lanewatch interface set {iface.id} --resend-to HOST:PORT --write-class clinical --writes on`")
         if not iface.write_enabled:
-            return f"writes are not enabled for {iface.name}"
+            plan.unset.add(iface.id)
+            return f"writes are not enabled for {iface.name}: {how}"
         host, port = to or (iface.resend_host, iface.resend_port)
         if not host or not port:
-            return f"{iface.name} has no resend destination"
+            plan.unset.add(iface.id)
+            return f"{iface.name} has no resend destination: {how}"
         lineage = versions(self.ctx, msg.id)
         if why := lineage_guard(conn, lineage[0], plan):
             plan.held.add("after_unknown" if "unknown" in why else "again")

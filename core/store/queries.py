@@ -194,7 +194,8 @@ def queue_items(store: Store, flt: QueueFilter | None = None, *, states: list[st
                 kinds: list[str] | None = None, limit: int | None = None) -> list[dict]:
     """Queue items, newest first, with the file they came from and their message's keys."""
     flt = flt or QueueFilter(states=states, kinds=kinds)
-    stmt = (select(Q, S.c.path.label("source"), M.c.control_id, M.c.message_type, M.c.patient_id, M.c.interface_id)
+    stmt = (select(Q, S.c.path.label("source"), M.c.control_id, M.c.message_type, M.c.patient_id, M.c.patient_name,
+                   M.c.message_time, M.c.interface_id)
             .join(S, S.c.id == Q.c.source_id, isouter=True).join(M, M.c.id == Q.c.message_id, isouter=True)
             .where(*flt.where()).order_by(Q.c.id.desc()).limit(limit))
     with store.engine.connect() as conn:

@@ -20,9 +20,16 @@ from core.commands.resend import WRITE_CLASSES
 
 
 class InterfaceSettingsDialog(QDialog):
-    def __init__(self, row: dict, parent=None) -> None:
+    """`typed` (what values() gave last time) and `problem` reopen it as the person left it,
+    with what to change, when the settings were refused."""
+
+    def __init__(self, row: dict, parent=None, *, typed: dict | None = None, problem: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Resend settings: {row['name']}")
+        if typed:
+            row = {**row, "resend_host": typed["host"], "resend_port": typed["port"], "write_class": typed["write_class"],
+                   "write_enabled": typed["write_enabled"], "resend_tls": typed["tls"], "resend_tls_ca": typed["tls_ca"],
+                   "resend_tls_cert": typed["tls_cert"], "resend_tls_key": typed["tls_key"]}
         self.host = QLineEdit(row.get("resend_host") or "", placeholderText="host name or address")
         self.port = QSpinBox(minimum=0, maximum=65535, value=row.get("resend_port") or 0)
         self.tls = QCheckBox("Send over TLS (the receiver's certificate is verified)")
@@ -49,6 +56,10 @@ class InterfaceSettingsDialog(QDialog):
         form.addRow("Client key", self._with_browse(self.key))
         form.addRow("Write class", self.write_class)
         form.addRow("", self.enabled)
+        self.problem = QLabel(problem or "", wordWrap=True, objectName="problem")
+        self.problem.setStyleSheet("color: #c0392b")
+        self.problem.setVisible(bool(problem))
+        form.addRow(self.problem)
         form.addRow(buttons)
         self.tls.toggled.connect(self._tls_fields)
         self._tls_fields(self.tls.isChecked())

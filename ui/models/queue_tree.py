@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 
-from core import labels
+from core import labels, privacy
 from core.queue import group_title, normalise
 from core.store import queries
 from core.store.db import Store
@@ -16,8 +16,8 @@ from ui import icons
 from ui.models.common import Index, header
 from ui.workers import Generation, submit
 
-COL_PROBLEM, COL_KIND, COL_STATE, COL_OWNER, COL_WHEN, COL_MESSAGE = range(6)
-HEADERS = ("Problem", "Kind", "Items / state", "Owner", "Newest / created", "Message")
+COL_PROBLEM, COL_MESSAGE, COL_PATIENT, COL_SENT, COL_KIND, COL_STATE, COL_OWNER, COL_WHEN = range(8)
+HEADERS = ("Problem", "Message", "Patient", "Message time", "Kind", "Items / state", "Owner", "Newest / failed")
 KIND_ICONS = {"nak_error": "error", "nak_reject": "rejected", "missing_ack": "missing", "unparseable": "unparseable",
               "invalid": "invalid", "duplicate": "invalid", "batch_mismatch": "invalid", "unreadable_file": "unparseable",
               "error_folder": "error", "failed_resend": "error"}
@@ -32,6 +32,7 @@ def _when(t: datetime | None) -> str:
 class QueueTreeModel(QAbstractItemModel):
     failed = Signal(str)
     loaded = Signal()
+    items_loaded = Signal(str)  # a group's items arrived (its signature)
 
     def __init__(self, store: Store, parent=None) -> None:
         super().__init__(parent)
@@ -84,6 +85,7 @@ class QueueTreeModel(QAbstractItemModel):
         group["children"] = [dict(item, node="item", group=group, row=i) for i, item in enumerate(items)]
         if items:
             self.endInsertRows()
+        self.items_loaded.emit(group["signature"])
 
     def set_privacy(self, on: bool) -> None:
         """Receivers write identifiers into NAK texts: under the privacy screen they are masked."""
@@ -137,8 +139,10 @@ class QueueTreeModel(QAbstractItemModel):
             return None
         col, group = index.column(), node["node"] == "group"
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_PATIENT:
+                return "" if group else privacy.mask(labels.patient(node), self.privacy) or ""
             text = self._group_text(node, col) if group else self._item_text(node, col)
-            return normalise(text) if self.privacy and col in (COL_PROBLEM, COL_MESSAGE) else text
+            return normalise(text) if self.privacy and col == COL_PROBLEM else text
         if role == Qt.ItemDataRole.DecorationRole:
             if col == COL_KIND:
                 return icons.state(KIND_ICONS.get(node["kind"]))
@@ -150,12 +154,13 @@ class QueueTreeModel(QAbstractItemModel):
 
     @staticmethod
     def _group_text(g: dict, col: int) -> str:
-        return (group_title(g["signature"], g["kind"]), labels.queue_kind(g["kind"]), f"{g['items']:,}", "",
-                _when(g["newest"]), "")[col]
+        return {COL_PROBLEM: group_title(g["signature"], g["kind"]), COL_KIND: labels.queue_kind(g["kind"]),
+                COL_STATE: f"{g['items']:,}", COL_WHEN: _when(g["newest"])}.get(col, "")
 
     @staticmethod
     def _item_text(i: dict, col: int) -> str:
         state = i["triage_state"] + (f" ({i['ack_reason'].replace('_', ' ')})" if i.get("ack_reason") else "")
         message = f"{i['message_type'] or ''} {i['control_id'] or ''}".strip() if i["message_id"] else "(a whole file)"
-        return (i["reason"], labels.queue_kind(i["kind"]), state, i["owner"] or "", _when(i["created_at"]),
-                message)[col]
+        return {COL_PROBLEM: i["reason"], COL_MESSAGE: message, COL_SENT: _when(i.get("message_time")),
+                COL_KIND: labels.queue_kind(i["kind"]), COL_STATE: state, COL_OWNER: i["owner"] or "",
+                COL_WHEN: _when(i["created_at"])}.get(col, "")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,7 +33,17 @@ from ui.actions import run_command
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.correct import CorrectionDialog
 from ui.dialogs.resend_confirm import ResendConfirmDialog
-from ui.models.queue_tree import COL_KIND, COL_OWNER, COL_PROBLEM, COL_STATE, COL_WHEN, QueueTreeModel
+from ui.models.queue_tree import (
+    COL_KIND,
+    COL_MESSAGE,
+    COL_OWNER,
+    COL_PATIENT,
+    COL_PROBLEM,
+    COL_SENT,
+    COL_STATE,
+    COL_WHEN,
+    QueueTreeModel,
+)
 
 STATES = (("Open", ["open"]), ("Acknowledged", ["acknowledged"]), ("Corrected", ["corrected"]),
           ("Resent", ["resent"]), ("Resolved", ["resolved"]), ("Any state", None))
@@ -43,6 +53,7 @@ AGES = (("Any age", None), ("Older than 1 hour", timedelta(hours=1)), ("Older th
 
 class QueueView(QWidget):
     message_chosen = Signal(int)
+    settings_wanted = Signal(int)  # an interface whose resend settings the person wants to open
     changed = Signal()  # something was triaged: counts elsewhere are stale
     notice = Signal(str)  # something to say in the status bar
 
@@ -64,8 +75,12 @@ class QueueView(QWidget):
         self.tree.setModel(self.model)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        for col, width in ((COL_PROBLEM, 520), (COL_KIND, 130), (COL_STATE, 150), (COL_OWNER, 90), (COL_WHEN, 130)):
+        for col, width in ((COL_PROBLEM, 380), (COL_MESSAGE, 170), (COL_PATIENT, 150), (COL_SENT, 120), (COL_KIND, 110),
+                           (COL_STATE, 110), (COL_OWNER, 70), (COL_WHEN, 120)):
             self.tree.setColumnWidth(col, width)
+        self._kept: dict | None = None  # what the person had open and chosen, put back after a refresh
+        self.model.loaded.connect(self._restore)
+        self.model.items_loaded.connect(self._restore_items)
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
         self.tree.activated.connect(self._current_changed)
 
@@ -110,7 +125,53 @@ class QueueView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Reload, keeping the expanded groups, the chosen rows and the scroll position."""
+        self._kept = self._keep()
         self.model.set_filter(self.queue_filter())
+
+    def _keep(self) -> dict:
+        expanded, groups, items = set(), set(), set()
+        for row, g in enumerate(self.model.groups):
+            if self.tree.isExpanded(self.model.index(row, 0)):
+                expanded.add(g["signature"])
+        for index in self.tree.selectionModel().selectedRows():
+            node = self.model.node(index)
+            (items if node["node"] == "item" else groups).add(node["id"] if node["node"] == "item" else node["signature"])
+        current = self.model.node(self.tree.currentIndex())
+        return {"expanded": expanded, "groups": groups, "items": items, "scroll": self.tree.verticalScrollBar().value(),
+                "current": (current["node"], current.get("id") or current.get("signature")) if current else None}
+
+    def _restore(self) -> None:
+        kept = self._kept
+        if not kept:
+            return
+        for row, g in enumerate(self.model.groups):
+            index = self.model.index(row, 0)
+            if g["signature"] in kept["expanded"]:
+                self.tree.expand(index)  # its items come back on their own (items_loaded)
+            if g["signature"] in kept["groups"]:
+                self._select(index, kept["current"] == ("group", g["signature"]))
+        self.tree.verticalScrollBar().setValue(kept["scroll"])
+
+    def _restore_items(self, signature: str) -> None:
+        kept = self._kept
+        if not kept or not kept["items"]:
+            return
+        row = next((r for r, g in enumerate(self.model.groups) if g["signature"] == signature), None)
+        if row is None:
+            return
+        parent = self.model.index(row, 0)
+        for i, item in enumerate(self.model.groups[row]["children"] or []):
+            if item["id"] in kept["items"]:
+                self._select(self.model.index(i, 0, parent), kept["current"] == ("item", item["id"]))
+        self.tree.verticalScrollBar().setValue(kept["scroll"])
+
+    def _select(self, index: QModelIndex, current: bool) -> None:
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        if current:
+            self.tree.selectionModel().setCurrentIndex(index, flags)
+        else:
+            self.tree.selectionModel().select(index, flags)
 
     # -- triage --------------------------------------------------------------------------
     def chosen(self) -> dict[int, int | None]:
@@ -126,9 +187,12 @@ class QueueView(QWidget):
                 chosen.update(group_items(self.ctx, node["signature"], flt))
         return chosen
 
-    def _after(self, result) -> None:
+    def _after(self, result, done: str | None = None) -> None:
         if result is not None:
             self.changed.emit()
+            if done:
+                n = len(result)
+                self.notice.emit(f"{n:,} item{'s' if n != 1 else ''} {done}")
         self.refresh()
 
     def acknowledge(self) -> None:
@@ -138,11 +202,12 @@ class QueueView(QWidget):
         dialog = AcknowledgeDialog(len(items), self)
         if dialog.exec():
             reason, note = dialog.values()
-            run_command(self, "Acknowledge", lambda: Acknowledge(self.ctx).run(items, reason, note), self._after)
+            run_command(self, "Acknowledge", lambda: Acknowledge(self.ctx).run(items, reason, note),
+                        lambda r: self._after(r, "acknowledged"))
 
     def reopen(self) -> None:
         if items := self.chosen():
-            run_command(self, "Reopen", lambda: Reopen(self.ctx).run(items), self._after)
+            run_command(self, "Reopen", lambda: Reopen(self.ctx).run(items), lambda r: self._after(r, "reopened"))
 
     def assign(self) -> None:
         items = self.chosen()
@@ -150,7 +215,8 @@ class QueueView(QWidget):
             return
         owner, ok = QInputDialog.getText(self, "Assign", f"Owner of {len(items)} item(s) (empty to clear):")
         if ok:
-            run_command(self, "Assign", lambda: Assign(self.ctx).run(items, owner), self._after)
+            run_command(self, "Assign", lambda: Assign(self.ctx).run(items, owner),
+                        lambda r: self._after(r, f"assigned to {owner}" if owner.strip() else "unassigned"))
 
     def correct(self) -> None:
         chosen = list(self.chosen())
@@ -159,7 +225,7 @@ class QueueView(QWidget):
         if message_ids:
             dialog = CorrectionDialog(self.ctx, message_ids, self)
             if dialog.exec():
-                self._after(dialog.saved)
+                self._after(dialog.saved, "saved as corrected versions")
 
     def resend(self) -> None:
         """Plan, confirm (destination, write class, count; held messages only when the person
@@ -172,7 +238,12 @@ class QueueView(QWidget):
         if plan is None:
             return
         if not plan.targets and not plan.held:
-            QMessageBox.information(self, "Resend", plan.confirmation())
+            box = QMessageBox(QMessageBox.Icon.Information, "Resend", plan.confirmation(), parent=self)
+            box.addButton(QMessageBox.StandardButton.Close)
+            open_settings = box.addButton("Open resend settings…", QMessageBox.ButtonRole.AcceptRole) if plan.unset else None
+            box.exec()
+            if open_settings is not None and box.clickedButton() is open_settings:
+                self.settings_wanted.emit(min(plan.unset))
             return
         dialog = ResendConfirmDialog(plan, lambda unknown, again: run_command(
             self, "Resend", lambda: Resend(self.ctx).plan(items, after_unknown=unknown, again=again),

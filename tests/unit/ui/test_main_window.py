@@ -190,3 +190,25 @@ def test_listening_from_the_console(qtbot, tmp_path, settings):
         w.close()
         settle_workers()
         store.close()
+
+
+def test_refused_resend_settings_reopen_as_typed_with_what_to_change(qtbot, window, monkeypatch):
+    from ui.dialogs.interface_settings import InterfaceSettingsDialog
+
+    seen = []
+
+    def exec_(dialog):
+        seen.append((dialog.host.text(), dialog.problem.text(), dialog.enabled.isChecked()))
+        if len(seen) == 1:  # the person switches writes on but forgets the destination
+            dialog.enabled.setChecked(True)
+            dialog.write_class.setCurrentText("clinical")
+            dialog.port.setValue(2575)
+            return 1
+        return 0
+
+    monkeypatch.setattr(InterfaceSettingsDialog, "exec", exec_)
+    interface_id = window.interfaces.rows[0]["id"]
+    window.interface_settings(interface_id)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=10_000)
+    host, problem, enabled = seen[1]
+    assert enabled and "destination and a write class" in problem  # what was typed is still there, and why it was refused

@@ -34,7 +34,7 @@ def test_resend_to_python_hl7s_server(store, code, state, triage):
         enable(store, iface, receiver.port)
         command = Resend(ctx(store), ack_timeout=5)
         plan = command.plan({i["id"]: i["row_version"] for i in items})
-        assert "Resend 3 message(s) of ECW → QUEST to 127.0.0.1" in plan.confirmation() and "clinical" in plan.confirmation()
+        assert "Resend 3 messages of ECW → QUEST to 127.0.0.1" in plan.confirmation() and "clinical" in plan.confirmation()
         outcomes = command.run(plan)
     finally:
         receiver.stop()

@@ -58,8 +58,9 @@ def test_keyboard_acknowledge_of_a_whole_group(qtbot, view, monkeypatch):
     view.tree.setFocus()
     view.tree.selectionModel().setCurrentIndex(view.model.index(group, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
                                                | QItemSelectionModel.SelectionFlag.Rows)
-    with qtbot.waitSignal(view.changed, timeout=10_000):
+    with qtbot.waitSignal(view.changed, timeout=10_000), qtbot.waitSignal(view.notice, timeout=10_000) as told:
         qtbot.keyClick(view.tree, Qt.Key.Key_A)
+    assert told.args[0].endswith("items acknowledged")
     qtbot.waitUntil(lambda: signature not in {g["signature"] for g in view.model.groups}, timeout=10_000)
     acked = queries.queue_items(view.ctx.store, states=["acknowledged"])
     assert acked and all(i["signature"] == signature and i["ack_reason"] == "resolved_upstream" for i in acked)
@@ -92,14 +93,35 @@ def test_choosing_an_item_shows_its_message(qtbot, view):
     assert chosen.args == [view.model.node(index)["message_id"]]
 
 
-def test_privacy_screen_masks_identifiers_in_queue_texts(qtbot, view):
+def test_items_show_message_patient_and_time_and_the_screen_masks_the_patient(qtbot, view):
+    from core import privacy
+    from ui.models.queue_tree import COL_MESSAGE, COL_PATIENT, COL_SENT
+
     expand_all(qtbot, view)
-    group = next(r for r, g in enumerate(view.model.groups) if g["children"][0]["control_id"])
-    index = view.model.index(0, 5, view.model.index(group, 0))
-    control_id = view.model.node(index)["control_id"]
-    assert control_id in index.data()
+    group = next(r for r, g in enumerate(view.model.groups) if g["children"][0]["patient_id"])
+    item = view.model.groups[group]["children"][0]
+    cell = lambda col: view.model.index(0, col, view.model.index(group, 0)).data()  # noqa: E731
+    assert item["control_id"] in cell(COL_MESSAGE) and item["message_type"] in cell(COL_MESSAGE)
+    assert cell(COL_PATIENT).startswith(item["patient_id"]) and cell(COL_SENT).startswith("2026-")
     view.model.set_privacy(True)
-    assert control_id not in view.model.index(0, 5, view.model.index(group, 0)).data()
+    assert cell(COL_PATIENT) == privacy.MASK and item["control_id"] in cell(COL_MESSAGE)
+    # every column a person needs to triage is within the default width of the tree
+    assert sum(view.tree.columnWidth(c) for c in range(COL_SENT + 1)) < 1000
+
+
+def test_a_refresh_keeps_expanded_groups_and_the_chosen_item(qtbot, view):
+    expand_all(qtbot, view)
+    group = max(range(view.model.rowCount()), key=lambda r: view.model.groups[r]["items"])
+    chosen = view.model.groups[group]["children"][1]["id"]
+    view.tree.selectionModel().setCurrentIndex(view.model.index(1, 0, view.model.index(group, 0)),
+                                               QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                               | QItemSelectionModel.SelectionFlag.Rows)
+    expanded = {g["signature"] for r, g in enumerate(view.model.groups) if view.tree.isExpanded(view.model.index(r, 0))}
+    with qtbot.waitSignal(view.model.loaded, timeout=10_000):
+        view.refresh()
+    qtbot.waitUntil(lambda: view.model.node(view.tree.currentIndex()) is not None
+                    and view.model.node(view.tree.currentIndex()).get("id") == chosen, timeout=10_000)
+    assert {g["signature"] for r, g in enumerate(view.model.groups) if view.tree.isExpanded(view.model.index(r, 0))} == expanded
 
 
 def _choose_group(view, row):
@@ -161,7 +183,7 @@ def test_resend_from_the_queue_confirms_destination_and_records(qtbot, store, mo
         _choose_group(view, next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error"))
         with qtbot.waitSignal(view.changed, timeout=20_000):
             view.actions["S"].trigger()
-        assert "Resend 2 message(s) of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
+        assert "Resend 2 messages of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
         assert len(receiver.received) == 2
         assert {i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == {"resent"}
     finally:
@@ -204,3 +226,33 @@ def test_key_s_on_the_follow_up_of_an_unknown_outcome_sends_only_after_the_recei
         assert len(receiver.received) == 2
     finally:
         receiver.stop()
+
+
+def test_a_refused_resend_says_how_to_enable_it_and_opens_the_settings(qtbot, store, monkeypatch):
+    from tests.helpers.resend import setup
+
+    items, iface = setup(store)
+    view = _resend_view(qtbot, store)
+    shown = []
+
+    def exec_(box):
+        shown.append(box.text())
+        box.buttons()[[b.text() for b in box.buttons()].index("Open resend settings…")].click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    _choose_group(view, next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error"))
+    with qtbot.waitSignal(view.settings_wanted, timeout=10_000) as wanted:
+        view.actions["S"].trigger()
+    assert wanted.args == [iface] and "writes are not enabled" in shown[0] and "--writes on" in shown[0]
+
+
+def test_acknowledge_keeps_what_was_typed_and_says_what_to_change(qtbot):
+    dialog = AcknowledgeDialog(3)
+    qtbot.addWidget(dialog)
+    dialog.reason.setCurrentIndex(dialog.reason.findData("other"))
+    dialog._accept()
+    assert dialog.result() == 0 and "A note is needed" in dialog.problem.text() and not dialog.problem.isHidden()
+    dialog.note.setPlainText("called the lab")
+    dialog._accept()
+    assert dialog.result() == 1 and dialog.values() == ("other", "called the lab")
