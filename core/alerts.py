@@ -57,6 +57,48 @@ def add_rule(ctx: Context, kind: str, threshold: float, *, interface_id: int | N
     return rule_id
 
 
+RULE_SETTINGS = ("threshold", "window_min", "hours", "weekdays", "enabled", "interface_id")
+
+
+def change_rule(ctx: Context, rule_id: int, **changes) -> dict:
+    """Edit or switch a rule (None leaves a setting alone); audited with before and after. A
+    disabled rule's open alerts are cleared: nothing watches them any more."""
+    unknown = set(changes) - set(RULE_SETTINGS)
+    if unknown:
+        raise CommandError(f"Unknown rule settings: {', '.join(sorted(unknown))}.")
+    given = {k: (v or None) if k in ("hours", "weekdays") else v for k, v in changes.items() if v is not None}  # "" clears
+    if given.get("hours") and not _hours(given["hours"]):
+        raise CommandError("Business hours are written HH:MM-HH:MM, e.g. 07:00-19:00.")
+    if given.get("weekdays") and not set(given["weekdays"]) <= set("1234567"):
+        raise CommandError("Weekdays are digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
+    with ctx.store.engine.begin() as conn:
+        row = conn.execute(select(R).where(R.c.id == rule_id)).first()
+        if row is None:
+            raise CommandError(f"Alert rule {rule_id} does not exist.")
+        before = {k: getattr(row, k) for k in RULE_SETTINGS}
+        conn.execute(update(R).where(R.c.id == rule_id).values(**given))
+        if given.get("enabled") is False:
+            conn.execute(update(A).where(A.c.rule_id == rule_id, A.c.state.in_(ACTIVE))
+                         .values(state="cleared", cleared_at=ctx.now()))
+        after = {**before, **given}
+        audit.append(conn, actor=ctx.who(conn), action="change_alert_rule", at=ctx.now(),
+                     before={"rule": rule_id, **before}, after={"rule": rule_id, **after})
+    return after
+
+
+def delete_rule(ctx: Context, rule_id: int) -> None:
+    """Remove a rule and close its alerts; the rule as it was is kept in the audit trail."""
+    with ctx.store.engine.begin() as conn:
+        row = conn.execute(select(R).where(R.c.id == rule_id)).first()
+        if row is None:
+            raise CommandError(f"Alert rule {rule_id} does not exist.")
+        conn.execute(update(A).where(A.c.rule_id == rule_id, A.c.state.in_(ACTIVE))
+                     .values(state="cleared", cleared_at=ctx.now()))
+        conn.execute(R.delete().where(R.c.id == rule_id))
+        audit.append(conn, actor=ctx.who(conn), action="delete_alert_rule", at=ctx.now(),
+                     before={"rule": rule_id, "kind": row.kind, **{k: getattr(row, k) for k in RULE_SETTINGS}})
+
+
 def rules(store: Store) -> list[dict]:
     """Every rule, with its interface's name (None for a rule on every interface)."""
     stmt = select(R, I.c.name.label("interface")).join(I, I.c.id == R.c.interface_id, isouter=True).order_by(R.c.id)

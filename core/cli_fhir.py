@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from core import labels
 from core.commands.context import CommandError, Context
 from core.commands.endpoints import AUDIENCES, ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
 from core.fhir import endpoints, report
@@ -174,7 +175,7 @@ def cmd_bulk(ctx: Context, args) -> int:
     if job.problem:
         print(f"problem: {job.problem}", file=sys.stderr)
     if queued:
-        print(f"{queued} error(s) put in the queue (lanewatch queue --kind fhir_bulk_error)", file=sys.stderr)
+        print(f"{labels.plural(queued, 'error')} put in the queue (lanewatch queue --kind fhir_bulk_error)", file=sys.stderr)
     return 0 if job.state == "complete" and not queued else 3
 
 

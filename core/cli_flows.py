@@ -21,12 +21,14 @@ def add_parsers(sub) -> None:
     s.add_argument("message", type=values.identifier)
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("alerts", help="evaluate the alert rules and list open alerts; manage rules; acknowledge")
-    s.add_argument("action", nargs="?", default="list", choices=("list", "ack", "rules", "add-rule"))
-    s.add_argument("target", nargs="*", help="ack: ALERT_ID; add-rule: KIND THRESHOLD")
+    s.add_argument("action", nargs="?", default="list",
+                   choices=("list", "ack", "rules", "add-rule", "set-rule", "disable-rule", "enable-rule", "delete-rule"))
+    s.add_argument("target", nargs="*", help="ack: ALERT_ID; add-rule: KIND THRESHOLD; set-rule RULE_ID [THRESHOLD]; "
+                                             "disable-rule, enable-rule, delete-rule: RULE_ID")
     s.add_argument("--json", action="store_true")
     s.add_argument("--note", type=values.words)
     s.add_argument("--interface", type=values.identifier, help="add-rule: the interface (default: every interface)")
-    s.add_argument("--window", type=values.whole(1, 60 * 24 * 31, "minutes"), default=15, help="add-rule: minutes looked back (default 15)")
+    s.add_argument("--window", type=values.whole(1, 60 * 24 * 31, "minutes"), help="add-rule, set-rule: minutes looked back (default 15)")
     s.add_argument("--hours", help="add-rule: business hours, e.g. 07:00-19:00 (local time)")
     s.add_argument("--days", help="add-rule: weekdays, 1 = Monday, e.g. 12345")
 
@@ -75,6 +77,28 @@ def cmd_trace(ctx: Context, args) -> int:
     return 0
 
 
+def _rule_action(ctx: Context, args) -> int:
+    """Edit, switch or remove a rule (each audited)."""
+    if not args.target or not args.target[0].isdigit():
+        raise CommandError(f"lanewatch alerts {args.action} RULE_ID" + (" [THRESHOLD] [--window MIN] ..." if args.action == "set-rule" else ""))
+    rule_id = int(args.target[0])
+    if args.action == "delete-rule":
+        alerts.delete_rule(ctx, rule_id)
+        print(f"rule {rule_id} deleted")
+        return 0
+    changes: dict = {"enabled": {"disable-rule": False, "enable-rule": True}.get(args.action)}
+    if args.action == "set-rule":
+        if len(args.target) > 1:
+            try:
+                changes["threshold"] = values.decimal(0, 1e9, "a threshold")(args.target[1])
+            except argparse.ArgumentTypeError as exc:
+                raise CommandError(f"set-rule: {exc}") from None
+        changes.update(window_min=args.window, hours=args.hours, weekdays=args.days)
+    after = alerts.change_rule(ctx, rule_id, **changes)
+    print(f"rule {rule_id}: {'on' if after['enabled'] else 'off'}, limit {after['threshold']:g}, window {after['window_min']} min")
+    return 0
+
+
 def cmd_alerts(ctx: Context, args) -> int:
     if args.action == "rules":
         for r in alerts.rules(ctx.store):
@@ -90,9 +114,11 @@ def cmd_alerts(ctx: Context, args) -> int:
         except argparse.ArgumentTypeError as exc:
             raise CommandError(f"add-rule: {exc}") from None
         rule = alerts.add_rule(ctx, args.target[0], threshold, interface_id=args.interface,
-                               window_min=args.window, hours=args.hours, weekdays=args.days)
+                               window_min=args.window or 15, hours=args.hours, weekdays=args.days)
         print(f"rule {rule} added")
         return 0
+    if args.action in ("set-rule", "disable-rule", "enable-rule", "delete-rule"):
+        return _rule_action(ctx, args)
     if args.action == "ack":
         if len(args.target) != 1 or not args.target[0].isdigit():
             raise CommandError("lanewatch alerts ack ALERT_ID [--note N]")

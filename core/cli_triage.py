@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import audit
+from core import audit, labels
 from core import cli_values as values
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct
@@ -73,17 +73,17 @@ def _items(ctx: Context, args) -> dict[int, None]:
 
 def cmd_ack(ctx: Context, args) -> int:
     done = Acknowledge(ctx).run(_items(ctx, args), args.reason, args.note)
-    print(f"acknowledged {len(done)} item(s)")
+    print(f"acknowledged {labels.plural(len(done), 'item')}")
     return 0
 
 
 def cmd_reopen(ctx: Context, args) -> int:
-    print(f"reopened {len(Reopen(ctx).run(_items(ctx, args), args.note))} item(s)")
+    print(f"reopened {labels.plural(len(Reopen(ctx).run(_items(ctx, args), args.note)), 'item')}")
     return 0
 
 
 def cmd_assign(ctx: Context, args) -> int:
-    print(f"assigned {len(Assign(ctx).run(_items(ctx, args), args.owner))} item(s)")
+    print(f"assigned {labels.plural(len(Assign(ctx).run(_items(ctx, args), args.owner)), 'item')}")
     return 0
 
 
@@ -116,7 +116,7 @@ def cmd_validate(ctx: Context, args) -> int:
     found = Validate(ctx).run(ids)
     bad = {m: f for m, f in found.items() if f}
     rate = len(found) / max(time.monotonic() - t0, 1e-9)
-    print(f"validated {len(found)} message(s) ({rate:.0f}/s): {len(bad)} with findings")
+    print(f"validated {labels.plural(len(found), 'message')} ({rate:.0f}/s): {len(bad):,} with findings")
     for m, findings in list(bad.items())[:10]:
         print(f"  message {m}: {findings[0].text}" + (f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""))
     return 0

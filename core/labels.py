@@ -16,6 +16,11 @@ QUEUE_KINDS = {
 }
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """"1 item", "3 items", "1,204 messages": never "item(s)"."""
+    return f"{n:,} {word if n == 1 else words or word + 's'}"
+
+
 def ack_state(code: str | None) -> str:
     return ACK_STATES.get(code or "", code or "")
 

@@ -21,7 +21,9 @@ def normalise(text: str) -> str:
 def nak_signature(kind: str, interface: str | None, errors: list[dict] | None, ack_text: str | None) -> str:
     if errors:
         e = errors[0]
-        detail = f"{e.get('code') or '-'} at {e.get('location') or '-'}: {normalise(e.get('text') or e.get('diagnostic') or e.get('user_text') or '')}"
+        words = normalise(e.get("text") or e.get("diagnostic") or e.get("user_text") or "")
+        detail = (f"{e.get('code') or 'no code'}" + (f" at {e['location']}" if e.get("location") else "")
+                  + (f": {words}" if words else ""))
     else:
         detail = normalise(ack_text or "no error text")
     return f"{kind} | {interface or '?'} | {detail}"

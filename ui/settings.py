@@ -5,9 +5,17 @@ column widths), so resetting the layout never loses a preference.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 ORGANISATION = APPLICATION = "Lanewatch"
+
+
+def in_documents(name: str) -> str:
+    """Where an export is suggested: the person's documents folder, never the working directory."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+    return str(Path(folder) / name)
 
 
 def open_settings() -> QSettings:

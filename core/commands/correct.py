@@ -121,7 +121,8 @@ class Correct:
         previews = [self.preview(m, edits, structural=False) for m in message_ids]
         unchanged = [p.message_id for p in previews if not p.changed]
         if unchanged:
-            raise CommandError(f"The edit changes nothing in message(s) {unchanged[:5]}; nothing was saved.")
+            shown = ", ".join(map(str, unchanged[:5])) + (" and more" if len(unchanged) > 5 else "")
+            raise CommandError(f"The edit changes nothing in message {shown}; nothing was saved.")
         with self.ctx.store.engine.begin() as conn:
             ingestor = Ingestor(self.ctx.store, now=self.ctx.now)  # one for the lot: it loads the interfaces once
             return [self._store(conn, p, p.after.encode(p.codec), ingestor) for p in previews]

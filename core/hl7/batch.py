@@ -44,7 +44,8 @@ class BatchTracker:
             s["batch"] = None
             s["batches"] += 1
             if declared and declared != str(counted):
-                return f"BTS-1 says {declared} message(s) but the batch holds {counted} (BTS at byte {offset})"
+                return (f"BTS-1 says {declared} message{'s' if declared != 1 else ''} but the batch holds {counted} "
+                        f"(BTS at byte {offset:,})")
             return None
         if seg == b"FTS":
             if s["file"] is None:

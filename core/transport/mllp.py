@@ -247,7 +247,7 @@ class Client:
                 return
             except (OSError, TimeoutError) as exc:
                 if attempt == self.retries:
-                    raise MllpError(f"could not connect to {self.host}:{self.port}: {type(exc).__name__}") from exc
+                    raise MllpError(f"could not connect to {self.host}:{self.port}: {connect_words(exc)}") from exc
                 await asyncio.sleep(delay)
                 delay *= 2
 
@@ -294,6 +294,19 @@ class Client:
             except (ConnectionError, ssl.SSLError):
                 pass
             self._writer = None
+
+
+def connect_words(exc: BaseException) -> str:
+    """Why a connection could not be made, in words (not an exception's class name)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused (nothing listens on that port)"
+    if isinstance(exc, TimeoutError):
+        return "no answer to the connection attempt (a firewall, or the host is down)"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"its TLS certificate is not trusted ({exc.verify_message})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return type(exc).__name__
 
 
 def server_tls(cert: str, key: str, client_ca: str | None = None) -> ssl.SSLContext:

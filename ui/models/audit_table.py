@@ -19,11 +19,24 @@ def change_text(before: dict | None, after: dict | None) -> str:
     if not before and not after:
         return ""
     before, after = before or {}, after or {}
-    keys = [k for k in after if k != "diff" and before.get(k) != after.get(k)] or list(after)
-    parts = [f"{k}: {before.get(k)!s} → {after.get(k)!s}" for k in keys if k != "diff"]
+    hidden = ("diff", "row_version")  # bookkeeping, not what the person changed
+    keys = [k for k in after if k not in hidden and before.get(k) != after.get(k)] or [k for k in after if k not in hidden]
+    parts = [f"{k.replace('_', ' ')}: {_shown(before.get(k))} → {_shown(after.get(k))}" for k in keys]
     if "diff" in after:
-        parts.append(f"{sum(1 for line in after['diff'] if line[:1] in '+-' and line[:3] not in ('+++', '---'))} line(s) changed")
+        n = sum(1 for line in after["diff"] if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        parts.append(f"{n} segment line{'s' if n != 1 else ''} changed")
     return "; ".join(parts)
+
+
+def _shown(value) -> str:
+    """A value as a person reads it: none for None, lists joined, no Python reprs."""
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 class AuditTableModel(PagedTableModel):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -66,7 +67,7 @@ def _alert_cells(a: dict) -> tuple:
 def _rule_cells(r: dict) -> tuple:
     when = " ".join(filter(None, [r["hours"], f"days {r['weekdays']}" if r["weekdays"] else None])) or "always"
     return (r["kind"].replace("_", " "), f"> {r['threshold']:g} {alerts.KINDS[r['kind']]}", r.get("interface") or "every interface",
-            f"{r['window_min']} min", when)
+            f"{r['window_min']} min", when, "on" if r["enabled"] else "off")
 
 
 class AlertsView(QWidget):
@@ -78,19 +79,25 @@ class AlertsView(QWidget):
         self.ctx = ctx
         self.alerts = RowsModel(("State", "Raised (UTC)", "Interface", "Rule", "What", "Acknowledged", "Cleared"),
                                 _alert_cells, self)
-        self.rules = RowsModel(("Rule", "Limit", "Interface", "Window", "When"), _rule_cells, self)
+        self.rules = RowsModel(("Rule", "Limit", "Interface", "Window", "When", "On"), _rule_cells, self)
         self.alert_table = grid(self.alerts, "alerts", dict(enumerate((110, 130, 150, 100, 430, 190))))
-        self.rule_table = grid(self.rules, "alert_rules", dict(enumerate((120, 160, 200, 80))))
+        self.rule_table = grid(self.rules, "alert_rules", dict(enumerate((120, 160, 200, 80, 160))))
         self.ack = QPushButton("Acknowledge…")
         self.add = QPushButton("Add rule…")
+        self.edit = QPushButton("Edit rule…")
+        self.switch = QPushButton("Turn rule off/on")
+        self.remove = QPushButton("Delete rule…")
         self.state = QLabel()
         bar = QHBoxLayout()
-        for w in (self.ack, self.add, self.state):
+        for w in (self.ack, self.add, self.edit, self.switch, self.remove, self.state):
             bar.addWidget(w)
         bar.addStretch(1)
         bar_over_split(self, bar, self.alert_table, self.rule_table, name="alerts_split", stretch=(3, 1))
         self.ack.clicked.connect(self.acknowledge)
         self.add.clicked.connect(self.add_rule)
+        self.edit.clicked.connect(self.edit_rule)
+        self.switch.clicked.connect(self.switch_rule)
+        self.remove.clicked.connect(self.delete_rule)
         self.timer = QTimer(self, interval=EVALUATE_MS)
         self.timer.timeout.connect(self.evaluate)
         self.timer.start()
@@ -152,10 +159,43 @@ class AlertsView(QWidget):
             run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: self.evaluate())
 
 
+    def _chosen_rule(self) -> dict | None:
+        index = self.rule_table.currentIndex()
+        return self.rules.rows[index.row()] if index.isValid() else None
+
+    def edit_rule(self) -> None:
+        """Change a rule's limit, window, hours or interface (audited)."""
+        rule = self._chosen_rule()
+        if rule is None:
+            self.state.setText("Choose a rule in the lower table first.")
+            return
+        dialog = RuleDialog(queries.interface_names(self.ctx.store), self, rule=rule)
+        if dialog.exec():
+            values = {k: v for k, v in dialog.values().items() if k != "kind"}
+            values.update(hours=dialog.hours.text().strip(), weekdays=dialog.days.text().strip())  # "" clears them
+            run_command(self, "Edit alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], **values),
+                        lambda _: self.evaluate())
+
+    def switch_rule(self) -> None:
+        rule = self._chosen_rule()
+        if rule is not None:
+            run_command(self, "Alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], enabled=not rule["enabled"]),
+                        lambda _: self.evaluate())
+
+    def delete_rule(self) -> None:
+        rule = self._chosen_rule()
+        if rule is None:
+            return
+        sure = QMessageBox.question(self, "Delete alert rule", f"Delete the rule {' '.join(_rule_cells(rule)[:3])}? Its "
+                                    "open alerts are closed; the rule is kept in the audit trail.")
+        if sure == QMessageBox.StandardButton.Yes:
+            run_command(self, "Delete alert rule", lambda: alerts.delete_rule(self.ctx, rule["id"]), lambda _: self.evaluate())
+
+
 class RuleDialog(QDialog):
-    def __init__(self, interfaces: dict[int, str], parent=None) -> None:
+    def __init__(self, interfaces: dict[int, str], parent=None, *, rule: dict | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add an alert rule")
+        self.setWindowTitle("Edit the alert rule" if rule else "Add an alert rule")
         self.kind = QComboBox()
         for kind, unit in alerts.KINDS.items():
             self.kind.addItem(f"{kind.replace('_', ' ')} ({unit})", kind)
@@ -175,6 +215,14 @@ class RuleDialog(QDialog):
                          ("Looking back", self.window), ("Business hours", self.hours), ("Weekdays", self.days)):
             form.addRow(label, w)
         form.addRow(buttons)
+        if rule:  # editing: what it is now; its kind stays (a new kind is a new rule)
+            self.kind.setCurrentIndex(self.kind.findData(rule["kind"]))
+            self.kind.setEnabled(False)
+            self.threshold.setValue(rule["threshold"])
+            self.interface.setCurrentIndex(max(self.interface.findData(rule["interface_id"]), 0))
+            self.window.setValue(rule["window_min"])
+            self.hours.setText(rule["hours"] or "")
+            self.days.setText(rule["weekdays"] or "")
 
     def values(self) -> dict:
         return {"kind": self.kind.currentData(), "threshold": self.threshold.value(), "interface_id": self.interface.currentData(),

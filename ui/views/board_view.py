@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVB
 from core import flows
 from core.commands.context import Context
 from ui.models.board_table import COL_INTERFACE, SORT_ROLE, BoardModel
+from ui.settings import in_documents
 from ui.views.grid import grid
 from ui.workers import submit
 
@@ -46,7 +47,7 @@ class BoardView(QWidget):
         self.state.setText(f"{len(rows)} interfaces, as of {self.ctx.now():%H:%M:%S} UTC. Click a heading to sort.")
 
     def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the go-live board", "go-live-board.csv", "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the go-live board", in_documents("go-live-board.csv"), "CSV (*.csv)")
         if path:
             Path(path).write_text(flows.board_csv(self.model.rows), encoding="utf-8")
             self.state.setText(f"Exported to {path}")

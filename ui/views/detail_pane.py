@@ -27,6 +27,7 @@ from core.detail import Detail
 from core.hl7.structure import LONG_VALUE, Node, delimiters_of
 from ui import icons
 from ui.models.field_tree import COL_LABEL, COL_NAME, COL_TYPE, NODE_ROLE, FieldTreeModel
+from ui.settings import in_documents
 
 RAW_LINE = 400  # characters of a segment shown in the raw view before it is shortened
 
@@ -208,7 +209,7 @@ class DetailPane(QWidget):
         if node is None or (self.privacy and node.phi):
             return
         data, suffix = value_bytes(node)
-        path, _ = QFileDialog.getSaveFileName(self, f"Save {node.label}", f"{node.label}{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, f"Save {node.label}", in_documents(f"{node.label}{suffix}"))
         if path:
             Path(path).write_bytes(data)
             self.notice.emit(f"{node.label} saved to {path} ({len(data):,} bytes)")

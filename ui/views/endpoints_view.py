@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import labels
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
 from core.fhir import endpoints
@@ -165,7 +166,7 @@ class EndpointsView(QWidget):
             return
         self.probing = True
         self.probe.setEnabled(False)
-        self.state.setText(f"Probing {len(self.model.rows)} endpoint(s)…")
+        self.state.setText(f"Probing {labels.plural(len(self.model.rows), 'endpoint')}…")
 
         def done(results) -> None:
             self.probing = False

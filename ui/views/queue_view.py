@@ -213,7 +213,7 @@ class QueueView(QWidget):
         items = self.chosen()
         if not items:
             return
-        owner, ok = QInputDialog.getText(self, "Assign", f"Owner of {len(items)} item(s) (empty to clear):")
+        owner, ok = QInputDialog.getText(self, "Assign", f"Owner of {labels.plural(len(items), 'item')} (empty to clear):")
         if ok:
             run_command(self, "Assign", lambda: Assign(self.ctx).run(items, owner),
                         lambda r: self._after(r, f"assigned to {owner}" if owner.strip() else "unassigned"))

@@ -29,6 +29,7 @@ from ui.models.scope_matrix import (
     FlagTableModel,
     ScopeMatrixModel,
 )
+from ui.settings import in_documents
 from ui.views.grid import grid
 from ui.views.tab_layout import bar_over_split
 from ui.workers import Generation, submit
@@ -119,7 +120,7 @@ class ScopesView(QWidget):
         if self.inventory is None or self.endpoint is None:
             return
         suggested = f"scopes-{self.endpoint['name'].replace(' ', '_')}.{kind}"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the scope inventory", suggested,
+        path, _ = QFileDialog.getSaveFileName(self, "Export the scope inventory", in_documents(suggested),
                                               "CSV (*.csv)" if kind == "csv" else "HTML (*.html)")
         if not path:
             return

@@ -258,3 +258,22 @@ def test_an_alert_at_its_threshold_neither_flaps_nor_repeats(traffic):
     for t in threads:
         t.join(30)
     assert len([a for a in alerts.active(traffic) if a["rule_id"] == rule]) == 1
+
+
+def test_rules_are_edited_switched_and_deleted_headless_and_audited(capsys, tmp_path):
+    import json
+
+    from tests.unit.core.test_cli_triage import run
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code, out, _ = run(capsys, url, "--init", "alerts", "add-rule", "silence", "10", "--hours", "07:00-19:00")
+    rule = int(out.split()[1])
+    assert run(capsys, url, "alerts", "set-rule", str(rule), "25", "--window", "30")[0] == 0
+    assert run(capsys, url, "alerts", "disable-rule", str(rule))[1].startswith(f"rule {rule}: off, limit 25, window 30 min")
+    code, out, err = run(capsys, url, "alerts", "set-rule", str(rule), "--hours", "9 to 5")
+    assert code == 1 and "HH:MM-HH:MM" in err
+    assert run(capsys, url, "alerts", "delete-rule", str(rule))[0] == 0
+    code, out, _ = run(capsys, url, "audit", "list", "--json")
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    assert actions[:4] == ["delete_alert_rule", "change_alert_rule", "change_alert_rule", "add_alert_rule"]
+    assert run(capsys, url, "alerts", "delete-rule", str(rule))[0] == 1  # gone: said in one line

@@ -23,7 +23,7 @@ def test_ack_correct_and_audit_verify(capsys, tmp_path):
     groups = [json.loads(line) for line in out.splitlines()]
     missing = next(g for g in groups if g["kind"] == "missing_ack")
     code, out, _ = run(capsys, url, "ack", "--group", missing["signature"], "--reason", "resolved_upstream", "--note", "vendor")
-    assert code == 0 and out == f"acknowledged {missing['items']} item(s)\n"
+    assert code == 0 and out == f"acknowledged {missing['items']:,} items\n"
     code, out, _ = run(capsys, url, "queue", "--kind", "invalid", "--state", "open", "--json")
     invalid = next(json.loads(line) for line in out.splitlines() if "PID-3" in json.loads(line)["reason"])
     code, out, err = run(capsys, url, "correct", str(invalid["message_id"]), "--set", "PID-3.1=MRN9", "--dry-run")

@@ -126,7 +126,7 @@ def test_batch_trailer_mismatch_and_unreadable_file(store, tmp_path):
             locked.chmod(0o644)
     with store.engine.connect() as c:
         reasons = {r.kind: r.reason for r in c.execute(select(QueueItem))}
-    assert "BTS-1 says 3 message(s) but the batch holds 2" in reasons["batch_mismatch"]
+    assert "BTS-1 says 3 messages but the batch holds 2" in reasons["batch_mismatch"]
     assert reasons["unreadable_file"].startswith(("Could not read the file", "A symbolic link that loops or leads nowhere"))
 
 

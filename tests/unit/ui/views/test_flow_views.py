@@ -105,3 +105,35 @@ def test_a_visit_trace_under_the_privacy_screen_names_no_patient(qtbot, window, 
         dialog.close()
     finally:
         window.set_privacy(False)
+
+
+def test_alert_rules_are_edited_switched_and_deleted_in_the_tab(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.views.alerts_view import RuleDialog
+
+    rule = alerts.add_rule(window.context, "queue_depth", 500)
+    view = window.alerts
+    view.refresh()
+    qtbot.waitUntil(lambda: any(r["id"] == rule for r in view.rules.rows), timeout=5000)
+    row = next(i for i, r in enumerate(view.rules.rows) if r["id"] == rule)
+    view.rule_table.selectRow(row)
+
+    def exec_(dialog):
+        assert dialog.threshold.value() == 500 and not dialog.kind.isEnabled()
+        dialog.threshold.setValue(750)
+        return 1
+
+    monkeypatch.setattr(RuleDialog, "exec", exec_)
+    view.edit_rule()
+    qtbot.waitUntil(lambda: next(r for r in alerts.rules(window.context.store) if r["id"] == rule)["threshold"] == 750,
+                    timeout=5000)
+    qtbot.waitUntil(lambda: any(r["id"] == rule for r in view.rules.rows), timeout=5000)
+    view.rule_table.selectRow(next(i for i, r in enumerate(view.rules.rows) if r["id"] == rule))
+    view.switch_rule()
+    qtbot.waitUntil(lambda: not next(r for r in alerts.rules(window.context.store) if r["id"] == rule)["enabled"], timeout=5000)
+    qtbot.waitUntil(lambda: any(r["id"] == rule and not r["enabled"] for r in view.rules.rows), timeout=5000)
+    view.rule_table.selectRow(next(i for i, r in enumerate(view.rules.rows) if r["id"] == rule))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    view.delete_rule()
+    qtbot.waitUntil(lambda: all(r["id"] != rule for r in alerts.rules(window.context.store)), timeout=5000)
