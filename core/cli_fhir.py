@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core import labels
 from core.commands.context import CommandError, Context
-from core.commands.endpoints import AUDIENCES, ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
+from core.commands.endpoints import AUDIENCES, ConfigureEndpoint, Discover, ProbeEndpoints, RemoveEndpoint, SignIn
 from core.fhir import endpoints, report
 from core.fhir.auth import ALGS, METHODS
 from core.fhir.bulk import Job, follow, kick_off, queue_errors
@@ -20,7 +20,7 @@ from core.fhir.client import FhirClient, FhirError
 
 def add_parsers(sub) -> None:
     s = sub.add_parser("endpoint", help="FHIR endpoints: add, set, list, discover, probe, signin (standalone launch)")
-    s.add_argument("action", choices=("add", "set", "list", "discover", "probe", "signin"))
+    s.add_argument("action", choices=("add", "set", "list", "discover", "probe", "signin", "remove"))
     s.add_argument("name", nargs="*", help="the endpoint's name (add: NAME BASE_URL)")
     s.add_argument("--auth", choices=METHODS)
     s.add_argument("--client-id")
@@ -60,6 +60,10 @@ def cmd_endpoint(ctx: Context, args) -> int:
         raise CommandError(f"name the endpoint: lanewatch endpoint {args.action} NAME")
     if args.action == "discover":
         return _show_discovery(Discover(ctx).run(args.name[0]))
+    if args.action == "remove":
+        RemoveEndpoint(ctx).run(args.name[0])
+        print(f"endpoint {args.name[0]}: removed, with its probe history and its secrets")
+        return 0
     if args.action == "signin":
         print("opening the sign-in page in the system browser…", file=sys.stderr)
         print(f"granted: {SignIn(ctx).run(args.name[0]) or 'nothing stated'}")

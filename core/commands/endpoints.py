@@ -15,9 +15,9 @@ from core.fhir.auth import ALGS, METHODS, AuthError, owner
 from core.fhir.client import FhirClient
 from core.fhir.discovery import discover
 from core.fhir.health import Probe, probe_many
-from core.store.models import FhirEndpoint
+from core.store.models import FhirEndpoint, FhirProbe
 
-E = FhirEndpoint.__table__
+E, P = FhirEndpoint.__table__, FhirProbe.__table__
 AUDIENCES = ("patient", "provider", "backend")
 SETTINGS = ("base_url", "auth", "client_id", "token_url", "alg", "key_id", "audience", "scopes_requested",
             "scopes_needed", "probe_path")
@@ -75,6 +75,26 @@ class ConfigureEndpoint:
             raise CommandError(f"Backend services sign with {' or '.join(ALGS)}.")
         if secret and s["auth"] not in SECRET_FOR:
             raise CommandError(f"{s['auth']} keeps no secret.")
+
+
+class RemoveEndpoint:
+    """Take an endpoint away: its row, its probe history and its secrets in the keyring. What
+    it was (without any secret) stays in the audit trail."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self, name: str) -> None:
+        with self.ctx.store.engine.begin() as conn:
+            row = conn.execute(select(E).where(E.c.name == name)).first()
+            if row is None:
+                raise CommandError(f"There is no endpoint called {name!r}.")
+            conn.execute(P.delete().where(P.c.endpoint_id == row.id))
+            conn.execute(E.delete().where(E.c.id == row.id))
+            audit.append(conn, actor=self.ctx.who(conn), action="remove_endpoint", at=self.ctx.now(),
+                         before={"endpoint": name, **{k: getattr(row, k) for k in SETTINGS}})
+        for kind in set(SECRET_FOR.values()) | {"refresh_token"}:
+            secrets.delete(owner({"name": name}), kind)
 
 
 class Discover:

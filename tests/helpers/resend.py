@@ -45,6 +45,7 @@ class Receiver:
 
     def __init__(self, behaviour: str = "AA", kind: str = "python-hl7") -> None:
         self.behaviour, self.received = behaviour, []
+        self.writers: set = set()  # every connection, closed for sure when the receiver stops
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -54,6 +55,7 @@ class Receiver:
 
     async def _python_hl7(self):
         async def client(reader, writer):
+            self.writers.add(writer)
             try:
                 while not writer.is_closing():
                     message = await reader.readmessage()
@@ -66,6 +68,7 @@ class Receiver:
 
     async def _raw(self):
         async def client(reader, writer):
+            self.writers.add(writer)
             try:
                 await self._answer(reader, writer)
             finally:
@@ -100,6 +103,11 @@ class Receiver:
             for t in others:
                 t.cancel()
             await asyncio.gather(*others, return_exceptions=True)
+            for writer in self.writers:  # a connection its task left open would leak past the closed loop
+                writer.close()
+            for _ in range(3):  # transports finish closing on the next turns of the loop
+                await asyncio.sleep(0)
+            await self.server.wait_closed()
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)

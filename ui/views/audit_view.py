@@ -10,7 +10,7 @@ from ui.views.grid import grid
 from ui.workers import submit
 
 ACTIONS = ("acknowledge", "reopen", "assign", "correct", "resend", "resend_outcome", "resolve", "configure_interface",
-           "configure_endpoint", "sign_in_endpoint", "add_alert_rule", "change_alert_rule", "delete_alert_rule", "acknowledge_alert", "view_message")
+           "configure_endpoint", "remove_endpoint", "sign_in_endpoint", "add_alert_rule", "change_alert_rule", "delete_alert_rule", "acknowledge_alert", "view_message")
 
 
 class AuditView(QWidget):

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core import labels
 from core.commands.context import Context
-from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
+from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, RemoveEndpoint, SignIn
 from core.fhir import endpoints
 from ui.actions import run_command
 from ui.dialogs.endpoint import EndpointDialog
@@ -56,6 +57,7 @@ class EndpointsView(QWidget):
                           single=True)
         self.add = QPushButton("Add endpoint…")
         self.edit = QPushButton("Edit…")
+        self.remove = QPushButton("Remove…")
         self.discover = QPushButton("Discover")
         self.discover.setToolTip("Fetch the CapabilityStatement, smart-configuration and TLS certificate again")
         self.sign_in = QPushButton("Sign in…")
@@ -70,6 +72,7 @@ class EndpointsView(QWidget):
         self.timer.timeout.connect(self.probe_all)
         self.add.clicked.connect(lambda: self.configure(None))
         self.edit.clicked.connect(lambda: self.configure(self.selected()))
+        self.remove.clicked.connect(self.remove_selected)
         self.discover.clicked.connect(self.discover_selected)
         self.sign_in.clicked.connect(self.sign_in_selected)
         self.probe.clicked.connect(self.probe_all)
@@ -93,7 +96,7 @@ class EndpointsView(QWidget):
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
-        for w in (self.add, self.edit, self.discover, self.sign_in, self.probe, self.auto, self.state):
+        for w in (self.add, self.edit, self.remove, self.discover, self.sign_in, self.probe, self.auto, self.state):
             bar.addWidget(w)
         bar.addStretch(1)
         lower = QWidget()
@@ -180,6 +183,16 @@ class EndpointsView(QWidget):
             self.refresh()
 
         submit(lambda: ProbeEndpoints(self.ctx).run(), done, failed, context=self)
+
+    def remove_selected(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        sure = QMessageBox.question(self, "Remove endpoint", f"Remove {row['name']} ({row['base_url']}), its probe history "
+                                    "and its secrets in the keyring? The removal is recorded in the audit trail.")
+        if sure == QMessageBox.StandardButton.Yes:
+            run_command(self, "Remove endpoint", lambda: RemoveEndpoint(self.ctx).run(row["name"]),
+                        lambda done: (self.refresh(), self.changed.emit()))
 
     def discover_selected(self) -> None:
         endpoint_id = self.selected()

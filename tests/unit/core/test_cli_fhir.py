@@ -73,6 +73,26 @@ def test_bulk_export_headless(capsys, tmp_path, monkeypatch):
         run(capsys, url, "endpoint", "set", "loop", "--token-url", server.token_url)
         code, out, err = run(capsys, url, "bulk", "loop", "--type", "Patient")
     assert code == 3 and out.split()[:2] == ["Patient", "2"]
-    assert "in progress: 1 of 3 types" in err and "1 error(s) put in the queue" in err
+    assert "in progress: 1 of 3 types" in err and "1 error put in the queue" in err
     code, out, _ = run(capsys, url, "queue", "--kind", "fhir_bulk_error", "--json")
     assert "Observation 12 could not be read" in json.loads(out)["reason"]
+
+
+def test_an_endpoint_is_removed_with_its_secrets_and_audited(capsys, tmp_path, monkeypatch):
+    import io
+
+    from core import secrets
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-abcdef\n"))
+    code, _, _ = run(capsys, url, "endpoint", "add", "lab", "https://lab.example/fhir", "--auth", "client_secret_basic",
+                     "--client-id", "lw", "--secret-stdin", "--no-discover")
+    assert code == 0 and secrets.get("fhir:lab", "client_secret")
+    code, out, _ = run(capsys, url, "endpoint", "remove", "lab")
+    assert code == 0 and "removed" in out and secrets.get("fhir:lab", "client_secret") is None
+    code, out, _ = run(capsys, url, "endpoint", "list", "--json")
+    assert "lab" not in out
+    code, out, _ = run(capsys, url, "audit", "list")
+    assert "remove_endpoint" in out and "s3cret" not in out
+    code, _, err = run(capsys, url, "endpoint", "remove", "lab")
+    assert code == 1 and "no endpoint called 'lab'" in err
