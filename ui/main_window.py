@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         self.prefs, self.view_state = Preferences(settings), ViewState(settings)
         self.setWindowTitle("Lanewatch" + (f" — {title_note}" if title_note else ""))
         self._detail_generation = Generation()
+        self._keep_message: int | None = None  # the message chosen before a refresh: chosen again after it
+        self.others: list[MainWindow] = []  # windows on other stores opened from this one
         self._dark = is_dark(self.prefs.theme)
         self._splitters_restored = False
 
@@ -211,6 +213,10 @@ class MainWindow(QMainWindow):
         self.act_watch.setToolTip("Ingest a folder of interface logs, then keep tailing it while the console is open")
         self.act_listen = self._action("&Listen for MLLP…", self.choose_listen, checkable=True)
         self.act_listen.setToolTip("A listening tap: store live MLLP traffic sent to this workstation, and answer it")
+        self.act_ingest = self._action("&Ingest files…", self.choose_files)
+        self.act_ingest.setToolTip("Read interface log files once into this store (no tailing)")
+        self.act_open_store = self._action("Open &store…", self.choose_store)
+        self.act_open_store.setToolTip("Open another Lanewatch store in a window of its own")
         act_reset = self._action("Reset &layout", self.reset_layout)
         self.act_interface = self._action("Resend settings…", self.interface_settings)
         self.sidebar.addAction(self.act_interface)
@@ -220,7 +226,9 @@ class MainWindow(QMainWindow):
             self.detail.tree.addAction(a)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        file_menu.addActions([self.act_watch, self.act_listen, act_quit])
+        file_menu.addActions([self.act_ingest, self.act_watch, self.act_listen])
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_open_store, act_quit])
         edit = menu.addMenu("&Edit")
         edit.addActions([self.act_copy, self.act_find])
         view = menu.addMenu("&View")
@@ -259,7 +267,8 @@ class MainWindow(QMainWindow):
         self.sidebar.selectionModel().currentRowChanged.connect(self._interface_chosen)
         self.messages.failed.connect(lambda text: self.statusBar().showMessage(f"Query failed: {text}", 10_000))
         self.messages.loading_changed.connect(lambda on: self.status_activity.setText("Loading…" if on else ""))
-        self.messages.modelReset.connect(lambda: self.detail.show_detail(None))
+        self.messages.modelReset.connect(lambda: self._keep_message is None and self.detail.show_detail(None))
+        self.messages.loading_changed.connect(self._choose_kept)
         self.detail.open_message.connect(self.open_message)
         for pane in (self.detail, self.queue_detail):
             pane.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -330,6 +339,9 @@ class MainWindow(QMainWindow):
             self.table.setColumnWidth(col, width)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.listening is not None and self.listening.isRunning() and not self._quit_while_listening():
+            event.ignore()
+            return
         self.save_view_state()
         self.live.stop()
         if self.ingest is not None:
@@ -338,8 +350,18 @@ class MainWindow(QMainWindow):
             self.listening.stop()
         super().closeEvent(event)
 
+    def _quit_while_listening(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Quit Lanewatch", f"The MLLP tap is listening ({self.status_listen.text() or 'on'}). Senders get no ACK "
+            "once it stops and will queue or resend their messages. Quit anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     # -- actions -------------------------------------------------------------------------
     def refresh(self) -> None:
+        """F5: read everything again; the chosen message stays chosen (and shown) if it is still there."""
+        current = self.table.currentIndex().data(ROW_ROLE) if self.table.currentIndex().isValid() else None
+        self._keep_message = current["id"] if current else None
         self.messages.set_filter(self.filter_bar.message_filter())
         self.queue.refresh()
         self._tab_shown()
@@ -400,6 +422,55 @@ class MainWindow(QMainWindow):
             lines.append("\t".join(self.messages.index(r, c).data() or "" for c in range(self.messages.columnCount())))
         QGuiApplication.clipboard().setText("\n".join(lines))
         self.statusBar().showMessage(f"{len(rows)} rows copied", 5000)
+
+    def _choose_kept(self, loading: bool) -> None:
+        if loading or self._keep_message is None:
+            return
+        message_id, self._keep_message = self._keep_message, None
+        row = self.messages.row_of(message_id)
+        if row is not None:
+            self.table.selectionModel().setCurrentIndex(
+                self.messages.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Ingest interface log files", "",
+                                                "HL7 logs (*.hl7 *.txt *.log *.dat);;All files (*)")
+        if paths:
+            self.ingest_files([Path(p) for p in paths])
+
+    def ingest_files(self, paths: list[Path]) -> None:
+        """Read files once into the store, off the window's thread; the summary is said when done."""
+        from core.ingest import Ingestor
+
+        self.status_activity.setText(f"Ingesting {len(paths)} file{'s' if len(paths) != 1 else ''}…")
+
+        def done(summary) -> None:
+            self.status_activity.setText("")
+            self.statusBar().showMessage(
+                f"Ingested {summary.messages:,} messages from {summary.files:,} files; {summary.queued:,} queue items added"
+                + (f"; not read: {len(summary.unreadable)}" if summary.unreadable else ""), 15_000)
+            self.refresh()
+
+        submit(lambda: Ingestor(self.store).ingest_paths(paths), done,
+               lambda text: self.statusBar().showMessage(f"Ingest failed: {text}", 15_000), context=self)
+
+    def choose_store(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a Lanewatch store", "", "Lanewatch stores (*.db *.sqlite);;All files (*)")
+        if path:
+            self.open_store_window(path)
+
+    def open_store_window(self, path: str) -> MainWindow | None:
+        """Another store in a window of its own (this one stays as it is)."""
+        from ui.app import open_or_ask
+
+        store = open_or_ask(path, create=False)
+        if not store:
+            return None
+        window = MainWindow(store, QSettings(self.prefs.qs.fileName(), self.prefs.qs.format()))
+        window.show()
+        self.others.append(window)  # kept (with its store) for as long as this window lives
+        return window
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Watch a folder of interface logs")

@@ -92,13 +92,13 @@ class PagedTableModel(RowsTableModel):
     def _page_arrived(self, token: int, rows: list[dict]) -> None:
         if not self._generation.current(token):
             return  # a page for a query no longer shown
-        self._set_loading(False)
         self._exhausted = len(rows) < self.page
         if rows:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
             self.rows.extend(rows)
             self.endInsertRows()
             self.rows_added(rows)
+        self._set_loading(False)  # after the rows are in: whoever waits for the page finds them
 
     def rows_added(self, rows: list[dict]) -> None:
         """Called after a page is in; subclasses keep their own bookkeeping here."""

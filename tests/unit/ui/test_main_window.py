@@ -212,3 +212,49 @@ def test_refused_resend_settings_reopen_as_typed_with_what_to_change(qtbot, wind
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=10_000)
     host, problem, enabled = seen[1]
     assert enabled and "destination and a write class" in problem  # what was typed is still there, and why it was refused
+
+
+def test_f5_keeps_the_chosen_message_and_its_detail(qtbot, window):
+    from PySide6.QtCore import QItemSelectionModel
+
+    index = window.messages.index(3, 0)
+    window.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                                  | QItemSelectionModel.SelectionFlag.Rows)
+    chosen = window.messages.rows[3]["id"]
+    qtbot.waitUntil(lambda: window.detail.detail is not None and window.detail.detail.row["id"] == chosen, timeout=10_000)
+    window.refresh()
+    qtbot.waitUntil(lambda: not window.messages.loading and window.table.currentIndex().isValid(), timeout=10_000)
+    assert window.messages.rows[window.table.currentIndex().row()]["id"] == chosen
+    assert window.detail.detail is not None and window.detail.detail.row["id"] == chosen
+
+
+def test_quitting_while_the_tap_listens_asks_first(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.listen("127.0.0.1", 0, "AA")
+    qtbot.waitUntil(lambda: window.status_listen.text().startswith("Listening on"), timeout=10_000)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (asked.append(a[2]), QMessageBox.StandardButton.No)[1])
+    window.close()
+    assert asked and "MLLP tap is listening" in asked[0] and window.isVisible()
+    window.stop_listening()
+    window.close()
+
+
+def test_file_menu_ingests_files_and_opens_another_store(qtbot, window, tmp_path):
+    from core.store.db import open_store
+
+    log = tmp_path / "one.hl7"
+    log.write_bytes(b"MSH|^~\\&|LAB|L|EHR|E|20261124110000||ADT^A08|FILE1|P|2.5.1\rPID|1||M1||DOE^J\r")
+    before = window.status_count.text()
+    window.ingest_files([log])
+    qtbot.waitUntil(lambda: "Ingested 1 messages" in window.statusBar().currentMessage()
+                    or "Ingested 1 message" in window.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: window.status_count.text() != before, timeout=10_000)
+    other = tmp_path / "other.db"
+    open_store(f"sqlite:///{other}").close()
+    second = window.open_store_window(str(other))
+    qtbot.addWidget(second)
+    assert second is not None and str(other) in second.status_store.text() and second in window.others
+    second.close()
+    second.store.close()
