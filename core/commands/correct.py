@@ -128,6 +128,38 @@ class Correct:
             return [self._store(conn, p, p.after.encode(p.codec), ingestor) for p in previews]
 
 
+def failures(ctx: Context, message_id: int) -> list[tuple[str, str | None]]:
+    """What failed about a message, for the person correcting it: each open queue item's
+    reason, and the field path its NAK's ERR points at (ERR-2 ORC^1^12 → ORC-12), if any."""
+    from core.store import queries
+
+    with ctx.store.engine.connect() as conn:
+        row = conn.execute(select(M.c.ack_id).where(M.c.id == message_id)).first()
+        errors = conn.execute(select(M.c.errors).where(M.c.id == row.ack_id)).scalar() if row and row.ack_id else None
+    items = queries.queue_items(ctx.store, queries.QueueFilter(states=["open", "acknowledged"]))
+    reasons = [i["reason"] for i in items if i["message_id"] == message_id]
+    paths = [p for p in (err_path(e.get("location")) for e in errors or []) if p]
+    return [(reason, paths[0] if paths else None) for reason in reasons] or [("", p) for p in paths]
+
+
+def err_path(location: str | None) -> str | None:
+    """An ERR-2 location (ORC^1^12, PID^1^3^1, OBX^2^5; or already ORC-12, as the scanner keeps it)
+    as the field path edits use (ORC-12, PID-3.1, OBX[2]-5)."""
+    try:
+        return str(edit.Path.parse(location)) if location and "-" in location else _from_err(location)
+    except edit.EditError:
+        return None
+
+
+def _from_err(location: str | None) -> str | None:
+    parts = (location or "").split("^")
+    if len(parts) < 3 or len(parts[0]) != 3 or not parts[2].isdigit():
+        return None
+    occurrence = f"[{parts[1]}]" if parts[1].isdigit() and parts[1] != "1" else ""
+    comp = f".{parts[3]}" if len(parts) > 3 and parts[3].isdigit() else ""
+    return f"{parts[0]}{occurrence}-{parts[2]}{comp}"
+
+
 def versions(ctx: Context, message_id: int) -> list[int]:
     """Every version of a message, oldest first: the original and its corrections."""
     with ctx.store.engine.connect() as conn:

@@ -275,6 +275,18 @@ def home_system(interfaces: list[dict]) -> tuple[str | None, str | None] | None:
     return max(seen, key=seen.get) if seen else None
 
 
+def message_history(store: Store, message_ids: list[int]) -> dict[int, dict]:
+    """Who made each correction among message_ids, and when (its `correct` audit entry)."""
+    a = AuditEntry.__table__
+    out: dict[int, dict] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(select(a.c.actor, a.c.at, a.c.after).where(a.c.action == "correct")):
+            made = (r.after or {}).get("message_id")
+            if made in message_ids:
+                out[made] = {"actor": r.actor, "at": r.at}
+    return out
+
+
 def audit_page(store: Store, *, before_seq: int | None = None, actor: str | None = None, action: str | None = None,
                limit: int = 500) -> list[dict]:
     """Audit entries, newest first, a page at a time (keyset on the chain's sequence)."""

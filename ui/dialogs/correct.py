@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit,
 
 from core import privacy
 from core.commands.context import CommandError, Context
-from core.commands.correct import Correct, Preview
+from core.commands.correct import Correct, Preview, failures
+from core.hl7 import edit
 from ui.actions import run_command
 from ui.privacy_screen import screen
 from ui.views.diff_view import DiffView
@@ -42,6 +43,7 @@ class CorrectionDialog(QDialog):
         self.command = Correct(ctx)
         self.previews: list[Preview] = []
         self.original: Preview | None = None
+        self.failures: list[tuple[str, str | None]] = []  # (the receiver's words, the field its ERR points at)
         self.saved: list[int] = []
         self.setWindowTitle(f"Correct {len(message_ids)} messages" if self.bulk else f"Correct message {message_ids[0]}")
         self.resize(1200, 720)
@@ -56,6 +58,8 @@ class CorrectionDialog(QDialog):
         self.diff = DiffView()
         self.findings = QLabel(wordWrap=True)
         self.status = QLabel(wordWrap=True)
+        self.failed = QLabel(wordWrap=True, objectName="failed")
+        self.failed.hide()
         self.masked_note = QLabel("The privacy screen is on: the message is shown masked, and its raw text can be neither "
                                   "shown nor edited here. Field edits work; turn the screen off (Ctrl+Shift+P) to edit "
                                   "the raw text.", wordWrap=True)
@@ -77,6 +81,7 @@ class CorrectionDialog(QDialog):
         layout.addWidget(QLabel("The original is never changed: a correction is saved as a new version linked to it."
                                 + (f" The same edits go to all {len(message_ids)} messages; the first "
                                    f"{min(first_shown, len(message_ids))} are shown." if self.bulk else "")))
+        layout.addWidget(self.failed)
         layout.addWidget(self.masked_note)
         layout.addWidget(split, 1)
         layout.addWidget(self.findings)
@@ -87,7 +92,8 @@ class CorrectionDialog(QDialog):
         screen().changed.connect(self._privacy_changed)
         self._privacy_changed(screen().on)
         if not self.bulk:
-            run_command(self, "Correct", lambda: self.command.preview(message_ids[0], structural=False), self._original)
+            run_command(self, "Correct", lambda: (self.command.preview(message_ids[0], structural=False),
+                                                  failures(ctx, message_ids[0])), self._original)
 
     @property
     def masked(self) -> bool:
@@ -101,6 +107,7 @@ class CorrectionDialog(QDialog):
             self.input.setTabEnabled(self.input.indexOf(self.raw), not on)
             self.raw.setVisible(not on)
         self._fill_raw()
+        self._show_failures()
         if self.previews:
             self._previewed(self.previews)
         elif self.original:
@@ -114,11 +121,32 @@ class CorrectionDialog(QDialog):
             self.raw.setPlainText(self.original.before.replace("\r\n", "\n").replace("\r", "\n"))
             self.raw.blockSignals(False)
 
-    def _original(self, preview: Preview | None) -> None:
-        if preview:
-            self.original = preview
-            self._fill_raw()
-            self.diff.show_versions(preview.before, preview.before, "Original", "Corrected", masked=self.masked)
+    def _original(self, found: tuple[Preview, list] | None) -> None:
+        if not found:
+            return
+        preview, self.failures = found
+        self.original = preview
+        self._fill_raw()
+        self.diff.show_versions(preview.before, preview.before, "Original", "Corrected", masked=self.masked)
+        self._show_failures()
+        pointed = next((p for _, p in self.failures if p), None)
+        if pointed and not self.edits.toPlainText():  # start where the receiver pointed, with what is there now
+            try:
+                now = edit.get_value(preview.before, pointed) or ""
+            except edit.EditError:
+                return
+            self.edits.blockSignals(True)
+            self.edits.setPlainText(f"{pointed} = {'' if self.masked else now}")
+            self.edits.blockSignals(False)
+            self.diff.point_at(pointed)
+
+    def _show_failures(self) -> None:
+        """What failed: the receiver's words and where its ERR points (masked under the screen)."""
+        lines = [f"• {reason}" + (f" (the receiver points at {path})" if path else "") if reason else
+                 f"• the receiver points at {path}" for reason, path in self.failures]
+        if lines:
+            self._say(self.failed, "What failed:\n" + "\n".join(lines))
+        self.failed.setVisible(bool(lines))
 
     def _say(self, label: QLabel, text: str) -> None:
         """Words about the message(s) on screen: their identifiers masked while the screen is on."""

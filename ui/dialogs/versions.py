@@ -9,16 +9,45 @@ from core.commands.correct import versions
 from core.hl7.encoding import decode
 from core.store import queries
 from ui.privacy_screen import screen
-from ui.views.diff_view import DiffView
+from ui.views.diff_view import DiffView, changed_fields, segments
 from ui.workers import submit
 
 
-def load_versions(ctx: Context, message_id: int) -> list[tuple[int, int, str]]:
-    """(message id, version number, decoded text) of every version, oldest first."""
-    out = []
-    for mid in versions(ctx, message_id):
+def load_versions(ctx: Context, message_id: int) -> list[tuple[int, int, str, str]]:
+    """(message id, version number, decoded text, what it is in words) of every version, oldest
+    first: who made each correction and when, and the fields it changed."""
+    ids = versions(ctx, message_id)
+    made = queries.message_history(ctx.store, ids)
+    out: list[tuple[int, int, str, str]] = []
+    for mid in ids:
         row = queries.message(ctx.store, mid)
-        out.append((mid, row["version_no"], decode(row["raw"], row["charset"])[0]))
+        text = decode(row["raw"], row["charset"])[0]
+        if row["version_no"] == 1:
+            words = f"version 1 (message {mid}), as it arrived {row['received_at']:%Y-%m-%d %H:%M}"
+        else:
+            who = made.get(mid, {})
+            before = next(t for m, _, t, _ in out if m == row["parent_id"]) if row["parent_id"] else ""
+            fields = ", ".join(changed_paths(before, text)) or "nothing"
+            words = (f"version {row['version_no']} (message {mid}), by {who.get('actor', 'unknown')} "
+                     f"{who['at']:%Y-%m-%d %H:%M}" if who else f"version {row['version_no']} (message {mid})")
+            words += f", changed {fields}"
+        out.append((mid, row["version_no"], text, words))
+    return out
+
+
+def changed_paths(before: str, after: str) -> list[str]:
+    """The field paths (PID-3, OBX[2]-5) that differ between two versions, segment by segment."""
+    a, b = segments(before), segments(after)
+    sep = before[3:4] if before.startswith("MSH") else "|"
+    out, seen = [], {}
+    for i in range(max(len(a), len(b))):
+        la, lb = (a[i] if i < len(a) else ""), (b[i] if i < len(b) else "")
+        seg = (lb or la)[:3]
+        seen[seg] = seen.get(seg, 0) + 1
+        if la != lb:
+            name = seg + (f"[{seen[seg]}]" if seen[seg] > 1 else "")
+            shift = 1 if seg == "MSH" else 0  # MSH-1 is the separator itself
+            out += [f"{name}-{n + shift}" for n in sorted(changed_fields(la, lb, sep)) if n]
     return out
 
 
@@ -27,7 +56,7 @@ class VersionsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Versions of message {message_id}")
         self.resize(1200, 640)
-        self.versions: list[tuple[int, int, str]] = []
+        self.versions: list[tuple[int, int, str, str]] = []
         self.left, self.right = QComboBox(), QComboBox()
         self.diff = DiffView()
         self.summary = QLabel()
@@ -45,12 +74,12 @@ class VersionsDialog(QDialog):
         screen().changed.connect(self._privacy_changed)  # a bound slot: disconnected when the dialog goes
         submit(lambda: load_versions(ctx, message_id), self._loaded, self.summary.setText, context=self)
 
-    def _loaded(self, found: list[tuple[int, int, str]]) -> None:
+    def _loaded(self, found: list[tuple[int, int, str, str]]) -> None:
         self.versions = found
         for combo in (self.left, self.right):
             combo.blockSignals(True)
-            for mid, number, _ in found:
-                combo.addItem(f"version {number} (message {mid})" + (" — as it arrived" if number == 1 else ""))
+            for *_, words in found:
+                combo.addItem(words)
             combo.blockSignals(False)
         self.left.setCurrentIndex(0)
         self.right.setCurrentIndex(len(found) - 1)

@@ -63,6 +63,38 @@ class DiffView(QWidget):
         self.right_title.setText(right_title)
         return len(changed_left)
 
+    def point_at(self, path: str) -> None:
+        """Mark the field a receiver's ERR points at in the left side (amber), beside the changes."""
+        from core.hl7.edit import Path as FieldPath
+
+        try:
+            target = FieldPath.parse(path)
+        except ValueError:
+            return
+        seen = 0
+        for n, line in enumerate(self.left.toPlainText().split("\n")):
+            if line[:3] != target.segment:
+                continue
+            seen += 1
+            if seen == target.occurrence:
+                spans = field_spans(line, {target.field - (1 if target.segment == "MSH" else 0)}, line[3:4] or "|")
+                self._add(self.left, n, spans or [(0, 3)], QColor(255, 190, 40, 170))  # not there: its segment
+                return
+
+    @staticmethod
+    def _add(edit: QPlainTextEdit, line: int, spans: list[tuple[int, int]], colour: QColor) -> None:
+        block = edit.document().findBlockByLineNumber(line)
+        marks = list(edit.extraSelections())
+        for start, end in spans:
+            sel = QTextEdit.ExtraSelection()
+            sel.format.setBackground(colour)
+            cursor = QTextCursor(block)
+            cursor.setPosition(block.position() + start)
+            cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
+            sel.cursor = cursor
+            marks.append(sel)
+        edit.setExtraSelections(marks)
+
     @staticmethod
     def _mark(edit: QPlainTextEdit, lines: list[tuple[int, list[tuple[int, int]]]], line_colour: QColor,
               field_colour: QColor) -> None:

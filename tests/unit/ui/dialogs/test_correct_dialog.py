@@ -143,3 +143,31 @@ def test_versions_dialog_follows_the_privacy_screen(qtbot, cstore, privacy_on):
     assert dialog.summary.text() == "1 segment differs."
     privacy_on.set(False)
     assert "MRN104242" in dialog.diff.right.toPlainText()
+
+
+def test_the_dialog_says_what_failed_and_starts_at_the_field_the_nak_points_at(qtbot, store):
+    from tests.helpers.resend import setup
+
+    items, _ = setup(store)  # a lab order NAKed 103 at ORC^1^12: the ordering provider is not on file
+    dialog = CorrectionDialog(Context(store, actor="alice@ws1"), [items[0]["message_id"]])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.failed.isVisibleTo(dialog), timeout=10_000)
+    assert "Provider not on file" in dialog.failed.text() and "points at ORC-12" in dialog.failed.text()
+    assert dialog.edits.toPlainText().startswith("ORC-12 = ")
+    marked = [s.cursor.selectedText() for s in dialog.diff.left.extraSelections() if s.cursor.selectedText()]
+    assert marked  # the field is marked in the message as it is
+
+
+def test_versions_say_who_made_each_and_which_fields_changed(qtbot, cstore):
+    from core.commands.correct import Correct
+    from ui.dialogs.versions import VersionsDialog
+
+    item = pid3_items(cstore)[0]
+    ctx = Context(cstore, actor="alice@ws1")
+    Correct(ctx).save(Correct(ctx).preview(item["message_id"], [("PID-3.1", "MRN104242")], structural=False))
+    dialog = VersionsDialog(ctx, item["message_id"])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.right.count() == 2, timeout=10_000)
+    newest = dialog.right.itemText(1)
+    assert "alice@ws1" in newest and "changed PID-3" in newest
+    assert "as it arrived" in dialog.left.itemText(0)
