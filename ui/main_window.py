@@ -408,6 +408,8 @@ class MainWindow(QMainWindow):
         apply_palette(QApplication.instance(), self._dark)
         for pane in (self.detail, self.queue_detail):
             pane.highlighter.set_dark(self._dark)
+        self.overview.charts.apply_palette()
+        self.overview.refresh()  # the map's boxes and labels take the new colours
 
     def copy(self) -> None:
         """Ctrl+C: the chosen rows as tab-separated text from the table, else the chosen field."""

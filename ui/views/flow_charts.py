@@ -2,6 +2,7 @@
 per bucket, ACK latency p50 and p95, and open queue items, stacked on one UTC time axis."""
 from __future__ import annotations
 
+import math
 from datetime import UTC
 
 import pyqtgraph as pg
@@ -60,4 +61,25 @@ class FlowCharts(QWidget):
                                            pen=pg.mkPen(colour, width=2))
         self.plots["queue"].plot(xs, s.queue_depth, pen=pg.mkPen("#7d3c98", width=2))
         for key, values in (("messages", s.messages), ("errors", s.errors), ("queue", s.queue_depth)):
-            self.plots[key].setYRange(0, max(1, max(values)) * 1.08, padding=0)  # counts start at zero
+            top = max(1, max(values))
+            self.plots[key].setYRange(0, top * 1.08, padding=0)  # counts start at zero
+            step = count_step(top)
+            self.plots[key].getAxis("left").setTickSpacing(step, step)  # whole numbers: no "0.5 errors"
+
+    def apply_palette(self) -> None:
+        """Follow the window's light or dark palette (the theme can change while it is shown)."""
+        palette = self.palette()
+        self.view.setBackground(palette.color(QPalette.ColorRole.Base))
+        self.text = palette.color(QPalette.ColorRole.Text).name()
+        self.accent = palette.color(QPalette.ColorRole.Highlight)
+        for (_, label), plot in zip(ROWS, self.plots.values()):
+            plot.setLabel("left", label, color=self.text)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setTextPen(self.text)
+
+
+def count_step(top: float) -> int:
+    """A tick step of 1, 2 or 5 times a power of ten that gives about five whole-number ticks."""
+    raw = max(1.0, top / 5)
+    power = 10 ** int(math.floor(math.log10(raw)))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))

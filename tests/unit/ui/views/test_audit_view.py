@@ -21,7 +21,7 @@ def test_audit_view_lists_filters_and_verifies(qtbot, qtmodeltester, store):
     qtbot.waitUntil(lambda: view.model.rowCount() == 7, timeout=5000)
     qtmodeltester.check(view.model)
     assert view.model.index(0, 0).data() == "7"  # newest first
-    assert view.model.index(6, 5).data() == "triage_state: open → acknowledged"
+    assert view.model.index(6, 5).data() == "triage state: open → acknowledged"
     view.actor.setText("alice")
     view.refresh()
     qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=5000)
