@@ -108,10 +108,35 @@ class FlowMapView(QGraphicsView):
         ry = max((area.height() - tall) / 2 - 10, tall * 3)
         if area.width() < 2.6 * widest:  # no room beside the hub: rows above and below it
             return out | self._rows(others, area.width(), ry, widest, tall)
+        # with a multiple of four, a whole step would put two systems level with the hub, right
+        # beside it: half a step turns them off the horizontal
+        offset = -math.pi / 2 + (math.pi / len(others) if len(others) % 4 == 0 else 0)
         for i, name in enumerate(others):
-            angle = 2 * math.pi * i / len(others) - math.pi / 2
+            angle = 2 * math.pi * i / len(others) + offset
             out[name] = QPointF(rx * math.cos(angle), ry * math.sin(angle))
-        return out
+        return self._apart(out, boxes, home)
+
+    @staticmethod
+    def _apart(at: dict[str, QPointF], boxes: dict, home: str | None, gap: float = 14.0) -> dict[str, QPointF]:
+        """Push boxes that would touch apart sideways (the hub stays where it is)."""
+        names = list(at)
+        for _ in range(30):
+            moved = False
+            for i, a in enumerate(names):
+                for b in names[i + 1:]:
+                    ra = boxes[a].rect().translated(at[a]).adjusted(-gap / 2, -gap / 2, gap / 2, gap / 2)
+                    rb = boxes[b].rect().translated(at[b]).adjusted(-gap / 2, -gap / 2, gap / 2, gap / 2)
+                    if not ra.intersects(rb):
+                        continue
+                    push = (min(ra.right(), rb.right()) - max(ra.left(), rb.left())) / 2 + 1
+                    left, right = (a, b) if at[a].x() <= at[b].x() else (b, a)
+                    for name, dx in ((left, -push), (right, push)):
+                        if name != home:
+                            at[name] = QPointF(at[name].x() + dx * (2 if home in (left, right) else 1), at[name].y())
+                    moved = True
+            if not moved:
+                break
+        return at
 
     @staticmethod
     def _rows(others: list[str], width: float, ry: float, widest: float, tall: float) -> dict[str, QPointF]:
