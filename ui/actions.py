@@ -38,3 +38,11 @@ def run_command(parent: QWidget, title: str, fn: Callable[[], Any], on_done: Cal
             on_done(None)
 
     submit(call, done, lambda text: QMessageBox.critical(parent, title, f"{title} failed: {text}"), context=parent)
+
+
+def confirm_then(parent: QWidget, title: str, question: str, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+    """Ask first (No is the default), then run the command as run_command does."""
+    answer = QMessageBox.question(parent, title, question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    if answer == QMessageBox.StandardButton.Yes:
+        run_command(parent, title, fn, on_done)

@@ -29,25 +29,11 @@ import hl7.client
 import psutil
 
 HERE = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(HERE))
+from tests.helpers.net import free_port, wait_for_port  # noqa: E402
+
 GOOD = ("MSH|^~\\&|LAB|L|EHR|E|20261124120000||ORU^R01^ORU_R01|G{n}|P|2.5.1\r"
         "PID|1||MRN{n}^^^L^MR||DOE^JANE\rOBR|1|P{n}||GLU^Glucose\rOBX|1|NM|GLU^Glucose||98|mg/dL\r")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the tap did not start")
 
 
 def park(port: int, size: int, stop: threading.Event) -> None:
@@ -77,7 +63,7 @@ def run(repo: Path, args) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "listen", "--port", str(port)], cwd=repo, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(port)
+        wait_for_port(port, 60)
         ps = psutil.Process(proc.pid)
         rss_idle = ps.memory_info().rss
         stop, peak = threading.Event(), [rss_idle]

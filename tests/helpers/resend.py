@@ -116,3 +116,21 @@ class Receiver:
 
 def enable(store, iface, port):
     Configure(ctx(store)).run(iface, host="127.0.0.1", port=port, write_class="clinical", write_enabled=True)
+
+
+def at_once(consoles, plans, ack_timeout: float = 5) -> list:
+    """Run each console's plan in its own thread, started together; every outcome."""
+    from core.commands.resend import Resend
+
+    barrier, outcomes = threading.Barrier(len(plans)), []
+
+    def go(s, plan, n):
+        barrier.wait()
+        outcomes.extend(Resend(ctx(s, f"op{n}@ws"), ack_timeout=ack_timeout).run(plan))
+
+    threads = [threading.Thread(target=go, args=(s, p, n)) for n, (s, p) in enumerate(zip(consoles, plans))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -28,7 +27,7 @@ from core import alerts
 from core.commands.context import Context
 from core.store import queries
 from ui import icons
-from ui.actions import run_command
+from ui.actions import confirm_then, run_command
 from ui.models.common import Index, RowsTableModel
 from ui.views.grid import grid
 from ui.views.tab_layout import bar_over_split
@@ -186,10 +185,9 @@ class AlertsView(QWidget):
         rule = self._chosen_rule()
         if rule is None:
             return
-        sure = QMessageBox.question(self, "Delete alert rule", f"Delete the rule {' '.join(_rule_cells(rule)[:3])}? Its "
-                                    "open alerts are closed; the rule is kept in the audit trail.")
-        if sure == QMessageBox.StandardButton.Yes:
-            run_command(self, "Delete alert rule", lambda: alerts.delete_rule(self.ctx, rule["id"]), lambda _: self.evaluate())
+        confirm_then(self, "Delete alert rule", f"Delete the rule {' '.join(_rule_cells(rule)[:3])}? Its open alerts are "
+                     "closed; the rule is kept in the audit trail.", lambda: alerts.delete_rule(self.ctx, rule["id"]),
+                     lambda _: self.evaluate())
 
 
 class RuleDialog(QDialog):

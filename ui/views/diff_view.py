@@ -84,16 +84,7 @@ class DiffView(QWidget):
     @staticmethod
     def _add(edit: QPlainTextEdit, line: int, spans: list[tuple[int, int]], colour: QColor) -> None:
         block = edit.document().findBlockByLineNumber(line)
-        marks = list(edit.extraSelections())
-        for start, end in spans:
-            sel = QTextEdit.ExtraSelection()
-            sel.format.setBackground(colour)
-            cursor = QTextCursor(block)
-            cursor.setPosition(block.position() + start)
-            cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
-            sel.cursor = cursor
-            marks.append(sel)
-        edit.setExtraSelections(marks)
+        edit.setExtraSelections([*edit.extraSelections(), *(_span(block, s, e, colour) for s, e in spans)])
 
     @staticmethod
     def _mark(edit: QPlainTextEdit, lines: list[tuple[int, list[tuple[int, int]]]], line_colour: QColor,
@@ -106,15 +97,19 @@ class DiffView(QWidget):
             sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             sel.cursor = QTextCursor(block)
             marks.append(sel)
-            for start, end in spans:
-                field = QTextEdit.ExtraSelection()
-                field.format.setBackground(field_colour)
-                cursor = QTextCursor(block)
-                cursor.setPosition(block.position() + start)
-                cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
-                field.cursor = cursor
-                marks.append(field)
+            marks += [_span(block, start, end, field_colour) for start, end in spans]
         edit.setExtraSelections(marks)
+
+
+def _span(block, start: int, end: int, colour: QColor) -> QTextEdit.ExtraSelection:
+    """A stretch of one line, coloured."""
+    sel = QTextEdit.ExtraSelection()
+    sel.format.setBackground(colour)
+    cursor = QTextCursor(block)
+    cursor.setPosition(block.position() + start)
+    cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
+    sel.cursor = cursor
+    return sel
 
 
 def changed_fields(a: str, b: str, sep: str = "|") -> set[int]:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,7 +21,7 @@ from core import labels
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, RemoveEndpoint, SignIn
 from core.fhir import endpoints
-from ui.actions import run_command
+from ui.actions import confirm_then, run_command
 from ui.dialogs.endpoint import EndpointDialog
 from ui.models.endpoint_table import (
     COL_AUTH,
@@ -188,11 +187,9 @@ class EndpointsView(QWidget):
         row = self._selected_row()
         if row is None:
             return
-        sure = QMessageBox.question(self, "Remove endpoint", f"Remove {row['name']} ({row['base_url']}), its probe history "
-                                    "and its secrets in the keyring? The removal is recorded in the audit trail.")
-        if sure == QMessageBox.StandardButton.Yes:
-            run_command(self, "Remove endpoint", lambda: RemoveEndpoint(self.ctx).run(row["name"]),
-                        lambda done: (self.refresh(), self.changed.emit()))
+        confirm_then(self, "Remove endpoint", f"Remove {row['name']} ({row['base_url']}), its probe history and its "
+                     "secrets in the keyring? The removal is recorded in the audit trail.",
+                     lambda: RemoveEndpoint(self.ctx).run(row["name"]), lambda _: (self.refresh(), self.changed.emit()))
 
     def discover_selected(self) -> None:
         endpoint_id = self.selected()

@@ -14,7 +14,7 @@ from core.commands.resend import Configure, Resend
 from core.hl7.ack import build
 from core.store import queries
 from core.store.models import ResendAttempt
-from tests.helpers.resend import MSG, Receiver, ctx, enable, setup
+from tests.helpers.resend import MSG, Receiver, at_once, ctx, enable, setup
 
 
 def test_nothing_goes_to_an_interface_without_writes(store):
@@ -140,17 +140,7 @@ def test_two_consoles_resending_one_item_send_it_once(store, store_url):
     try:
         enable(store, iface, receiver.port)
         plans = [Resend(ctx(s, f"op{n}@ws")).plan({items[0]["id"]: items[0]["row_version"]}) for n, s in enumerate(consoles)]
-        barrier, outcomes = threading.Barrier(2), []
-
-        def go(s, plan, n):
-            barrier.wait()
-            outcomes.extend(Resend(ctx(s, f"op{n}@ws"), ack_timeout=5).run(plan))
-
-        threads = [threading.Thread(target=go, args=(s, p, n)) for n, (s, p) in enumerate(zip(consoles, plans))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+        outcomes = at_once(consoles, plans)
     finally:
         receiver.stop()
         for s in consoles:

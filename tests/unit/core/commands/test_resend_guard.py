@@ -3,8 +3,6 @@ an accepted resend, no item that points to the message (or to any of its version
 again unless the person says so; and what goes on the wire has CR segment terminators."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +11,7 @@ from core.commands.resend import Resend
 from core.ingest import Ingestor
 from core.store import queries
 from core.store.models import Message, ResendAttempt
-from tests.helpers.resend import MSG, Receiver, ctx, enable, nak, setup
+from tests.helpers.resend import MSG, Receiver, at_once, ctx, enable, nak, setup
 
 
 def _failed_resend_items(store):
@@ -110,17 +108,7 @@ def test_two_consoles_sending_two_items_of_one_message_send_it_once(store, store
         plans = [Resend(ctx(s, f"op{n}@ws")).plan({item["id"]: None})
                  for n, (s, item) in enumerate(zip(consoles, (items[0], follow_up)))]
         assert all(p.targets for p in plans)
-        barrier, outcomes = threading.Barrier(2), []
-
-        def go(s, plan, n):
-            barrier.wait()
-            outcomes.extend(Resend(ctx(s, f"op{n}@ws"), ack_timeout=5).run(plan))
-
-        threads = [threading.Thread(target=go, args=(s, p, n)) for n, (s, p) in enumerate(zip(consoles, plans))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+        outcomes = at_once(consoles, plans)
     finally:
         receiver.stop()
         for s in consoles:

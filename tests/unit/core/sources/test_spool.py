@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from core.sources import spool
 from core.sources.spool import Spool
 from core.store.models import Message
+from tests.helpers.net import wait_for_port
 from tests.unit.core.sources.test_listener import MSG, Tap
 
 
@@ -110,13 +111,7 @@ def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     acked = []
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         sender_done = threading.Event()
 
         def kill_mid_traffic():

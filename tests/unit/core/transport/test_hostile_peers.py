@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from core.sources import spool
 from core.store.models import Message
 from core.transport.mllp import END, SB, FrameReader, MllpError, Server
+from tests.helpers.net import free_port, wait_for_port
 from tests.unit.core.sources.test_listener import MSG, Tap, send
 
 
@@ -51,6 +52,14 @@ def _serve(**kw):
 
 def _pump(loop, seconds: float) -> None:
     loop.run_until_complete(asyncio.sleep(seconds))
+
+
+def _end(loop, server, peers) -> None:
+    for s in peers:
+        s.close()
+    _pump(loop, 0.2)
+    loop.run_until_complete(server.close())
+    loop.close()
 
 
 def test_a_slowloris_peer_is_dropped_at_the_frame_deadline():
@@ -88,11 +97,7 @@ def test_parked_frames_are_bounded_across_peers():
         assert server.budget.used <= 4 << 20
         assert any("unfinished frames" in p for p in problems)
     finally:
-        for s in peers:
-            s.close()
-        _pump(loop, 0.2)
-        loop.run_until_complete(server.close())
-        loop.close()
+        _end(loop, server, peers)
     assert server.budget.used == 0  # given back as the peers went
 
 
@@ -103,11 +108,7 @@ def test_connections_past_the_limit_are_refused_and_said():
         _pump(loop, 0.3)
         assert len(server.peers) <= 3 and sum("refused: 3 peers" in p for p in problems) == 2
     finally:
-        for s in peers:
-            s.close()
-        _pump(loop, 0.2)
-        loop.run_until_complete(server.close())
-        loop.close()
+        _end(loop, server, peers)
 
 
 def test_a_junk_frame_is_answered_ar_and_kept(store):
@@ -151,20 +152,12 @@ def test_a_full_journal_is_one_problem_and_no_ack(store, tmp_path, monkeypatch):
 
 
 def test_sigterm_stops_listen_cleanly_with_everything_answered_stored(store_url, store):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, LANEWATCH_DB=store_url)
     proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "listen", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         for i in range(20):
             assert "MSA|AA" in send(port, MSG.format(cid=f"T{i}"))
         proc.send_signal(signal.SIGTERM)
