@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import QDateTime, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDateTime, QRegularExpression, QTimer, QTimeZone, Signal
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLineEdit, QWidget
 
 from core.ingest import utcnow
@@ -24,6 +25,7 @@ STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_
           ("Awaiting ACK", None, ["pending"]), ("Accepted", None, ["accepted", "accepted_with_warnings"]),
           ("Invalid", ["invalid"], None), ("Unparseable", ["unparseable"], None))
 SETTLE_MS = 350
+MAX_TEXT = 2000  # as the command line's --text
 
 
 class FilterBar(QWidget):
@@ -75,7 +77,9 @@ class FilterBar(QWidget):
         self.changed.emit()
 
     def _line(self, placeholder: str, width: int) -> QLineEdit:
-        edit = QLineEdit(placeholderText=placeholder, clearButtonEnabled=True)
+        """A filter field that takes what the command line takes: no NUL, a sane length."""
+        edit = QLineEdit(placeholderText=placeholder, clearButtonEnabled=True, maxLength=MAX_TEXT)
+        edit.setValidator(QRegularExpressionValidator(QRegularExpression("[^\\x00]*"), edit))
         edit.setMinimumWidth(width)
         edit.textChanged.connect(lambda _: self._settle.start())
         edit.returnPressed.connect(self._now)
@@ -93,6 +97,9 @@ class FilterBar(QWidget):
         span = TIME_RANGES[self.time.currentIndex()][1]
         custom = self.time.currentIndex() == CUSTOM
         since = _utc(self.since) if custom else utcnow() - span if span else None
+        until = _utc(self.until) if custom else None
+        if since and until and since > until:  # "between 5 pm and 9 am": the person means the other way round
+            since, until = until, since
         _, parse, ack = STATES[self.state.currentIndex()]
         kind = self.type.currentText().strip()
         return MessageFilter(
@@ -101,7 +108,7 @@ class FilterBar(QWidget):
             control_id=self.control_id.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
             interface_id=self.interface_id,
-            since=since, until=_utc(self.until) if custom else None,
+            since=since, until=until,
             text=self.text.text().strip() or None,
             acks=False if self.hide_acks.isChecked() else None,
         )
