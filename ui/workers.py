@@ -73,6 +73,30 @@ def submit(fn: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Cal
     (pool or QThreadPool.globalInstance()).start(_Job(fn, relay))
 
 
+class SignalProgress(QObject):
+    """Core's progress protocol (core.progress) as a signal: told on a worker thread, heard on
+    the GUI thread (queued), so core never touches a widget."""
+
+    moved = Signal(int, int)  # done, of how many
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.total, self.done = 0, 0
+
+    def started(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def advanced(self, _nbytes: int, items: int) -> None:
+        self.done += items
+        self.moved.emit(self.done, self.total)
+
+    def problem(self, text: str) -> None:
+        pass
+
+    def finished(self) -> None:
+        pass
+
+
 class Generation:
     """A counter that makes older requests' results recognisably stale."""
 

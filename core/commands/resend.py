@@ -30,6 +30,7 @@ from core.commands.correct import versions
 from core.hl7.encoding import with_cr_terminators
 from core.hl7.scan import scan
 from core.ingest import Ingestor
+from core.progress import Progress
 from core.store.bulk import update_many
 from core.store.models import Interface, Message, QueueItem, ResendAttempt
 from core.transport.mllp import Client, MllpError, client_tls
@@ -161,8 +162,9 @@ def _check_tls_files(settings: dict) -> None:
 
 class Resend:
     def __init__(self, ctx: Context, *, ack_timeout: float = 30.0, connect_timeout: float = 10.0,
-                 min_interval_s: float = 0.0) -> None:
+                 min_interval_s: float = 0.0, progress: Progress | None = None) -> None:
         self.ctx, self.ack_timeout, self.connect_timeout, self.min_interval_s = ctx, ack_timeout, connect_timeout, min_interval_s
+        self.progress = progress or Progress()  # told of each message as its outcome is known
 
     # -- what would go where ------------------------------------------------------------
     def plan(self, items: dict[int, int | None], *, after_unknown: bool = False, again: bool = False,
@@ -217,7 +219,10 @@ class Resend:
         async def all_destinations() -> list[list[Outcome]]:
             return await asyncio.gather(*(self._destination(t, plan) for t in plan.by_destination().values()))
 
-        return [o for outcomes in asyncio.run(all_destinations()) for o in outcomes]
+        self.progress.started(len(plan.targets))
+        outcomes = [o for outcomes in asyncio.run(all_destinations()) for o in outcomes]
+        self.progress.finished()
+        return outcomes
 
     async def _destination(self, targets: list[Target], plan: Plan) -> list[Outcome]:
         """One destination's serial queue: chunks are claimed (attempts recorded) in one
@@ -240,6 +245,7 @@ class Resend:
                     if results and self.min_interval_s:
                         await asyncio.sleep(self.min_interval_s)
                     results.append((t, attempt_id, *await self._send(client, raw)))
+                    self.progress.advanced(len(raw), 1)
                 await loop.run_in_executor(None, self._finish, results)
                 outcomes += [Outcome(t.item_id, t.destination, state, detail, attempt_id)
                              for t, attempt_id, state, _, detail, _ in results]

@@ -44,6 +44,7 @@ from ui.models.queue_tree import (
     COL_WHEN,
     QueueTreeModel,
 )
+from ui.workers import SignalProgress
 
 STATES = (("Open", ["open"]), ("Acknowledged", ["acknowledged"]), ("Corrected", ["corrected"]),
           ("Resent", ["resent"]), ("Resolved", ["resolved"]), ("Any state", None))
@@ -250,7 +251,9 @@ class QueueView(QWidget):
             lambda p: dialog.show_plan(p)), self)
         if dialog.exec() and dialog.plan.targets:
             chosen = dialog.plan
-            run_command(self, "Resend", lambda: Resend(self.ctx).run(chosen), self._resent)
+            progress = SignalProgress(self)
+            progress.moved.connect(lambda done, total: self.notice.emit(f"Resend: {done:,} of {total:,} sent and answered"))
+            run_command(self, "Resend", lambda: Resend(self.ctx, progress=progress).run(chosen), self._resent)
 
     def _resent(self, outcomes: list[Outcome] | None) -> None:
         if outcomes:

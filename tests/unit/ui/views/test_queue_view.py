@@ -181,9 +181,12 @@ def test_resend_from_the_queue_confirms_destination_and_records(qtbot, store, mo
 
         monkeypatch.setattr(ResendConfirmDialog, "exec", confirm)
         _choose_group(view, next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error"))
+        told = []
+        view.notice.connect(told.append)
         with qtbot.waitSignal(view.changed, timeout=20_000):
             view.actions["S"].trigger()
         assert "Resend 2 messages of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
+        assert "Resend: 1 of 2 sent and answered" in told and "Resend: 2 of 2 sent and answered" in told
         assert len(receiver.received) == 2
         assert {i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == {"resent"}
     finally:
