@@ -70,14 +70,17 @@ class TraceDialog(QDialog):
 
     def _timeline(self, t: Trace) -> pg.PlotWidget:
         routes = list(dict.fromkeys(s.route for s in t.steps))
-        plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        short = (t.steps[-1].at - t.steps[0].at).total_seconds() < 120  # a clock would read "44.000": say seconds
+        plot = pg.PlotWidget(axisItems={} if short else {"bottom": pg.DateAxisItem(utcOffset=0)})
+        if short:
+            plot.setLabel("bottom", "seconds after the first message")
         plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
         text = self.palette().color(QPalette.ColorRole.Text)
         plot.getAxis("left").setTicks([[(i, r) for i, r in enumerate(routes)]])
         plot.getAxis("left").setWidth(150)
         plot.setMenuEnabled(False)
         plot.showGrid(x=True, alpha=0.2)
-        xs = [s.at.replace(tzinfo=UTC).timestamp() for s in t.steps]
+        xs = [s.since_start.total_seconds() if short else s.at.replace(tzinfo=UTC).timestamp() for s in t.steps]
         ys = [routes.index(s.route) for s in t.steps]
         plot.plot(xs, ys, pen=pg.mkPen(text, width=1, style=Qt.PenStyle.DotLine))
         plot.plot(xs, ys, pen=None, symbol="o", symbolSize=12, symbolPen=None,
@@ -87,7 +90,7 @@ class TraceDialog(QDialog):
             label.setPos(x, y)
             plot.addItem(label)
         plot.setYRange(-0.7, len(routes) - 0.3)
-        span = (xs[-1] - xs[0]) or 60
+        span = (xs[-1] - xs[0]) or (10 if short else 60)
         plot.setXRange(xs[0] - span * 0.1, xs[-1] + span * 0.1)
         plot.setMinimumHeight(220)
         return plot

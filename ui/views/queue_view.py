@@ -227,6 +227,8 @@ class QueueView(QWidget):
             dialog = CorrectionDialog(self.ctx, message_ids, self)
             if dialog.exec():
                 self._after(dialog.saved, "saved as corrected versions")
+                if dialog.saved:
+                    self.message_chosen.emit(dialog.saved[-1])  # the detail pane follows: the new version
 
     def resend(self) -> None:
         """Plan, confirm (destination, write class, count; held messages only when the person

@@ -137,3 +137,19 @@ def test_alert_rules_are_edited_switched_and_deleted_in_the_tab(qtbot, window, m
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     view.delete_rule()
     qtbot.waitUntil(lambda: all(r["id"] != rule for r in alerts.rules(window.context.store)), timeout=5000)
+
+
+def test_a_trace_of_seconds_reads_in_seconds_not_clock_decimals(qtbot, small_store):
+    from datetime import timedelta
+
+    from core.trace import Step, Trace
+    from ui.dialogs.trace import TraceDialog
+
+    t0 = datetime(2026, 11, 24, 9, 0, 44)
+    steps = [Step(1, t0, "ORM^O01 order (NW)", "ECW → QUEST", timedelta(0), "accepted"),
+             Step(2, t0 + timedelta(seconds=3), "ACK AA", "QUEST → ECW", timedelta(seconds=3))]
+    dialog = TraceDialog(Trace("order", "placer P1", steps), None)
+    qtbot.addWidget(dialog)
+    axis = dialog.plot.getAxis("bottom")
+    assert axis.labelText == "seconds after the first message"
+    assert not isinstance(axis, __import__("pyqtgraph").DateAxisItem)
