@@ -258,3 +258,16 @@ def test_file_menu_ingests_files_and_opens_another_store(qtbot, window, tmp_path
     assert second is not None and str(other) in second.status_store.text() and second in window.others
     second.close()
     second.store.close()
+
+
+def test_exports_are_suggested_in_the_documents_folder_not_the_working_directory(qtbot):
+    from pathlib import Path
+
+    from PySide6.QtCore import QStandardPaths
+
+    from ui.settings import in_documents
+
+    suggested = Path(in_documents("go-live-board.csv"))
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert suggested.name == "go-live-board.csv" and str(suggested.parent) == (documents or str(Path.home()))
+    assert suggested.parent != Path.cwd()

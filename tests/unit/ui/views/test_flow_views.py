@@ -1,7 +1,7 @@
 """The Overview (map and charts), the go-live board, alerts and a trace, in the window."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -153,3 +153,35 @@ def test_a_trace_of_seconds_reads_in_seconds_not_clock_decimals(qtbot, small_sto
     axis = dialog.plot.getAxis("bottom")
     assert axis.labelText == "seconds after the first message"
     assert not isinstance(axis, __import__("pyqtgraph").DateAxisItem)
+
+
+@pytest.mark.parametrize("size", [(620, 720), (1400, 900), (400, 700)])
+def test_the_map_draws_no_box_or_label_over_another_and_every_curve_can_be_clicked(qtbot, small_store, size):
+    from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem
+
+    from core import flows as core_flows
+    from ui.views.flow_map import FlowMapView
+
+    view = FlowMapView()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    fm = core_flows.flow_map(small_store, NOW - timedelta(days=2), NOW)
+    view.show_map(fm, fm.home)
+    boxes = [i.sceneBoundingRect() for i in view.scene().items() if isinstance(i, QGraphicsRectItem)]
+    labels = [i.sceneBoundingRect() for i in view.scene().items() if isinstance(i, QGraphicsTextItem)]
+    assert len(boxes) == len(fm.systems)
+    for i, a in enumerate(boxes + labels):
+        for b in (boxes + labels)[i + 1:]:
+            assert not a.intersects(b), (a, b)
+    for edge in view.edges:  # a point a third of the way along each curve picks that curve
+        point = view.mapFromScene(edge.path().pointAtPercent(0.33))
+        hit = [item for item in view.items(point) if hasattr(item, "flow")]
+        assert edge in hit or any(h.flow == edge.flow for h in hit)
+
+
+def test_count_charts_tick_in_whole_numbers():
+    from ui.views.flow_charts import count_step
+
+    assert [count_step(n) for n in (1, 3, 8, 23, 70, 441, 9000)] == [1, 1, 2, 5, 20, 100, 2000]
