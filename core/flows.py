@@ -27,6 +27,7 @@ M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
 ERROR_BAD = 0.05
 DEFAULT_SILENCE_S = 30 * 60
 NAK_STATES = ("error", "rejected")
+BACKLOG_SKEW = timedelta(hours=2)  # how far a sender's clock may be off before its messages read as a backlog
 ANSWERED = ("accepted", "accepted_with_warnings", "error", "rejected", "unrecognised")  # an ACK came
 NO_INTERFACE = "(no interface: unreadable messages)"  # what has no readable header belongs to no lane
 
@@ -67,13 +68,16 @@ class FlowMap:
 def flow_map(store: Store, since: datetime, until: datetime, *, by_arrival: bool = False) -> FlowMap:
     """Systems and flows seen between since and until (ACKs are counted with what they answer):
     by the messages' own time (MSH-7), or `by_arrival`, by when the console received them (up
-    to and including `until`: an alert window ending now counts what arrived this instant)."""
+    to and including `until`: an alert window ending now counts what arrived this instant).
+    By arrival, a backlog read now (messages whose own time is older than the window by more
+    than a sender's clock is ever off) is not live traffic and is left out."""
     t = M.c.received_at if by_arrival else M.c.event_time
     before_end = t <= until if by_arrival else t < until
+    backlog = (M.c.event_time >= since - BACKLOG_SKEW,) if by_arrival else ()
     # grouped by state too, and counted here: cheaper than CASE sums over every row
     stmt = (select(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state, func.count().label("n"),
                    func.max(t).label("last"))
-            .where(M.c.is_ack.is_(False), t >= since, before_end)
+            .where(M.c.is_ack.is_(False), t >= since, before_end, *backlog)
             .group_by(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state))
     with store.engine.connect() as conn:
         groups: dict[tuple, dict] = {}

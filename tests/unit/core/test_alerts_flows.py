@@ -277,3 +277,19 @@ def test_rules_are_edited_switched_and_deleted_headless_and_audited(capsys, tmp_
     actions = [json.loads(line)["action"] for line in out.splitlines()]
     assert actions[:4] == ["delete_alert_rule", "change_alert_rule", "change_alert_rule", "add_alert_rule"]
     assert run(capsys, url, "alerts", "delete-rule", str(rule))[0] == 1  # gone: said in one line
+
+
+def test_a_backlog_read_now_raises_no_rate_alert_but_live_naks_do(store):
+    now = T0 + timedelta(days=1)
+    old = [m for i in range(5) for m in (msg(f"B{i}", T0 + timedelta(minutes=i)),
+                                          ack(msg(f"B{i}", T0 + timedelta(minutes=i)), "AE", f"BA{i}", T0 + timedelta(minutes=i)))]
+    Ingestor(store, now=lambda: now).ingest_messages("archive", old, transport="file")  # yesterday's log, read now
+    ctx = Context(store, now=lambda: now)
+    iface = next(r["id"] for r in queries.interfaces_overview(store) if r["name"] == "ECW → QUEST")
+    alerts.add_rule(ctx, "nak_burst", 3, interface_id=iface, window_min=15)
+    assert not alerts.evaluate(store, now).raised
+    live = [m for i in range(5) for m in (msg(f"L{i}", now - timedelta(minutes=1)),
+                                           ack(msg(f"L{i}", now - timedelta(minutes=1)), "AE", f"LA{i}", now))]
+    Ingestor(store, now=lambda: now).ingest_messages("tap", live, transport="mllp")
+    assert [a["text"].split(": ", 1)[1] for a in alerts.evaluate(store, now).raised] == [
+        "5 NAKs in the last 15 minutes (limit 3)"]
