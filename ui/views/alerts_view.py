@@ -79,7 +79,7 @@ class AlertsView(QWidget):
         self.alerts = RowsModel(("State", "Raised (UTC)", "Interface", "Rule", "What", "Acknowledged", "Cleared"),
                                 _alert_cells, self)
         self.rules = RowsModel(("Rule", "Limit", "Interface", "Window", "When", "On"), _rule_cells, self)
-        self.alert_table = grid(self.alerts, "alerts", dict(enumerate((110, 130, 150, 100, 430, 190))))
+        self.alert_table = grid(self.alerts, "alerts", dict(enumerate((80, 120, 130, 95, 390, 150))))  # all within the tab
         self.rule_table = grid(self.rules, "alert_rules", dict(enumerate((120, 160, 200, 80, 160))))
         self.ack = QPushButton("Acknowledge…")
         self.add = QPushButton("Add rule…")
