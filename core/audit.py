@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from core import secrets
 from core.store.models import AuditEntry, AuditHead, AuditKey
@@ -128,11 +128,6 @@ def _load_key(workstation: str) -> tuple[str, Ed25519PrivateKey] | None:
     if not isinstance(key, Ed25519PrivateKey):
         return None
     return fingerprint(key.public_key()), key
-
-
-def forget_keys() -> None:
-    """Drop the loaded signing keys (a test that swaps the keyring)."""
-    _signing.clear()
 
 
 @dataclass
@@ -238,9 +233,6 @@ def _write_heads(path: Path, heads: dict) -> None:
     tmp.write_text(json.dumps(heads, indent=1, sort_keys=True))
     tmp.replace(path)
 
-
-def signer_count(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(K)).scalar_one()
 
 
 def verify_store(store) -> Report:

@@ -1,6 +1,8 @@
 """Words for the states the store keeps as codes, shared by every view."""
 from __future__ import annotations
 
+import ssl
+
 ACK_STATES = {
     "accepted": "Accepted", "accepted_with_warnings": "Accepted, warnings", "error": "Error (NAK)",
     "rejected": "Rejected (NAK)", "missing": "ACK missing", "pending": "Awaiting ACK", "not_expected": "No ACK expected",
@@ -51,3 +53,20 @@ def duration(seconds: float | None) -> str:
     if s < 2 * 86400:
         return f"{s // 3600} h {s % 3600 // 60:02d} min"
     return f"{s // 86400} days {s % 86400 // 3600} h"
+
+
+def connection_problem(exc: BaseException) -> str:
+    """Why a connection failed, in words; an untrusted certificate is named as such, wherever
+    in the chain of causes it is (httpx and asyncio wrap it)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its TLS certificate is not trusted ({seen.verify_message})"
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused (nothing listens on that port)"
+    if isinstance(exc, TimeoutError):
+        return "no answer to the connection attempt (a firewall, or the host is down)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return type(exc).__name__

@@ -72,8 +72,7 @@ def open_or_ask(db: str | None, create: bool | None = None):
         try:
             return open_store(db, create=create)
         except StoreError as exc:
-            choice, other = store_problem.ask(str(exc), can_create="There is no Lanewatch store" in str(exc)
-                                              or "is empty" in str(exc))
+            choice, other = store_problem.ask(str(exc), can_create=exc.creatable)
         if choice == store_problem.CREATE:
             create = True
         elif choice == store_problem.OTHER:

@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from core.progress import Progress
+
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +75,7 @@ def submit(fn: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Cal
     (pool or QThreadPool.globalInstance()).start(_Job(fn, relay))
 
 
-class SignalProgress(QObject):
+class SignalProgress(QObject, Progress):
     """Core's progress protocol (core.progress) as a signal: told on a worker thread, heard on
     the GUI thread (queued), so core never touches a widget."""
 
@@ -89,12 +91,6 @@ class SignalProgress(QObject):
     def advanced(self, _nbytes: int, items: int) -> None:
         self.done += items
         self.moved.emit(self.done, self.total)
-
-    def problem(self, text: str) -> None:
-        pass
-
-    def finished(self) -> None:
-        pass
 
 
 class Generation:

@@ -136,8 +136,8 @@ def failures(ctx: Context, message_id: int) -> list[tuple[str, str | None]]:
     with ctx.store.engine.connect() as conn:
         row = conn.execute(select(M.c.ack_id).where(M.c.id == message_id)).first()
         errors = conn.execute(select(M.c.errors).where(M.c.id == row.ack_id)).scalar() if row and row.ack_id else None
-    items = queries.queue_items(ctx.store, queries.QueueFilter(states=["open", "acknowledged"]))
-    reasons = [i["reason"] for i in items if i["message_id"] == message_id]
+    items = queries.queue_items(ctx.store, queries.QueueFilter(states=["open", "acknowledged"], message_ids=[message_id]))
+    reasons = [i["reason"] for i in items]
     paths = [p for p in (err_path(e.get("location")) for e in errors or []) if p]
     return [(reason, paths[0] if paths else None) for reason in reasons] or [("", p) for p in paths]
 
@@ -163,11 +163,16 @@ def _from_err(location: str | None) -> str | None:
 def versions(ctx: Context, message_id: int) -> list[int]:
     """Every version of a message, oldest first: the original and its corrections."""
     with ctx.store.engine.connect() as conn:
-        root = message_id
-        while (parent := conn.execute(select(M.c.parent_id).where(M.c.id == root)).scalar()) is not None:
-            root = parent
-        out, frontier = [root], [root]
-        while frontier:
-            frontier = list(conn.execute(select(M.c.id).where(M.c.parent_id.in_(frontier)).order_by(M.c.id)).scalars())
-            out += frontier
-        return out
+        return lineage(conn, message_id)
+
+
+def lineage(conn: Connection, message_id: int) -> list[int]:
+    """`versions` inside the caller's transaction."""
+    root = message_id
+    while (parent := conn.execute(select(M.c.parent_id).where(M.c.id == root)).scalar()) is not None:
+        root = parent
+    out, frontier = [root], [root]
+    while frontier:
+        frontier = list(conn.execute(select(M.c.id).where(M.c.parent_id.in_(frontier)).order_by(M.c.id)).scalars())
+        out += frontier
+    return out

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from core import audit, queue
 from core.commands.context import CommandError, ConflictError, Context
-from core.commands.correct import versions
+from core.commands.correct import lineage, versions
 from core.hl7.encoding import with_cr_terminators
 from core.hl7.scan import scan
 from core.ingest import Ingestor
@@ -369,12 +369,8 @@ class Resend:
 
 def _lineage_items(conn: Connection, original_id: int) -> list:
     """Open items on any version of a message (the original's NAK, earlier failed resends)."""
-    ids, frontier = [original_id], [original_id]
-    while frontier:
-        frontier = list(conn.execute(select(M.c.id).where(M.c.parent_id.in_(frontier))).scalars())
-        ids += frontier
     return conn.execute(select(Q.c.id, Q.c.triage_state, Q.c.row_version, Q.c.message_id).where(
-        Q.c.message_id.in_(ids), Q.c.triage_state.in_(("open", "acknowledged", "corrected")))).all()
+        Q.c.message_id.in_(lineage(conn, original_id)), Q.c.triage_state.in_(("open", "acknowledged", "corrected")))).all()
 
 
 def lineage_guard(conn: Connection, original_id: int, plan: Plan) -> str | None:

@@ -30,7 +30,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from core import secrets
-from core.fhir.outcome import connection_problem
+from core.labels import connection_problem
 
 METHODS = ("none", "bearer", "backend", "client_secret_basic", "client_secret_post", "standalone")
 ALGS = ("RS384", "ES384")

@@ -11,7 +11,8 @@ from functools import cache
 import httpx2
 
 from core.fhir.auth import AuthError, TokenSource
-from core.fhir.outcome import connection_problem, describe, retry_after_s
+from core.fhir.outcome import describe, retry_after_s
+from core.labels import connection_problem
 
 FHIR_JSON = "application/fhir+json"
 WAIT_LIMIT_S = 30.0  # longer waits than this are reported, not slept through

@@ -2,8 +2,6 @@
 5xx) and the issues of an OperationOutcome."""
 from __future__ import annotations
 
-import ssl
-
 import httpx2
 
 from core import secrets
@@ -79,13 +77,3 @@ def describe(response: httpx2.Response) -> str:
     elif response.status_code == 401 and "invalid_token" in response.headers.get("WWW-Authenticate", ""):
         text += "; the server says the token is invalid"
     return secrets.scrub(text)  # a server may echo the request, secret and all
-
-
-def connection_problem(exc: BaseException) -> str:
-    """Why a connection failed, in words; an untrusted certificate is named as such."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"its TLS certificate is not trusted ({seen.verify_message})"
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__

@@ -23,7 +23,7 @@ from core.hl7 import ack
 from core.ingest import Ingestor, utcnow
 from core.sources import spool
 from core.sources.files import named_source
-from core.store.db import Store
+from core.store.db import Store, store_unavailable
 from core.transport.mllp import MAX_SIZE, Problem, Server
 
 ACK_MODES = ("AA", "AE", "AR", "none")
@@ -169,7 +169,7 @@ class Listener:
             try:
                 self._store(records)
             except Exception as exc:  # noqa: BLE001 - one record, or the store? One at a time says which
-                if _store_trouble(exc):
+                if store_unavailable(exc):
                     raise
                 self._ingestor = Ingestor(self.store, now=self.now)  # its caches may hold the failed transaction's rows
                 for record in records:
@@ -189,20 +189,12 @@ class Listener:
         try:
             self._store([record])
         except Exception as exc:  # noqa: BLE001
-            if _store_trouble(exc):
+            if store_unavailable(exc):
                 raise
             why = f"Lanewatch could not store this message as read ({_why(exc)}); its bytes are kept as they came"
             self._ingestor = Ingestor(self.store, now=self.now)
             self._store([record], unread=why)
             self._problem(Problem(record.peer, f"a message could not be stored as read: kept as unparseable ({_why(exc)})"))
-
-
-def _store_trouble(exc: Exception) -> bool:
-    """The store (not this record) is the trouble: down, unreachable, locked. Such a batch
-    waits in the journal; it is never stored as unreadable bytes."""
-    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-
-    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | OSError)
 
 
 def _why(exc: Exception) -> str:

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -85,7 +85,12 @@ class Store:
 
 
 class StoreError(Exception):
-    """A store that cannot be used, in one line: what, where, and what to do."""
+    """A store that cannot be used, in one line: what, where, and what to do. `creatable`:
+    there is nothing there yet, so making a new store there is a way on."""
+
+    def __init__(self, text: str, *, creatable: bool = False) -> None:
+        super().__init__(text)
+        self.creatable = creatable
 
 
 def _config() -> Config:
@@ -110,7 +115,8 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
         if path and path != ":memory:":
             where = path
             if not create and not Path(path).exists():
-                raise StoreError(f"There is no Lanewatch store at {path}: check the path, or create one there with --init.")
+                raise StoreError(f"There is no Lanewatch store at {path}: check the path, or create one there with --init.",
+                                 creatable=True)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -129,6 +135,12 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
     return Store(engine, sessionmaker(engine, expire_on_commit=False))
 
 
+def store_unavailable(exc: BaseException) -> bool:
+    """The store itself is the trouble (down, unreachable, locked), not what was being stored:
+    such work waits and is tried again; it is never recorded as a fault of its data."""
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | OSError)
+
+
 def _check(engine: Engine, where: str, create: bool) -> None:
     """Refuse, untouched, a database that is not ours or that a newer Lanewatch wrote."""
     with engine.connect() as conn:
@@ -137,22 +149,20 @@ def _check(engine: Engine, where: str, create: bool) -> None:
             if "alembic_version" in tables else None
     if not tables:
         if not create:
-            raise StoreError(f"{where} is empty, not a Lanewatch store: create one there with --init.")
+            raise StoreError(f"{where} is empty, not a Lanewatch store: create one there with --init.", creatable=True)
         return
     if version is None or "messages" not in tables:
         shown = ", ".join(sorted(tables)[:4]) + ("…" if len(tables) > 4 else "")
         raise StoreError(f"{where} is a database, but not a Lanewatch store (its tables: {shown}); nothing was changed. "
                          "Point --db at a Lanewatch store, or at a new file with --init.")
-    if not _known(version):
-        raise StoreError(f"{where} was written by a newer Lanewatch (schema {version}; this one knows up to "
-                         f"{ScriptDirectory.from_config(_config()).get_current_head()}): update Lanewatch, or open another store.")
-
-
-def _known(version: str) -> bool:
+    scripts = ScriptDirectory.from_config(_config())
     try:
-        return ScriptDirectory.from_config(_config()).get_revision(version) is not None
+        known = scripts.get_revision(version) is not None
     except Exception:  # noqa: BLE001 - alembic says "no such revision" in several ways
-        return False
+        known = False
+    if not known:
+        raise StoreError(f"{where} was written by a newer Lanewatch (schema {version}; this one knows up to "
+                         f"{scripts.get_current_head()}): update Lanewatch, or open another store.")
 
 
 def _words(exc: Exception, where: str) -> str:

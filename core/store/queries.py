@@ -170,11 +170,14 @@ class QueueFilter:
     owner: str | None = None  # "" means unassigned
     older_than: datetime | None = None  # created before this
     ids: list[int] | None = None
+    message_ids: list[int] | None = None  # items about these messages
 
     def where(self) -> list:
         w = []
         if self.ids is not None:
             w.append(Q.c.id.in_(self.ids))
+        if self.message_ids is not None:
+            w.append(Q.c.message_id.in_(self.message_ids))
         if self.states:
             w.append(Q.c.triage_state.in_(self.states))
         if self.kinds:

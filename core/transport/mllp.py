@@ -17,6 +17,8 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from core.labels import connection_problem
+
 log = logging.getLogger(__name__)
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
@@ -247,7 +249,7 @@ class Client:
                 return
             except (OSError, TimeoutError) as exc:
                 if attempt == self.retries:
-                    raise MllpError(f"could not connect to {self.host}:{self.port}: {connect_words(exc)}") from exc
+                    raise MllpError(f"could not connect to {self.host}:{self.port}: {connection_problem(exc)}") from exc
                 await asyncio.sleep(delay)
                 delay *= 2
 
@@ -294,19 +296,6 @@ class Client:
             except (ConnectionError, ssl.SSLError):
                 pass
             self._writer = None
-
-
-def connect_words(exc: BaseException) -> str:
-    """Why a connection could not be made, in words (not an exception's class name)."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "the connection was refused (nothing listens on that port)"
-    if isinstance(exc, TimeoutError):
-        return "no answer to the connection attempt (a firewall, or the host is down)"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"its TLS certificate is not trusted ({exc.verify_message})"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return type(exc).__name__
 
 
 def server_tls(cert: str, key: str, client_ca: str | None = None) -> ssl.SSLContext:

@@ -137,7 +137,10 @@ class QueueView(QWidget):
                 expanded.add(g["signature"])
         for index in self.tree.selectionModel().selectedRows():
             node = self.model.node(index)
-            (items if node["node"] == "item" else groups).add(node["id"] if node["node"] == "item" else node["signature"])
+            if node["node"] == "item":
+                items.add(node["id"])
+            else:
+                groups.add(node["signature"])
         current = self.model.node(self.tree.currentIndex())
         return {"expanded": expanded, "groups": groups, "items": items, "scroll": self.tree.verticalScrollBar().value(),
                 "current": (current["node"], current.get("id") or current.get("signature")) if current else None}
