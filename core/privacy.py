@@ -75,6 +75,15 @@ def mask_words(words: str | None, *messages: str) -> str | None:
     return words
 
 
+def mask_known(words: str | None, values: list[str | None]) -> str | None:
+    """Words with the given identifying values (a row's patient ID and name parts) masked, for
+    words shown where the message itself is not at hand (a queue item's reason)."""
+    pieces = {p for v in values if v for p in [v, *v.replace(",", " ").replace("^", " ").split()] if len(p) >= 2}
+    for value in sorted(pieces, key=len, reverse=True):
+        words = (words or "").replace(value, MASK)
+    return words
+
+
 def mask(value: str | None, on: bool) -> str | None:
     """A single identifying value (a patient column, say), masked when the screen is on."""
     return MASK if on and value else value

@@ -38,6 +38,9 @@ def group_title(signature: str, kind: str) -> str:
     if kind in ("nak_error", "nak_reject"):
         lane, _, detail = rest.partition(" | ")
         return f"{detail} (on {lane})" if detail else rest
+    if kind == "failed_resend":
+        destination, _, state = rest.partition(" | ")
+        return f"resend to {destination}: {state}" if state else rest
     return _GROUP_WORDS.get(kind, "{}").format(rest)
 
 

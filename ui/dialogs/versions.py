@@ -58,6 +58,8 @@ class VersionsDialog(QDialog):
         self.resize(1200, 640)
         self.versions: list[tuple[int, int, str, str]] = []
         self.left, self.right = QComboBox(), QComboBox()
+        for combo in (self.left, self.right):  # a version's words (who, when, which fields) shown whole
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.diff = DiffView()
         self.summary = QLabel()
         pick = QHBoxLayout()

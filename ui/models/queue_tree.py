@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 
 from core import labels, privacy
-from core.queue import group_title, normalise
+from core.queue import group_title
 from core.store import queries
 from core.store.db import Store
 from core.store.queries import QueueFilter
@@ -88,7 +88,8 @@ class QueueTreeModel(QAbstractItemModel):
         self.items_loaded.emit(group["signature"])
 
     def set_privacy(self, on: bool) -> None:
-        """Receivers write identifiers into NAK texts: under the privacy screen they are masked."""
+        """Receivers write identifiers into NAK texts: under the privacy screen an item's words lose
+        its patient's identifiers, and codes and field references stay readable."""
         self.beginResetModel()
         self.privacy = on
         self.endResetModel()
@@ -142,7 +143,9 @@ class QueueTreeModel(QAbstractItemModel):
             if col == COL_PATIENT:
                 return "" if group else privacy.mask(labels.patient(node), self.privacy) or ""
             text = self._group_text(node, col) if group else self._item_text(node, col)
-            return normalise(text) if self.privacy and col == COL_PROBLEM else text
+            if self.privacy and col == COL_PROBLEM and not group:  # a group's title is a signature: no identifier in it
+                return privacy.mask_known(text, [node.get("patient_id"), node.get("patient_name")])
+            return text
         if role == Qt.ItemDataRole.DecorationRole:
             if col == COL_KIND:
                 return icons.state(KIND_ICONS.get(node["kind"]))

@@ -259,3 +259,23 @@ def test_acknowledge_keeps_what_was_typed_and_says_what_to_change(qtbot):
     dialog.note.setPlainText("called the lab")
     dialog._accept()
     assert dialog.result() == 1 and dialog.values() == ("other", "called the lab")
+
+
+def test_under_the_screen_codes_stay_readable_and_the_patient_does_not(qtbot, view):
+    from core import privacy
+    from core.ingest import Ingestor
+
+    order = (b"MSH|^~\\&|ECW|NFM|LABX|LX|20261124100000||ORM^O01|PRIV1|P|2.5.1\rPID|1||MRN77^^^NFM^MR||MOUSE^MINNIE\r"
+             b"ORC|NW|PL1\rOBR|1|PL1||GLU^Glucose\r")
+    nak = (b"MSH|^~\\&|LABX|LX|ECW|NFM|20261124100001||ACK|N1|P|2.5.1\rMSA|AE|PRIV1|MOUSE MINNIE MRN77 not on file\r"
+           b"ERR||PID^1^3|101^Required field missing^HL70357|E\r")
+    Ingestor(view.ctx.store, now=lambda: NOW).ingest_messages("lab", [order, nak], transport="file")
+    view.refresh()
+    qtbot.waitUntil(lambda: any("LABX" in (g["signature"] or "") for g in view.model.groups), timeout=10_000)
+    expand_all(qtbot, view)
+    view.model.set_privacy(True)
+    row = next(r for r, g in enumerate(view.model.groups) if "LABX" in g["signature"])
+    title = view.model.index(row, 0).data()
+    assert title.startswith("101 at PID-3") and not title.startswith("#")  # codes and references stay readable
+    shown = view.model.index(0, 0, view.model.index(row, 0)).data()
+    assert "MOUSE" not in shown and "MRN77" not in shown and privacy.MASK in shown and "not on file" in shown
