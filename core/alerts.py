@@ -18,18 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
-from core import audit, flows
 from core.commands.context import CommandError, Context
-from core.store import queries
+from core.store import alerts as store_alerts
+from core.store import audit, flows, interfaces, queue
 from core.store.db import Store
-from core.store.models import Alert, AlertRule, Interface, Message
+from core.vocabulary import AlertState, AuditAction, TriageState
 
-R, A, M, I = AlertRule.__table__, Alert.__table__, Message.__table__, Interface.__table__
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s"}
-ACTIVE = ("open", "acknowledged")
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
 CLEAR_AFTER = timedelta(minutes=5)  # how long a condition must stay false before its alert clears
 
@@ -50,9 +45,9 @@ def add_rule(ctx: Context, kind: str, threshold: float, *, interface_id: int | N
         raise CommandError("Weekdays are digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
     row = {"interface_id": interface_id, "kind": kind, "threshold": threshold, "window_min": window_min,
            "hours": hours, "weekdays": weekdays, "enabled": True, "created_at": ctx.now()}
-    with ctx.store.engine.begin() as conn:
-        rule_id = conn.execute(insert(R).returning(R.c.id), row).scalar_one()
-        audit.append(conn, actor=ctx.who(conn), action="add_alert_rule", at=ctx.now(),
+    with ctx.store.begin() as conn:
+        rule_id = store_alerts.add_rule(conn, row)
+        audit.append(conn, actor=ctx.who(conn), action=AuditAction.ADD_ALERT_RULE, at=ctx.now(),
                      after={"rule": rule_id, **{k: v for k, v in row.items() if k != "created_at"}})
     return rule_id
 
@@ -71,107 +66,59 @@ def change_rule(ctx: Context, rule_id: int, **changes) -> dict:
         raise CommandError("Business hours are written HH:MM-HH:MM, e.g. 07:00-19:00.")
     if given.get("weekdays") and not set(given["weekdays"]) <= set("1234567"):
         raise CommandError("Weekdays are digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
-    with ctx.store.engine.begin() as conn:
-        row = conn.execute(select(R).where(R.c.id == rule_id)).first()
+    with ctx.store.begin() as conn:
+        row = store_alerts.rule(conn, rule_id)
         if row is None:
             raise CommandError(f"Alert rule {rule_id} does not exist.")
         before = {k: getattr(row, k) for k in RULE_SETTINGS}
-        conn.execute(update(R).where(R.c.id == rule_id).values(**given))
+        store_alerts.change_rule(conn, rule_id, given)
         if given.get("enabled") is False:
-            conn.execute(update(A).where(A.c.rule_id == rule_id, A.c.state.in_(ACTIVE))
-                         .values(state="cleared", cleared_at=ctx.now()))
+            store_alerts.clear_rule(conn, rule_id, ctx.now())
         after = {**before, **given}
-        audit.append(conn, actor=ctx.who(conn), action="change_alert_rule", at=ctx.now(),
+        audit.append(conn, actor=ctx.who(conn), action=AuditAction.CHANGE_ALERT_RULE, at=ctx.now(),
                      before={"rule": rule_id, **before}, after={"rule": rule_id, **after})
     return after
 
 
 def delete_rule(ctx: Context, rule_id: int) -> None:
     """Remove a rule and close its alerts; the rule as it was is kept in the audit trail."""
-    with ctx.store.engine.begin() as conn:
-        row = conn.execute(select(R).where(R.c.id == rule_id)).first()
+    with ctx.store.begin() as conn:
+        row = store_alerts.rule(conn, rule_id)
         if row is None:
             raise CommandError(f"Alert rule {rule_id} does not exist.")
-        conn.execute(update(A).where(A.c.rule_id == rule_id, A.c.state.in_(ACTIVE))
-                     .values(state="cleared", cleared_at=ctx.now()))
-        conn.execute(R.delete().where(R.c.id == rule_id))
-        audit.append(conn, actor=ctx.who(conn), action="delete_alert_rule", at=ctx.now(),
+        store_alerts.clear_rule(conn, rule_id, ctx.now())
+        store_alerts.delete_rule(conn, rule_id)
+        audit.append(conn, actor=ctx.who(conn), action=AuditAction.DELETE_ALERT_RULE, at=ctx.now(),
                      before={"rule": rule_id, "kind": row.kind, **{k: getattr(row, k) for k in RULE_SETTINGS}})
-
-
-def rules(store: Store) -> list[dict]:
-    """Every rule, with its interface's name (None for a rule on every interface)."""
-    stmt = select(R, I.c.name.label("interface")).join(I, I.c.id == R.c.interface_id, isouter=True).order_by(R.c.id)
-    with store.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(stmt)]
-
-
-def active(store: Store, *, include_cleared_since: datetime | None = None) -> list[dict]:
-    """Open and acknowledged alerts (and those cleared since a time), newest first, with the interface's name."""
-    cond = A.c.state.in_(ACTIVE)
-    if include_cleared_since is not None:
-        cond = cond | (A.c.cleared_at >= include_cleared_since)
-    stmt = (select(A, I.c.name.label("interface"), R.c.kind).join(I, I.c.id == A.c.interface_id, isouter=True)
-            .join(R, R.c.id == A.c.rule_id).where(cond).order_by(A.c.raised_at.desc(), A.c.id.desc()))
-    with store.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(stmt)]
 
 
 def evaluate(store: Store, now: datetime) -> Change:
     """Raise what fires and is not raised yet; clear what no longer fires."""
-    names = queries.interface_names(store)
+    names = interfaces.names(store)
     measure = _Measures(store, now)
-    with store.engine.connect() as conn:
-        enabled = conn.execute(select(R).where(R.c.enabled.is_(True))).all()
-    verdicts = [(rule, iface, *_check(measure, rule, iface, names[iface])) for rule in enabled
+    verdicts = [(rule, iface, *_check(measure, rule, iface, names[iface])) for rule in store_alerts.enabled_rules(store)
                 for iface in ([rule.interface_id] if rule.interface_id is not None else list(names)) if iface in names]
-    try:
-        return _apply(store, verdicts, now)
-    except IntegrityError:  # another evaluator raised the same alert a moment ago: it stands, once
-        return Change([], [])
-
-
-def _apply(store: Store, verdicts: list, now: datetime) -> Change:
-    change = Change([], [])
-    with store.engine.begin() as conn:
-        conn.execute(update(A).where(A.c.id == -1).values(note=None))  # the write lock first: read what is current under it
-        current = {(a.rule_id, a.interface_id): a for a in conn.execute(select(A).where(A.c.state.in_(ACTIVE)))}
-        for rule, iface, firing, value, text in verdicts:
-            existing = current.get((rule.id, iface))
-            if firing and existing is None:
-                row = {"rule_id": rule.id, "interface_id": iface, "state": "open", "text": text, "value": value,
-                       "raised_at": now}
-                row["id"] = conn.execute(insert(A).returning(A.c.id), row).scalar_one()
-                change.raised.append(row)
-            elif firing and existing.ok_since is not None:  # it came back before it cleared: the same alert goes on
-                conn.execute(update(A).where(A.c.id == existing.id).values(ok_since=None, value=value))
-            elif not firing and existing is not None and value is not None:
-                if existing.ok_since is None:
-                    conn.execute(update(A).where(A.c.id == existing.id).values(ok_since=now))
-                elif now - existing.ok_since >= CLEAR_AFTER:
-                    conn.execute(update(A).where(A.c.id == existing.id).values(state="cleared", cleared_at=now))
-                    change.cleared.append(existing._asdict())
-    return change
+    return Change(*store_alerts.apply(store, verdicts, now, CLEAR_AFTER))
 
 
 def acknowledge(ctx: Context, alert_id: int, note: str | None = None) -> None:
     """A person has seen it: audited; it stays listed until its condition clears."""
-    with ctx.store.engine.begin() as conn:
-        row = conn.execute(select(A).where(A.c.id == alert_id)).first()
+    with ctx.store.begin() as conn:
+        row = store_alerts.get(conn, alert_id)
         if row is None:
             raise CommandError(f"Alert {alert_id} does not exist.")
-        if row.state != "open":
+        if row.state != AlertState.OPEN:
             raise CommandError(f"Alert {alert_id} is {row.state} already.")
         actor, now = ctx.who(conn), ctx.now()
-        conn.execute(update(A).where(A.c.id == alert_id).values(state="acknowledged", acknowledged_by=actor,
-                                                               acknowledged_at=now, note=note))
-        audit.append(conn, actor=actor, action="acknowledge_alert", at=now, before={"alert": alert_id, "state": "open"},
-                     after={"alert": alert_id, "state": "acknowledged", "text": row.text, "note": note})
+        store_alerts.acknowledge(conn, alert_id, actor, now, note)
+        audit.append(conn, actor=actor, action=AuditAction.ACKNOWLEDGE_ALERT, at=now,
+                     before={"alert": alert_id, "state": AlertState.OPEN},
+                     after={"alert": alert_id, "state": AlertState.ACKNOWLEDGED, "text": row.text, "note": note})
 
 
 # -- the checks ----------------------------------------------------------------------------
 class _Measures:
-    """What the rules look at, each read once per evaluation: a window's flows (core.flows)
+    """What the rules look at, each read once per evaluation: a window's flows (core.store.flows)
     serve every error-rate and NAK rule with that window."""
 
     def __init__(self, store: Store, now: datetime) -> None:
@@ -189,19 +136,13 @@ class _Measures:
         return tuple(self._windows[window_min].get(interface_id, (0, 0, 0)))
 
     def last_message(self, interface_id: int) -> datetime | None:
-        """When the console last received a message of the interface (a sender's clock in
-        MSH-7 says nothing about silence). The last day first, on the arrival index."""
-        mine = (M.c.interface_id == interface_id, M.c.is_ack.is_(False))
-        with self.store.engine.connect() as conn:
-            recent = conn.execute(select(func.max(M.c.received_at))
-                                  .where(M.c.received_at >= self.now - timedelta(days=1), *mine)).scalar()
-            return recent or conn.execute(select(func.max(M.c.received_at)).where(*mine)).scalar()
+        return store_alerts.last_received(self.store, interface_id, self.now)
 
     def open_items(self, interface_id: int) -> int:
-        return queries.count_queue(self.store, queries.QueueFilter(states=["open"], interface_id=interface_id))
+        return queue.count(self.store, queue.QueueFilter(states=[TriageState.OPEN], interface_id=interface_id))
 
     def ack_p95(self, interface_id: int, window_min: int) -> float | None:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             waits = flows.ack_waits(conn, self.now - timedelta(minutes=window_min), self.now, interface_id=interface_id)
         return flows.quantile([w for _, w in waits], 0.95)
 

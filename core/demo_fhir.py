@@ -13,9 +13,9 @@ from datetime import timedelta
 from core import secrets
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints
-from core.fhir import endpoints
 from core.fhir.health import Probe, Step
 from core.fhir.loopback import LoopbackFhirServer, key_pair
+from core.store import endpoints
 
 READ_SEARCH = ["read", "vread", "search-type"]
 RESOURCES = {  # type: (interactions, search parameters)

@@ -12,22 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, exists, insert, select, text, update
-
-from core import queue
-from core.correlate import Correlator, sweep_missing
 from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
 from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, read_parts
 from core.progress import Progress
+from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
-from core.sources.files import identify, named_source
-from core.store.bulk import insert_many
-from core.store.db import Store
-from core.store.models import Message, QueueItem, Source
-
-M, Q, S = Message.__table__, QueueItem.__table__, Source.__table__
-_MESSAGE_COLUMNS = [c.name for c in M.columns]  # every row from _stamp and prepare carries them all
+from core.store import queue, sources
+from core.store.db import Store, Tx
+from core.store.messages import Stored, store_messages
+from core.store.pairing import Pairing, sweep_missing
+from core.vocabulary import ParseState, QueueKind
 
 
 def utcnow() -> datetime:
@@ -51,26 +46,25 @@ class Summary:
         self.messages += len(rows)
         self.queued += queued
         for r in rows:
-            self.unparseable += r["parse_state"] == "unparseable"
-            self.invalid += r["parse_state"] == "invalid"
+            self.unparseable += r["parse_state"] == ParseState.UNPARSEABLE
+            self.invalid += r["parse_state"] == ParseState.INVALID
             self.duplicates += r.get("duplicate_of") is not None
             self.acks += bool(r.get("is_ack"))
 
 
 class Ingestor:
-    """Turns bytes into stored messages. One per thread; it owns a correlator cache."""
+    """Reads files into the store, resumably. One per thread; it holds pairing's caches for its run."""
 
     def __init__(self, store: Store, *, now: Callable[[], datetime] = utcnow, progress: Progress | None = None) -> None:
         self.store = store
         self.now = now
         self.progress = progress or Progress()
-        self.correlator = Correlator(now)
+        self.pairing = Pairing(now)
         self.summary = Summary()
-        self._fts = self._fts_writer()
         self._worker: RowWorker | None = None
         self._said: set[str] = set()  # problems already told (a watcher meets them on every poll)
-        with store.engine.begin() as conn:
-            self.correlator.load(conn)
+        with store.begin() as conn:
+            self.pairing.load(conn)
 
     # -- files ---------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[str | Path]) -> Summary:
@@ -115,8 +109,8 @@ class Ingestor:
         """The file's source row when there is something new to read in it."""
         try:
             st = path.stat()
-            with self.store.engine.begin() as conn:
-                source = identify(conn, path, st, self.now())
+            with self.store.begin() as conn:
+                source = sources.identify(conn, path, st, self.now())
         except OSError as exc:
             self._unreadable(path, exc)
             return None
@@ -153,14 +147,14 @@ class Ingestor:
 
     def _unreadable(self, path: Path, exc: OSError) -> None:
         self._file_problem(path, f"could not read the file: {exc.strerror or type(exc).__name__}",
-                           f"unreadable_file | {exc.strerror or type(exc).__name__}")
+                           exc.strerror or type(exc).__name__)
 
     def _passed(self, entry: Passed) -> None:
         """An entry discovery passed over: a line, and a queue item when someone must act."""
         if not entry.fault:
             self._say(f"{shown(entry.path.name)}: {entry.why}")
             return
-        self._file_problem(entry.path, entry.why, "unreadable_file | " + entry.why.split(" (")[0].split(",")[0])
+        self._file_problem(entry.path, entry.why, entry.why.split(" (")[0].split(",")[0])
 
     def _say(self, line: str) -> bool:
         """Tell a problem once per run; False when it was told already."""
@@ -174,57 +168,36 @@ class Ingestor:
         """A file that held bytes but no message (whitespace only): said, not lost."""
         why = f"holds no HL7 message, only whitespace ({size:,} bytes)"
         self.progress.problem(f"{shown(path.name)}: {why}")
-        with self.store.engine.begin() as conn:
-            conn.execute(insert(Q), [queue.item("unparseable", f"The file {why}.", "unparseable | a file with no message",
-                                                message_id=None, source_id=source_id, now=self.now())])
-        self.summary.queued += 1
+        with self.store.begin() as conn:
+            self.summary.queued += queue.add(conn, [queue.new(
+                QueueKind.UNPARSEABLE, f"The file {why}.", Signature(QueueKind.UNPARSEABLE, detail="a file with no message"),
+                message_id=None, source_id=source_id, now=self.now())])
 
-    def _file_problem(self, path: Path, reason: str, signature: str) -> None:
+    def _file_problem(self, path: Path, reason: str, why: str) -> None:
         """A whole file's problem: its source marked, and one open queue item (a watcher that
         meets the same problem on every poll does not queue it again)."""
         if not self._say(f"{shown(path.name)}: {reason}"):
             return
         self.summary.unreadable.append(shown(path))
         now = self.now()
-        with self.store.engine.begin() as conn:
-            src = named_source(conn, shown(path), "file", now)
-            conn.execute(update(S).where(S.c.id == src["id"]).values(state="error", error=reason))
-            if conn.execute(select(exists().where(Q.c.source_id == src["id"], Q.c.signature == signature,
-                                                  Q.c.triage_state == "open"))).scalar():
-                return
-            conn.execute(insert(Q), [queue.item("unreadable_file", f"{reason[:1].upper()}{reason[1:]}.", signature,
-                                                message_id=None, source_id=src["id"], now=now)])
-        self.summary.queued += 1
+        with self.store.begin() as conn:
+            src = sources.named(conn, shown(path), "file", now)
+            sources.failed(conn, src["id"], reason)
+            added = queue.add_unless_open(conn, queue.new(
+                QueueKind.UNREADABLE_FILE, f"{reason[:1].upper()}{reason[1:]}.", Signature(QueueKind.UNREADABLE_FILE, detail=why),
+                message_id=None, source_id=src["id"], now=now))
+        self.summary.queued += added
 
     # -- bytes from elsewhere (a listener, the demo feed) -------------------------------
     def ingest_messages(self, source_name: str, messages: list[bytes], *, transport: str,
-                        peer: str | list[str] | None = None, conn: Connection | None = None,
-                        at: list[int] | None = None, unread: str | None = None) -> list[int]:
-        """Store whole messages received as they are (one MLLP frame each); returns their ids.
-
-        `peer` is where they came from: one for all, or one per message (a tap's batch mixes
-        peers). `at` is where each lies in the source (a tap's journal), which is then read to
-        the end of the last; without it, positions run on from the source's offset. With `conn`,
-        inside the caller's transaction (a correction commits with its audit entry). `unread`
-        stores the bytes as unparseable for that reason, without reading them (a record that
-        could not be stored as read)."""
-        if not messages:
-            return []
-        if conn is None:
-            with self.store.engine.begin() as own:
-                return self.ingest_messages(source_name, messages, transport=transport, peer=peer, conn=own, at=at,
-                                            unread=unread)
-        src = named_source(conn, source_name, transport, self.now())
-        if at is None:
-            at = list(itertools.accumulate((len(m) for m in messages[:-1]), initial=src["offset"]))
-        upto = at[-1] + len(messages[-1])
-        now = self.now()
-        peers = peer if isinstance(peer, list) else [peer] * len(messages)
-        rows = [_stamp(message_row(raw, offset, reason=unread), src["id"], transport, came_from, now)
-                for raw, came_from, offset in zip(messages, peers, at, strict=True)]
-        ids = self._store_rows(conn, rows)
-        conn.execute(update(S).where(S.c.id == src["id"]).values(offset=upto, size=upto, last_seen=now))
-        return ids
+                        peer: str | list[str] | None = None, at: list[int] | None = None,
+                        unread: str | None = None) -> list[int]:
+        """`receive`, in a transaction of its own, with this run's pairing and summary."""
+        with self.store.begin() as conn:
+            stored = receive(conn, source_name, messages, self.pairing, now=self.now(), transport=transport, peer=peer,
+                             at=at, unread=unread)
+        self.summary.add(stored.rows, stored.queued)
+        return stored.ids
 
     # -- the one write path --------------------------------------------------------------
     def _commit(self, source_id: int, part: Part, tracker: BatchTracker, close_batches: bool,
@@ -241,63 +214,56 @@ class Ingestor:
             rows.append(_stamp(entry, source_id, "file", None, now))
         if close_batches:
             issues += tracker.finish()
-        with self.store.engine.begin() as conn:
-            self._store_rows(conn, rows)
+        with self.store.begin() as conn:
+            stored = store_messages(conn, rows, self.pairing)
+            self.summary.add(rows, stored.queued)
             if in_error_folder and rows:
-                conn.execute(insert(Q), [queue.item(
-                    "error_folder", f"Found in the engine's error folder ({in_error_folder}/): the engine could not "
-                    "process or deliver it. Look at the engine's log for why, correct it if needed, then resend.",
-                    f"error_folder | {in_error_folder}", message_id=r["id"], source_id=source_id, now=now,
+                self.summary.queued += queue.add(conn, [queue.new(
+                    QueueKind.ERROR_FOLDER, f"Found in the engine's error folder ({in_error_folder}/): the engine could "
+                    "not process or deliver it. Look at the engine's log for why, correct it if needed, then resend.",
+                    Signature(QueueKind.ERROR_FOLDER, in_error_folder), message_id=r["id"], source_id=source_id, now=now,
                     at=r["event_time"]) for r in rows])
-                self.summary.queued += len(rows)
-            if issues:
-                conn.execute(insert(Q), [queue.item("batch_mismatch", i, "batch_mismatch | " + queue.normalise(i.split(" (")[0]),
-                                                    message_id=None, source_id=source_id, now=now) for i in issues])
-                self.summary.queued += len(issues)
-            conn.execute(update(S).where(S.c.id == source_id)
-                         .values(offset=part.offset, batch=tracker.state, last_seen=now,
-                                 state="active" if part.more else "done"))
+            self.summary.queued += queue.add(conn, [queue.new(
+                QueueKind.BATCH_MISMATCH, i, Signature(QueueKind.BATCH_MISMATCH, detail=normalise(i.split(" (")[0])),
+                message_id=None, source_id=source_id, now=now) for i in issues])
+            sources.advance(conn, source_id, part.offset, now, batch=tracker.state, done=not part.more)
         return len(rows)
-
-    def _store_rows(self, conn: Connection, rows: list[dict]) -> list[int]:
-        if not rows:
-            return []
-        self.correlator.prepare(conn, rows)
-        ids = self._allocate_ids(conn, len(rows))
-        for row, new_id in zip(rows, ids):
-            row["id"] = new_id
-        items = self.correlator.correlate(conn, rows)
-        insert_many(conn, M, rows, _MESSAGE_COLUMNS)
-        self._fts(conn, rows)
-        if items:
-            conn.execute(insert(Q), items)
-        self.summary.add(rows, len(items))
-        return ids
-
-    def _allocate_ids(self, conn: Connection, n: int) -> list[int]:
-        """Ids for n new messages, taken before the insert so it can be one executemany."""
-        if self.store.dialect == "postgresql":
-            return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence('messages', 'id')) "
-                                          "FROM generate_series(1, :n)"), {"n": n}).scalars())
-        # SQLite: a write first takes the database's single write lock, so the largest id
-        # read next cannot be taken by another writer before this transaction commits
-        conn.execute(update(S).where(S.c.id == -1).values(offset=0))
-        top = conn.execute(text("SELECT coalesce(max(id), 0) FROM messages")).scalar_one()
-        return list(range(top + 1, top + 1 + n))
-
-    def _fts_writer(self) -> Callable[[Connection, list[dict]], None]:
-        if self.store.dialect == "sqlite":
-            sql = "INSERT INTO message_text(rowid, body) VALUES (?, ?)"
-            return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], r["text"]) for r in rows])
-        sql = "INSERT INTO message_text (message_id, body) VALUES (%s, %s)"
-        return lambda conn, rows: conn.exec_driver_sql(sql, [(r["id"], r["text"].replace("\x00", "")) for r in rows])
 
     def sweep(self) -> int:
         """Mark overdue pending messages missing; returns how many."""
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             n = sweep_missing(conn, self.now())
         self.summary.queued += n
         return n
+
+
+def receive(conn: Tx, source_name: str, messages: list[bytes], pairing: Pairing, *, now: datetime, transport: str,
+            peer: str | list[str] | None = None, at: list[int] | None = None, unread: str | None = None,
+            corrects: tuple[int, int] | None = None) -> Stored:
+    """Store whole messages received as they are (one MLLP frame each, a correction's text)
+    from a source that is not a file, in the caller's transaction.
+
+    `peer` is where they came from: one for all, or one per message (a tap's batch mixes
+    peers). `at` is where each lies in the source (a tap's journal), which is then read to
+    the end of the last; without it, positions run on from the source's offset. `unread`
+    stores the bytes as unparseable for that reason, without reading them (a record that
+    could not be stored as read). `corrects` (the parent's id and version number) stores a
+    correction: a new version of that message, waiting for no ACK until it is resent."""
+    if not messages:
+        return Stored()
+    src = sources.named(conn, source_name, transport, now)
+    if at is None:
+        at = list(itertools.accumulate((len(m) for m in messages[:-1]), initial=src["offset"]))
+    peers = peer if isinstance(peer, list) else [peer] * len(messages)
+    rows = [_stamp(message_row(raw, offset, reason=unread), src["id"], transport, came_from, now)
+            for raw, came_from, offset in zip(messages, peers, at, strict=True)]
+    if corrects is not None:
+        for row in rows:
+            row.update(parent_id=corrects[0], version_no=corrects[1] + 1, expects_ack=False)
+    stored = store_messages(conn, rows, pairing)
+    upto = at[-1] + len(messages[-1])
+    sources.advance(conn, src["id"], upto, now, size=upto)
+    return stored
 
 
 def _stamp(row: dict, source_id: int, transport: str, peer: str | None, now: datetime) -> dict:

@@ -1,38 +1,13 @@
-"""Words for the states the store keeps as codes, shared by every view."""
+"""Words shared by every view: counts, patients, durations, connection problems. The
+words of states and kinds are in core.vocabulary, with the states."""
 from __future__ import annotations
 
 import ssl
-
-ACK_STATES = {
-    "accepted": "Accepted", "accepted_with_warnings": "Accepted, warnings", "error": "Error (NAK)",
-    "rejected": "Rejected (NAK)", "missing": "ACK missing", "pending": "Awaiting ACK", "not_expected": "No ACK expected",
-    "unrecognised": "ACK code not recognised",
-}
-PARSE_STATES = {"ok": "OK", "invalid": "Invalid", "unparseable": "Unparseable"}
-DIRECTIONS = {"inbound": "In", "outbound": "Out", "between": "—"}
-INTERFACE_STATUS = {"ok": "OK", "warn": "Open items", "high": "Many open items", "quiet": "Quiet"}
-QUEUE_KINDS = {
-    "nak_error": "NAK: error", "nak_reject": "NAK: reject", "missing_ack": "ACK missing", "unparseable": "Unparseable",
-    "invalid": "Invalid", "duplicate": "Duplicate", "batch_mismatch": "Batch count", "unreadable_file": "Unreadable file",
-    "error_folder": "Error folder", "failed_resend": "Resend failed", "fhir_bulk_error": "FHIR bulk error",
-}
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     """"1 item", "3 items", "1,204 messages": never "item(s)"."""
     return f"{n:,} {word if n == 1 else words or word + 's'}"
-
-
-def ack_state(code: str | None) -> str:
-    return ACK_STATES.get(code or "", code or "")
-
-
-def parse_state(code: str | None) -> str:
-    return PARSE_STATES.get(code or "", code or "")
-
-
-def queue_kind(code: str) -> str:
-    return QUEUE_KINDS.get(code, code)
 
 
 def patient(row: dict) -> str:

@@ -16,14 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import String
-
 from core.correlate import match_key
 from core.hl7.encoding import decode
 from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
 from core.hl7.validate import catalogue, missing_required
-from core.store.models import Message
+from core.store.models import MESSAGE_KEY_LENGTHS
 
 CHUNK = 4 << 20  # bytes read at a time; one part, one transaction
 PART_MESSAGES = 20_000  # and at most this many messages a part: a file of tiny messages must not grow the heap
@@ -32,8 +30,7 @@ _SEGMENT_START = re.compile(rb"([A-Z][A-Z0-9]{2})[|^~\\&#!]")
 
 # Keys are clipped to their columns and lose NULs (PostgreSQL text cannot hold one); the
 # original bytes are kept whole in `raw`, so nothing is lost.
-_TEXT_KEYS = {c.name: c.type.length for c in Message.__table__.columns
-              if isinstance(c.type, String) and c.name in KEY_NAMES}
+_TEXT_KEYS = {name: length for name, length in MESSAGE_KEY_LENGTHS.items() if name in KEY_NAMES}
 
 
 def describe_junk(raw: bytes) -> str:

@@ -86,7 +86,7 @@ def open_or_ask(db: str | None, create: bool | None = None):
 def run(db: str | None, demo: bool) -> int:
     """Open the console on a store (or a fresh demo workspace) and run until it closes."""
     if not has_display():
-        from core import cli
+        from ui.cli import main as cli
 
         print("lanewatch: no display to open the console on; running the headless commands instead.", file=sys.stderr)
         if demo:

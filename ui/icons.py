@@ -10,21 +10,12 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 
 import resources
+from core.vocabulary import Worded
 
 FOLDER = Path(resources.__file__).with_name("icons")
 
-_STATE_FILES = {
-    # ACK states
-    "accepted": "check", "accepted_with_warnings": "check-warn", "error": "cross", "rejected": "stop",
-    "missing": "question", "pending": "clock", "not_expected": "dash", "unrecognised": "question",
-    # parse states
-    "ok": "check", "invalid": "warning", "unparseable": "broken",
-    # directions and interface status
-    "inbound": "arrow-in", "outbound": "arrow-out", "between": "dash",
-    "problems": "cross", "quiet": "dash",
-    # FHIR endpoint health and scope-review severities
-    "degraded": "warning", "down": "cross", "high": "stop", "warn": "warning", "info": "dash",
-}
+_LOOK_FILES = {"good": "check", "good-warn": "check-warn", "bad": "cross", "stop": "stop", "unknown": "question",
+               "wait": "clock", "none": "dash", "warn": "warning", "broken": "broken", "in": "arrow-in", "out": "arrow-out"}
 _ACTION_FILES = {"refresh": "refresh", "search": "search", "privacy": "privacy", "copy": "copy",
                  "save": "save", "link": "link", "app": "app"}
 
@@ -34,9 +25,9 @@ def _load(name: str) -> QIcon:
     return QIcon(str(FOLDER / f"{name}.svg"))
 
 
-def state(name: str | None) -> QIcon:
-    """The icon of an ACK state, parse state, direction or interface status (empty if unknown)."""
-    file = _STATE_FILES.get(name or "")
+def state(member: Worded | None) -> QIcon:
+    """The icon of a state, kind or health from core.vocabulary (empty when it has no look)."""
+    file = _LOOK_FILES.get(member.look) if member is not None else None
     return _load(file) if file else QIcon()
 
 

@@ -24,12 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from core import detail as detail_loader
-from core import trace
 from core.commands.context import Context
 from core.commands.resend import Configure
-from core.store import queries
+from core.store import interfaces, messages, queue, trace
 from core.store.db import Store
-from core.store.queries import QueueFilter
+from core.store.queue import QueueFilter
 from ui import icons
 from ui.actions import run_command
 from ui.app import apply_palette, is_dark
@@ -368,15 +367,15 @@ class MainWindow(QMainWindow):
         self._refresh_sidebar_and_count()
 
     def _refresh_sidebar_and_count(self) -> None:
-        submit(lambda: (queries.interfaces_overview(self.store),
-                        queries.count_messages(self.store, queries.MessageFilter(acks=False)),
-                        queries.count_queue(self.store, QueueFilter(states=["open"]))), self._overview, context=self)
+        submit(lambda: (interfaces.overview(self.store),
+                        messages.count(self.store, messages.MessageFilter(acks=False)),
+                        queue.count(self.store, QueueFilter(states=["open"]))), self._overview, context=self)
 
     def _overview(self, result: tuple[list[dict], int, int]) -> None:
         rows, count, open_items = result
         self.tabs.setTabText(self.tabs.indexOf(self.queue_split), f"Queue ({open_items:,} open)")
         self.interfaces.set_rows(rows)
-        self.messages.set_home(queries.home_system(rows))
+        self.messages.set_home(interfaces.home_system(rows))
         acks = sum(r["acks"] for r in rows)
         self.status_count.setText(f"{count:,} messages, {acks:,} ACKs")
 

@@ -5,11 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection
-
-from core import audit
 from core.ingest import utcnow
-from core.store.db import Store
+from core.store import audit
+from core.store.db import Store, Tx
 
 
 @dataclass
@@ -18,7 +16,7 @@ class Context:
     actor: str | None = None  # None: the OS user at this host (and the database role on PostgreSQL)
     now: Callable[[], datetime] = field(default=utcnow)
 
-    def who(self, conn: Connection) -> str:
+    def who(self, conn: Tx) -> str:
         return self.actor or audit.actor_for(conn)
 
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
-
-from core import audit
 from core.commands.context import CommandError, Context
 from core.correlate import match_key
 from core.hl7 import checks, edit, validate
 from core.hl7.encoding import decode
 from core.hl7.scan import scan
-from core.ingest import Ingestor
-from core.store.models import Message, QueueItem
+from core.ingest import receive
+from core.store import audit, messages, queue
+from core.store.db import Tx
+from core.store.pairing import Pairing
+from core.vocabulary import ACTIVE_ITEMS, AuditAction, TriageState
 
-M, Q = Message.__table__, QueueItem.__table__
 SOURCE = "corrections"
 Edit = tuple[str, str]  # (field path, new value)
 
@@ -55,8 +54,8 @@ class Correct:
                 *, structural: bool = True, raw_bytes: bytes | None = None) -> Preview:
         """The corrected text and what validation still finds, without saving anything.
         `raw_bytes` (a file's) are read in the message's own encoding (MSH-18), not UTF-8."""
-        with self.ctx.store.engine.connect() as conn:
-            row = conn.execute(select(M).where(M.c.id == message_id)).first()
+        with self.ctx.store.read() as conn:
+            row = messages.row(conn, message_id)
         if row is None:
             raise CommandError(f"Message {message_id} does not exist.")
         before, codec = decode(row.raw, row.charset)
@@ -92,22 +91,19 @@ class Correct:
             raw = preview.after.encode(preview.codec)
         except UnicodeEncodeError as exc:
             raise CommandError(f"The new text has characters {preview.codec} cannot hold: {exc.object[exc.start:exc.end]!r}") from exc
-        with self.ctx.store.engine.begin() as conn:
-            return self._store(conn, preview, raw, Ingestor(self.ctx.store, now=self.ctx.now))
+        with self.ctx.store.begin() as conn:
+            return self._store(conn, preview, raw, Pairing(self.ctx.now))
 
-    def _store(self, conn: Connection, preview: Preview, raw: bytes, ingestor: Ingestor) -> int:
+    def _store(self, conn: Tx, preview: Preview, raw: bytes, pairing: Pairing) -> int:
+        """The correction as a new version of its message; the items about the corrected
+        version become `corrected`; one audit entry with the diff."""
         actor, now = self.ctx.who(conn), self.ctx.now()
-        parent = conn.execute(select(M.c.id, M.c.version_no).where(M.c.id == preview.message_id)).one()
-        [new_id] = ingestor.ingest_messages(SOURCE, [raw], transport="edit", conn=conn)
-        conn.execute(update(M).where(M.c.id == new_id)
-                     .values(parent_id=parent.id, version_no=parent.version_no + 1, ack_state="not_expected"))
-        items = conn.execute(select(Q.c.id, Q.c.triage_state, Q.c.row_version)
-                             .where(Q.c.message_id == parent.id, Q.c.triage_state.in_(("open", "acknowledged")))).all()
-        for item in items:
-            conn.execute(update(Q).where(Q.c.id == item.id).values(
-                triage_state="corrected", note=f"corrected as message {new_id}", updated_at=now,
-                row_version=item.row_version + 1))
-        audit.append(conn, actor=actor, action="correct", at=now, message_id=parent.id,
+        parent = messages.row(conn, preview.message_id, "id", "version_no")
+        [new_id] = receive(conn, SOURCE, [raw], pairing, now=now, transport="edit",
+                           corrects=(parent.id, parent.version_no)).ids
+        items = queue.about(conn, [parent.id], ACTIVE_ITEMS)
+        queue.settle(conn, {i.id: i.row_version for i in items}, TriageState.CORRECTED, now, f"corrected as message {new_id}")
+        audit.append(conn, actor=actor, action=AuditAction.CORRECT, at=now, message_id=parent.id,
                      before={"message_id": parent.id, "version": parent.version_no, "items": [i.id for i in items]},
                      after={"message_id": new_id, "version": parent.version_no + 1, "diff": preview.diff})
         return new_id
@@ -123,20 +119,19 @@ class Correct:
         if unchanged:
             shown = ", ".join(map(str, unchanged[:5])) + (" and more" if len(unchanged) > 5 else "")
             raise CommandError(f"The edit changes nothing in message {shown}; nothing was saved.")
-        with self.ctx.store.engine.begin() as conn:
-            ingestor = Ingestor(self.ctx.store, now=self.ctx.now)  # one for the lot: it loads the interfaces once
-            return [self._store(conn, p, p.after.encode(p.codec), ingestor) for p in previews]
+        with self.ctx.store.begin() as conn:
+            pairing = Pairing(self.ctx.now)  # one for the lot: each interface is asked of the store once
+            return [self._store(conn, p, p.after.encode(p.codec), pairing) for p in previews]
 
 
 def failures(ctx: Context, message_id: int) -> list[tuple[str, str | None]]:
     """What failed about a message, for the person correcting it: each open queue item's
     reason, and the field path its NAK's ERR points at (ERR-2 ORC^1^12 → ORC-12), if any."""
-    from core.store import queries
-
-    with ctx.store.engine.connect() as conn:
-        row = conn.execute(select(M.c.ack_id).where(M.c.id == message_id)).first()
-        errors = conn.execute(select(M.c.errors).where(M.c.id == row.ack_id)).scalar() if row and row.ack_id else None
-    items = queries.queue_items(ctx.store, queries.QueueFilter(states=["open", "acknowledged"], message_ids=[message_id]))
+    with ctx.store.read() as conn:
+        row = messages.row(conn, message_id, "ack_id")
+        answer = messages.row(conn, row.ack_id, "errors") if row and row.ack_id else None
+    errors = answer.errors if answer else None
+    items = queue.items(ctx.store, queue.QueueFilter(states=list(ACTIVE_ITEMS), message_ids=[message_id]))
     reasons = [i["reason"] for i in items]
     paths = [p for p in (err_path(e.get("location")) for e in errors or []) if p]
     return [(reason, paths[0] if paths else None) for reason in reasons] or [("", p) for p in paths]
@@ -158,21 +153,3 @@ def _from_err(location: str | None) -> str | None:
     occurrence = f"[{parts[1]}]" if parts[1].isdigit() and parts[1] != "1" else ""
     comp = f".{parts[3]}" if len(parts) > 3 and parts[3].isdigit() else ""
     return f"{parts[0]}{occurrence}-{parts[2]}{comp}"
-
-
-def versions(ctx: Context, message_id: int) -> list[int]:
-    """Every version of a message, oldest first: the original and its corrections."""
-    with ctx.store.engine.connect() as conn:
-        return lineage(conn, message_id)
-
-
-def lineage(conn: Connection, message_id: int) -> list[int]:
-    """`versions` inside the caller's transaction."""
-    root = message_id
-    while (parent := conn.execute(select(M.c.parent_id).where(M.c.id == root)).scalar()) is not None:
-        root = parent
-    out, frontier = [root], [root]
-    while frontier:
-        frontier = list(conn.execute(select(M.c.id).where(M.c.parent_id.in_(frontier)).order_by(M.c.id)).scalars())
-        out += frontier
-    return out

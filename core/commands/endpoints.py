@@ -6,18 +6,17 @@ import webbrowser
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
-
-from core import audit, secrets
+from core import secrets
 from core.commands.context import CommandError, Context
-from core.fhir import endpoints
 from core.fhir.auth import ALGS, METHODS, AuthError, owner
+from core.fhir.bulk import Job
 from core.fhir.client import FhirClient
 from core.fhir.discovery import discover
 from core.fhir.health import Probe, probe_many
-from core.store.models import FhirEndpoint, FhirProbe
+from core.signatures import Signature, normalise
+from core.store import audit, endpoints, queue, sources
+from core.vocabulary import AuditAction, QueueKind
 
-E, P = FhirEndpoint.__table__, FhirProbe.__table__
 AUDIENCES = ("patient", "provider", "backend")
 SETTINGS = ("base_url", "auth", "client_id", "token_url", "alg", "key_id", "audience", "scopes_requested",
             "scopes_needed", "probe_path")
@@ -37,22 +36,22 @@ class ConfigureEndpoint:
         if unknown:
             raise CommandError(f"Unknown endpoint settings: {', '.join(sorted(unknown))}.")
         given = {k: v or None for k, v in settings.items() if v is not None}
-        with self.ctx.store.engine.begin() as conn:
-            row = conn.execute(select(E).where(E.c.name == name)).first()
+        with self.ctx.store.begin() as conn:
+            row = endpoints.find(conn, name)
             before = {k: getattr(row, k) for k in SETTINGS} if row else None
             after = {**(before or {"auth": "none", "audience": "provider"}), **given}
             self._check(after, secret)
             if row is None:
-                endpoint_id = conn.execute(insert(E).returning(E.c.id), {
-                    "name": name, **{k: after.get(k) for k in SETTINGS}, "created_at": self.ctx.now()}).scalar_one()
+                endpoint_id = endpoints.add(conn, {"name": name, **{k: after.get(k) for k in SETTINGS},
+                                                   "created_at": self.ctx.now()})
             else:
                 endpoint_id = row.id
-                conn.execute(update(E).where(E.c.id == endpoint_id).values(**given))
+                endpoints.change(conn, endpoint_id, **given)
             if secret:
                 kind = SECRET_FOR[after["auth"]]
                 secrets.put(owner({"name": name}), kind, secret)
                 after = {**after, "secret": f"{kind} stored in the OS keyring"}
-            audit.append(conn, actor=self.ctx.who(conn), action="configure_endpoint", at=self.ctx.now(),
+            audit.append(conn, actor=self.ctx.who(conn), action=AuditAction.CONFIGURE_ENDPOINT, at=self.ctx.now(),
                          before=before and {"endpoint": name, **before}, after={"endpoint": name, **after})
         return {"id": endpoint_id, "name": name, **after}
 
@@ -85,13 +84,12 @@ class RemoveEndpoint:
         self.ctx = ctx
 
     def run(self, name: str) -> None:
-        with self.ctx.store.engine.begin() as conn:
-            row = conn.execute(select(E).where(E.c.name == name)).first()
+        with self.ctx.store.begin() as conn:
+            row = endpoints.find(conn, name)
             if row is None:
                 raise CommandError(f"There is no endpoint called {name!r}.")
-            conn.execute(P.delete().where(P.c.endpoint_id == row.id))
-            conn.execute(E.delete().where(E.c.id == row.id))
-            audit.append(conn, actor=self.ctx.who(conn), action="remove_endpoint", at=self.ctx.now(),
+            endpoints.remove(conn, row.id)
+            audit.append(conn, actor=self.ctx.who(conn), action=AuditAction.REMOVE_ENDPOINT, at=self.ctx.now(),
                          before={"endpoint": name, **{k: getattr(row, k) for k in SETTINGS}})
         for kind in set(SECRET_FOR.values()) | {"refresh_token"}:
             secrets.delete(owner({"name": name}), kind)
@@ -127,9 +125,9 @@ class SignIn:
                 token = client.tokens.current()
             except AuthError as exc:
                 raise CommandError(f"Sign-in failed: {exc}") from None
-        with self.ctx.store.engine.begin() as conn:
-            conn.execute(update(E).where(E.c.id == endpoint["id"]).values(scopes_granted=token.scope))
-            audit.append(conn, actor=self.ctx.who(conn), action="sign_in_endpoint", at=self.ctx.now(),
+        with self.ctx.store.begin() as conn:
+            endpoints.change(conn, endpoint["id"], scopes_granted=token.scope)
+            audit.append(conn, actor=self.ctx.who(conn), action=AuditAction.SIGN_IN_ENDPOINT, at=self.ctx.now(),
                          after={"endpoint": name, "granted": token.scope})
         return token.scope or ""
 
@@ -152,3 +150,14 @@ def _endpoint(ctx: Context, name: str) -> dict:
     if endpoint is None:
         raise CommandError(f"No endpoint called {name!r}: add it with 'lanewatch endpoint add'.")
     return endpoint
+
+
+def queue_bulk_errors(ctx: Context, endpoint: str, job: Job) -> int:
+    """Each OperationOutcome of a bulk export's error files (or its failure) becomes a queue item."""
+    texts = job.errors + ([job.problem] if job.state == "failed" and job.problem else [])
+    now = ctx.now()
+    with ctx.store.begin() as conn:
+        src = sources.named(conn, f"FHIR bulk export {endpoint}: {job.status_url}", "fhir", now)
+        return queue.add(conn, [queue.new(QueueKind.FHIR_BULK_ERROR, f"Bulk export from {endpoint}: {text}",
+                                          Signature(QueueKind.FHIR_BULK_ERROR, endpoint, normalise(text)),
+                                          message_id=None, source_id=src["id"], now=now) for text in texts])

@@ -22,23 +22,29 @@ import asyncio
 import ssl
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, insert, select, update
-
-from core import audit, queue
 from core.commands.context import CommandError, ConflictError, Context
-from core.commands.correct import lineage, versions
 from core.hl7.encoding import with_cr_terminators
 from core.hl7.scan import scan
-from core.ingest import Ingestor
+from core.ingest import receive
 from core.progress import Progress
-from core.store.bulk import update_many
-from core.store.models import Interface, Message, QueueItem, ResendAttempt
+from core.signatures import Signature
+from core.store import attempts, audit, interfaces, messages, queue
+from core.store.db import Tx
+from core.store.pairing import Pairing
 from core.transport.mllp import Client, MllpError, client_tls
+from core.vocabulary import (
+    BLOCKING_ATTEMPTS,
+    UNSETTLED_ITEMS,
+    AttemptState,
+    AuditAction,
+    ParseState,
+    QueueKind,
+    TriageState,
+    WriteClass,
+)
 
-I, M, Q, R = Interface.__table__, Message.__table__, QueueItem.__table__, ResendAttempt.__table__
-WRITE_CLASSES = ("none", "administrative", "clinical")
-OUTCOMES = {"AA": "accepted", "CA": "accepted", "AE": "error", "CE": "error", "AR": "rejected", "CR": "rejected"}
-BLOCKING = ("sending", "unknown")
+OUTCOMES = {"AA": AttemptState.ACCEPTED, "CA": AttemptState.ACCEPTED, "AE": AttemptState.ERROR, "CE": AttemptState.ERROR,
+            "AR": AttemptState.REJECTED, "CR": AttemptState.REJECTED}
 CHUNK = 200  # items claimed per transaction; a crash leaves at most this many `sending`
 
 
@@ -129,23 +135,24 @@ class Configure:
             write_class: str | None = None, write_enabled: bool | None = None, tls: bool | None = None,
             tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> dict:
         """Change what is given (None leaves a setting alone; "" clears a TLS file)."""
-        if write_class is not None and write_class not in WRITE_CLASSES:
-            raise CommandError(f"The write class is one of: {', '.join(WRITE_CLASSES)}.")
+        if write_class is not None and write_class not in WriteClass.values():
+            raise CommandError(f"The write class is one of: {', '.join(WriteClass.values())}.")
         given = {"resend_host": host, "resend_port": port, "write_class": write_class, "write_enabled": write_enabled,
                  "resend_tls": tls, "resend_tls_ca": tls_ca, "resend_tls_cert": tls_cert, "resend_tls_key": tls_key}
         values = {k: (v or None) if k.startswith("resend_tls_") else v for k, v in given.items() if v is not None}
-        with self.ctx.store.engine.begin() as conn:
-            row = conn.execute(select(I.c.name, *(I.c[k] for k in given)).where(I.c.id == interface_id)).first()
+        with self.ctx.store.begin() as conn:
+            row = interfaces.get(conn, interface_id)
             if row is None:
                 raise CommandError(f"Interface {interface_id} does not exist.")
             before = {k: getattr(row, k) for k in given}
             after = {**before, **values}
-            if after["write_enabled"] and (not after["resend_host"] or not after["resend_port"] or after["write_class"] == "none"):
+            if after["write_enabled"] and (not after["resend_host"] or not after["resend_port"]
+                                           or after["write_class"] == WriteClass.NONE):
                 raise CommandError("Writes can be enabled only for an interface with a destination and a write class.")
             if after["resend_tls"]:
                 _check_tls_files(after)
-            conn.execute(update(I).where(I.c.id == interface_id).values(**values))
-            audit.append(conn, actor=self.ctx.who(conn), action="configure_interface", at=self.ctx.now(),
+            interfaces.set_values(conn, interface_id, **values)
+            audit.append(conn, actor=self.ctx.who(conn), action=AuditAction.CONFIGURE_INTERFACE, at=self.ctx.now(),
                          before={"interface": interface_id, **before}, after={"interface": interface_id, **after})
         return after
 
@@ -172,26 +179,25 @@ class Resend:
         """What would go where; `to` sends to another host and port than the interface's
         (a test receiver, a failover), still only for write-enabled interfaces."""
         plan = Plan(after_unknown=after_unknown, again=again)
-        with self.ctx.store.engine.connect() as conn:
+        with self.ctx.store.read() as conn:
             for item_id, seen in items.items():
                 why = self._target(conn, item_id, seen, plan, to)
                 if why:
                     plan.refused.append((item_id, why))
         return plan
 
-    def _target(self, conn: Connection, item_id: int, seen: int | None, plan: Plan,
-                to: tuple[str, int] | None) -> str | None:
-        item = conn.execute(select(Q).where(Q.c.id == item_id)).first()
+    def _target(self, conn: Tx, item_id: int, seen: int | None, plan: Plan, to: tuple[str, int] | None) -> str | None:
+        item = queue.get(conn, item_id)
         if item is None:
             return "no such queue item"
         if seen is not None and item.row_version != seen:
             return "someone else changed it; look again"
         if item.message_id is None:
             return "it is about a whole file, not one message"
-        msg = conn.execute(select(M.c.id, M.c.interface_id, M.c.parse_state).where(M.c.id == item.message_id)).one()
-        if msg.parse_state == "unparseable":
+        msg = messages.row(conn, item.message_id, "id", "interface_id", "parse_state")
+        if msg.parse_state == ParseState.UNPARSEABLE:
             return "its message is not readable HL7; correct it first"
-        iface = conn.execute(select(I).where(I.c.id == msg.interface_id)).first() if msg.interface_id else None
+        iface = interfaces.get(conn, msg.interface_id) if msg.interface_id else None
         if iface is None:
             return "its message belongs to no interface"
         how = (f"set it in Resend settings… (right-click {iface.name} in the sidebar) or with "
@@ -203,7 +209,7 @@ class Resend:
         if not host or not port:
             plan.unset.add(iface.id)
             return f"{iface.name} has no resend destination: {how}"
-        lineage = versions(self.ctx, msg.id)
+        lineage = messages.lineage(conn, msg.id)
         if why := lineage_guard(conn, lineage[0], plan):
             plan.held.add("after_unknown" if "unknown" in why else "again")
             return why
@@ -231,7 +237,8 @@ class Resend:
         try:
             tls = first.tls.context() if first.tls else None
         except (OSError, ssl.SSLError) as exc:  # its files went away since they were set: nothing is sent
-            return [Outcome(t.item_id, t.destination, "failed", f"the TLS files cannot be used ({exc}); nothing was sent")
+            return [Outcome(t.item_id, t.destination, AttemptState.FAILED,
+                            f"the TLS files cannot be used ({exc}); nothing was sent")
                     for t in targets]
         client = Client(first.host, first.port, tls=tls, connect_timeout=self.connect_timeout,
                         ack_timeout=self.ack_timeout, retries=1)
@@ -258,11 +265,11 @@ class Resend:
         try:
             await client.ensure_connected()
         except MllpError as exc:
-            return "failed", None, f"{exc} (the message did not leave this machine)", None
+            return AttemptState.FAILED, None, f"{exc} (the message did not leave this machine)", None
         try:
             answer = await client.send(raw)
         except MllpError as exc:  # it may have arrived: only the receiver knows
-            return "unknown", None, str(exc), None
+            return AttemptState.UNKNOWN, None, str(exc), None
         return (*self._judge(raw, answer), answer)
 
     @staticmethod
@@ -270,11 +277,11 @@ class Resend:
         ours, theirs = scan(sent), scan(answer)
         code = theirs["ack_code"]
         if not code:
-            return "unknown", None, "the answer is not an ACK; whether the receiver has the message is unknown"
+            return AttemptState.UNKNOWN, None, "the answer is not an ACK; whether the receiver has the message is unknown"
         if theirs["ack_control_id"] != ours["control_id"]:
-            return ("unknown", code, f"the answer is for control ID {theirs['ack_control_id']!r}, not "
+            return (AttemptState.UNKNOWN, code, f"the answer is for control ID {theirs['ack_control_id']!r}, not "
                                      f"{ours['control_id']!r}; whether the receiver has the message is unknown")
-        state = OUTCOMES.get(code, "unknown")
+        state = OUTCOMES.get(code, AttemptState.UNKNOWN)
         words = "; ".join(filter(None, [theirs["ack_text"]] + [e.get("text") or e.get("user_text") for e in theirs["errors"] or []]))
         return state, code, f"the receiver answered {code}" + (f": {words}" if words else "")
 
@@ -282,109 +289,96 @@ class Resend:
         """Take each item (compare-and-set on its row version) and record its attempt, all before
         anything leaves. An item someone else took first is left out and reported as a conflict."""
         claimed, refused = [], []
-        with self.ctx.store.engine.begin() as conn:
+        with self.ctx.store.begin() as conn:
             actor, now = self.ctx.who(conn), self.ctx.now()
             # take the rows' locks first (PostgreSQL), then see which are still as planned
-            conn.execute(update(Q).where(Q.c.id.in_([t.item_id for t in targets])).values(updated_at=now))
-            current = {r.id: r for r in conn.execute(select(Q.c.id, Q.c.row_version, Q.c.triage_state, Q.c.owner)
-                                                      .where(Q.c.id.in_([t.item_id for t in targets])))}
+            current = queue.lock(conn, [t.item_id for t in targets], now)
             # one message at a time across consoles: whoever holds the original's row checks its attempts
-            conn.execute(select(M.c.id).where(M.c.id.in_({t.original_id for t in targets})).with_for_update()).all()
+            messages.lock(conn, {t.original_id for t in targets})
             mine = []
             for t in targets:
                 row = current.get(t.item_id)
                 if row is None or row.row_version != t.row_version:
-                    refused.append(Outcome(t.item_id, t.destination, "conflict", str(ConflictError(
+                    refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, str(ConflictError(
                         t.item_id, {"triage_state": row.triage_state, "owner": row.owner} if row else None))))
                 elif why := lineage_guard(conn, t.original_id, plan):
-                    refused.append(Outcome(t.item_id, t.destination, "conflict", f"Not sent: {why}."))
+                    refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, f"Not sent: {why}."))
                 else:
                     mine.append(t)
             if not mine:
                 return [], refused
-            update_many(conn, Q, [{"id": t.item_id, "row_version": t.row_version + 1} for t in mine], ["row_version"])
-            wire = {r.id: with_cr_terminators(r.raw, r.charset) for r in conn.execute(
-                select(M.c.id, M.c.raw, M.c.charset).where(M.c.id.in_({t.message_id for t in mine})))}
-            attempts = conn.execute(insert(R).returning(R.c.id, sort_by_parameter_order=True), [dict(
+            queue.bump(conn, {t.item_id: t.row_version for t in mine})
+            wire = {r.id: with_cr_terminators(r.raw, r.charset)
+                    for r in messages.rows(conn, {t.message_id for t in mine}, "id", "raw", "charset")}
+            started = attempts.start(conn, [dict(
                 item_id=t.item_id, message_id=t.message_id, original_id=t.original_id, destination=t.destination,
-                state="sending", sent=wire[t.message_id], actor=actor, started_at=now) for t in mine]).scalars().all()
-            audit.append_many(conn, [dict(actor=actor, action="resend", at=now, item_id=t.item_id, message_id=t.message_id,
+                sent=wire[t.message_id], actor=actor, started_at=now) for t in mine])
+            audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESEND, at=now, item_id=t.item_id,
+                                          message_id=t.message_id,
                                           before={"attempt": a, "destination": t.destination, "write_class": t.write_class},
-                                          after={"state": "sending"}) for t, a in zip(mine, attempts)])
-            for t, a in zip(mine, attempts):
+                                          after={"state": AttemptState.SENDING}) for t, a in zip(mine, started)])
+            for t, a in zip(mine, started):
                 t.row_version += 1
                 claimed.append((t, a, wire[t.message_id]))
         return claimed, refused
 
     @staticmethod
-    def _resolve_lineage(conn: Connection, accepted: list[Target], actor: str, now) -> None:
+    def _resolve_lineage(conn: Tx, accepted: list[Target], actor: str, now) -> None:
         """Once a message went through, the other items about it are done: the original's NAK
         (if a follow-up item was resent), earlier failed resends. Each change is audited."""
         sent = {t.item_id for t in accepted}
         for t in accepted:
-            others = [r for r in _lineage_items(conn, t.original_id) if r.id not in sent]
+            others = [r for r in queue.about(conn, messages.lineage(conn, t.original_id), UNSETTLED_ITEMS)
+                      if r.id not in sent]
             if not others:
                 continue
             note = f"resolved: the resend of item {t.item_id} to {t.destination} was accepted"
-            update_many(conn, Q, [{"id": r.id, "triage_state": "resolved", "note": note, "updated_at": now,
-                                   "row_version": r.row_version + 1} for r in others],
-                        ["triage_state", "note", "updated_at", "row_version"])
-            audit.append_many(conn, [dict(actor=actor, action="resolve", at=now, item_id=r.id, message_id=r.message_id,
-                                          before={"triage_state": r.triage_state},
-                                          after={"triage_state": "resolved", "note": note}) for r in others])
+            queue.settle(conn, {r.id: r.row_version for r in others}, TriageState.RESOLVED, now, note)
+            audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESOLVE, at=now, item_id=r.id,
+                                          message_id=r.message_id, before={"triage_state": r.triage_state},
+                                          after={"triage_state": TriageState.RESOLVED, "note": note}) for r in others])
 
     def _finish(self, results: list[tuple[Target, int, str, str | None, str, bytes | None]]) -> None:
         """Record outcomes: the attempt, the answer (stored, so it pairs with what was sent),
         the item's triage state, a failed_resend item when it did not go through, the audit."""
         if not results:
             return
-        with self.ctx.store.engine.begin() as conn:
+        with self.ctx.store.begin() as conn:
             actor, now = self.ctx.who(conn), self.ctx.now()
             answered = [r for r in results if r[5] is not None]
-            stored = Ingestor(self.ctx.store, now=self.ctx.now).ingest_messages(
-                f"resend answers from {results[0][0].destination}", [r[5] for r in answered], transport="mllp",
-                peer=results[0][0].host, conn=conn) if answered else []
-            answer_ids = {r[1]: i for r, i in zip(answered, stored)}
-            update_many(conn, R, [{"id": a, "state": state, "ack_code": code, "answer_id": answer_ids.get(a), "detail": detail,
-                                   "finished_at": now} for _, a, state, code, detail, _ in results],
-                        ["state", "ack_code", "answer_id", "detail", "finished_at"])
-            accepted = [(t, detail) for t, _, state, _, detail, _ in results if state == "accepted"]
+            stored = receive(conn, f"resend answers from {results[0][0].destination}", [r[5] for r in answered],
+                             Pairing(self.ctx.now), now=now, transport="mllp", peer=results[0][0].host)
+            answer_ids = {r[1]: i for r, i in zip(answered, stored.ids)}
+            attempts.finish(conn, [{"id": a, "state": state, "ack_code": code, "answer_id": answer_ids.get(a), "detail": detail}
+                                   for _, a, state, code, detail, _ in results], now)
+            accepted = [(t, detail) for t, _, state, _, detail, _ in results if state == AttemptState.ACCEPTED]
             if accepted:
-                update_many(conn, Q, [{"id": t.item_id, "triage_state": "resent", "note": f"resent to {t.destination}: {d}",
-                                       "updated_at": now, "row_version": t.row_version + 1} for t, d in accepted],
-                            ["triage_state", "note", "updated_at", "row_version"])
+                queue.settle(conn, {t.item_id: t.row_version for t, _ in accepted}, TriageState.RESENT, now,
+                             {t.item_id: f"resent to {t.destination}: {d}" for t, d in accepted})
                 for t, _ in accepted:
                     t.row_version += 1
                 self._resolve_lineage(conn, [t for t, _ in accepted], actor, now)
-            failed = [queue.item("failed_resend", f"Resend to {t.destination} {state}: {detail}",
-                                 f"failed_resend | {t.destination} | {state}", message_id=t.message_id, source_id=None, now=now)
-                      for t, _, state, _, detail, _ in results if state != "accepted"]
-            if failed:
-                conn.execute(insert(Q), failed)
-            audit.append_many(conn, [dict(actor=actor, action="resend_outcome", at=now, item_id=t.item_id,
-                                          message_id=t.message_id, before={"attempt": a, "state": "sending"},
+            queue.add(conn, [queue.new(QueueKind.FAILED_RESEND, f"Resend to {t.destination} {state}: {detail}",
+                                       Signature(QueueKind.FAILED_RESEND, t.destination, state), message_id=t.message_id,
+                                       source_id=None, now=now)
+                             for t, _, state, _, detail, _ in results if state != AttemptState.ACCEPTED])
+            audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESEND_OUTCOME, at=now, item_id=t.item_id,
+                                          message_id=t.message_id, before={"attempt": a, "state": AttemptState.SENDING},
                                           after={"state": state, "ack_code": code, "answer_id": answer_ids.get(a)})
                                      for t, a, state, code, _, _ in results])
 
 
-def _lineage_items(conn: Connection, original_id: int) -> list:
-    """Open items on any version of a message (the original's NAK, earlier failed resends)."""
-    return conn.execute(select(Q.c.id, Q.c.triage_state, Q.c.row_version, Q.c.message_id).where(
-        Q.c.message_id.in_(lineage(conn, original_id)), Q.c.triage_state.in_(("open", "acknowledged", "corrected")))).all()
-
-
-def lineage_guard(conn: Connection, original_id: int, plan: Plan) -> str | None:
+def lineage_guard(conn: Tx, original_id: int, plan: Plan) -> str | None:
     """Why a message (any of its versions, from any queue item) must not go now, or None.
     The newest attempt decides: unknown (or a `sending` whose process is gone) and accepted
     both need the person to say so."""
-    last = conn.execute(select(R.c.state, R.c.destination, R.c.started_at).where(R.c.original_id == original_id)
-                        .order_by(R.c.id.desc()).limit(1)).first()
+    last = attempts.last(conn, original_id)
     if last is None:
         return None
     when = last.started_at.strftime("%Y-%m-%d %H:%M")
-    if last.state in BLOCKING and not plan.after_unknown:
+    if last.state in BLOCKING_ATTEMPTS and not plan.after_unknown:
         return (f"an earlier attempt's outcome is unknown (resent to {last.destination} at {when}): the receiver may "
                 "already have it (check with the receiver, then resend after an unknown outcome on purpose)")
-    if last.state == "accepted" and not plan.again:
+    if last.state == AttemptState.ACCEPTED and not plan.again:
         return f"it was already resent to {last.destination} at {when} and accepted (send it again only on purpose)"
     return None

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import Connection, select, update
-
-from core import audit
 from core.commands.context import CommandError, ConflictError, Context
-from core.store.models import QueueItem
-from core.store.queries import QueueFilter
+from core.store import audit, queue
+from core.store.db import Tx
+from core.store.queue import QueueFilter
+from core.vocabulary import AuditAction, TriageState
 
-Q = QueueItem.__table__
 ACK_REASONS = {
     "resolved_upstream": "Resolved upstream", "duplicate": "Duplicate", "test_message": "Test message",
     "will_not_fix": "Will not fix", "other": "Other",
@@ -28,7 +26,7 @@ def _state(row) -> dict:
 
 
 class _Transition:
-    action = ""
+    action: AuditAction
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -37,20 +35,19 @@ class _Transition:
         """Set values on each item (id -> the row version the person saw, or None for "as it is now")."""
         if not items:
             raise CommandError("No queue items were chosen.")
-        with self.ctx.store.engine.begin() as conn:
+        with self.ctx.store.begin() as conn:
             actor, now = self.ctx.who(conn), self.ctx.now()
             for item_id, seen in items.items():
                 self._one(conn, item_id, seen, values, actor, now)
         return list(items)
 
-    def _one(self, conn: Connection, item_id: int, seen: int | None, values: dict, actor: str, now) -> None:
-        row = conn.execute(select(Q).where(Q.c.id == item_id)).first()
+    def _one(self, conn: Tx, item_id: int, seen: int | None, values: dict, actor: str, now) -> None:
+        row = queue.get(conn, item_id)
         if row is None or (seen is not None and row.row_version != seen):
             raise ConflictError(item_id, _state(row) if row else None)
-        done = conn.execute(update(Q).where(Q.c.id == item_id, Q.c.row_version == row.row_version)
-                            .values(**values, updated_at=now, row_version=row.row_version + 1))
-        if done.rowcount != 1:  # changed between our read and our write
-            raise ConflictError(item_id, _state(conn.execute(select(Q).where(Q.c.id == item_id)).first()))
+        if not queue.change(conn, item_id, row.row_version, values, now):  # changed between our read and our write
+            now_row = queue.get(conn, item_id)
+            raise ConflictError(item_id, _state(now_row) if now_row else None)
         after = {**_state(row), **values, "row_version": row.row_version + 1}
         audit.append(conn, actor=actor, action=self.action, at=now, item_id=item_id, message_id=row.message_id,
                      before=_state(row), after=after)
@@ -59,27 +56,27 @@ class _Transition:
 class Acknowledge(_Transition):
     """Mark items handled with a reason and a note (Iguana's "mark error as handled")."""
 
-    action = "acknowledge"
+    action = AuditAction.ACKNOWLEDGE
 
     def run(self, items: dict[int, int | None], reason: str, note: str | None = None) -> list[int]:
         if reason not in ACK_REASONS:
             raise CommandError(f"Choose a reason: {', '.join(ACK_REASONS)}.")
         if reason == "other" and not (note or "").strip():
             raise CommandError('A note is needed when the reason is "other".')
-        return self._apply(items, {"triage_state": "acknowledged", "ack_reason": reason, "note": note})
+        return self._apply(items, {"triage_state": TriageState.ACKNOWLEDGED, "ack_reason": reason, "note": note})
 
 
 class Reopen(_Transition):
     """Undo an acknowledgement (or a resolution): the item is open again."""
 
-    action = "reopen"
+    action = AuditAction.REOPEN
 
     def run(self, items: dict[int, int | None], note: str | None = None) -> list[int]:
-        return self._apply(items, {"triage_state": "open", "ack_reason": None, "note": note})
+        return self._apply(items, {"triage_state": TriageState.OPEN, "ack_reason": None, "note": note})
 
 
 class Assign(_Transition):
-    action = "assign"
+    action = AuditAction.ASSIGN
 
     def run(self, items: dict[int, int | None], owner: str | None) -> list[int]:
         return self._apply(items, {"owner": (owner or "").strip() or None})
@@ -88,6 +85,4 @@ class Assign(_Transition):
 def group_items(ctx: Context, signature: str, flt: QueueFilter | None = None) -> dict[int, int]:
     """Every item of a group (one signature) that the filter shows (by default the open ones),
     with its row version: a group action covers exactly the items the person sees counted."""
-    flt = replace(flt or QueueFilter(states=["open"]), signature=signature)
-    with ctx.store.engine.connect() as conn:
-        return {r.id: r.row_version for r in conn.execute(select(Q.c.id, Q.c.row_version).where(*flt.where()))}
+    return queue.versions(ctx.store, replace(flt or QueueFilter(states=[TriageState.OPEN]), signature=signature))

@@ -6,15 +6,12 @@ ingest: it runs on the messages a person or a script chooses (an interface, a ty
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
-
-from core import queue
 from core.commands.context import Context
 from core.hl7 import validate
 from core.hl7.encoding import decode
-from core.store.models import Message, QueueItem
-
-M, Q = Message.__table__, QueueItem.__table__
+from core.signatures import Signature
+from core.store import messages, queue
+from core.vocabulary import ParseState, QueueKind
 
 
 class Validate:
@@ -25,10 +22,9 @@ class Validate:
         """Findings per message validated; messages with findings are marked and queued once."""
         found: dict[int, list[validate.Finding]] = {}
         for message_id in message_ids:
-            with self.ctx.store.engine.connect() as conn:
-                row = conn.execute(select(M.c.raw, M.c.charset, M.c.version, M.c.parse_state, M.c.reason, M.c.source_id)
-                                   .where(M.c.id == message_id)).first()
-            if row is None or row.parse_state == "unparseable":
+            with self.ctx.store.read() as conn:
+                row = messages.row(conn, message_id, "raw", "charset", "version", "parse_state", "reason", "source_id")
+            if row is None or row.parse_state == ParseState.UNPARSEABLE:
                 continue
             findings = validate.structural(decode(row.raw, row.charset)[0], row.version)
             found[message_id] = findings
@@ -37,13 +33,11 @@ class Validate:
         return found
 
     def _record(self, message_id: int, row, findings: list[validate.Finding]) -> None:
-        signature = "invalid | " + "; ".join(sorted({f.rule for f in findings}))[:380]
+        signature = Signature(QueueKind.INVALID, detail="; ".join(sorted({f.rule for f in findings}))[:380])
         text = "; ".join(f.text for f in findings)
         now = self.ctx.now()
-        with self.ctx.store.engine.begin() as conn:
-            reason = text if row.parse_state == "ok" else f"{row.reason}; {text}"
-            conn.execute(update(M).where(M.c.id == message_id).values(parse_state="invalid", reason=reason[:4000]))
-            known = conn.execute(select(Q.c.id).where(Q.c.message_id == message_id, Q.c.signature == signature)).first()
-            if known is None:
-                conn.execute(insert(Q), [queue.item("invalid", f"HL7 validation: {text}", signature, message_id=message_id,
-                                                    source_id=row.source_id, now=now)])
+        with self.ctx.store.begin() as conn:
+            reason = text if row.parse_state == ParseState.OK else f"{row.reason}; {text}"
+            messages.set_values(conn, message_id, parse_state=ParseState.INVALID, reason=reason[:4000])
+            queue.add_unless_known(conn, queue.new(QueueKind.INVALID, f"HL7 validation: {text}", signature,
+                                                   message_id=message_id, source_id=row.source_id, now=now))

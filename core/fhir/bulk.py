@@ -7,16 +7,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import insert
-
-from core import queue
 from core.fhir.client import FhirClient, FhirError
 from core.fhir.outcome import describe, outcome_text, retry_after_s
-from core.sources.files import named_source
-from core.store.db import Store
-from core.store.models import QueueItem
 
 DEFAULT_POLL_S = 5.0
 MAX_POLL_S = 120.0
@@ -88,20 +81,6 @@ def follow(client: FhirClient, job: Job, *, sleep: Callable[[float], None] = tim
             return job
         sleep(wait)
     return job
-
-
-def queue_errors(store: Store, endpoint: str, job: Job, now: datetime) -> int:
-    """Each OperationOutcome of the job's error files (or its failure) becomes a queue item."""
-    texts = job.errors + ([job.problem] if job.state == "failed" and job.problem else [])
-    if not texts:
-        return 0
-    with store.engine.begin() as conn:
-        src = named_source(conn, f"FHIR bulk export {endpoint}: {job.status_url}", "fhir", now)
-        conn.execute(insert(QueueItem.__table__), [queue.item(
-            "fhir_bulk_error", f"Bulk export from {endpoint}: {text}",
-            f"fhir_bulk_error | {endpoint} | {queue.normalise(text)}", message_id=None, source_id=src["id"], now=now)
-            for text in texts])
-    return len(texts)
 
 
 def _download(client: FhirClient, url: str, anonymous: bool) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.fhir.capability import Capability, SmartConfig
+from core.fhir.capability import Capability, SmartConfig, read_capability, read_smart_config
 from core.fhir.scopes import INTERACTIONS, WRITE_INTERACTIONS, Scope, parse_all
 
 LAYERS = ("advertised", "requested", "granted", "needed")  # scope sets; "supported" comes from the CapabilityStatement
@@ -179,3 +179,11 @@ def _unsupported(s: Scope, capability: Capability) -> str:
         return f"{s.resource} at all"
     missing = [i for i in s.interactions if i not in res.interactions]
     return f"{''.join(missing)} on {s.resource}" if missing else ""
+
+
+def of_endpoint(endpoint: dict) -> Inventory:
+    """An endpoint's scope inventory from what is stored: discovery's documents and the configured scopes."""
+    cap = read_capability(endpoint["capability"]) if endpoint.get("capability") else None
+    smart = read_smart_config(endpoint["smart_config"]) if endpoint.get("smart_config") else None
+    return build(cap, smart, requested=endpoint.get("scopes_requested"), granted=endpoint.get("scopes_granted"),
+                 needed=endpoint.get("scopes_needed"), audience=endpoint.get("audience") or "provider")

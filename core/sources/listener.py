@@ -20,10 +20,11 @@ from datetime import datetime
 from pathlib import Path
 
 from core.hl7 import ack
-from core.ingest import Ingestor, utcnow
+from core.ingest import receive, utcnow
 from core.sources import spool
-from core.sources.files import named_source
+from core.store import sources
 from core.store.db import Store, store_unavailable
+from core.store.pairing import Pairing
 from core.transport.mllp import MAX_SIZE, Problem, Server
 
 ACK_MODES = ("AA", "AE", "AR", "none")
@@ -54,7 +55,7 @@ class Listener:
         self.stats = TapStats()
         self.spool_folder = spool_folder or spool.folder_for(store)
         self.journal: spool.Spool | None = None
-        self._ingestor = Ingestor(store, now=now)
+        self._pairing = Pairing(now)
         self._consumed = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-journal")
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-store")
@@ -158,8 +159,8 @@ class Listener:
                 await asyncio.sleep(RETRY_S)
 
     def _recorded_position(self) -> int:
-        with self.store.engine.begin() as conn:
-            return named_source(conn, self.name, "mllp", self.now())["offset"]
+        with self.store.begin() as conn:
+            return sources.named(conn, self.name, "mllp", self.now())["offset"]
 
     def _store_all(self) -> None:
         while self._consumed < self.journal.end:
@@ -171,14 +172,15 @@ class Listener:
             except Exception as exc:  # noqa: BLE001 - one record, or the store? One at a time says which
                 if store_unavailable(exc):
                     raise
-                self._ingestor = Ingestor(self.store, now=self.now)  # its caches may hold the failed transaction's rows
+                self._pairing = Pairing(self.now)  # its caches may hold the failed transaction's rows
                 for record in records:
                     self._store_isolating(record)
             self.journal.prune(self._consumed)
 
     def _store(self, records: list[spool.Record], unread: str | None = None) -> None:
-        self._ingestor.ingest_messages(self.name, [r.raw for r in records], transport="mllp", unread=unread,
-                                       peer=[r.peer for r in records], at=[r.position for r in records])
+        with self.store.begin() as conn:
+            receive(conn, self.name, [r.raw for r in records], self._pairing, now=self.now(), transport="mllp",
+                    unread=unread, peer=[r.peer for r in records], at=[r.position for r in records])
         self._consumed = records[-1].end
         self.stats.stored += len(records)
 
@@ -192,7 +194,7 @@ class Listener:
             if store_unavailable(exc):
                 raise
             why = f"Lanewatch could not store this message as read ({_why(exc)}); its bytes are kept as they came"
-            self._ingestor = Ingestor(self.store, now=self.now)
+            self._pairing = Pairing(self.now)
             self._store([record], unread=why)
             self._problem(Problem(record.peer, f"a message could not be stored as read: kept as unparseable ({_why(exc)})"))
 

@@ -39,9 +39,7 @@ class Record:
 
 def folder_for(store: Store) -> Path:
     """Next to an SQLite store's file; in the user data folder for a server store."""
-    path = store.engine.url.database if store.dialect == "sqlite" else None
-    base = Path(path).resolve().parent if path and path != ":memory:" else data_folder()
-    return base / FOLDER
+    return (store.file.parent if store.file else data_folder()) / FOLDER
 
 
 class Spool:

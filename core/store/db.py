@@ -19,12 +19,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from platformdirs import user_data_path
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+Tx = Connection  # an open transaction (Store.begin) or read (Store.read): what core hands to core.store's functions
 
 
 def data_folder() -> Path:
@@ -72,13 +73,26 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     @property
+    def file(self) -> Path | None:
+        """An SQLite store's file; None for a server's store (or one in memory)."""
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        return Path(path).resolve() if path and path != ":memory:" else None
+
+    @property
     def own_files(self) -> frozenset[Path]:
         """The files of an SQLite store (with its WAL), which ingest must never read."""
-        path = self.engine.url.database if self.dialect == "sqlite" else None
-        if not path or path == ":memory:":
+        base = self.file
+        if base is None:
             return frozenset()
-        base = Path(path).resolve()
         return frozenset(Path(f"{base}{suffix}") for suffix in ("", "-wal", "-shm", "-journal"))
+
+    def begin(self):
+        """A transaction: committed when the block ends, rolled back when it raises."""
+        return self.engine.begin()
+
+    def read(self):
+        """A connection for reading (its implicit transaction is rolled back at the end)."""
+        return self.engine.connect()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -163,6 +177,13 @@ def _check(engine: Engine, where: str, create: bool) -> None:
     if not known:
         raise StoreError(f"{where} was written by a newer Lanewatch (schema {version}; this one knows up to "
                          f"{scripts.get_current_head()}): update Lanewatch, or open another store.")
+
+
+def describe_store_error(exc: Exception, url: str | None = None) -> str:
+    """A store that failed mid-work, as one line: where (no password) and why, without the
+    statement or its parameters."""
+    parsed = make_url(resolve_url(url))
+    return _words(exc, parsed.database if parsed.drivername.startswith("sqlite") else parsed.render_as_string(hide_password=True))
 
 
 def _words(exc: Exception, where: str) -> str:

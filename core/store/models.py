@@ -151,7 +151,7 @@ class Message(Base):
               sqlite_where=text("ack_control_id IS NOT NULL AND answers_id IS NULL"),
               postgresql_where=text("ack_control_id IS NOT NULL AND answers_id IS NULL")),
         Index("ix_messages_states", "ack_state", "parse_state"),
-        # covering the flow aggregates (core.flows): they never read the rows and their bytes
+        # covering the flow aggregates (core.store.flows): they never read the rows and their bytes
         Index("ix_messages_flow", "is_ack", "event_time", "interface_id", "message_type", "ack_state", "parse_state",
               "ack_id"),
     )
@@ -317,6 +317,9 @@ class Alert(Base):
               postgresql_where=sql_text("state IN ('open', 'acknowledged')")),
     )
 
+
+# how long each text column of a message may be (core.message_rows clips keys to fit)
+MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}
 
 # The full-text table (message_text) is made by hand in migration 0001: FTS5 on SQLite, a
 # plain table with a trigram index on PostgreSQL. It has no model: ingest and the queries

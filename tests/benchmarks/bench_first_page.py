@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from core.store import queries  # noqa: E402
-from core.store.queries import MessageFilter  # noqa: E402
+from core import vocabulary  # noqa: E402
+from core.store import interfaces, messages  # noqa: E402
+from core.store.messages import MessageFilter  # noqa: E402
 from tests.conftest import workdir_store  # noqa: E402
 from ui.models.message_table import MessageTableModel  # noqa: E402
 
@@ -59,12 +60,12 @@ def main() -> None:
     store = workdir_store(a.workdir, a.count, "lanewatch-firstpage-")
     build_s = time.perf_counter() - t0
     app = QApplication.instance() or QApplication([])
-    stored = queries.count_messages(store)
-    interfaces = queries.interfaces_overview(store)
+    stored = messages.count(store)
+    rows = interfaces.overview(store)
     cases = {
         "all": MessageFilter(),
-        "one_interface": MessageFilter(interface_id=interfaces[len(interfaces) // 2]["id"]),
-        "needs_attention": MessageFilter(ack_states=list(queries.PROBLEM_ACK_STATES)),
+        "one_interface": MessageFilter(interface_id=rows[len(rows) // 2]["id"]),
+        "needs_attention": MessageFilter(ack_states=list(vocabulary.PROBLEM_ACK_STATES)),
         "free_text": MessageFilter(text="GLUCOSE"),
     }
     out = {"messages": stored, "build_or_open_s": round(build_s, 1), "at": datetime.now().isoformat(timespec="seconds")}
@@ -73,7 +74,7 @@ def main() -> None:
         sql_ms = []
         for _ in range(a.runs):
             t = time.perf_counter()
-            queries.message_page(store, flt, limit=500)
+            messages.page(store, flt, limit=500)
             sql_ms.append((time.perf_counter() - t) * 1000)
         out[name] = {"model_first_page": summary(model_ms), "bare_query_baseline": summary(sql_ms),
                      "ratio_model_to_query_p50": round(statistics.median(model_ms) / statistics.median(sql_ms), 2)}

@@ -27,7 +27,7 @@ import psutil
 from core.demo import write_logs
 from core.ingest import Ingestor
 from core.progress import Progress
-from core.store import queries
+from core.store import messages
 from core.store.db import open_store
 
 
@@ -121,18 +121,18 @@ def main() -> None:
     base = baseline(files, work / "baseline.db", a.baseline_count)
 
     rng = random.Random(5)
-    with store.engine.connect() as c:
+    with store.read() as c:
         keys = c.exec_driver_sql("SELECT control_id, patient_id FROM messages WHERE patient_id IS NOT NULL "
                                  "ORDER BY random() LIMIT ?", (a.queries,)).all()
     words = ["SMITH", "GLUCOSE", "QUEST", "Required field missing", "MRN104242", "COVID-19"]
     lookups = {
-        "control_id": timed(lambda k: queries.message_page(store, queries.MessageFilter(control_id=k), limit=100),
+        "control_id": timed(lambda k: messages.page(store, messages.MessageFilter(control_id=k), limit=100),
                             [k.control_id for k in keys]),
-        "patient_id": timed(lambda k: queries.message_page(store, queries.MessageFilter(patient_id=k), limit=100),
+        "patient_id": timed(lambda k: messages.page(store, messages.MessageFilter(patient_id=k), limit=100),
                             [k.patient_id for k in keys]),
-        "full_text_first_page": timed(lambda w: queries.message_page(store, queries.MessageFilter(text=w), limit=100),
+        "full_text_first_page": timed(lambda w: messages.page(store, messages.MessageFilter(text=w), limit=100),
                                       [rng.choice(words) for _ in range(50)]),
-        "full_text_count": timed(lambda w: queries.count_messages(store, queries.MessageFilter(text=w)),
+        "full_text_count": timed(lambda w: messages.count(store, messages.MessageFilter(text=w)),
                                  [rng.choice(words) for _ in range(20)]),
     }
     quarter = [next((m for share, m in sampler.samples if share >= q), None) for q in (0.25, 0.5, 0.75, 1.0)]

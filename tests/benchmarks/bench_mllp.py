@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from core.demo import LANES, Generator  # noqa: E402
 from core.hl7 import ack  # noqa: E402
 from core.sources.listener import Listener  # noqa: E402
-from core.store import queries  # noqa: E402
+from core.store import messages, queue  # noqa: E402
 from core.store.db import open_store  # noqa: E402
 from core.transport.mllp import Server  # noqa: E402
 
@@ -73,8 +73,8 @@ def main() -> None:
     a = ap.parse_args()
     gen = Generator(seed=3)
     lanes = [lane for lane in LANES if lane.folder in ("lab_results_in", "adt_in", "scheduling_in")]
-    messages = [gen.message(lanes[i % len(lanes)]) for i in range(a.messages)]
-    batches = [messages[i::a.clients] for i in range(a.clients)]
+    sent = [gen.message(lanes[i % len(lanes)]) for i in range(a.messages)]
+    batches = [sent[i::a.clients] for i in range(a.clients)]
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
     call = lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(60)  # noqa: E731
@@ -96,7 +96,7 @@ def main() -> None:
     call(tap.stored())  # answered once journalled: how much longer until the store has it all
     drain_s = time.perf_counter() - t
     call(tap.close())
-    stored = queries.count_messages(store, queries.MessageFilter(acks=False))
+    stored = messages.count(store, messages.MessageFilter(acks=False))
     ours, baseline = figures(a.messages, tap_s, tap_rtts), figures(a.messages, base_s, base_rtts)
     resent = bench_resend(work, a.resend, call)
     print(json.dumps({
@@ -122,7 +122,7 @@ def bench_resend(work: Path, n: int, call) -> dict:
              f"PID|1||MRN{i}^^^NFM^MR||DOE^JANE\rORC|NW|O{i}\rOBR|1|O{i}||GLU^Glucose\r").encode()
         raws += [m, ack.build(m, "AE", "Provider not on file", control_id=f"N{i}", timestamp="20260101120001")]
     Ingestor(store).ingest_messages("engine", raws, transport="file")
-    items = queries.queue_items(store, kinds=["nak_error"])
+    items = queue.items(store, kinds=["nak_error"])
 
     async def answer(message: bytes, peer: str) -> bytes:
         return ack.build(message, "AA", control_id="RS", timestamp="20260101000000")
@@ -130,7 +130,7 @@ def bench_resend(work: Path, n: int, call) -> dict:
     server = Server(answer)
     port = call(server.start())
     ctx = Context(store, actor="bench@local")
-    iface = queries.message(store, items[0]["message_id"])["interface_id"]
+    iface = messages.get(store, items[0]["message_id"])["interface_id"]
     Configure(ctx).run(iface, host="127.0.0.1", port=port, write_class="clinical", write_enabled=True)
     rtts: list[float] = []
     send = mllp.Client.send

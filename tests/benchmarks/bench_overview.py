@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from core import flows  # noqa: E402
 from core.commands.context import Context  # noqa: E402
+from core.store import flows  # noqa: E402
 from core.store.models import Message  # noqa: E402
 from tests.conftest import workdir_store  # noqa: E402
 
@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--workdir")
     a = ap.parse_args()
     store = workdir_store(a.workdir, a.count, "lanewatch-overview-")
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         first, last, total = conn.execute(select(func.min(Message.event_time), func.max(Message.event_time),
                                                  func.count()).select_from(Message)).one()
     end = last + timedelta(seconds=1)
@@ -81,7 +81,7 @@ def main() -> None:
     overview_view.WINDOWS = overview_view.WINDOWS + (("Everything", whole, timedelta(days=1)),)
     view.window_box.addItem("Everything", whole)
     count = "SELECT count(*) FROM messages WHERE is_ack = 0 AND event_time >= :since"
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         base_24h = timed(lambda: conn.execute(text(count), {"since": end - timedelta(hours=24)}).scalar(), a.runs)
         base_all = timed(lambda: conn.execute(text(count), {"since": first}).scalar(), a.runs)
     out = {

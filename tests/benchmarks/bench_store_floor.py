@@ -40,7 +40,7 @@ def main() -> None:
         for r in rows:
             n += 1
             r.update(id=n, offset=n, pair_key="a|b", is_ack=bool(r["ack_code"]), interface_id=None, ack_state="pending")
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.exec_driver_sql("INSERT INTO sources (id, path, kind, size, offset, state, first_seen, last_seen) "
                              "VALUES (1, 'floor', 'file', 0, 0, 'active', '2026-11-25', '2026-11-25')")
         tuples = [_tuples(conn, M, rows, _MESSAGE_COLUMNS) for rows in parts]

@@ -60,7 +60,7 @@ def run(repo: Path, args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="lanewatch-bench-tap-"))
     port = free_port()
     env = dict(os.environ, LANEWATCH_DB=f"sqlite:///{work / 'store.db'}", XDG_DATA_HOME=str(work))
-    proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "listen", "--port", str(port)], cwd=repo, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", str(port)], cwd=repo, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, 60)

@@ -14,7 +14,7 @@ from core.commands.context import Context
 from core.commands.resend import Configure
 from core.hl7.ack import build
 from core.ingest import Ingestor
-from core.store import queries
+from core.store import messages, queue
 
 MSG = ("MSH|^~\\&|ECW|NFM|QUEST|QUEST_LAB|20260101120000||ORM^O01^ORM_O01|{cid}|P|2.5.1\r"
        "PID|1||MRN1^^^NFM^MR||DOE^JANE\rORC|NW|O{cid}\rOBR|1|O{cid}||GLU^Glucose\r")
@@ -31,8 +31,8 @@ def setup(store, n=1):
     for i in range(n):
         raws += [MSG.format(cid=f"C{i}").encode(), nak(f"C{i}").encode()]
     Ingestor(store).ingest_messages("engine", raws, transport="mllp", peer="10.0.0.9")
-    items = queries.queue_items(store, kinds=["nak_error"])
-    iface = queries.message(store, items[0]["message_id"])["interface_id"]
+    items = queue.items(store, kinds=["nak_error"])
+    iface = messages.get(store, items[0]["message_id"])["interface_id"]
     return sorted(items, key=lambda i: i["id"]), iface
 
 

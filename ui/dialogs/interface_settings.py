@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.commands.resend import WRITE_CLASSES
+from core.vocabulary import WriteClass
 
 
 class InterfaceSettingsDialog(QDialog):
@@ -38,7 +38,7 @@ class InterfaceSettingsDialog(QDialog):
         self.cert = QLineEdit(row.get("resend_tls_cert") or "", placeholderText="none")
         self.key = QLineEdit(row.get("resend_tls_key") or "", placeholderText="none")
         self.write_class = QComboBox()
-        self.write_class.addItems(WRITE_CLASSES)
+        self.write_class.addItems(WriteClass.values())
         self.write_class.setCurrentText(row.get("write_class") or "none")
         self.enabled = QCheckBox("Allow resending to this interface")
         self.enabled.setChecked(bool(row.get("write_enabled")))

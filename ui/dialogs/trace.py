@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QSplitter, QTableWidget, QTableWi
 
 from core import privacy
 from core.labels import duration
-from core.trace import Trace
+from core.store.trace import Trace
 from ui.privacy_screen import screen
 
 COLOURS = {"order": "#2e86c1", "ACK": "#7f8c8d", "result": "#2e8540", "other": "#7d3c98"}

@@ -5,9 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QVBoxLayout
 
 from core.commands.context import Context
-from core.commands.correct import versions
 from core.hl7.encoding import decode
-from core.store import queries
+from core.store import messages
 from ui.privacy_screen import screen
 from ui.views.diff_view import DiffView, changed_fields, segments
 from ui.workers import submit
@@ -16,11 +15,11 @@ from ui.workers import submit
 def load_versions(ctx: Context, message_id: int) -> list[tuple[int, int, str, str]]:
     """(message id, version number, decoded text, what it is in words) of every version, oldest
     first: who made each correction and when, and the fields it changed."""
-    ids = versions(ctx, message_id)
-    made = queries.message_history(ctx.store, ids)
+    ids = messages.versions(ctx.store, message_id)
+    made = messages.history(ctx.store, ids)
     out: list[tuple[int, int, str, str]] = []
     for mid in ids:
-        row = queries.message(ctx.store, mid)
+        row = messages.get(ctx.store, mid)
         text = decode(row["raw"], row["charset"])[0]
         if row["version_no"] == 1:
             words = f"version 1 (message {mid}), as it arrived {row['received_at']:%Y-%m-%d %H:%M}"

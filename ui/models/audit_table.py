@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from core.store import queries
+from core.store import audit
 from core.store.db import Store
 from ui.models.common import Index, PagedTableModel
 
@@ -61,7 +61,7 @@ class AuditTableModel(PagedTableModel):
 
     def query(self):
         store, actor, action, page = self.store, self.actor, self.action, self.page
-        return lambda last: queries.audit_page(store, before_seq=last["seq"] if last else None, actor=actor,
+        return lambda last: audit.page(store, before_seq=last["seq"] if last else None, actor=actor,
                                                action=action, limit=page)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

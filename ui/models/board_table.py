@@ -6,6 +6,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from core.labels import duration
+from core.vocabulary import Health
 from ui import icons
 from ui.models.common import Index, RowsTableModel
 
@@ -41,7 +42,7 @@ class BoardModel(RowsTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.DecorationRole:
             if col == COL_SILENCE and value is not None and value > SILENCE_WARN_S:
-                return icons.state("warn")
+                return icons.state(Health.WARN)
             if col == COL_ERRORS and value:
-                return icons.state("warn")
+                return icons.state(Health.WARN)
         return None

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from core.ingest import utcnow
+from core.vocabulary import Health
 from ui import icons
 from ui.models.common import Index, RowsTableModel
 
@@ -42,7 +43,7 @@ class EndpointTableModel(RowsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(r, col)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS:
-            return icons.state(r["status"] or "quiet")
+            return icons.state(Health.of(r["status"] or "quiet"))
         if role == Qt.ItemDataRole.ToolTipRole and col in (COL_PROBLEM, COL_URL, COL_FHIR):
             return {COL_PROBLEM: r["detail"] or r["discovery_problem"], COL_URL: r["base_url"],
                     COL_FHIR: r["software"]}[col]

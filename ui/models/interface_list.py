@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from core import labels
+from core.vocabulary import Direction, Health
 from ui import icons
 from ui.models.common import Index, header
 
@@ -25,7 +25,7 @@ class InterfaceListModel(QAbstractTableModel):
         self.rows: list[dict] = []
 
     def set_rows(self, rows: list[dict]) -> None:
-        """Replace the list; rows come from core.store.queries.interfaces_overview."""
+        """Replace the list; rows come from core.store.interfaces.overview."""
         if [r["id"] for r in rows] == [r["id"] for r in self.rows]:
             self.rows = rows  # same interfaces: refresh counts in place, keep the selection
             if rows:
@@ -61,11 +61,11 @@ class InterfaceListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (row["name"], f"{row['messages']:,}", self._status(row))[col]
         if role == Qt.ItemDataRole.DecorationRole:
-            return icons.state(row["direction"] if col == COL_NAME else row["status"] if col == COL_STATUS else None)
+            return icons.state(Direction.of(row["direction"]) if col == COL_NAME else Health.of(row["status"]) if col == COL_STATUS else None)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{labels.DIRECTIONS[row['direction']]}: {row['sending_app']}^{row['sending_facility'] or ''} → "
+            return (f"{Direction.label(row['direction'])}: {row['sending_app']}^{row['sending_facility'] or ''} → "
                     f"{row['receiving_app']}^{row['receiving_facility'] or ''}\n"
                     f"{row['messages']:,} messages and {row['acks']:,} ACKs; {row['problems']:,} open queue items\n"
                     f"newest message: {row['last_time'] or 'none'}"
@@ -80,4 +80,4 @@ class InterfaceListModel(QAbstractTableModel):
         writes = " · resend on" if row["write_enabled"] else ""
         if row["problems"]:
             return f"{row['problems']:,} open" + writes
-        return labels.INTERFACE_STATUS[row["status"]] + writes
+        return Health.label(row["status"]) + writes

@@ -12,9 +12,10 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 
 from core import labels, privacy
-from core.store import queries
+from core.store import interfaces, messages
 from core.store.db import Store
-from core.store.queries import MessageFilter
+from core.store.messages import MessageFilter
+from core.vocabulary import AckState, Direction, ParseState
 from ui import icons
 from ui.models.common import Index, PagedTableModel
 from ui.workers import submit
@@ -38,7 +39,7 @@ class MessageTableModel(PagedTableModel):
 
     def query(self):
         store, flt, page = self.store, self.filter, self.page
-        return lambda last: queries.message_page(store, flt, after=(last["event_time"], last["id"]) if last else None,
+        return lambda last: messages.page(store, flt, after=(last["event_time"], last["id"]) if last else None,
                                                  limit=page)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -68,7 +69,7 @@ class MessageTableModel(PagedTableModel):
             return
         token, flt, since = self._generation.value, self.filter, self._newest_id
         top = (self.rows[0]["event_time"], self.rows[0]["id"]) if self.rows else None
-        submit(lambda: queries.newer_than(self.store, flt, top, since_id=since),
+        submit(lambda: messages.newer_than(self.store, flt, top, since_id=since),
                lambda rows: self._new_arrived(token, rows), lambda err: self._failed(token, err), context=self)
 
     def set_privacy(self, on: bool) -> None:
@@ -98,14 +99,14 @@ class MessageTableModel(PagedTableModel):
 
     # -- cells --------------------------------------------------------------------------
     def direction(self, row: dict) -> str:
-        return queries.direction(row, self.home)
+        return interfaces.direction(row, self.home)
 
     def _text(self, row: dict, col: int) -> str:
         if col == COL_TIME:
             t: datetime | None = row["event_time"]
             return t.strftime("%Y-%m-%d %H:%M:%S") if t else ""
         if col == COL_DIRECTION:
-            return labels.DIRECTIONS[self.direction(row)]
+            return Direction.label(self.direction(row))
         if col == COL_TYPE:
             return row["message_type"] or "?"
         if col == COL_CONTROL_ID:
@@ -115,20 +116,20 @@ class MessageTableModel(PagedTableModel):
         if col == COL_PATIENT:
             return privacy.mask(labels.patient(row), self.privacy) or ""
         if col == COL_PARSE:
-            return labels.parse_state(row["parse_state"])
+            return ParseState.label(row["parse_state"])
         if col == COL_ACK:
             if row["is_ack"]:
                 return f"ACK {row['ack_code'] or ''}".strip()
-            return labels.ack_state(row["ack_state"]) + (" · duplicate" if row["duplicate_of"] else "")
+            return AckState.label(row["ack_state"]) + (" · duplicate" if row["duplicate_of"] else "")
         return ""
 
     def _icon(self, row: dict, col: int):
         if col == COL_DIRECTION:
-            return icons.state(self.direction(row))
+            return icons.state(Direction.of(self.direction(row)))
         if col == COL_PARSE:
-            return icons.state(row["parse_state"])
+            return icons.state(ParseState.of(row["parse_state"]))
         if col == COL_ACK and not row["is_ack"]:
-            return icons.state(row["ack_state"])
+            return icons.state(AckState.of(row["ack_state"]))
         return None
 
     def _tooltip(self, row: dict, col: int) -> str | None:

@@ -8,21 +8,17 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 
 from core import labels, privacy
-from core.queue import group_title
-from core.store import queries
+from core.signatures import Signature
+from core.store import queue
 from core.store.db import Store
-from core.store.queries import QueueFilter
+from core.store.queue import QueueFilter
+from core.vocabulary import QueueKind, TriageState
 from ui import icons
 from ui.models.common import Index, header
 from ui.workers import Generation, submit
 
 COL_PROBLEM, COL_MESSAGE, COL_PATIENT, COL_SENT, COL_KIND, COL_STATE, COL_OWNER, COL_WHEN = range(8)
 HEADERS = ("Problem", "Message", "Patient", "Message time", "Kind", "Items / state", "Owner", "Newest / failed")
-KIND_ICONS = {"nak_error": "error", "nak_reject": "rejected", "missing_ack": "missing", "unparseable": "unparseable",
-              "invalid": "invalid", "duplicate": "invalid", "batch_mismatch": "invalid", "unreadable_file": "unparseable",
-              "error_folder": "error", "failed_resend": "error"}
-STATE_ICONS = {"open": "pending", "acknowledged": "accepted", "corrected": "accepted_with_warnings",
-               "resent": "accepted", "resolved": "accepted"}
 
 
 def _when(t: datetime | None) -> str:
@@ -51,7 +47,7 @@ class QueueTreeModel(QAbstractItemModel):
     def reload(self) -> None:
         token, flt = self._generation.next(), self.filter
         self._loading.clear()
-        submit(lambda: queries.queue_groups(self.store, flt), lambda groups: self._groups_arrived(token, groups),
+        submit(lambda: queue.groups(self.store, flt), lambda groups: self._groups_arrived(token, groups),
                self.failed.emit, context=self)
 
     def _groups_arrived(self, token: int, groups: list[dict]) -> None:
@@ -72,7 +68,7 @@ class QueueTreeModel(QAbstractItemModel):
         group = self.node(parent)
         token, flt = self._generation.value, QueueFilter(**{**vars(self.filter), "signature": group["signature"]})
         self._loading.add(group["signature"])
-        submit(lambda: queries.queue_items(self.store, flt), lambda items: self._items_arrived(token, group, items),
+        submit(lambda: queue.items(self.store, flt), lambda items: self._items_arrived(token, group, items),
                self.failed.emit, context=self)
 
     def _items_arrived(self, token: int, group: dict, items: list[dict]) -> None:
@@ -148,16 +144,16 @@ class QueueTreeModel(QAbstractItemModel):
             return text
         if role == Qt.ItemDataRole.DecorationRole:
             if col == COL_KIND:
-                return icons.state(KIND_ICONS.get(node["kind"]))
+                return icons.state(QueueKind.of(node["kind"]))
             if col == COL_STATE and not group:
-                return icons.state(STATE_ICONS.get(node["triage_state"]))
+                return icons.state(TriageState.of(node["triage_state"]))
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_PROBLEM and not self.privacy:
             return node["example"] if group else node["reason"]
         return None
 
     @staticmethod
     def _group_text(g: dict, col: int) -> str:
-        return {COL_PROBLEM: group_title(g["signature"], g["kind"]), COL_KIND: labels.queue_kind(g["kind"]),
+        return {COL_PROBLEM: Signature.parse(g["signature"]).title(), COL_KIND: QueueKind.label(g["kind"]),
                 COL_STATE: f"{g['items']:,}", COL_WHEN: _when(g["newest"])}.get(col, "")
 
     @staticmethod
@@ -165,5 +161,5 @@ class QueueTreeModel(QAbstractItemModel):
         state = i["triage_state"] + (f" ({i['ack_reason'].replace('_', ' ')})" if i.get("ack_reason") else "")
         message = f"{i['message_type'] or ''} {i['control_id'] or ''}".strip() if i["message_id"] else "(a whole file)"
         return {COL_PROBLEM: i["reason"], COL_MESSAGE: message, COL_SENT: _when(i.get("message_time")),
-                COL_KIND: labels.queue_kind(i["kind"]), COL_STATE: state, COL_OWNER: i["owner"] or "",
+                COL_KIND: QueueKind.label(i["kind"]), COL_STATE: state, COL_OWNER: i["owner"] or "",
                 COL_WHEN: _when(i["created_at"])}.get(col, "")

@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.fhir.inventory import LAYERS, Flag, Inventory
 from core.fhir.scopes import INTERACTION_WORDS, WRITE_INTERACTIONS
+from core.vocabulary import Severity
 from ui import icons
 from ui.models.common import Index, RowsTableModel
 
@@ -91,7 +92,7 @@ class FlagTableModel(RowsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (f.severity, f.scope, f.text)[col]
         if role == Qt.ItemDataRole.DecorationRole and col == COL_SEVERITY:
-            return icons.state(f.severity)
+            return icons.state(Severity.of(f.severity))
         if role == Qt.ItemDataRole.BackgroundRole and col == COL_SEVERITY:
             return tint(f.severity, self.dark)
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_FINDING:

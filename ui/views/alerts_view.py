@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 
 from core import alerts
 from core.commands.context import Context
-from core.store import queries
+from core.store import alerts as store_alerts
+from core.store import interfaces
+from core.vocabulary import AlertState
 from ui import icons
 from ui.actions import confirm_then, run_command
 from ui.models.common import Index, RowsTableModel
@@ -34,9 +36,6 @@ from ui.views.tab_layout import bar_over_split
 from ui.workers import submit
 
 EVALUATE_MS = 30_000
-STATE_ICONS = {"open": "high", "acknowledged": "warn", "cleared": "ok"}
-
-
 class RowsModel(RowsTableModel):
     """The alerts, or the rules: `cells(row)` gives a row's texts."""
 
@@ -51,7 +50,7 @@ class RowsModel(RowsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(r)[index.column()]
         if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and "state" in r:
-            return icons.state(STATE_ICONS.get(r["state"]))
+            return icons.state(AlertState.of(r["state"]))
         if role == Qt.ItemDataRole.ToolTipRole and "text" in r:
             return r["text"] + (f"\nNote: {r['note']}" if r.get("note") else "")
         return None
@@ -131,7 +130,7 @@ class AlertsView(QWidget):
         submit(lambda: self._read(now), lambda found: self._show(*found), context=self)
 
     def _read(self, now) -> tuple[list[dict], list[dict]]:
-        return alerts.active(self.ctx.store, include_cleared_since=now - timedelta(days=1)), alerts.rules(self.ctx.store)
+        return store_alerts.active(self.ctx.store, include_cleared_since=now - timedelta(days=1)), store_alerts.rules(self.ctx.store)
 
     def _show(self, current: list[dict], rules: list[dict]) -> None:
         self.alerts.set_rows(current)
@@ -152,7 +151,7 @@ class AlertsView(QWidget):
                         lambda _: self.refresh())
 
     def add_rule(self) -> None:
-        dialog = RuleDialog(queries.interface_names(self.ctx.store), self)
+        dialog = RuleDialog(interfaces.names(self.ctx.store), self)
         if dialog.exec():
             values = dialog.values()
             run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: self.evaluate())
@@ -168,7 +167,7 @@ class AlertsView(QWidget):
         if rule is None:
             self.state.setText("Choose a rule in the lower table first.")
             return
-        dialog = RuleDialog(queries.interface_names(self.ctx.store), self, rule=rule)
+        dialog = RuleDialog(interfaces.names(self.ctx.store), self, rule=rule)
         if dialog.exec():
             values = {k: v for k, v in dialog.values().items() if k != "kind"}
             values.update(hours=dialog.hours.text().strip(), weekdays=dialog.days.text().strip())  # "" clears them

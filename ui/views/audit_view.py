@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from core import audit
+from core.audit import Report, describe
+from core.store import audit
 from core.store.db import Store
 from ui.models.audit_table import COL_ACTION, COL_ACTOR, COL_AT, COL_SEQ, COL_TARGET, AuditTableModel
 from ui.views.grid import grid
@@ -49,7 +50,7 @@ class AuditView(QWidget):
         submit(lambda: audit.verify_store(self.store), self._verified,
                lambda text: self.verdict.setText(f"Could not check: {text}"), context=self)
 
-    def _verified(self, report: audit.Report) -> None:
-        first, *keys = audit.describe(report)
+    def _verified(self, report: Report) -> None:
+        first, *keys = describe(report)
         self.verdict.setText(first[0].upper() + first[1:])
         self.verdict.setToolTip("Signing keys, by fingerprint:\n" + "\n".join(k.strip() for k in keys) if keys else "")

@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core import flows
 from core.commands.context import Context
+from core.store import flows
 from ui.models.board_table import COL_INTERFACE, SORT_ROLE, BoardModel
 from ui.settings import in_documents
 from ui.views.grid import grid

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from core import labels, privacy
 from core.detail import Detail
 from core.hl7.structure import LONG_VALUE, Node, delimiters_of
+from core.vocabulary import ParseState
 from ui import icons
 from ui.models.field_tree import COL_LABEL, COL_NAME, COL_TYPE, NODE_ROLE, FieldTreeModel
 from ui.settings import in_documents
@@ -157,7 +158,7 @@ class DetailPane(QWidget):
             f"HL7 {r['version'] or '?'} · {when}<br>"
             f"{r['sending_app'] or '?'}^{r['sending_facility'] or ''} → {r['receiving_app'] or '?'}^"
             f"{r['receiving_facility'] or ''} · {patient}<br>"
-            f"<span style='color:gray'>Parse: {labels.parse_state(r['parse_state'])} · message {r['id']} · "
+            f"<span style='color:gray'>Parse: {ParseState.label(r['parse_state'])} · message {r['id']} · "
             f"{Path(r['source']).name} @ byte {r['offset']:,} · {r['size']:,} bytes as {d.codec}"
             f"{' · ' + d.tree.note if d.tree.note else ''}</span>")
         words = "\n".join(d.explanation)  # a receiver's words can quote the patient

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from core import labels
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, RemoveEndpoint, SignIn
-from core.fhir import endpoints
+from core.store import endpoints
 from ui.actions import confirm_then, run_command
 from ui.dialogs.endpoint import EndpointDialog
 from ui.models.endpoint_table import (

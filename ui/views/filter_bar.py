@@ -12,7 +12,8 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLineEdit, QWidget
 
 from core.ingest import utcnow
-from core.store.queries import PROBLEM_ACK_STATES, MessageFilter
+from core.store.messages import MessageFilter
+from core.vocabulary import PROBLEM_ACK_STATES, AckState, ParseState
 from ui import icons
 
 TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 hours", timedelta(days=1)),
@@ -20,10 +21,10 @@ TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 
 CUSTOM = len(TIME_RANGES) - 1
 TYPES = ("Any type", "ADT", "ORM", "ORU", "SIU", "DFT", "VXU", "MDM", "ACK")
 STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_STATES)),
-          ("Error (NAK)", None, ["error"]), ("Rejected (NAK)", None, ["rejected"]), ("ACK missing", None, ["missing"]),
-          ("ACK code not recognised", None, ["unrecognised"]),
-          ("Awaiting ACK", None, ["pending"]), ("Accepted", None, ["accepted", "accepted_with_warnings"]),
-          ("Invalid", ["invalid"], None), ("Unparseable", ["unparseable"], None))
+          *((s.words, None, [s]) for s in AckState if s not in (AckState.ACCEPTED, AckState.ACCEPTED_WITH_WARNINGS,
+                                                                 AckState.NOT_EXPECTED)),
+          ("Accepted", None, [AckState.ACCEPTED, AckState.ACCEPTED_WITH_WARNINGS]),
+          *((s.words, [s], None) for s in ParseState if s != ParseState.OK))
 SETTLE_MS = 350
 MAX_TEXT = 2000  # as the command line's --text
 

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.flows import Series
+from core.store.flows import Series
 
 ROWS = (("messages", "messages / bucket"), ("errors", "errors / bucket"), ("latency", "ACK latency (s)"),
         ("queue", "open queue items"))

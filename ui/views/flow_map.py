@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
-from core.flows import Flow, FlowMap
+from core.store.flows import Flow, FlowMap
 
 HEALTH_COLOURS = {"ok": "#2e8540", "warn": "#c27c0e", "bad": "#c0392b"}
 LABEL_ROOM = 120  # beside an outer system's box: its flows' types and volumes

@@ -9,8 +9,8 @@ from datetime import timedelta
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from core import flows
 from core.commands.context import Context
+from core.store import flows
 from ui.views.flow_charts import FlowCharts
 from ui.views.flow_map import HEALTH_WORDS, FlowMapView
 from ui.views.tab_layout import bar_over_split
@@ -22,7 +22,7 @@ REFRESH_MS = 10_000
 
 
 class OverviewView(QWidget):
-    flow_chosen = Signal(object)  # a core.flows.Flow: show its messages
+    flow_chosen = Signal(object)  # a core.store.flows.Flow: show its messages
 
     def __init__(self, ctx: Context, parent=None) -> None:
         super().__init__(parent)

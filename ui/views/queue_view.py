@@ -27,8 +27,9 @@ from core.commands.context import Context
 from core.commands.resend import Outcome, Plan, Resend
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
 from core.ingest import utcnow
-from core.store import queries
-from core.store.queries import QueueFilter
+from core.store import queue
+from core.store.queue import QueueFilter
+from core.vocabulary import QueueKind, TriageState
 from ui.actions import run_command
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.correct import CorrectionDialog
@@ -46,8 +47,7 @@ from ui.models.queue_tree import (
 )
 from ui.workers import SignalProgress
 
-STATES = (("Open", ["open"]), ("Acknowledged", ["acknowledged"]), ("Corrected", ["corrected"]),
-          ("Resent", ["resent"]), ("Resolved", ["resolved"]), ("Any state", None))
+STATES = (*((s.words, [s]) for s in TriageState), ("Any state", None))
 AGES = (("Any age", None), ("Older than 1 hour", timedelta(hours=1)), ("Older than 24 hours", timedelta(days=1)),
         ("Older than 7 days", timedelta(days=7)))
 
@@ -67,7 +67,7 @@ class QueueView(QWidget):
         self.state.addItems([s[0] for s in STATES])
         self.kind = QComboBox()
         self.kind.addItem("Any problem", None)
-        for code, words in labels.QUEUE_KINDS.items():
+        for code, words in ((k.value, k.words) for k in QueueKind):
             self.kind.addItem(words, code)
         self.owner = QLineEdit(placeholderText="Owner (- for unassigned)", clearButtonEnabled=True)
         self.age = QComboBox()
@@ -224,7 +224,7 @@ class QueueView(QWidget):
 
     def correct(self) -> None:
         chosen = list(self.chosen())
-        message_ids = sorted({i["message_id"] for i in queries.queue_items(self.ctx.store, QueueFilter(ids=chosen))
+        message_ids = sorted({i["message_id"] for i in queue.items(self.ctx.store, QueueFilter(ids=chosen))
                               if i["message_id"]})
         if message_ids:
             dialog = CorrectionDialog(self.ctx, message_ids, self)

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.commands.context import Context
-from core.fhir import endpoints, report
+from core.fhir import inventory, report
 from core.fhir.inventory import Inventory
+from core.store import endpoints
 from ui.models.scope_matrix import (
     COL_FINDING,
     COL_INTERACTION,
@@ -96,7 +97,7 @@ class ScopesView(QWidget):
 
         def build() -> tuple[dict, Inventory]:
             e = endpoints.get(self.ctx.store, endpoint_id)
-            return e, endpoints.inventory(e)
+            return e, inventory.of_endpoint(e)
 
         submit(build, lambda found: self._show(*found) if self._generation.current(token) else None,
                lambda text: self.summary.setText(f"Could not build the inventory: {text}"), context=self)

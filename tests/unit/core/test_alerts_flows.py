@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from core import alerts, flows, trace
+from core import alerts
 from core.commands.context import CommandError, Context
 from core.hl7.ack import build
 from core.ingest import Ingestor, utcnow
-from core.store import queries
+from core.store import alerts as store_alerts
+from core.store import audit, flows, interfaces, messages, queue, trace
 from core.store.models import Alert, QueueItem
 
 A = Alert.__table__
@@ -84,7 +85,7 @@ def test_board(traffic):
 
 def test_alert_rules_raise_clear_and_acknowledge(traffic):
     ctx = Context(traffic, actor="alice@ws1", now=lambda: T0 + timedelta(minutes=10))
-    iface = next(r["id"] for r in queries.interfaces_overview(traffic) if r["name"] == "ECW → QUEST")
+    iface = next(r["id"] for r in interfaces.overview(traffic) if r["name"] == "ECW → QUEST")
     alerts.add_rule(ctx, "error_rate", 10, interface_id=iface, window_min=15)
     alerts.add_rule(ctx, "nak_burst", 3, interface_id=iface, window_min=15)
     alerts.add_rule(ctx, "queue_depth", 1, interface_id=iface)
@@ -100,11 +101,11 @@ def test_alert_rules_raise_clear_and_acknowledge(traffic):
     assert not later.cleared  # false once is not enough: it must stay false for CLEAR_AFTER
     cleared = alerts.evaluate(traffic, T0 + timedelta(minutes=40) + alerts.CLEAR_AFTER).cleared
     assert {c["text"].split(": ", 1)[1].split(" over")[0] for c in cleared} == {"20.0% errors", "ACK latency p95 2.0 s"}
-    [silent] = [a for a in alerts.active(traffic) if a["kind"] == "silence"]
+    [silent] = [a for a in store_alerts.active(traffic) if a["kind"] == "silence"]
     alerts.acknowledge(ctx, silent["id"], "the lab is closed for a software upgrade")
     with pytest.raises(CommandError, match="acknowledged already"):
         alerts.acknowledge(ctx, silent["id"])
-    assert queries.audit_page(traffic, action="acknowledge_alert")[0]["actor"] == "alice@ws1"
+    assert audit.page(traffic, action="acknowledge_alert")[0]["actor"] == "alice@ws1"
 
 
 def test_business_hours_and_bad_rules(traffic):
@@ -171,7 +172,7 @@ def test_trace_of_a_visit(store):
 def test_trace_over_the_corpus_results(store, corpora):
     folder = corpora / "hl7v2" / "microsoft-fhir-converter"
     Ingestor(store).ingest_paths([p for p in sorted(folder.iterdir()) if p.name.startswith("ORU")])
-    results = queries.message_page(store, queries.MessageFilter(types=["ORU"], acks=False), limit=100)
+    results = messages.page(store, messages.MessageFilter(types=["ORU"], acks=False), limit=100)
     assert results
     for r in results:
         t = trace.trace(store, r["id"])
@@ -215,12 +216,12 @@ def test_silence_and_the_board_measure_arrival_not_the_senders_clock(store):
     raws = [msg(f"S{i}", T0 + timedelta(seconds=i)) for i in range(2)]
     Ingestor(store, now=lambda: now).ingest_messages("engine", raws, transport="file")
     ctx = Context(store, now=lambda: now)
-    iface = next(r["id"] for r in queries.interfaces_overview(store) if r["name"] == "ECW → QUEST")
+    iface = next(r["id"] for r in interfaces.overview(store) if r["name"] == "ECW → QUEST")
     alerts.add_rule(ctx, "silence", 20, interface_id=iface)
     assert not alerts.evaluate(store, now + timedelta(minutes=1)).raised
     [row] = [r for r in flows.board(store, now + timedelta(minutes=1)) if r["interface_id"] == iface]
     assert row["last_seen"] == now and row["silence_s"] == 60 and row["today"] == 2
-    assert {m["message_time"] for m in queries.message_page(store, queries.MessageFilter(), limit=5)} == \
+    assert {m["message_time"] for m in messages.page(store, messages.MessageFilter(), limit=5)} == \
         {T0, T0 + timedelta(seconds=1)}
 
 
@@ -229,7 +230,7 @@ def test_queue_items_carry_the_time_of_the_failure(store):
     nak_at = T0 + timedelta(seconds=5)
     Ingestor(store, now=lambda: T0 + timedelta(hours=3)).ingest_messages(
         "engine", [order, ack(order, "AE", "N1", nak_at)], transport="file")
-    [item] = queries.queue_items(store, kinds=["nak_error"])
+    [item] = queue.items(store, kinds=["nak_error"])
     assert item["created_at"] == nak_at
 
 
@@ -239,17 +240,17 @@ def test_an_alert_at_its_threshold_neither_flaps_nor_repeats(traffic):
     import threading
 
     ctx = Context(traffic, now=lambda: T0)
-    iface = next(r["id"] for r in queries.interfaces_overview(traffic) if r["name"] == "ECW → QUEST")
+    iface = next(r["id"] for r in interfaces.overview(traffic) if r["name"] == "ECW → QUEST")
     rule = alerts.add_rule(ctx, "queue_depth", 1, interface_id=iface)
     raised = cleared = 0
     for step in range(8):
-        with traffic.engine.begin() as conn:  # the depth wobbles around the limit as items are worked
+        with traffic.begin() as conn:  # the depth wobbles around the limit as items are worked
             conn.execute(update(QueueItem.__table__).where(QueueItem.kind == "nak_error")
                          .values(triage_state="open" if step % 2 == 0 else "acknowledged"))
         change = alerts.evaluate(traffic, T0 + timedelta(minutes=20 + 2 * step))
         raised, cleared = raised + len(change.raised), cleared + len(change.cleared)
     assert (raised, cleared) == (1, 0)
-    with traffic.engine.begin() as conn:
+    with traffic.begin() as conn:
         conn.execute(update(A).values(state="cleared"))  # start afresh: four evaluators race to raise it
         conn.execute(update(QueueItem.__table__).where(QueueItem.kind == "nak_error").values(triage_state="open"))
     threads = [threading.Thread(target=alerts.evaluate, args=(traffic, T0 + timedelta(minutes=40))) for _ in range(4)]
@@ -257,7 +258,7 @@ def test_an_alert_at_its_threshold_neither_flaps_nor_repeats(traffic):
         t.start()
     for t in threads:
         t.join(30)
-    assert len([a for a in alerts.active(traffic) if a["rule_id"] == rule]) == 1
+    assert len([a for a in store_alerts.active(traffic) if a["rule_id"] == rule]) == 1
 
 
 def test_rules_are_edited_switched_and_deleted_headless_and_audited(capsys, tmp_path):
@@ -285,7 +286,7 @@ def test_a_backlog_read_now_raises_no_rate_alert_but_live_naks_do(store):
                                           ack(msg(f"B{i}", T0 + timedelta(minutes=i)), "AE", f"BA{i}", T0 + timedelta(minutes=i)))]
     Ingestor(store, now=lambda: now).ingest_messages("archive", old, transport="file")  # yesterday's log, read now
     ctx = Context(store, now=lambda: now)
-    iface = next(r["id"] for r in queries.interfaces_overview(store) if r["name"] == "ECW → QUEST")
+    iface = next(r["id"] for r in interfaces.overview(store) if r["name"] == "ECW → QUEST")
     alerts.add_rule(ctx, "nak_burst", 3, interface_id=iface, window_min=15)
     assert not alerts.evaluate(store, now).raised
     live = [m for i in range(5) for m in (msg(f"L{i}", now - timedelta(minutes=1)),

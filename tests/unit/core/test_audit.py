@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
 
-from core import audit
+from core.audit import GENESIS, describe, entry_hash, fingerprint
+from core.store import audit
 from core.store.models import AuditEntry, AuditHead
 
 A = AuditEntry.__table__
@@ -14,14 +15,14 @@ T0 = datetime(2026, 11, 24, 9, 0, 0, 123456)
 
 
 def fill(store, n=5):
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         for i in range(n):
             audit.append(conn, actor=f"op{i}@ws", action="acknowledge", at=T0 + timedelta(seconds=i), item_id=i,
                          before={"triage_state": "open"}, after={"triage_state": "acknowledged", "note": "ünïcode"})
 
 
 def check(store):
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         return audit.verify(conn)
 
 
@@ -33,7 +34,7 @@ def test_an_untouched_chain_verifies(store):
 
 def test_an_edited_entry_is_named(store):
     fill(store)
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(after={"triage_state": "resolved"}))
     broken = check(store)
     assert broken.seq == 3 and "changed" in broken.why
@@ -41,26 +42,26 @@ def test_an_edited_entry_is_named(store):
 
 def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(store):
     fill(store)
-    forged = audit.entry_hash("x" * 64, 2, T0, "mallory", "acknowledge", 1, None, None, None)
-    with store.engine.begin() as conn:
+    forged = entry_hash("x" * 64, 2, T0, "mallory", "acknowledge", 1, None, None, None)
+    with store.begin() as conn:
         conn.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(actor="mallory", hash=forged))
     assert check(store).seq == 2
 
 
 def test_deleted_entries_are_found_in_the_middle_and_at_the_end(store):
     fill(store)
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(delete(AuditEntry).where(AuditEntry.seq == 5))
     broken = check(store)
     assert broken.seq == 5 and "missing" in broken.why
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
     assert check(store).seq == 2
 
 
 def test_head_is_kept(store):
     fill(store, 3)
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         assert conn.execute(AuditHead.__table__.select()).one().seq == 3
 
 
@@ -68,11 +69,11 @@ def test_head_is_kept(store):
 def _forge_all_hashes(store, seq: int, change: dict) -> None:
     """Edit entry `seq` and recompute every hash after it, and the head: what the hash chain
     alone cannot catch."""
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(update(A).where(A.c.seq == seq).values(**change))
-        prev = audit.GENESIS
+        prev = GENESIS
         for r in conn.execute(select(A).order_by(A.c.seq)).all():
-            digest = audit.entry_hash(prev, r.seq, r.at, r.actor, r.action, r.item_id, r.message_id, r.before, r.after)
+            digest = entry_hash(prev, r.seq, r.at, r.actor, r.action, r.item_id, r.message_id, r.before, r.after)
             conn.execute(update(A).where(A.c.seq == r.seq).values(prev_hash=prev, hash=digest))
             prev = digest
         conn.execute(update(audit.H).values(hash=prev))
@@ -88,11 +89,11 @@ def test_a_forger_who_recomputes_every_hash_is_caught_by_the_signatures(store):
 def test_deleting_the_newest_entries_and_fixing_the_head_is_caught_against_the_last_verified_head(store):
     fill(store, 5)
     assert audit.verify_store(store).intact  # this workstation has now seen 5
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         newest = conn.execute(select(A).where(A.c.seq == 4)).one()
         conn.execute(delete(A).where(A.c.seq == 5))
         conn.execute(update(audit.H).values(seq=4, hash=newest.hash))
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         assert audit.verify(conn) is None  # the chain alone checks out
     report = audit.verify_store(store)
     assert not report.intact and "4 entries, but 5 were verified here" in report.warnings[0]
@@ -101,9 +102,9 @@ def test_deleting_the_newest_entries_and_fixing_the_head_is_caught_against_the_l
 def test_wiping_everything_is_not_intact_0_entries(store):
     fill(store, 3)
     assert audit.verify_store(store).intact
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(delete(A))
-        conn.execute(update(audit.H).values(seq=0, hash=audit.GENESIS))
+        conn.execute(update(audit.H).values(seq=0, hash=GENESIS))
     report = audit.verify_store(store)
     assert not report.intact and "entries were removed" in report.warnings[0]
 
@@ -116,12 +117,12 @@ def test_a_rewritten_and_re_signed_chain_with_a_new_key_is_reported(store):
     fill(store, 4)
     assert audit.verify_store(store).intact
     forger = Ed25519PrivateKey.generate()
-    fp = audit.fingerprint(forger.public_key())
+    fp = fingerprint(forger.public_key())
     _forge_all_hashes(store, 2, {"actor": "mallory@ws9"})
     from cryptography.hazmat.primitives import serialization
 
     raw = forger.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(insert(audit.K), {"fingerprint": fp, "public_key": raw, "workstation": "mallory@ws9",
                                        "registered_at": datetime(2026, 1, 1)})
         for r in conn.execute(select(A)).all():
@@ -136,5 +137,5 @@ def test_entries_are_signed_and_the_keys_shown_by_fingerprint(store):
     report = audit.verify_store(store)
     [(fp, (who, n))] = report.signers.items()
     assert n == 2 and len(fp) == 64 and "@" in who
-    lines = audit.describe(report)
+    lines = describe(report)
     assert lines[0] == "audit chain intact: 2 entries, every one linked, 2 signed" and fp[:16] in lines[1]

@@ -59,13 +59,13 @@ def test_message_counts_agree_with_index(corpora):
 def test_every_file_ingests(store, corpora):
     summary = Ingestor(store).ingest_paths([corpora / "hl7v2"])
     assert summary.unreadable == []
-    with store.engine.connect() as c:
+    with store.read() as c:
         stored = c.execute(select(func.count()).select_from(Message)).scalar_one()
         unparseable = c.execute(select(Message.reason).where(Message.parse_state == "unparseable")).scalars().all()
     assert stored == summary.messages > 1500
     assert all(r for r in unparseable)  # each with a reason a person can act on
     # originals are byte-exact: what is stored is what the file holds at that offset
-    with store.engine.connect() as c:
+    with store.read() as c:
         sample = c.execute(select(Message.raw, Message.offset, Message.source_id).limit(200)).all()
         from core.store.models import Source
         paths = dict(c.execute(select(Source.id, Source.path)).all())

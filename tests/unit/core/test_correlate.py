@@ -26,12 +26,12 @@ def ingest(store, tmp_path, name, *parts, now=T0 + timedelta(seconds=30)):
 
 
 def states(store):
-    with store.engine.connect() as c:
+    with store.read() as c:
         return {r.control_id: (r.ack_state, r.ack_result) for r in c.execute(select(Message).where(Message.is_ack.is_(False)))}
 
 
 def items(store):
-    with store.engine.connect() as c:
+    with store.read() as c:
         return sorted((r.kind, r.triage_state) for r in c.execute(select(QueueItem)))
 
 
@@ -50,7 +50,7 @@ def test_ack_states_from_codes_and_err_severity(store, tmp_path):
 def test_acks_never_pair_across_unrelated_senders(store, tmp_path):
     ingest(store, tmp_path, "a.hl7", msg("1"), msg("1", sender=("RAD", "R")),
            ack("A1", "AE", "1", sender=("EHR", "E"), receiver=("RAD", "R")))
-    with store.engine.connect() as c:
+    with store.read() as c:
         rows = {r.sending_app: r.ack_state for r in c.execute(select(Message).where(Message.is_ack.is_(False)))}
     assert rows == {"LAB": "not_expected", "RAD": "error"}
 
@@ -72,7 +72,7 @@ def test_ack_seen_before_its_message_pairs_later(store, tmp_path):
     assert items(store) == [("nak_reject", "open")]
     ingest(store, tmp_path, "msgs.hl7", msg("9"))
     assert states(store)["9"] == ("rejected", "AR")
-    with store.engine.connect() as c:
+    with store.read() as c:
         item = c.execute(select(QueueItem)).one()
         original = c.execute(select(Message.id).where(Message.control_id == "9")).scalar_one()
     assert item.message_id == original  # the orphan NAK's item moved to the message, not doubled
@@ -102,7 +102,7 @@ def test_missing_after_timeout_and_late_ack_resolves(store, tmp_path):
 def test_duplicates_same_sender_control_id_and_content(store, tmp_path):
     crlf = msg("7").replace(b"\r", b"\r\n")
     ingest(store, tmp_path, "a.hl7", msg("7"), crlf, msg("7", sender=("OTHER", "O")), msg("7").replace(b"P7", b"P8"))
-    with store.engine.connect() as c:
+    with store.read() as c:
         dups = [r.duplicate_of for r in c.execute(select(Message).order_by(Message.id))]
     assert dups == [None, 1, None, None]  # CRLF vs CR is the same content; other sender or content is not
     assert items(store).count(("duplicate", "open")) == 1
@@ -124,7 +124,7 @@ def test_batch_trailer_mismatch_and_unreadable_file(store, tmp_path):
     finally:
         if locked.is_file():
             locked.chmod(0o644)
-    with store.engine.connect() as c:
+    with store.read() as c:
         reasons = {r.kind: r.reason for r in c.execute(select(QueueItem))}
     assert "BTS-1 says 3 messages but the batch holds 2" in reasons["batch_mismatch"]
     assert reasons["unreadable_file"].startswith(("Could not read the file", "A symbolic link that loops or leads nowhere"))
@@ -141,6 +141,6 @@ def test_a_poison_charset_does_not_stop_the_messages_behind_it(store, tmp_path):
     ingest(store, tmp_path, "p.hl7", *poison, msg("GOOD"))
     got = states(store)
     assert "GOOD" in got and len(got) == len(poison) + 1
-    with store.engine.connect() as c:
+    with store.read() as c:
         reasons = c.execute(select(Message.reason).where(Message.control_id.like("P%"))).scalars().all()
     assert all("unknown character set" in r for r in reasons)

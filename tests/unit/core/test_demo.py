@@ -6,14 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core import trace
 from core.demo import LiveFeed, workspace
 from core.hl7.edit import get_value
 from core.hl7.framing import MESSAGE, frame
 from core.hl7.scan import scan
 from core.ingest import Ingestor
-from core.store import queries
-from core.store.queries import MessageFilter
+from core.store import messages, trace
+from core.store.messages import MessageFilter
 
 NOW = datetime(2026, 11, 24, 12, 0)
 
@@ -57,12 +56,12 @@ def _keys(path):
 
 def test_every_nak_names_a_fault_the_message_really_has(store, logs):
     Ingestor(store, now=lambda: NOW).ingest_paths([logs])
-    naks = [m for m in queries.message_page(store, MessageFilter(acks=True), limit=100_000) if m["ack_code"] == "AE"]
+    naks = [m for m in messages.page(store, MessageFilter(acks=True), limit=100_000) if m["ack_code"] == "AE"]
     assert len(naks) > 10
     for ack in naks:
-        original = queries.message(store, ack["answers_id"])
+        original = messages.get(store, ack["answers_id"])
         text = original["raw"].decode()
-        [err] = queries.message(store, ack["id"])["errors"]
+        [err] = messages.get(store, ack["id"])["errors"]
         code = err["code"]
         if code == "101":
             assert not get_value(text, "PID-3")
@@ -76,7 +75,7 @@ def test_every_nak_names_a_fault_the_message_really_has(store, logs):
 
 def test_results_answer_real_orders_of_the_same_patient(store, logs):
     Ingestor(store, now=lambda: NOW).ingest_paths([logs])
-    results = queries.message_page(store, MessageFilter(types=["ORU"], acks=False), limit=100_000)
+    results = messages.page(store, MessageFilter(types=["ORU"], acks=False), limit=100_000)
     chained = 0
     statuses: set[tuple] = set()
     for r in results[:300]:
@@ -85,7 +84,7 @@ def test_results_answer_real_orders_of_the_same_patient(store, logs):
         if any(" order" in w for w in whats):
             chained += 1
             statuses.add(tuple(w.split("result: ")[1] for w in whats if "result: " in w))
-        assert len({queries.message(store, s.message_id)["patient_id"] for s in t.steps
+        assert len({messages.get(store, s.message_id)["patient_id"] for s in t.steps
                     if not s.what.startswith("ACK")} - {None}) <= 1  # never two patients in one trace
     assert chained > 100
     assert ("preliminary", "final") in statuses and any("corrected" in s for s in statuses)

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from core.hl7.framing import JUNK, MESSAGE, frame
 from core.ingest import Ingestor
-from core.store import queries
-from core.store.queries import MessageFilter
+from core.store import messages, queue
+from core.store.messages import MessageFilter
 from tests.unit.core.sources.test_listener import MSG, Tap
 
 HOSTILE_CHARSETS = ["", "base64", "rot13", "hex", "zlib", "bz2", "uu", "quopri", "UNICODE UTF-16", "8859/1", "\x00", "^~&"]
@@ -18,7 +18,7 @@ field = st.text(alphabet=st.characters(codec="latin-1", exclude_characters="\r\n
 
 
 @st.composite
-def messages(draw) -> bytes:
+def hostile_messages(draw) -> bytes:
     """An MSH-led message whose every field may be hostile; sometimes an ACK with any MSA-1."""
     cid = draw(st.text(alphabet="ABC123", min_size=1, max_size=6))
     charset = draw(st.sampled_from(HOSTILE_CHARSETS) | field)
@@ -35,7 +35,7 @@ GOOD = b"MSH|^~\\&|LAB|L|EHR|E|20260101||ADT^A08|GOOD|P|2.5.1\rPID|1||M1||DOE^J\
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(files=st.lists(st.lists(messages(), min_size=1, max_size=5), min_size=1, max_size=4))
+@given(files=st.lists(st.lists(hostile_messages(), min_size=1, max_size=5), min_size=1, max_size=4))
 def test_hostile_files_never_stop_ingest_and_every_byte_is_kept(tmp_path_factory, files):
     from core.store.db import open_store
 
@@ -46,9 +46,9 @@ def test_hostile_files_never_stop_ingest_and_every_byte_is_kept(tmp_path_factory
             (folder / f"{n:02d}.hl7").write_bytes(b"".join(m if m.endswith((b"\r", b"\n")) else m + b"\r" for m in msgs))
         (folder / "zz-last.hl7").write_bytes(GOOD)  # read after every hostile file
         Ingestor(store).ingest_paths([folder])
-        rows = queries.message_page(store, MessageFilter(), limit=1000)
+        rows = messages.page(store, MessageFilter(), limit=1000)
         assert "GOOD" in {r["control_id"] for r in rows}
-        stored = sum(len(queries.message(store, r["id"])["raw"]) for r in rows)
+        stored = sum(len(messages.get(store, r["id"])["raw"]) for r in rows)
         kept = sum(p.size for f in folder.glob("*.hl7") for p in frame(f.read_bytes())[0] if p.kind in (MESSAGE, JUNK))
         assert stored == kept  # every piece the framer found is stored, whole
     finally:
@@ -56,7 +56,7 @@ def test_hostile_files_never_stop_ingest_and_every_byte_is_kept(tmp_path_factory
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batch=st.lists(messages(), min_size=1, max_size=8))
+@given(batch=st.lists(hostile_messages(), min_size=1, max_size=8))
 def test_hostile_traffic_never_stops_the_tap(tmp_path_factory, batch):
     from core.store.db import open_store
 
@@ -68,21 +68,23 @@ def test_hostile_traffic_never_stops_the_tap(tmp_path_factory, batch):
                 client.send_message(raw.decode("latin-1").lstrip("\ufeff"))
         tap.stored()
         assert tap.listener.stats.stored == tap.listener.stats.received * 2  # every message and the tap's answer
-        assert queries.message_page(store, MessageFilter(control_id="GOOD"), limit=5)
+        assert messages.page(store, MessageFilter(control_id="GOOD"), limit=5)
     finally:
         tap.stop()
         store.close()
 
 
 def test_a_record_the_loader_cannot_store_is_kept_as_bytes_and_the_rest_goes_on(store, monkeypatch):
-    real = Ingestor._store_rows
+    from core import ingest
 
-    def poisoned(self, conn, rows):
+    real = ingest.store_messages
+
+    def poisoned(conn, rows, pairing):
         if any(b"MRNPOISON" in r["raw"] for r in rows if r["parse_state"] != "unparseable"):
             raise ValueError("a bug that only this message meets")
-        return real(self, conn, rows)
+        return real(conn, rows, pairing)
 
-    monkeypatch.setattr(Ingestor, "_store_rows", poisoned)
+    monkeypatch.setattr(ingest, "store_messages", poisoned)
     tap = Tap(store)
     try:
         for cid in ("B1", "POISON", "B2"):
@@ -91,9 +93,9 @@ def test_a_record_the_loader_cannot_store_is_kept_as_bytes_and_the_rest_goes_on(
         tap.stored()
     finally:
         tap.stop()
-    rows = {r["control_id"] or "": r for r in queries.message_page(store, MessageFilter(acks=False), limit=20)}
+    rows = {r["control_id"] or "": r for r in messages.page(store, MessageFilter(acks=False), limit=20)}
     assert {"B1", "B2"} <= set(rows)
-    [kept] = [r for r in queries.message_page(store, MessageFilter(), limit=20) if r["parse_state"] == "unparseable"]
-    assert queries.message(store, kept["id"])["raw"] == MSG.format(cid="POISON").encode()
-    [item] = queries.queue_items(store, kinds=["unparseable"])
+    [kept] = [r for r in messages.page(store, MessageFilter(), limit=20) if r["parse_state"] == "unparseable"]
+    assert messages.get(store, kept["id"])["raw"] == MSG.format(cid="POISON").encode()
+    [item] = queue.items(store, kinds=["unparseable"])
     assert "could not store this message as read (ValueError" in item["reason"]

@@ -18,7 +18,7 @@ ARRIVAL = {"received_at", "event_time"}  # the clock at ingest: differs between 
 
 
 def stored(store) -> tuple[list[dict], list[tuple]]:
-    with store.engine.connect() as c:
+    with store.read() as c:
         cols = [col for col in Message.__table__.columns if col.name not in ARRIVAL]
         messages = [r._asdict() for r in c.execute(select(*cols).order_by(Message.id))]
         # sorted here: the sweep for missing ACKs queues them in whatever order the engine reads them
@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_file_loses_and_doubles_nothing(logs, tmp_path, smal
     store, ingestor = ingest(f"sqlite:///{tmp_path / 'killed.db'}", logs, _commit=killing)
     assert not ingestor._worker.alive and len(parts) > 10
     assert stored(store) == stored(expected)
-    with store.engine.connect() as c:
+    with store.read() as c:
         assert all(s.offset == s.size for s in c.execute(select(Source.offset, Source.size)))
     store.close()
     expected.close()

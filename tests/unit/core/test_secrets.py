@@ -8,11 +8,12 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from core import cli, secrets
+from core import secrets
 from core.commands.context import CommandError, Context
 from core.commands.endpoints import ConfigureEndpoint, ProbeEndpoints
 from core.fhir.loopback import LoopbackFhirServer
-from core.store import queries
+from core.store import audit
+from ui.cli import main as cli
 
 
 def test_the_memory_keyring_is_never_chosen_on_its_own():
@@ -42,7 +43,7 @@ def test_a_token_server_that_echoes_the_request_never_gets_the_secret_shown_or_s
     shown = " ".join(s.detail or "" for s in probe.steps) + str(probe.__dict__)
     assert probe.status != "ok" and "invalid_client" in shown
     assert secret not in shown and "Tr0ub4dor" not in shown
-    stored = str(queries.audit_page(store)) + str([dict(r) for r in _probe_rows(store)])
+    stored = str(audit.page(store)) + str([dict(r) for r in _probe_rows(store)])
     assert secret not in stored and "Tr0ub4dor" not in stored
 
 
@@ -51,7 +52,7 @@ def _probe_rows(store):
 
     from core.store.models import FhirEndpoint, FhirProbe
 
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         return [r._mapping for t in (FhirProbe.__table__, FhirEndpoint.__table__) for r in conn.execute(select(t))]
 
 
@@ -62,7 +63,7 @@ def test_credentials_in_a_url_are_refused_and_kept_nowhere(store):
             ConfigureEndpoint(ctx).run("ehr", base_url=url)
     with pytest.raises(CommandError, match="token url holds"):
         ConfigureEndpoint(ctx).run("ehr", base_url="https://ehr.example/fhir", token_url="https://a:b@ehr.example/t")
-    assert "hunter22" not in str(queries.audit_page(store))
+    assert "hunter22" not in str(audit.page(store))
 
 
 def test_scrub_finds_the_forms_a_server_echoes():

@@ -6,7 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from core.privacy import MASK
-from core.store.queries import MessageFilter, message_page
+from core.store.messages import MessageFilter
+from core.store.messages import page as message_page
 from tests.conftest import settle_workers
 from ui.ingest_thread import IngestThread
 from ui.main_window import MainWindow
@@ -140,7 +141,7 @@ def test_watching_a_folder_from_the_console(qtbot, tmp_path, settings):
 
 
 def test_without_a_display_the_demo_runs_headless(monkeypatch, tmp_path, capsys):
-    from ui import entry
+    from ui.cli import main as entry
 
     for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
@@ -152,7 +153,7 @@ def test_without_a_display_the_demo_runs_headless(monkeypatch, tmp_path, capsys)
 
 
 def test_queue_tab_counts_open_items_and_shows_their_messages(qtbot, window, small_store):
-    from core.store.queries import queue_items
+    from core.store.queue import items as queue_items
 
     open_items = len(queue_items(small_store, states=["open"]))
     queue_tab = window.tabs.indexOf(window.queue_split)

@@ -7,9 +7,9 @@ import pytest
 from core import secrets
 from core.commands.context import CommandError, Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, SignIn
-from core.fhir import endpoints
+from core.fhir import inventory
 from core.fhir.loopback import LoopbackFhirServer
-from core.store import queries
+from core.store import audit, endpoints
 
 
 def test_standalone_sign_in_then_probes_renew_with_the_refresh_token(store):
@@ -25,9 +25,9 @@ def test_standalone_sign_in_then_probes_renew_with_the_refresh_token(store):
         [(_, probe)] = ProbeEndpoints(ctx).run(["portal"])  # no browser: the refresh token does it
         assert probe.status == "ok" and [s.step for s in probe.steps] == ["metadata", "token", "read"]
     e = endpoints.get(store, "portal")
-    codes = {f.code for f in endpoints.inventory(e).flags}
+    codes = {f.code for f in inventory.of_endpoint(e).flags}
     assert "silently_narrowed" in codes  # patient/*.read asked for, not granted
-    assert [a["action"] for a in queries.audit_page(store)][:2] == ["sign_in_endpoint", "configure_endpoint"]
+    assert [a["action"] for a in audit.page(store)][:2] == ["sign_in_endpoint", "configure_endpoint"]
 
 
 def test_sign_in_is_only_for_standalone(store):

@@ -8,11 +8,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from core import audit
 from core.commands.context import CommandError
 from core.commands.resend import Configure, Resend
 from core.hl7.ack import build
-from core.store import queries
+from core.store import audit, queue
 from core.store.models import ResendAttempt
 from tests.helpers.resend import MSG, Receiver, at_once, ctx, enable, setup
 
@@ -40,11 +39,11 @@ def test_resend_to_python_hl7s_server(store, code, state, triage):
         receiver.stop()
     assert [o.state for o in outcomes] == [state] * 3
     assert [m.split("\r")[0].split("|")[9] for m in receiver.received] == ["C0", "C1", "C2"]  # in order, once each
-    assert {i["id"]: i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == \
+    assert {i["id"]: i["triage_state"] for i in queue.items(store, kinds=["nak_error"])} == \
         {i["id"]: triage for i in items}
-    failed = queries.queue_items(store, kinds=["failed_resend"])
+    failed = queue.items(store, kinds=["failed_resend"])
     assert len(failed) == (0 if code == "AA" else 3)
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         attempts = conn.execute(select(ResendAttempt.__table__)).all()
         assert audit.verify(conn) is None
     assert {(a.state, a.ack_code) for a in attempts} == {(state, code)} and all(a.answer_id for a in attempts)
@@ -192,7 +191,7 @@ def test_resend_over_tls_verifies_the_receiver(store, certificate):
         assert len(receiver.received) == 1  # nothing left over an unverified connection
     finally:
         receiver.stop()
-    [last, *_] = queries.audit_page(store, action="configure_interface")
+    [last, *_] = audit.page(store, action="configure_interface")
     assert last["before"]["resend_tls_ca"] == cert and last["after"]["resend_tls_ca"] is None
 
 

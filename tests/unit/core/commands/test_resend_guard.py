@@ -9,17 +9,17 @@ from sqlalchemy import select
 from core.commands.correct import Correct
 from core.commands.resend import Resend
 from core.ingest import Ingestor
-from core.store import queries
+from core.store import messages, queue
 from core.store.models import Message, ResendAttempt
 from tests.helpers.resend import MSG, Receiver, at_once, ctx, enable, nak, setup
 
 
 def _failed_resend_items(store):
-    return queries.queue_items(store, kinds=["failed_resend"])
+    return queue.items(store, kinds=["failed_resend"])
 
 
 def _attempts(store):
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         return conn.execute(select(ResendAttempt.__table__).order_by(ResendAttempt.id)).all()
 
 
@@ -121,8 +121,8 @@ def test_two_consoles_sending_two_items_of_one_message_send_it_once(store, store
 def test_what_goes_has_cr_terminators_and_is_what_the_attempt_records(store, eol):
     logged = MSG.format(cid="C0").encode().replace(b"\r", eol)
     Ingestor(store).ingest_messages("engine", [logged, nak("C0").encode()], transport="file")
-    [item] = queries.queue_items(store, kinds=["nak_error"])
-    iface = queries.message(store, item["message_id"])["interface_id"]
+    [item] = queue.items(store, kinds=["nak_error"])
+    iface = messages.get(store, item["message_id"])["interface_id"]
     receiver = Receiver("AA", kind="raw")
     try:
         enable(store, iface, receiver.port)
@@ -134,5 +134,5 @@ def test_what_goes_has_cr_terminators_and_is_what_the_attempt_records(store, eol
     assert b"\n" not in wire and wire == MSG.format(cid="C0").encode()
     [attempt] = _attempts(store)
     assert attempt.sent == wire
-    with store.engine.connect() as conn:  # the original stays as it was logged
+    with store.read() as conn:  # the original stays as it was logged
         assert conn.execute(select(Message.raw).where(Message.id == item["message_id"])).scalar() == logged

@@ -2,10 +2,9 @@
 correction carries its resend's ACK, and the trace shows the resend."""
 from __future__ import annotations
 
-from core import trace
 from core.commands.correct import Correct
 from core.commands.resend import Resend
-from core.store import queries
+from core.store import audit, messages, queue, trace
 from tests.helpers.resend import Receiver, ctx, enable, setup
 
 
@@ -14,7 +13,7 @@ def test_a_corrected_then_resent_message_reads_resent_and_accepted(store):
     c = ctx(store)
     [item] = items
     new_id = Correct(c).save(Correct(c).preview(item["message_id"], [("ORC-12.1", "1234567893")], structural=False))
-    assert queries.queue_items(store, kinds=["nak_error"])[0]["triage_state"] == "corrected"
+    assert queue.items(store, kinds=["nak_error"])[0]["triage_state"] == "corrected"
     receiver = Receiver("AA")
     try:
         enable(store, iface, receiver.port)
@@ -22,11 +21,11 @@ def test_a_corrected_then_resent_message_reads_resent_and_accepted(store):
     finally:
         receiver.stop()
     assert outcome.state == "accepted"
-    assert queries.queue_items(store, kinds=["nak_error"])[0]["triage_state"] == "resent"
-    correction = queries.message(store, new_id)
+    assert queue.items(store, kinds=["nak_error"])[0]["triage_state"] == "resent"
+    correction = messages.get(store, new_id)
     assert correction["ack_state"] == "accepted" and correction["ack_id"]
-    assert queries.message(store, correction["ack_id"])["ack_code"] == "AA"
-    original = queries.message(store, item["message_id"])
+    assert messages.get(store, correction["ack_id"])["ack_code"] == "AA"
+    original = messages.get(store, item["message_id"])
     assert original["ack_state"] == "error"  # what happened to the original stays true
     steps = trace.trace(store, item["message_id"]).steps
     assert [s.message_id for s in steps if s.message_id == new_id] and any("resent" in s.what for s in steps)
@@ -41,12 +40,12 @@ def test_resending_the_follow_up_closes_the_original_nak_too(store):
     try:
         enable(store, iface, receiver.port)
         Resend(c, ack_timeout=5).run(Resend(c).plan({item["id"]: None}))  # AE: a failed_resend follow-up
-        [follow_up] = queries.queue_items(store, kinds=["failed_resend"])
+        [follow_up] = queue.items(store, kinds=["failed_resend"])
         receiver.behaviour = "AA"
         [ok] = Resend(c, ack_timeout=5).run(Resend(c).plan({follow_up["id"]: None}))
     finally:
         receiver.stop()
     assert ok.state == "accepted"
-    states = {i["kind"]: i["triage_state"] for i in queries.queue_items(store)}
+    states = {i["kind"]: i["triage_state"] for i in queue.items(store)}
     assert states == {"nak_error": "resolved", "failed_resend": "resent"}
-    assert queries.audit_page(store, action="resolve")
+    assert audit.page(store, action="resolve")

@@ -7,10 +7,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from core import audit
 from core.commands.context import CommandError, ConflictError, Context
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
-from core.store import queries
+from core.store import audit, queue
 from core.store.db import open_store
 from core.store.models import AuditEntry
 from tests.conftest import demo_store
@@ -30,11 +29,11 @@ def ctx(store, who="alice@ws1"):
 
 
 def item(store, item_id):
-    return next(i for i in queries.queue_items(store) if i["id"] == item_id)
+    return next(i for i in queue.items(store) if i["id"] == item_id)
 
 
 def test_acknowledge_reopen_assign_each_audited(triage_store):
-    first = queries.queue_items(triage_store, states=["open"])[0]
+    first = queue.items(triage_store, states=["open"])[0]
     c = ctx(triage_store)
     Acknowledge(c).run({first["id"]: first["row_version"]}, "test_message", "sent by the vendor's test harness")
     got = item(triage_store, first["id"])
@@ -43,7 +42,7 @@ def test_acknowledge_reopen_assign_each_audited(triage_store):
     Reopen(c).run({first["id"]: 3})
     got = item(triage_store, first["id"])
     assert (got["triage_state"], got["owner"], got["ack_reason"]) == ("open", "bob", None)
-    with triage_store.engine.connect() as conn:
+    with triage_store.read() as conn:
         entries = conn.execute(select(AuditEntry).order_by(AuditEntry.seq)).all()
         assert audit.verify(conn) is None
     assert [(e.action, e.actor, e.item_id) for e in entries] == [
@@ -52,7 +51,7 @@ def test_acknowledge_reopen_assign_each_audited(triage_store):
 
 
 def test_a_whole_group_at_once(triage_store):
-    groups = queries.queue_groups(triage_store, states=["open"])
+    groups = queue.groups(triage_store, states=["open"])
     biggest = max(groups, key=lambda g: g["items"])
     members = group_items(ctx(triage_store), biggest["signature"])
     assert len(members) == biggest["items"] > 1
@@ -61,7 +60,7 @@ def test_a_whole_group_at_once(triage_store):
 
 
 def test_reasons_are_checked(triage_store):
-    first = queries.queue_items(triage_store)[0]
+    first = queue.items(triage_store)[0]
     with pytest.raises(CommandError, match="Choose a reason"):
         Acknowledge(ctx(triage_store)).run({first["id"]: None}, "because")
     with pytest.raises(CommandError, match="note is needed"):
@@ -69,7 +68,7 @@ def test_reasons_are_checked(triage_store):
 
 
 def test_a_stale_view_is_told_and_changes_nothing(triage_store):
-    a, b = queries.queue_items(triage_store, states=["open"])[:2]
+    a, b = queue.items(triage_store, states=["open"])[:2]
     Assign(ctx(triage_store, "bob@ws2")).run({a["id"]: a["row_version"]}, "bob")
     with pytest.raises(ConflictError, match="changed by someone else by bob") as err:
         Acknowledge(ctx(triage_store)).run({b["id"]: b["row_version"], a["id"]: a["row_version"]}, "duplicate")
@@ -80,7 +79,7 @@ def test_a_stale_view_is_told_and_changes_nothing(triage_store):
 @pytest.mark.postgres
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # a shared store is PostgreSQL
 def test_two_consoles_on_one_postgresql_one_wins(triage_store, store_url):
-    target = queries.queue_items(triage_store, states=["open"])[0]
+    target = queue.items(triage_store, states=["open"])[0]
     consoles = [open_store(store_url), open_store(store_url)]  # two workstations: two engines, two sessions
     barrier, outcomes = threading.Barrier(2), []
 
@@ -102,6 +101,6 @@ def test_two_consoles_on_one_postgresql_one_wins(triage_store, store_url):
     assert sorted(o[0] for o in outcomes) == ["told", "won"]
     winner = next(o[1] for o in outcomes if o[0] == "won")
     assert item(triage_store, target["id"])["note"] == f"by {winner}"
-    with triage_store.engine.connect() as conn:
+    with triage_store.read() as conn:
         assert audit.verify(conn) is None
         assert conn.execute(select(AuditEntry.actor)).scalars().all() == [winner]

@@ -6,11 +6,12 @@ import json
 import pytest
 
 from core import secrets
-from core.fhir.bulk import follow, kick_off, queue_errors
+from core.commands.context import Context
+from core.commands.endpoints import queue_bulk_errors
+from core.fhir.bulk import follow, kick_off
 from core.fhir.client import FhirClient, FhirError
 from core.fhir.loopback import LoopbackFhirServer, key_pair
-from core.ingest import utcnow
-from core.store import queries
+from core.store import queue
 
 
 def test_export_polls_as_asked_counts_outputs_and_queues_its_errors(store, corpora):
@@ -33,8 +34,8 @@ def test_export_polls_as_asked_counts_outputs_and_queues_its_errors(store, corpo
         [out] = job.outputs
         assert (out.type, out.count) == ("AllergyIntolerance", sum(1 for line in allergies.splitlines() if line.strip()))
         assert len(job.errors) == 2 and all("error" in e or "fatal" in e for e in job.errors)
-    assert queue_errors(store, "loop", job, utcnow()) == 2
-    items = queries.queue_items(store, kinds=["fhir_bulk_error"])
+    assert queue_bulk_errors(Context(store), "loop", job) == 2
+    items = queue.items(store, kinds=["fhir_bulk_error"])
     assert len(items) == 2 and all(i["reason"].startswith("Bulk export from loop: ") for i in items)
     assert all("_jobs/1" in i["source"] for i in items)
 

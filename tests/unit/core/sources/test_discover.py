@@ -12,7 +12,7 @@ import pytest
 from core.ingest import Ingestor
 from core.sources.discover import Found, Passed, discover, error_folder
 from core.sources.folder import FolderWatcher
-from core.store import queries
+from core.store import messages, queue
 
 MSG = "MSH|^~\\&|ECW|NFM|QUEST|LAB|20260101120000||ADT^A08|{cid}|P|2.5.1\rPID|1||MRN7^^^NFM^MR||DOE^JANE\r"
 
@@ -48,16 +48,16 @@ def test_each_entry_is_read_once_or_passed_with_a_reason(logs):
 
 def test_ingest_of_a_hostile_folder_stores_every_message_once_and_queues_every_fault(store, logs):
     summary = Ingestor(store).ingest_paths([logs])
-    ids = sorted(m["control_id"] for m in queries.message_page(store, queries.MessageFilter(), limit=50)
+    ids = sorted(m["control_id"] for m in messages.page(store, messages.MessageFilter(), limit=50)
                  if m["control_id"])
     assert ids == ["T1", "T2", "T3"]  # the linked log once, the non-UTF-8 name read, the file after the bad ones too
-    items = queries.queue_items(store)
+    items = queue.items(store)
     reasons = " | ".join(i["reason"] for i in items)
     assert "FIFO" in reasons and "loops or leads nowhere" in reasons and "only whitespace" in reasons
     assert "only NUL bytes" in reasons  # the NUL file is kept as unparseable bytes, not dropped
     assert not summary.missing
     again = Ingestor(store).ingest_paths([logs])  # a second run: the FIFO does not hang it, nothing is queued twice
-    assert again.queued == 0 and len(queries.queue_items(store)) == len(items)
+    assert again.queued == 0 and len(queue.items(store)) == len(items)
 
 
 def test_a_watcher_polls_past_a_fifo(store, logs):
@@ -80,9 +80,9 @@ def test_an_unreadable_subfolder_is_queued_not_skipped_silently(store, tmp_path,
 
     monkeypatch.setattr(os, "scandir", scandir)
     Ingestor(store).ingest_paths([tmp_path / "in"])
-    [item] = queries.queue_items(store, kinds=["unreadable_file"])
+    [item] = queue.items(store, kinds=["unreadable_file"])
     assert "could not be read (Permission denied)" in item["reason"] and item["source"].endswith("private")
-    assert queries.count_messages(store) == 1
+    assert messages.count(store) == 1
 
 
 def test_an_errors_folder_above_the_root_marks_nothing(store, tmp_path):
@@ -91,7 +91,7 @@ def test_an_errors_folder_above_the_root_marks_nothing(store, tmp_path):
     (root / "in.hl7").write_bytes(MSG.format(cid="A1").encode())
     (root / "rejected" / "bad.hl7").write_bytes(MSG.format(cid="A2").encode())
     Ingestor(store).ingest_paths([root])
-    [item] = queries.queue_items(store, kinds=["error_folder"])
+    [item] = queue.items(store, kinds=["error_folder"])
     assert item["signature"] == "error_folder | rejected" and item["control_id"] == "A2"
     assert error_folder(root / "in.hl7", root) is None
     assert error_folder(tmp_path / "errors" / "x.hl7", tmp_path / "errors") == "errors"  # named itself: it counts
@@ -102,5 +102,5 @@ def test_nul_padding_is_kept_with_its_message(store, tmp_path):
     raw = b"\x00\x00" + MSG.format(cid="N1").encode() + b"\x00\x00\x00"
     (tmp_path / "padded.hl7").write_bytes(raw)
     Ingestor(store).ingest_paths([tmp_path / "padded.hl7"])
-    [row] = queries.message_page(store, queries.MessageFilter(), limit=5)
-    assert queries.message(store, row["id"])["raw"] == raw and row["parse_state"] == "ok" and row["control_id"] == "N1"
+    [row] = messages.page(store, messages.MessageFilter(), limit=5)
+    assert messages.get(store, row["id"])["raw"] == raw and row["parse_state"] == "ok" and row["control_id"] == "N1"

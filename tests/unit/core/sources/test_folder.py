@@ -16,7 +16,7 @@ MSG = "MSH|^~\\&|LAB|L|EHR|E|20260302090000||ORU^R01|{}|P|2.5.1\rPID|1||P{}\r"
 
 
 def control_ids(store):
-    with store.engine.connect() as c:
+    with store.read() as c:
         return sorted(c.execute(select(Message.control_id)).scalars())
 
 
@@ -54,7 +54,7 @@ def test_half_written_message_waits_for_the_file_to_settle(store, tmp_path):
     w.poll_once()
     w.settle_s = 0
     w.poll_once()
-    with store.engine.connect() as c:
+    with store.read() as c:
         pids = c.execute(select(Message.patient_id)).scalars().all()
     assert control_ids(store) == ["1", "2"] and pids == ["P1", "P2"]
 
@@ -69,14 +69,14 @@ def test_resume_after_kill_mid_file_no_duplicate_no_gap(store_url, tmp_path):
         from core.hl7.framing import JUNK, MESSAGE, frame
         expected += sum(p.kind in (MESSAGE, JUNK) for p in frame(f.read_bytes())[0])
     env = dict(os.environ, LANEWATCH_DB=store_url)
-    cmd = [sys.executable, "-m", "ui.entry", "watch", str(logs), "--poll", "0.2", "--settle", "0"]
+    cmd = [sys.executable, "-m", "ui.cli.main", "watch", str(logs), "--poll", "0.2", "--settle", "0"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = open_store(store_url)
     try:
         deadline = time.monotonic() + 60
         count = 0
         while time.monotonic() < deadline:  # kill it once it is part way through
-            with store.engine.connect() as c:
+            with store.read() as c:
                 count = c.execute(select(func.count()).select_from(Message)).scalar_one()
             if count > 8000:
                 break
@@ -85,7 +85,7 @@ def test_resume_after_kill_mid_file_no_duplicate_no_gap(store_url, tmp_path):
         proc.wait(10)
         assert 0 < count < expected, "the kill must land in the middle of the work"
         FolderWatcher(Ingestor(store), [logs], settle_s=0, sweep_s=3600).poll_once()
-        with store.engine.connect() as c:
+        with store.read() as c:
             rows = c.execute(select(Message.source_id, Message.offset, Message.size).order_by(Message.source_id, Message.offset)).all()
         assert len(rows) == expected
         assert len(set((r.source_id, r.offset) for r in rows)) == expected  # no duplicate

@@ -10,8 +10,8 @@ import hl7.client
 import pytest
 
 from core.sources.listener import Listener
-from core.store import queries
-from core.store.queries import MessageFilter
+from core.store import messages
+from core.store.messages import MessageFilter
 
 MSG = ("MSH|^~\\&|QUEST|QUEST_LAB|ECW|NORTHSIDE_FM|20260101120000||ORU^R01^ORU_R01|{cid}|P|2.5.1\r"
        "PID|1||MRN{cid}^^^NFM^MR||DOE^JANE\rOBR|1|P{cid}||GLU^Glucose\rOBX|1|NM|GLU^Glucose||98|mg/dL\r")
@@ -53,9 +53,9 @@ def test_python_hl7_client_gets_an_aa_after_the_message_is_journalled_then_store
     answer = send(tap.port, MSG.format(cid="C1"))
     assert "MSA|AA|C1" in answer
     tap.stored()
-    [row] = queries.message_page(store, MessageFilter(control_id="C1", acks=False))
+    [row] = messages.page(store, MessageFilter(control_id="C1", acks=False))
     assert row["transport"] == "mllp" and row["peer"] == "127.0.0.1" and row["ack_state"] == "accepted"
-    assert queries.message(store, row["id"])["raw"] == MSG.format(cid="C1").encode()  # byte-exact
+    assert messages.get(store, row["id"])["raw"] == MSG.format(cid="C1").encode()  # byte-exact
 
 
 @pytest.mark.parametrize("mode", ["AE", "AR"])
@@ -65,7 +65,7 @@ def test_configured_naks_for_testing(store, mode):
         assert f"MSA|{mode}|C2" in send(tap.port, MSG.format(cid="C2"))
     finally:
         tap.stop()
-    [row] = queries.message_page(store, MessageFilter(control_id="C2", acks=False))
+    [row] = messages.page(store, MessageFilter(control_id="C2", acks=False))
     assert row["ack_state"] == {"AE": "error", "AR": "rejected"}[mode]
 
 
@@ -91,7 +91,7 @@ def test_bad_peers_never_block_the_others(store):
         assert "outside any MLLP frame" in problems and "limit" in problems and "no complete frame" in problems
     finally:
         tap.stop()
-    assert {r["control_id"] for r in queries.message_page(store, MessageFilter(acks=False))} == {"J1", "C3"}
+    assert {r["control_id"] for r in messages.page(store, MessageFilter(acks=False))} == {"J1", "C3"}
 
 
 def test_many_peers_at_once_are_all_stored_once(tap, store):
@@ -106,6 +106,6 @@ def test_many_peers_at_once_are_all_stored_once(tap, store):
     for t in threads:
         t.join(30)
     tap.stored()
-    rows = queries.message_page(store, MessageFilter(acks=False), limit=1000)
+    rows = messages.page(store, MessageFilter(acks=False), limit=1000)
     assert len(rows) == 150 == len({r["control_id"] for r in rows})
     assert all(r["ack_state"] == "accepted" for r in rows)

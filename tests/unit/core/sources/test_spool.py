@@ -75,7 +75,9 @@ def test_files_rotate_and_ingested_ones_are_deleted(tmp_path, monkeypatch):
 def test_the_tap_answers_while_the_store_is_down_and_stores_once_it_is_back(store, tmp_path, monkeypatch):
     tap = Tap(store, spool_folder=tmp_path)
     try:
-        real = tap.listener._ingestor.ingest_messages
+        from core.sources import listener
+
+        real = listener.receive
         failing = {"left": 2}
 
         def flaky(*a, **kw):
@@ -84,7 +86,7 @@ def test_the_tap_answers_while_the_store_is_down_and_stores_once_it_is_back(stor
                 raise ConnectionError("the store is down")
             return real(*a, **kw)
 
-        monkeypatch.setattr(tap.listener._ingestor, "ingest_messages", flaky)
+        monkeypatch.setattr(listener, "receive", flaky)
         monkeypatch.setattr("core.sources.listener.RETRY_S", 0.1)
         with hl7.client.MLLPClient("127.0.0.1", tap.port) as c:
             for i in range(5):
@@ -93,7 +95,7 @@ def test_the_tap_answers_while_the_store_is_down_and_stores_once_it_is_back(stor
         assert any("could not store received messages, will retry: ConnectionError" in p for p in tap.listener.stats.problems)
     finally:
         tap.stop()
-    with store.engine.connect() as c:
+    with store.read() as c:
         ids = c.execute(select(Message.control_id).where(Message.is_ack.is_(False))).scalars().all()
     assert sorted(ids) == [f"D{i}" for i in range(5)]
 
@@ -107,7 +109,7 @@ def _free_port() -> int:
 def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
     port = _free_port()
     env = dict(os.environ, LANEWATCH_DB=store_url)
-    proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "listen", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     acked = []
     try:
@@ -140,7 +142,7 @@ def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
     tap = Tap(store, name=f"mllp://127.0.0.1:{port}", spool_folder=spool.folder_for(store))  # the next run, same tap
     tap.stored()
     tap.stop()
-    with store.engine.connect() as c:
+    with store.read() as c:
         ids = c.execute(select(Message.control_id).where(Message.is_ack.is_(False))).scalars().all()
         acks = c.execute(select(func.count()).select_from(Message).where(Message.is_ack)).scalar_one()
     assert set(acked) <= set(ids) and len(ids) == len(set(ids))  # nothing acknowledged lost, nothing twice

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from core import cli
 from core.store.db import StoreError, open_store
 from core.store.models import Source
+from ui.cli import main as cli
+from ui.cli.output import ExitCode
 
 
 def test_a_foreign_database_is_refused_untouched(tmp_path):
@@ -56,17 +57,17 @@ def test_the_cli_says_one_line_and_exits_non_zero(tmp_path, capsys):
     with sqlite3.connect(foreign) as c:
         c.execute("CREATE TABLE t (x)")
     for db in (str(foreign), str(tmp_path / "missing.db"), "postgresql://nobody@127.0.0.1:1/none"):
-        assert cli.main(["--db", db, "messages"]) == 2
+        assert cli.main(["--db", db, "messages"]) == ExitCode.STORE
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and err.startswith("lanewatch: ") and "Traceback" not in err
+        assert err.count("\n") == 1 and err.startswith("lanewatch messages: ") and "Traceback" not in err
     assert not (tmp_path / "missing.db").exists()  # a read never creates a store
     assert cli.main(["--db", str(tmp_path / "missing.db"), "--init", "messages"]) == 0
 
 
 def test_database_errors_never_carry_the_rows_values(store):
     row = {"id": 7, "path": "DOE^JANE MRN123", "first_seen": datetime(2026, 1, 1), "last_seen": datetime(2026, 1, 1)}
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(insert(Source), row)
-    with pytest.raises(IntegrityError) as caught, store.engine.begin() as conn:
+    with pytest.raises(IntegrityError) as caught, store.begin() as conn:
         conn.execute(insert(Source), row)
     assert "MRN123" not in str(caught.value) and "DOE" not in str(caught.value)

@@ -123,7 +123,7 @@ def test_a_junk_frame_is_answered_ar_and_kept(store):
         tap.stored()
     finally:
         tap.stop()
-    with store.engine.connect() as c:
+    with store.read() as c:
         raws = c.execute(select(Message.raw)).scalars().all()
     assert b"this is not HL7 at all" in raws
 
@@ -154,7 +154,7 @@ def test_a_full_journal_is_one_problem_and_no_ack(store, tmp_path, monkeypatch):
 def test_sigterm_stops_listen_cleanly_with_everything_answered_stored(store_url, store):
     port = free_port()
     env = dict(os.environ, LANEWATCH_DB=store_url)
-    proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "listen", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_port(port)
@@ -166,7 +166,7 @@ def test_sigterm_stops_listen_cleanly_with_everything_answered_stored(store_url,
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "Traceback" not in err
-    with store.engine.connect() as c:
+    with store.read() as c:
         assert c.execute(select(func.count()).select_from(Message).where(Message.is_ack.is_(False))).scalar_one() == 20
 
 

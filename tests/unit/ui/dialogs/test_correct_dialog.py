@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from core.commands.context import CommandError, Context
-from core.store import queries
+from core.store import messages, queue
 from tests.conftest import demo_store, settle_workers
 from ui.dialogs.correct import CorrectionDialog, parse_edits
 
@@ -19,7 +19,7 @@ def cstore(tmp_path):
 
 
 def pid3_items(store):
-    return [i for i in queries.queue_items(store, states=["open"], kinds=["invalid"]) if "PID-3" in i["reason"]]
+    return [i for i in queue.items(store, states=["open"], kinds=["invalid"]) if "PID-3" in i["reason"]]
 
 
 def test_parse_edits():
@@ -44,7 +44,7 @@ def test_preview_shows_the_diff_then_saves_a_version(qtbot, cstore):
     with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         dialog.save()
     [new_id] = dialog.saved
-    assert queries.message(cstore, new_id)["parent_id"] == item["message_id"]
+    assert messages.get(cstore, new_id)["parent_id"] == item["message_id"]
 
 
 def test_bulk_correction_for_a_group(qtbot, cstore):
@@ -94,7 +94,7 @@ def _phi(store, message_id):
     from core import privacy
     from core.hl7.encoding import decode
 
-    row = queries.message(store, message_id)
+    row = messages.get(store, message_id)
     return [v for v in privacy.phi_values(decode(row["raw"], row["charset"])[0]) if len(v) > 3]
 
 

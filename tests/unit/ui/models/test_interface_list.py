@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from core.store import queries
+from core.store import interfaces, queue
 from ui.models.interface_list import COL_COUNT, COL_NAME, COL_STATUS, ID_ROLE, InterfaceListModel
 
 
 def test_sidebar_lists_interfaces_with_counts_and_status(qtmodeltester, big_store):
-    rows = queries.interfaces_overview(big_store)
+    rows = interfaces.overview(big_store)
     model = InterfaceListModel()
     model.set_rows(rows)
     qtmodeltester.check(model)
@@ -27,13 +27,13 @@ def test_sidebar_lists_interfaces_with_counts_and_status(qtmodeltester, big_stor
 def test_badges_count_open_items_and_drop_as_they_are_acknowledged(small_store):
     from core.commands.context import Context
     from core.commands.triage import Acknowledge
-    from core.store.queries import QueueFilter
+    from core.store.queue import QueueFilter
 
-    before = {r["id"]: r for r in queries.interfaces_overview(small_store)}
+    before = {r["id"]: r for r in interfaces.overview(small_store)}
     iface = max(before, key=lambda i: before[i]["problems"])
-    items = queries.queue_items(small_store, QueueFilter(states=["open"], interface_id=iface))
+    items = queue.items(small_store, QueueFilter(states=["open"], interface_id=iface))
     assert before[iface]["problems"] == len(items) and before[iface]["status"] == "high"
     Acknowledge(Context(small_store, actor="a@b")).run({i["id"]: None for i in items[:-1]}, "duplicate")
-    after = {r["id"]: r for r in queries.interfaces_overview(small_store)}[iface]
+    after = {r["id"]: r for r in interfaces.overview(small_store)}[iface]
     assert after["problems"] == 1 and after["status"] == "warn"
     assert after["messages"] + after["acks"] == before[iface]["messages"] + before[iface]["acks"]

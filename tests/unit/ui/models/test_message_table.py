@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import text
 
 from core.privacy import MASK
-from core.store import queries
-from core.store.queries import MessageFilter
+from core.store import messages
+from core.store.messages import MessageFilter
 from tests.conftest import demo_store, settle_workers
 from ui.models.message_table import COL_ACK, COL_PATIENT, COL_TIME, MessageTableModel
 
@@ -35,7 +35,7 @@ def test_model_passes_qtmodeltester(qtmodeltester, model):
 
 
 def test_first_page_is_the_newest_and_the_store_is_not_loaded(model, big_store):
-    with big_store.engine.connect() as c:
+    with big_store.read() as c:
         newest = c.execute(text("SELECT id FROM messages ORDER BY event_time DESC, id DESC LIMIT 500")).scalars().all()
     assert [r["id"] for r in model.rows] == newest
     assert model.canFetchMore()  # 99,500 more are in the store, not in memory
@@ -49,14 +49,14 @@ def test_fetch_more_continues_in_time_order_without_gap_or_overlap(qtbot, model,
     assert model.rowCount() == 4 * PAGE
     keys = [(r["event_time"], r["id"]) for r in model.rows]
     assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
-    with big_store.engine.connect() as c:
+    with big_store.read() as c:
         expected = c.execute(text("SELECT id FROM messages ORDER BY event_time DESC, id DESC LIMIT 2000")).scalars().all()
     assert [r["id"] for r in model.rows] == expected
     assert model.index(0, COL_TIME).data() >= model.index(1999, COL_TIME).data()
 
 
 def sample(big_store, column: str) -> str:
-    with big_store.engine.connect() as c:
+    with big_store.read() as c:
         return c.execute(text(f"SELECT {column} FROM messages WHERE {column} IS NOT NULL ORDER BY id LIMIT 1 OFFSET 5000")).scalar_one()
 
 
@@ -80,7 +80,7 @@ def test_filters(qtbot, model, big_store, case):
     if flt.patient_id:
         check = lambda r: r["patient_id"] == flt.patient_id  # noqa: E731
     assert all(check(r) for r in model.rows)
-    assert model.rowCount() == min(PAGE, queries.count_messages(big_store, flt))
+    assert model.rowCount() == min(PAGE, messages.count(big_store, flt))
 
 
 def test_a_stale_page_is_dropped(qtbot, model):
@@ -114,7 +114,7 @@ def test_paging_and_live_rows_on_both_engines(qtbot, store_url, tmp_path, page):
         while m.canFetchMore():
             m.fetchMore()
             loaded(qtbot, m)
-        assert m.rowCount() == queries.count_messages(store)
+        assert m.rowCount() == messages.count(store)
         keys = [(r["event_time"], r["id"]) for r in m.rows]
         assert keys == sorted(keys, reverse=True)
         newest = m.rows[0]["event_time"] + timedelta(minutes=5)

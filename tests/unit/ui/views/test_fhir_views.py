@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core import demo_fhir
 from core.commands.context import Context
+from core.fhir import inventory
 from core.fhir.scopes import parse
 from tests.conftest import settle_workers
 from ui.dialogs.endpoint import EndpointDialog
@@ -25,12 +26,12 @@ def fhir(store):
 
 
 def test_models_pass_the_model_tester(qtmodeltester, fhir):
-    from core.fhir import endpoints
+    from core.store import endpoints
 
     table = EndpointTableModel()
     table.set_rows(endpoints.overview(fhir.store))
     qtmodeltester.check(table)
-    inv = endpoints.inventory(endpoints.get(fhir.store, "Patient portal app"))
+    inv = inventory.of_endpoint(endpoints.get(fhir.store, "Patient portal app"))
     matrix, flags = ScopeMatrixModel(), FlagTableModel()
     matrix.set_inventory(inv)
     flags.set_flags(inv.flags)

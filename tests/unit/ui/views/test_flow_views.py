@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from core import alerts
-from core.store.queries import MessageFilter, message_page
+from core.store import alerts as store_alerts
+from core.store.messages import MessageFilter
+from core.store.messages import page as message_page
 from ui.main_window import MainWindow
 from ui.models.board_table import COL_TODAY, BoardModel
 from ui.views.flow_map import FlowEdge
@@ -126,23 +128,23 @@ def test_alert_rules_are_edited_switched_and_deleted_in_the_tab(qtbot, window, m
 
     monkeypatch.setattr(RuleDialog, "exec", exec_)
     view.edit_rule()
-    qtbot.waitUntil(lambda: next(r for r in alerts.rules(window.context.store) if r["id"] == rule)["threshold"] == 750,
+    qtbot.waitUntil(lambda: next(r for r in store_alerts.rules(window.context.store) if r["id"] == rule)["threshold"] == 750,
                     timeout=5000)
     qtbot.waitUntil(lambda: any(r["id"] == rule for r in view.rules.rows), timeout=5000)
     view.rule_table.selectRow(next(i for i, r in enumerate(view.rules.rows) if r["id"] == rule))
     view.switch_rule()
-    qtbot.waitUntil(lambda: not next(r for r in alerts.rules(window.context.store) if r["id"] == rule)["enabled"], timeout=5000)
+    qtbot.waitUntil(lambda: not next(r for r in store_alerts.rules(window.context.store) if r["id"] == rule)["enabled"], timeout=5000)
     qtbot.waitUntil(lambda: any(r["id"] == rule and not r["enabled"] for r in view.rules.rows), timeout=5000)
     view.rule_table.selectRow(next(i for i, r in enumerate(view.rules.rows) if r["id"] == rule))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     view.delete_rule()
-    qtbot.waitUntil(lambda: all(r["id"] != rule for r in alerts.rules(window.context.store)), timeout=5000)
+    qtbot.waitUntil(lambda: all(r["id"] != rule for r in store_alerts.rules(window.context.store)), timeout=5000)
 
 
 def test_a_trace_of_seconds_reads_in_seconds_not_clock_decimals(qtbot, small_store):
     from datetime import timedelta
 
-    from core.trace import Step, Trace
+    from core.store.trace import Step, Trace
     from ui.dialogs.trace import TraceDialog
 
     t0 = datetime(2026, 11, 24, 9, 0, 44)
@@ -159,7 +161,7 @@ def test_a_trace_of_seconds_reads_in_seconds_not_clock_decimals(qtbot, small_sto
 def test_the_map_draws_no_box_or_label_over_another_and_every_curve_can_be_clicked(qtbot, small_store, size):
     from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem
 
-    from core import flows as core_flows
+    from core.store import flows as core_flows
     from ui.views.flow_map import FlowMapView
 
     view = FlowMapView()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 from core.commands.context import Context
 from core.commands.triage import Assign
-from core.store import queries
+from core.store import queue
 from tests.conftest import demo_store, settle_workers
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.resend_confirm import ResendConfirmDialog
@@ -46,7 +46,7 @@ def test_queue_model(qtbot, qtmodeltester, view, qstore):
     expand_all(qtbot, view)
     qtmodeltester.check(view.model)
     groups = view.model.groups
-    assert sum(g["items"] for g in groups) == len(queries.queue_items(qstore, states=["open"]))
+    assert sum(g["items"] for g in groups) == len(queue.items(qstore, states=["open"]))
     assert all(len(g["children"]) == g["items"] for g in groups)
 
 
@@ -62,7 +62,7 @@ def test_keyboard_acknowledge_of_a_whole_group(qtbot, view, monkeypatch):
         qtbot.keyClick(view.tree, Qt.Key.Key_A)
     assert told.args[0].endswith("items acknowledged")
     qtbot.waitUntil(lambda: signature not in {g["signature"] for g in view.model.groups}, timeout=10_000)
-    acked = queries.queue_items(view.ctx.store, states=["acknowledged"])
+    acked = queue.items(view.ctx.store, states=["acknowledged"])
     assert acked and all(i["signature"] == signature and i["ack_reason"] == "resolved_upstream" for i in acked)
 
 
@@ -81,7 +81,7 @@ def test_a_conflict_is_told_and_the_view_catches_up(qtbot, view, monkeypatch):
     view.acknowledge()
     qtbot.waitUntil(lambda: bool(told), timeout=10_000)
     assert "changed by someone else by bob" in told[0]
-    assert next(i for i in queries.queue_items(view.ctx.store) if i["id"] == item["id"])["triage_state"] == "open"
+    assert next(i for i in queue.items(view.ctx.store) if i["id"] == item["id"])["triage_state"] == "open"
 
 
 def test_choosing_an_item_shows_its_message(qtbot, view):
@@ -133,7 +133,7 @@ def _choose_group(view, row):
 def test_a_group_action_covers_exactly_what_the_filter_shows(qtbot, view, qstore, monkeypatch):
     """A signature that spans interfaces: with one interface chosen, the group's row count is
     what the dialog offers and what is acknowledged; the other interfaces' items stay open."""
-    items = queries.queue_items(qstore, states=["open"])
+    items = queue.items(qstore, states=["open"])
     spans: dict[str, set] = {}
     for i in items:
         spans.setdefault(i["signature"], set()).add(i["interface_id"])
@@ -151,9 +151,9 @@ def test_a_group_action_covers_exactly_what_the_filter_shows(qtbot, view, qstore
     _choose_group(view, row)
     with qtbot.waitSignal(view.changed, timeout=10_000):
         qtbot.keyClick(view.tree, Qt.Key.Key_A)
-    acked = queries.queue_items(qstore, states=["acknowledged"])
+    acked = queue.items(qstore, states=["acknowledged"])
     assert offered == [shown] and len(acked) == shown and {i["interface_id"] for i in acked} == {iface}
-    still_open = [i for i in queries.queue_items(qstore, states=["open"]) if i["signature"] == signature]
+    still_open = [i for i in queue.items(qstore, states=["open"]) if i["signature"] == signature]
     assert still_open and iface not in {i["interface_id"] for i in still_open}
 
 
@@ -188,7 +188,7 @@ def test_resend_from_the_queue_confirms_destination_and_records(qtbot, store, mo
         assert "Resend 2 messages of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
         assert "Resend: 1 of 2 sent and answered" in told and "Resend: 2 of 2 sent and answered" in told
         assert len(receiver.received) == 2
-        assert {i["triage_state"] for i in queries.queue_items(store, kinds=["nak_error"])} == {"resent"}
+        assert {i["triage_state"] for i in queue.items(store, kinds=["nak_error"])} == {"resent"}
     finally:
         receiver.stop()
 

@@ -5,9 +5,10 @@ import json
 
 from sqlalchemy import update
 
-from core import cli
 from core.store.models import AuditEntry
 from tests.conftest import demo_store
+from ui.cli import main as cli
+from ui.cli.output import ExitCode
 
 
 def run(capsys, url, *args):
@@ -38,11 +39,11 @@ def test_ack_correct_and_audit_verify(capsys, tmp_path):
     from core.store.db import open_store
 
     store = open_store(url)
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(actor="someone else"))
     store.close()
     code, out, _ = run(capsys, url, "audit", "verify")
-    assert code == 2 and out.startswith("audit chain broken at entry 2")
+    assert code == ExitCode.ATTENTION and out.startswith("audit chain broken at entry 2")
     code, out, _ = run(capsys, url, "audit", "list", "--json", "--limit", "1")
     assert json.loads(out)["action"] == "correct"
 

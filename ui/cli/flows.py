@@ -2,25 +2,28 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import timedelta
 
-from core import alerts, flows, trace
-from core import cli_values as values
+from core import alerts
 from core.commands.context import CommandError, Context
+from core.store import alerts as store_alerts
+from core.store import flows, trace
+from core.vocabulary import AlertState
+from ui.cli import values
+from ui.cli.output import ExitCode, json_line, verb
 
 
-def add_parsers(sub) -> None:
-    s = sub.add_parser("flows", help="the flows between systems in a time window, with their health")
+def register(sub, common) -> None:
+    s = verb(sub, common, "flows", cmd_flows, "the flows between systems in a time window, with their health")
     s.add_argument("--hours", type=values.decimal(0.01, 24 * 400, "hours"), default=24.0, help="the window: this many hours up to now (default 24)")
     s.add_argument("--json", action="store_true")
-    s = sub.add_parser("board", help="the go-live board: per interface, volume, ACK coverage, errors, silence")
+    s = verb(sub, common, "board", cmd_board, "the go-live board: per interface, volume, ACK coverage, errors, silence")
     s.add_argument("--csv", action="store_true")
-    s = sub.add_parser("trace", help="the order or visit a message belongs to, in time order with turnaround times")
+    s = verb(sub, common, "trace", cmd_trace, "the order or visit a message belongs to, in time order with turnaround times")
     s.add_argument("message", type=values.identifier)
     s.add_argument("--json", action="store_true")
-    s = sub.add_parser("alerts", help="evaluate the alert rules and list open alerts; manage rules; acknowledge")
+    s = verb(sub, common, "alerts", cmd_alerts, "evaluate the alert rules and list open alerts; manage rules; acknowledge")
     s.add_argument("action", nargs="?", default="list",
                    choices=("list", "ack", "rules", "add-rule", "set-rule", "disable-rule", "enable-rule", "delete-rule"))
     s.add_argument("target", nargs="*", help="ack: ALERT_ID; add-rule: KIND THRESHOLD; set-rule RULE_ID [THRESHOLD]; "
@@ -38,24 +41,24 @@ def cmd_flows(ctx: Context, args) -> int:
     fm = flows.flow_map(ctx.store, now - timedelta(hours=args.hours), now)
     for f in fm.flows:
         if args.json:
-            print(json.dumps({**f.__dict__, "error_rate": round(f.error_rate, 4)}, default=str))
+            json_line({**f.__dict__, "error_rate": round(f.error_rate, 4)})
         else:
             print(f"{f.health:4} {f.source} → {f.target} {f.message_type}: {f.messages:,} messages, {f.naks} NAKs, "
                   f"{f.missing} missing ACKs, {f.unparseable} unparseable")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_board(ctx: Context, args) -> int:
     rows = flows.board(ctx.store, ctx.now())
     if args.csv:
         sys.stdout.write(flows.board_csv(rows))
-        return 0
+        return ExitCode.OK
     for r in rows:
         coverage = "-" if r["ack_coverage"] is None else f"{r['ack_coverage']:.0%}"
         silence = "" if r["silence_s"] is None else f"silent {r['silence_s'] / 60:.0f} min"
         print(f"{r['interface']:28} today {r['today']:>7,}  ACKs {coverage:>5}  errors {r['error_rate']:6.1%}  "
               f"open {r['open_items']:>5}  {silence}")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_trace(ctx: Context, args) -> int:
@@ -64,9 +67,9 @@ def cmd_trace(ctx: Context, args) -> int:
     except LookupError as exc:
         raise CommandError(str(exc)) from None
     if args.json:
-        print(json.dumps({"kind": t.kind, "key": t.key, "steps": [s.__dict__ for s in t.steps], "notes": t.notes,
-                          "turnarounds": {k: v.total_seconds() for k, v in t.turnarounds.items()}}, default=str))
-        return 0
+        json_line({"kind": t.kind, "key": t.key, "steps": [s.__dict__ for s in t.steps], "notes": t.notes,
+                   "turnarounds": {k: v.total_seconds() for k, v in t.turnarounds.items()}})
+        return ExitCode.OK
     print(f"{t.kind}: {t.key}")
     for note in t.notes:
         print(f"  {note}")
@@ -74,7 +77,7 @@ def cmd_trace(ctx: Context, args) -> int:
         print(f"  +{str(s.since_start):>16}  {s.at:%Y-%m-%d %H:%M:%S}  {s.what:34} {s.route:24} message {s.message_id}")
     for k, v in t.turnarounds.items():
         print(f"  {k}: {v}")
-    return 0
+    return ExitCode.OK
 
 
 def _rule_action(ctx: Context, args) -> int:
@@ -85,7 +88,7 @@ def _rule_action(ctx: Context, args) -> int:
     if args.action == "delete-rule":
         alerts.delete_rule(ctx, rule_id)
         print(f"rule {rule_id} deleted")
-        return 0
+        return ExitCode.OK
     changes: dict = {"enabled": {"disable-rule": False, "enable-rule": True}.get(args.action)}
     if args.action == "set-rule":
         if len(args.target) > 1:
@@ -96,16 +99,18 @@ def _rule_action(ctx: Context, args) -> int:
         changes.update(window_min=args.window, hours=args.hours, weekdays=args.days)
     after = alerts.change_rule(ctx, rule_id, **changes)
     print(f"rule {rule_id}: {'on' if after['enabled'] else 'off'}, limit {after['threshold']:g}, window {after['window_min']} min")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_alerts(ctx: Context, args) -> int:
     if args.action == "rules":
-        for r in alerts.rules(ctx.store):
-            print(json.dumps(r, default=str) if args.json else
-                  f"{r['id']:>3} {r['kind']:12} > {r['threshold']:g} {alerts.KINDS[r['kind']]}, interface "
+        for r in store_alerts.rules(ctx.store):
+            if args.json:
+                json_line(r)
+                continue
+            print(f"{r['id']:>3} {r['kind']:12} > {r['threshold']:g} {alerts.KINDS[r['kind']]}, interface "
                   f"{r['interface_id'] or 'all'}, window {r['window_min']} min {r['hours'] or ''} {r['weekdays'] or ''}")
-        return 0
+        return ExitCode.OK
     if args.action == "add-rule":
         if len(args.target) != 2:
             raise CommandError("lanewatch alerts add-rule KIND THRESHOLD [--interface ID] [--window MIN] ...")
@@ -116,7 +121,7 @@ def cmd_alerts(ctx: Context, args) -> int:
         rule = alerts.add_rule(ctx, args.target[0], threshold, interface_id=args.interface,
                                window_min=args.window or 15, hours=args.hours, weekdays=args.days)
         print(f"rule {rule} added")
-        return 0
+        return ExitCode.OK
     if args.action in ("set-rule", "disable-rule", "enable-rule", "delete-rule"):
         return _rule_action(ctx, args)
     if args.action == "ack":
@@ -124,12 +129,14 @@ def cmd_alerts(ctx: Context, args) -> int:
             raise CommandError("lanewatch alerts ack ALERT_ID [--note N]")
         alerts.acknowledge(ctx, int(args.target[0]), args.note)
         print(f"alert {args.target[0]} acknowledged")
-        return 0
+        return ExitCode.OK
     alerts.evaluate(ctx.store, ctx.now())
-    current = alerts.active(ctx.store)
+    current = store_alerts.active(ctx.store)
     for a in current:
-        print(json.dumps(a, default=str) if args.json else f"{a['id']:>4} {a['state']:12} {a['raised_at']:%Y-%m-%d %H:%M} {a['text']}")
-    return 0 if not any(a["state"] == "open" for a in current) else 4
+        if args.json:
+            json_line(a)
+        else:
+            print(f"{a['id']:>4} {a['state']:12} {a['raised_at']:%Y-%m-%d %H:%M} {a['text']}")
+    return ExitCode.ATTENTION if any(a["state"] == AlertState.OPEN for a in current) else ExitCode.OK
 
 
-VERBS = {"flows": cmd_flows, "board": cmd_board, "trace": cmd_trace, "alerts": cmd_alerts}

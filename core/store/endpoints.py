@@ -6,11 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 
-from core.fhir.capability import read_capability, read_smart_config
 from core.fhir.discovery import Discovery
 from core.fhir.health import Probe
-from core.fhir.inventory import Inventory, build
-from core.store.db import Store
+from core.store.db import Store, Tx
 from core.store.models import FhirEndpoint, FhirProbe
 
 E, P = FhirEndpoint.__table__, FhirProbe.__table__
@@ -18,14 +16,14 @@ E, P = FhirEndpoint.__table__, FhirProbe.__table__
 
 def get(store: Store, name_or_id: str | int) -> dict | None:
     key = E.c.id == int(name_or_id) if str(name_or_id).isdigit() else E.c.name == name_or_id
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         row = conn.execute(select(E).where(key)).first()
     return row._asdict() if row else None
 
 
 def every(store: Store) -> list[dict]:
     """Every endpoint, whole (its stored documents included), by name."""
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         return [r._asdict() for r in conn.execute(select(E).order_by(E.c.name))]
 
 
@@ -37,12 +35,12 @@ def overview(store: Store) -> list[dict]:
                    P.c.status, P.c.latency_ms, P.c.at.label("probed_at"), P.c.detail)
             .join(newest, newest.c.endpoint_id == E.c.id, isouter=True)
             .join(P, P.c.id == newest.c.probe_id, isouter=True).order_by(E.c.name))
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         return [r._asdict() for r in conn.execute(stmt)]
 
 
 def save_discovery(store: Store, endpoint_id: int, found: Discovery, at: datetime) -> None:
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(update(E).where(E.c.id == endpoint_id).values(
             capability=found.capability, smart_config=found.smart_config, fhir_version=found.fhir_version,
             software=found.software, cert_expires_at=found.cert_expires_at, discovered_at=at,
@@ -50,7 +48,7 @@ def save_discovery(store: Store, endpoint_id: int, found: Discovery, at: datetim
 
 
 def record_probe(store: Store, endpoint_id: int, probe: Probe, at: datetime) -> None:
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(insert(P), {"endpoint_id": endpoint_id, "at": at, "status": probe.status,
                                  "latency_ms": probe.latency_ms, "detail": probe.detail or None,
                                  "steps": [s.__dict__ for s in probe.steps]})
@@ -63,14 +61,25 @@ def history(store: Store, endpoint_id: int, since: datetime | None = None, limit
     stmt = select(P.c.at, P.c.status, P.c.latency_ms, P.c.detail).where(P.c.endpoint_id == endpoint_id)
     if since is not None:
         stmt = stmt.where(P.c.at >= since)
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         rows = [r._asdict() for r in conn.execute(stmt.order_by(P.c.id.desc()).limit(limit))]
     return rows[::-1]
 
 
-def inventory(endpoint: dict) -> Inventory:
-    """The scope inventory from what is stored: discovery's documents and the configured scopes."""
-    cap = read_capability(endpoint["capability"]) if endpoint.get("capability") else None
-    smart = read_smart_config(endpoint["smart_config"]) if endpoint.get("smart_config") else None
-    return build(cap, smart, requested=endpoint.get("scopes_requested"), granted=endpoint.get("scopes_granted"),
-                 needed=endpoint.get("scopes_needed"), audience=endpoint.get("audience") or "provider")
+def find(conn: Tx, name: str):
+    """An endpoint's row by name, in the caller's transaction (None when there is none)."""
+    return conn.execute(select(E).where(E.c.name == name)).first()
+
+
+def add(conn: Tx, values: dict) -> int:
+    return conn.execute(insert(E).returning(E.c.id), values).scalar_one()
+
+
+def change(conn: Tx, endpoint_id: int, **values) -> None:
+    conn.execute(update(E).where(E.c.id == endpoint_id).values(**values))
+
+
+def remove(conn: Tx, endpoint_id: int) -> None:
+    """An endpoint and its probe history."""
+    conn.execute(P.delete().where(P.c.endpoint_id == endpoint_id))
+    conn.execute(E.delete().where(E.c.id == endpoint_id))

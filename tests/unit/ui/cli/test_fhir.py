@@ -5,11 +5,13 @@ import csv
 import io
 import json
 
-from core import cli, secrets
+from core import secrets
 from core.fhir.loopback import LoopbackFhirServer, key_pair
-from core.store import queries
+from core.store import audit
 from core.store.db import open_store
-from tests.unit.core.test_cli_triage import run
+from tests.unit.ui.cli.test_triage import run
+from ui.cli import main as cli
+from ui.cli.output import ExitCode
 
 
 def test_add_discover_probe_and_inventory(capsys, tmp_path):
@@ -40,9 +42,9 @@ def test_add_discover_probe_and_inventory(capsys, tmp_path):
         assert page.startswith("<!doctype html>") and "<script" not in page and "system/*.write" in page
         server.fail = [(503, {"Retry-After": "300"}, None)]
         code, out, _ = run(capsys, url, "endpoint", "probe")
-        assert code == 3 and "loop: down" in out and "HTTP 503: the server is unavailable" in out
+        assert code == ExitCode.ATTENTION and "loop: down" in out and "HTTP 503: the server is unavailable" in out
     store = open_store(url)
-    [entry] = queries.audit_page(store, action="configure_endpoint")
+    [entry] = audit.page(store, action="configure_endpoint")
     store.close()
     assert "PRIVATE KEY" not in json.dumps(entry, default=str) and entry["after"]["secret"] == "private_key stored in the OS keyring"
 
@@ -72,7 +74,7 @@ def test_bulk_export_headless(capsys, tmp_path, monkeypatch):
             "--key-file", str(key_file), "--scope", "system/*.rs", "--no-discover")
         run(capsys, url, "endpoint", "set", "loop", "--token-url", server.token_url)
         code, out, err = run(capsys, url, "bulk", "loop", "--type", "Patient")
-    assert code == 3 and out.split()[:2] == ["Patient", "2"]
+    assert code == ExitCode.ATTENTION and out.split()[:2] == ["Patient", "2"]
     assert "in progress: 1 of 3 types" in err and "1 error put in the queue" in err
     code, out, _ = run(capsys, url, "queue", "--kind", "fhir_bulk_error", "--json")
     assert "Observation 12 could not be read" in json.loads(out)["reason"]

@@ -11,15 +11,27 @@ from pathlib import Path
 
 from core import labels
 from core.commands.context import CommandError, Context
-from core.commands.endpoints import AUDIENCES, ConfigureEndpoint, Discover, ProbeEndpoints, RemoveEndpoint, SignIn
-from core.fhir import endpoints, report
+from core.commands.endpoints import (
+    AUDIENCES,
+    ConfigureEndpoint,
+    Discover,
+    ProbeEndpoints,
+    RemoveEndpoint,
+    SignIn,
+    queue_bulk_errors,
+)
+from core.fhir import inventory, report
 from core.fhir.auth import ALGS, METHODS
-from core.fhir.bulk import Job, follow, kick_off, queue_errors
+from core.fhir.bulk import Job, follow, kick_off
 from core.fhir.client import FhirClient, FhirError
+from core.store import endpoints
+from core.vocabulary import Health
+from ui.cli.output import ExitCode, json_line, verb
 
 
-def add_parsers(sub) -> None:
-    s = sub.add_parser("endpoint", help="FHIR endpoints: add, set, list, discover, probe, signin (standalone launch)")
+def register(sub, common) -> None:
+    s = verb(sub, common, "endpoint", cmd_endpoint, "FHIR endpoints: add, set, list, discover, probe, signin (standalone launch)",
+             store=lambda a: "write" if a.action == "add" else "read")
     s.add_argument("action", choices=("add", "set", "list", "discover", "probe", "signin", "remove"))
     s.add_argument("name", nargs="*", help="the endpoint's name (add: NAME BASE_URL)")
     s.add_argument("--auth", choices=METHODS)
@@ -35,7 +47,7 @@ def add_parsers(sub) -> None:
     s.add_argument("--key-file", help="private key (PEM) for backend services; kept in the keyring")
     s.add_argument("--no-discover", action="store_true", help="add without fetching the server's documents")
     s.add_argument("--json", action="store_true")
-    s = sub.add_parser("scopes", help="the SMART scope inventory of an endpoint, for a security review")
+    s = verb(sub, common, "scopes", cmd_scopes, "the SMART scope inventory of an endpoint, for a security review")
     s.add_argument("endpoint")
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true")
@@ -43,7 +55,7 @@ def add_parsers(sub) -> None:
     fmt.add_argument("--json", action="store_true")
     s.add_argument("--writes", action="store_true", help="only create, update and delete")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
-    s = sub.add_parser("bulk", help="start a FHIR bulk export (or attach to one) and follow it to its manifest")
+    s = verb(sub, common, "bulk", cmd_bulk, "start a FHIR bulk export (or attach to one) and follow it to its manifest")
     s.add_argument("endpoint")
     s.add_argument("--level", default="", help="'' (the whole system), Patient, or Group/ID")
     s.add_argument("--type", action="append", help="resource types to export (repeatable)")
@@ -63,11 +75,11 @@ def cmd_endpoint(ctx: Context, args) -> int:
     if args.action == "remove":
         RemoveEndpoint(ctx).run(args.name[0])
         print(f"endpoint {args.name[0]}: removed, with its probe history and its secrets")
-        return 0
+        return ExitCode.OK
     if args.action == "signin":
         print("opening the sign-in page in the system browser…", file=sys.stderr)
         print(f"granted: {SignIn(ctx).run(args.name[0]) or 'nothing stated'}")
-        return 0
+        return ExitCode.OK
     return _configure(ctx, args)
 
 
@@ -91,7 +103,7 @@ def _configure(ctx: Context, args) -> int:
     print(f"endpoint {name}: saved" + (" (its secret is in the OS keyring)" if secret else ""))
     if args.action == "add" and not args.no_discover:
         return _show_discovery(Discover(ctx).run(name))
-    return 0
+    return ExitCode.OK
 
 
 def _joined(values: list[str] | None) -> str | None:
@@ -110,38 +122,38 @@ def _show_discovery(e: dict) -> int:
     for problem in (e.get("discovery_problem") or "").split("; "):
         if problem:
             print(f"  problem: {problem}")
-    return 0 if cap else 2
+    return ExitCode.OK if cap else ExitCode.ATTENTION
 
 
 def _list(ctx: Context, as_json: bool) -> int:
     for r in endpoints.overview(ctx.store):
         if as_json:
-            print(json.dumps(r, default=str))
+            json_line(r)
             continue
         latency = f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-"
         cert = f"cert to {r['cert_expires_at']:%Y-%m-%d}" if r["cert_expires_at"] else ""
         print(f"{r['id']:>3}  {r['name']:20} {r['base_url']:40} {r['auth']:20} {r['status'] or 'not probed':10} "
               f"{latency:>8} {cert}")
-    return 0
+    return ExitCode.OK
 
 
 def _probe(ctx: Context, names: list[str], as_json: bool) -> int:
     results = ProbeEndpoints(ctx).run(names or None)
     for endpoint, p in results:
         if as_json:
-            print(json.dumps({"endpoint": endpoint["name"], "status": p.status, "latency_ms": p.latency_ms,
-                              "detail": p.detail, "steps": [s.__dict__ for s in p.steps]}))
+            json_line({"endpoint": endpoint["name"], "status": p.status, "latency_ms": p.latency_ms,
+                       "detail": p.detail, "steps": [s.__dict__ for s in p.steps]})
         else:
             steps = ", ".join(f"{s.step} {s.http_status or ''} {s.ms:.0f} ms".replace("  ", " ") for s in p.steps)
             print(f"{endpoint['name']}: {p.status} in {p.latency_ms:.0f} ms ({steps})" + (f": {p.detail}" if p.detail else ""))
-    return 0 if all(p.status == "ok" for _, p in results) else 3
+    return ExitCode.OK if all(p.status == Health.OK for _, p in results) else ExitCode.ATTENTION
 
 
 def cmd_scopes(ctx: Context, args) -> int:
     e = endpoints.get(ctx.store, args.endpoint)
     if e is None:
         raise CommandError(f"No endpoint called {args.endpoint!r}.")
-    inv = endpoints.inventory(e)
+    inv = inventory.of_endpoint(e)
     if args.html:
         text = report.to_html(inv, endpoint=f"{e['name']} ({e['base_url']})", client=e.get("client_id"),
                               generated=ctx.now(), writes_only=args.writes)
@@ -157,7 +169,7 @@ def cmd_scopes(ctx: Context, args) -> int:
         print(f"written to {args.output}")
     else:
         sys.stdout.write(text)
-    return 0
+    return ExitCode.OK
 
 
 def cmd_bulk(ctx: Context, args) -> int:
@@ -175,12 +187,11 @@ def cmd_bulk(ctx: Context, args) -> int:
         print(f"export as of {job.transaction_time} (the next export can ask --since it)", file=sys.stderr)
     for out in job.outputs:
         print(f"{out.type:28} {out.count if out.count is not None else '?':>8}  {out.url}")
-    queued = queue_errors(ctx.store, e["name"], job, ctx.now())
+    queued = queue_bulk_errors(ctx, e["name"], job)
     if job.problem:
         print(f"problem: {job.problem}", file=sys.stderr)
     if queued:
         print(f"{labels.plural(queued, 'error')} put in the queue (lanewatch queue --kind fhir_bulk_error)", file=sys.stderr)
-    return 0 if job.state == "complete" and not queued else 3
+    return ExitCode.OK if job.state == "complete" and not queued else ExitCode.ATTENTION
 
 
-VERBS = {"endpoint": cmd_endpoint, "scopes": cmd_scopes, "bulk": cmd_bulk}

@@ -20,8 +20,8 @@ from sqlalchemy import BigInteger, case, extract, func, select
 from sqlalchemy.orm import aliased
 
 from core.store.db import Store
+from core.store.interfaces import home_system
 from core.store.models import Interface, Message, QueueItem
-from core.store.queries import home_system
 
 M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
 ERROR_BAD = 0.05
@@ -79,7 +79,7 @@ def flow_map(store: Store, since: datetime, until: datetime, *, by_arrival: bool
                    func.max(t).label("last"))
             .where(M.c.is_ack.is_(False), t >= since, before_end, *backlog)
             .group_by(M.c.interface_id, M.c.message_type, M.c.ack_state, M.c.parse_state))
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         groups: dict[tuple, dict] = {}
         for r in conn.execute(stmt):
             g = groups.setdefault((r.interface_id, r.message_type), {"messages": 0, "naks": 0, "missing": 0,
@@ -154,7 +154,7 @@ def series(store: Store, since: datetime, until: datetime, *, interface_id: int 
     queue_where = [Q.c.created_at < until]
     if interface_id is not None or message_type is not None:
         queue_where.append(Q.c.message_id.in_(select(M.c.id).where(*flow)))
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         for i, count, errs in conn.execute(counts):
             if 0 <= i < n:
                 messages[i], errors[i] = count, errs or 0
@@ -222,7 +222,7 @@ def board(store: Store, now: datetime) -> list[dict]:
             .where(M.c.is_ack.is_(False)).group_by(M.c.interface_id))
     open_items = (select(M.c.interface_id, func.count().label("open")).select_from(Q.join(M, M.c.id == Q.c.message_id))
                   .where(Q.c.triage_state == "open").group_by(M.c.interface_id))
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         names = dict(conn.execute(select(I.c.id, I.c.name)).all())
         opened = dict(conn.execute(open_items).all())
         rows = []

@@ -1,4 +1,5 @@
-"""Which stored source a file on disk is: resumes, renames, rotations, truncations.
+"""Sources: where messages came from and how far each is read. Which stored source a file
+on disk is: resumes, renames, rotations, truncations.
 
 A file is known by its device and inode plus a fingerprint of its first KiB, so a renamed
 file keeps its offset, a rotated-in file starts afresh, and a reused inode or a file
@@ -11,9 +12,10 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import insert, select, update
 
 from core.sources.discover import shown
+from core.store.db import Tx
 from core.store.models import Source
 
 S = Source.__table__
@@ -33,7 +35,7 @@ def _same_content(path: Path, stored: str | None) -> bool:
     return fingerprint(path, length) == stored
 
 
-def identify(conn: Connection, path: Path, st: os.stat_result, now: datetime) -> dict:
+def identify(conn: Tx, path: Path, st: os.stat_result, now: datetime) -> dict:
     """The source row for the file at path, created or updated as the file's story says."""
     path_s = shown(path)
     by_inode = conn.execute(select(S).where(S.c.device == st.st_dev, S.c.inode == st.st_ino, S.c.kind == "file",
@@ -58,11 +60,11 @@ def identify(conn: Connection, path: Path, st: os.stat_result, now: datetime) ->
     return _create(conn, path, st, now)
 
 
-def _retire(conn: Connection, source_id: int, state: str) -> None:
+def _retire(conn: Tx, source_id: int, state: str) -> None:
     conn.execute(update(S).where(S.c.id == source_id).values(state=state))
 
 
-def _create(conn: Connection, path: Path, st: os.stat_result, now: datetime) -> dict:
+def _create(conn: Tx, path: Path, st: os.stat_result, now: datetime) -> dict:
     row = {"path": shown(path), "kind": "file", "device": st.st_dev, "inode": st.st_ino,
            "fingerprint": fingerprint(path, FINGERPRINT_BYTES) if st.st_size else None, "size": st.st_size,
            "offset": 0, "state": "active", "error": None, "batch": None, "first_seen": now, "last_seen": now}
@@ -70,7 +72,7 @@ def _create(conn: Connection, path: Path, st: os.stat_result, now: datetime) -> 
     return row
 
 
-def named_source(conn: Connection, name: str, kind: str, now: datetime) -> dict:
+def named(conn: Tx, name: str, kind: str, now: datetime) -> dict:
     """A source that is not a file (a listener, the demo feed), found or made by name."""
     found = conn.execute(select(S).where(S.c.path == name, S.c.kind == kind)).first()
     if found is not None:
@@ -79,3 +81,19 @@ def named_source(conn: Connection, name: str, kind: str, now: datetime) -> dict:
            "offset": 0, "state": "active", "error": None, "batch": None, "first_seen": now, "last_seen": now}
     row["id"] = conn.execute(insert(S).returning(S.c.id), row).scalar_one()
     return row
+
+
+def advance(conn: Tx, source_id: int, offset: int, now: datetime, *, size: int | None = None, batch: dict | None = None,
+            done: bool | None = None) -> None:
+    """Record how far a source is read (committed with what was read up to there)."""
+    values = {"offset": offset, "last_seen": now}
+    if size is not None:
+        values["size"] = size
+    if done is not None:
+        values.update(batch=batch, state="done" if done else "active")
+    conn.execute(update(S).where(S.c.id == source_id).values(**values))
+
+
+def failed(conn: Tx, source_id: int, reason: str) -> None:
+    """A source that could not be read, and why."""
+    conn.execute(update(S).where(S.c.id == source_id).values(state="error", error=reason))

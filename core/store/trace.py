@@ -51,7 +51,7 @@ class Trace:
 
 
 def trace(store: Store, message_id: int) -> Trace:
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         start = conn.execute(select(*COLS).where(M.c.id == message_id)).first()
         if start is None:
             raise LookupError(f"no message {message_id}")

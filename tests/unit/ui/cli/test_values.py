@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import cli
+from ui.cli import main as cli
+from ui.cli.output import ExitCode
 
 BAD = [
     ["messages", "--since", "1; DROP TABLE messages"], ["messages", "--since", "99999999999d"],
@@ -19,16 +20,15 @@ BAD = [
 
 @pytest.mark.parametrize("argv", BAD, ids=lambda a: " ".join(a)[:40])
 def test_bad_values_are_one_line_and_exit_2(argv, tmp_path, capsys):
-    with pytest.raises(SystemExit) as done:
-        cli.main(["--db", str(tmp_path / "s.db"), *argv])
+    code = cli.main(["--db", str(tmp_path / "s.db"), *argv])
     err = capsys.readouterr().err
-    assert done.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert code == ExitCode.USAGE == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("lanewatch ") and "--help" in err
     assert not (tmp_path / "s.db").exists()  # refused before any store was opened
 
 
 def test_a_bad_alert_threshold_is_one_line(tmp_path, capsys):
-    assert cli.main(["--db", str(tmp_path / "s.db"), "--init", "alerts", "add-rule", "silence", "abc"]) == 1
+    assert cli.main(["--db", str(tmp_path / "s.db"), "--init", "alerts", "add-rule", "silence", "abc"]) == ExitCode.REFUSED
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'abc' is not a threshold" in err
 

@@ -2,7 +2,7 @@
 import json
 
 from core.demo import write_logs
-from ui.entry import main
+from ui.cli.main import main
 
 FIELDS = {"id", "control_id", "type", "version", "sending_app", "sending_facility", "receiving_app",
           "receiving_facility", "patient_id", "source", "offset", "size", "sha256", "parse_state", "reason",
@@ -38,7 +38,7 @@ def test_ingest_then_messages_and_queue_as_json(store_url, tmp_path, capsys):
 
 
 def test_ingest_of_a_path_that_does_not_exist_says_so_and_queues_nothing(store_url, tmp_path, capsys):
-    from core.store import queries
+    from core.store import messages, queue
     from core.store.db import open_store
 
     assert main(["--db", store_url, "ingest", str(tmp_path / "nowhere")]) != 0
@@ -49,6 +49,6 @@ def test_ingest_of_a_path_that_does_not_exist_says_so_and_queues_nothing(store_u
     assert "not found" in capsys.readouterr().err
     store = open_store(store_url)
     try:
-        assert queries.count_messages(store) == 1 and not queries.queue_items(store, kinds=["unreadable_file"])
+        assert messages.count(store) == 1 and not queue.items(store, kinds=["unreadable_file"])
     finally:
         store.close()

@@ -1,0 +1,81 @@
+"""Verbs that list what the store holds: messages and the queue (JSON Lines with --json)."""
+from __future__ import annotations
+
+import sys
+
+from core.commands.context import Context
+from core.store import messages, queue
+from core.vocabulary import AckState, ParseState, QueueKind, TriageState
+from ui.cli import values
+from ui.cli.output import ExitCode, json_line, verb
+
+MESSAGE_FIELDS = ("id", "control_id", "type", "version", "sending_app", "sending_facility", "receiving_app",
+                  "receiving_facility", "patient_id", "message_time", "source", "offset", "size", "sha256",
+                  "parse_state", "reason", "ack_state", "ack_code", "ack_id", "answers_id", "duplicate_of", "transport")
+QUEUE_FIELDS = ("id", "message_id", "source", "kind", "reason", "signature", "triage_state", "owner", "created_at")
+
+
+def register(sub, common) -> None:
+    s = verb(sub, common, "messages", cmd_messages, "list messages (JSON Lines with --json)")
+    s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
+    s.add_argument("--state", action="append", choices=ParseState.values())
+    s.add_argument("--ack-state", action="append", choices=AckState.values())
+    s.add_argument("--sender", type=values.words)
+    s.add_argument("--receiver", type=values.words)
+    s.add_argument("--control-id", type=values.words)
+    s.add_argument("--patient-id", type=values.words)
+    s.add_argument("--since", type=values.moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
+    s.add_argument("--until", type=values.moment)
+    s.add_argument("--text", type=values.words, help="free text: every word must appear")
+    s.add_argument("--limit", type=values.count)
+    s.add_argument("--json", action="store_true")
+    s = verb(sub, common, "queue", cmd_queue, "list queue items (JSON Lines with --json)")
+    s.add_argument("--state", action="append", choices=TriageState.values(), help="triage state (repeatable)")
+    s.add_argument("--kind", action="append", choices=QueueKind.values())
+    s.add_argument("--limit", type=values.count)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
+
+
+def _message_json(row: dict) -> dict:
+    out = {k: row.get(k) for k in MESSAGE_FIELDS}
+    out["type"] = row["message_type"]
+    out["ack_code"] = row["ack_result"] if not row["is_ack"] else row["ack_code"]
+    return out
+
+
+def cmd_messages(ctx: Context, args) -> int:
+    flt = messages.MessageFilter(
+        types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
+        receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
+        since=args.since, until=args.until,
+        text=args.text)
+    out = sys.stdout
+    for n, row in enumerate(messages.every(ctx.store, flt)):
+        if args.limit and n >= args.limit:
+            break
+        if args.json:
+            json_line(_message_json(row))
+        else:
+            out.write(f"{row['id']:>8}  {str(row['message_time'] or ''):19}  {row['message_type'] or '-':9}  "
+                      f"{row['control_id'] or '-':22}  {row['sending_app'] or '?'} → {row['receiving_app'] or '?'}  "
+                      f"{row['parse_state']:11}  {row['ack_state']}\n")
+    return ExitCode.OK
+
+
+def cmd_queue(ctx: Context, args) -> int:
+    if args.groups:
+        for g in queue.groups(ctx.store, states=args.state):
+            if args.json:
+                json_line(g)
+            else:
+                sys.stdout.write(f"{g['items']:>6}  {g['kind']:14}  {g['newest']:%Y-%m-%d %H:%M}  {g['signature'][:110]}\n")
+        return ExitCode.OK
+    for item in queue.items(ctx.store, states=args.state, kinds=args.kind, limit=args.limit):
+        if args.json:
+            json_line({k: item.get(k) for k in QUEUE_FIELDS})
+        else:
+            sys.stdout.write(f"{item['id']:>6}  {item['triage_state']:12}  {item['kind']:15}  {item['reason'][:100]}\n")
+    return ExitCode.OK
+
+

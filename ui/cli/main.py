@@ -1,0 +1,95 @@
+"""`lanewatch`: with no verb it opens the window; with one it runs headless, as the OS user here.
+
+argv is parsed once. Each verb group (one module each) registers its parsers and handlers;
+every handler runs through one funnel that turns a refusal, a bad argument or a store
+problem into one line on stderr and a documented exit code (ui.cli.output.ExitCode), never
+a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from core.commands.context import CommandError, Context
+from core.secrets import SecretStoreError
+from core.store.db import StoreError, describe_store_error, open_store, store_unavailable
+from ui.cli import fhir, flows, intake, listing, resend, triage, values
+from ui.cli.output import ExitCode
+
+GROUPS = (intake, listing, triage, resend, fhir, flows)
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # the store options are taken before or after the verb: `lanewatch queue --db x` = `lanewatch --db x queue`
+    # (each parser gets its own actions: a parent's are shared, and so would be their defaults)
+    p = values.Parser(prog="lanewatch", description="Triage console for HL7 v2 and FHIR interfaces. "
+                      "Exit codes: 0 done, 1 refused, 2 bad usage, 3 store problem, 4 needs attention.")
+    common = argparse.ArgumentParser(add_help=False)
+    for parser, db, init in ((p, None, False), (common, argparse.SUPPRESS, argparse.SUPPRESS)):
+        parser.add_argument("--db", default=db,
+                            help="store URL or SQLite path (default: LANEWATCH_DB, else the user data folder)")
+        parser.add_argument("--init", action="store_true", default=init,
+                            help="create the store named by --db if there is none yet")
+    p.add_argument("--demo", action="store_true", help="open a fresh demo workspace in the window")
+    sub = p.add_subparsers(dest="verb", metavar="VERB")
+    for group in GROUPS:
+        group.register(sub, common)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a bad argument (already said in one line)
+        return ExitCode.USAGE if exc.code else ExitCode.OK
+    if args.verb is None:
+        from ui.app import run  # only now: a headless verb never loads Qt
+
+        return run(args.db, args.demo)
+    return run_verb(args)
+
+
+def may_create(args: argparse.Namespace) -> bool:
+    """A store is made only when asked: --init, a verb that puts something in it, or the
+    default store on its first run. A read (`messages`, `queue`...) never adds tables anywhere."""
+    use = args.store_use(args) if callable(args.store_use) else args.store_use
+    return args.init or use == "write" or not (args.db or os.environ.get("LANEWATCH_DB"))
+
+
+def run_verb(args: argparse.Namespace) -> int:
+    """The one error funnel: every verb's outcome is an ExitCode and, when it fails, one line."""
+    try:
+        if args.store_use == "none":
+            return int(args.func(None, args))
+        store = open_store(args.db, create=may_create(args))
+        try:
+            return int(args.func(Context(store), args))
+        finally:
+            store.close()
+    except (CommandError, SecretStoreError) as exc:
+        return _say(args, str(exc), ExitCode.REFUSED)
+    except StoreError as exc:
+        return _say(args, str(exc), ExitCode.STORE)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `lanewatch messages | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 - the store went away mid-verb, or a bug: a line, not a traceback
+        if store_unavailable(exc):
+            return _say(args, describe_store_error(exc, args.db), ExitCode.STORE)
+        log.debug("%s failed", args.verb, exc_info=True)
+        return _say(args, f"failed unexpectedly ({type(exc).__name__}); nothing more was done. Please report it "
+                          "with the command you ran.", ExitCode.ATTENTION)
+
+
+def _say(args: argparse.Namespace, text: str, code: ExitCode) -> int:
+    print(f"lanewatch {args.verb}: {text}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
