@@ -23,14 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import detail as detail_loader
+from core.changes import Changes
 from core.commands.context import Context
+from core.commands.detail import OpenDetail
 from core.commands.resend import Configure
 from core.store import interfaces, messages, queue, trace
 from core.store.db import Store
 from core.store.queue import QueueFilter
 from ui import icons
-from ui.actions import run_command
+from ui.actions import operations, run_command
 from ui.app import apply_palette, is_dark
 from ui.dialogs.interface_settings import InterfaceSettingsDialog
 from ui.dialogs.listen import ListenDialog
@@ -156,9 +157,8 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             values = dialog.values()
             run_command(self, "Resend settings", lambda: Configure(self.context).run(interface_id, **values),
-                        lambda _: (self._refresh_sidebar_and_count(), self.statusBar().showMessage(
-                            f"Resend settings of {row['name']} saved", 5000)),
-                        on_refused=lambda why: self.interface_settings(interface_id, values, why))
+                        lambda _: self.statusBar().showMessage(f"Resend settings of {row['name']} saved", 5000),
+                        on_refused=lambda why: self.interface_settings(interface_id, values, why), changes=Configure.changes)
 
     def _layout(self) -> None:
         upper = QWidget()
@@ -274,11 +274,10 @@ class MainWindow(QMainWindow):
             pane.compare_versions.connect(lambda m: VersionsDialog(self.context, m, self).show())
         self.queue_detail.open_message.connect(lambda m: self._load_detail(m, self.queue_detail))
         self.queue.message_chosen.connect(lambda m: self._load_detail(m, self.queue_detail))
-        self.queue.changed.connect(self._refresh_sidebar_and_count)
         self.queue.settings_wanted.connect(lambda interface_id: self.interface_settings(interface_id))
         self.queue.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.tabs.currentChanged.connect(lambda _: self._tab_shown())
-        self.endpoints.changed.connect(self.scopes.refresh)
+        operations().did_change.connect(self._changed)
         self.overview.flow_chosen.connect(self.show_flow)
         for pane in (self.detail, self.queue_detail):
             pane.trace_chain.connect(self.show_trace)
@@ -365,6 +364,17 @@ class MainWindow(QMainWindow):
         self.queue.refresh()
         self._tab_shown()
         self._refresh_sidebar_and_count()
+
+    def _changed(self, changes: Changes) -> None:
+        """A command changed something (ui.actions announces it once it succeeded): the message
+        table and the sidebar read again, the chosen message staying chosen; each tab's view
+        listens to the same signal for what it shows."""
+        if changes.messages:
+            current = self.table.currentIndex().data(ROW_ROLE) if self.table.currentIndex().isValid() else None
+            self._keep_message = current["id"] if current else None
+            self.messages.set_filter(self.filter_bar.message_filter())
+        if changes.messages or changes.queue or changes.interfaces:
+            self._refresh_sidebar_and_count()
 
     def _refresh_sidebar_and_count(self) -> None:
         submit(lambda: (interfaces.overview(self.store),
@@ -539,7 +549,7 @@ class MainWindow(QMainWindow):
 
     def _load_detail(self, message_id: int, pane: DetailPane | None = None) -> None:
         pane, token = pane or self.detail, self._detail_generation.next()
-        submit(lambda: detail_loader.load(self.context, message_id), lambda d: self._detail_arrived(token, d, pane),
+        submit(lambda: OpenDetail(self.context).run(message_id), lambda d: self._detail_arrived(token, d, pane),
                lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000),
                context=self)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from core.changes import WRITE
 from core.commands.context import CommandError, Context
 from core.correlate import match_key
 from core.hl7 import checks, edit, validate
@@ -47,6 +48,7 @@ def _lines(text: str) -> list[str]:
 
 
 class Correct:
+    changes = WRITE  # preview changes nothing; save does
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 

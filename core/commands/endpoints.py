@@ -7,6 +7,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from core import secrets
+from core.changes import Changes
 from core.commands.context import CommandError, Context
 from core.fhir.auth import ALGS, METHODS, AuthError, owner
 from core.fhir.bulk import Job
@@ -15,16 +16,19 @@ from core.fhir.discovery import discover
 from core.fhir.health import Probe, probe_many
 from core.signatures import Signature, normalise
 from core.store import audit, endpoints, queue, sources
-from core.vocabulary import AuditAction, QueueKind
+from core.vocabulary import AuditAction, Lane, QueueKind
 
 AUDIENCES = ("patient", "provider", "backend")
 SETTINGS = ("base_url", "auth", "client_id", "token_url", "alg", "key_id", "audience", "scopes_requested",
             "scopes_needed", "probe_path")
+ENDPOINTS = Changes(endpoints=True, audit=True)
 SECRET_FOR = {"bearer": "bearer_token", "backend": "private_key", "client_secret_basic": "client_secret",
               "client_secret_post": "client_secret"}
 
 
 class ConfigureEndpoint:
+    changes = ENDPOINTS
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -80,6 +84,8 @@ class RemoveEndpoint:
     """Take an endpoint away: its row, its probe history and its secrets in the keyring. What
     it was (without any secret) stays in the audit trail."""
 
+    changes = ENDPOINTS
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -96,6 +102,8 @@ class RemoveEndpoint:
 
 
 class Discover:
+    changes = Changes(endpoints=True)
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -110,6 +118,8 @@ class Discover:
 class SignIn:
     """SMART standalone launch: a person signs in in the system browser; the refresh token
     goes to the keyring (probes renew with it) and what was granted is recorded."""
+
+    changes = ENDPOINTS
 
     def __init__(self, ctx: Context, authorize: Callable[[str], object] = webbrowser.open) -> None:
         self.ctx, self.authorize = ctx, authorize
@@ -133,6 +143,8 @@ class SignIn:
 
 
 class ProbeEndpoints:
+    changes = Changes(endpoints=True)
+
     def __init__(self, ctx: Context, timeout: float = 15.0) -> None:
         self.ctx, self.timeout = ctx, timeout
 
@@ -160,4 +172,4 @@ def queue_bulk_errors(ctx: Context, endpoint: str, job: Job) -> int:
         src = sources.named(conn, f"FHIR bulk export {endpoint}: {job.status_url}", "fhir", now)
         return queue.add(conn, [queue.new(QueueKind.FHIR_BULK_ERROR, f"Bulk export from {endpoint}: {text}",
                                           Signature(QueueKind.FHIR_BULK_ERROR, endpoint, normalise(text)),
-                                          message_id=None, source_id=src["id"], now=now) for text in texts])
+                                          message_id=None, source_id=src["id"], now=now, lane=Lane.BULK) for text in texts])

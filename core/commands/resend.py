@@ -22,6 +22,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass, field
 
+from core.changes import WRITE, Changes
 from core.commands.context import CommandError, ConflictError, Context
 from core.hl7.encoding import with_cr_terminators
 from core.hl7.scan import scan
@@ -128,6 +129,8 @@ class Outcome:
 class Configure:
     """Set an interface's resend destination and write switch; the change is audited."""
 
+    changes = Changes(interfaces=True, audit=True)
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -168,6 +171,7 @@ def _check_tls_files(settings: dict) -> None:
 
 
 class Resend:
+    changes = WRITE  # plan changes nothing; run does
     def __init__(self, ctx: Context, *, ack_timeout: float = 30.0, connect_timeout: float = 10.0,
                  min_interval_s: float = 0.0, progress: Progress | None = None) -> None:
         self.ctx, self.ack_timeout, self.connect_timeout, self.min_interval_s = ctx, ack_timeout, connect_timeout, min_interval_s

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from core.changes import TRIAGE
 from core.commands.context import CommandError, ConflictError, Context
 from core.store import audit, queue
 from core.store.db import Tx
@@ -26,6 +27,7 @@ def _state(row) -> dict:
 
 
 class _Transition:
+    changes = TRIAGE
     action: AuditAction
 
     def __init__(self, ctx: Context) -> None:

@@ -6,6 +6,7 @@ ingest: it runs on the messages a person or a script chooses (an interface, a ty
 """
 from __future__ import annotations
 
+from core.changes import Changes
 from core.commands.context import Context
 from core.hl7 import validate
 from core.hl7.encoding import decode
@@ -15,6 +16,8 @@ from core.vocabulary import ParseState, QueueKind
 
 
 class Validate:
+    changes = Changes(messages=True, queue=True)
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 

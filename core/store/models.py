@@ -158,11 +158,12 @@ class Message(Base):
 
 
 class QueueItem(Base):
-    """Something that needs a person: a NAK, a missing ACK, a bad message or file."""
+    """Something that needs a person: a NAK, a missing ACK, a bad message or file; in any lane."""
 
     __tablename__ = "queue_items"
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # None: about a whole file
+    lane: Mapped[str] = mapped_column(String(16), default="hl7v2", server_default="hl7v2")  # core.vocabulary.Lane
+    message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # the record's id in its lane's table; None: a file
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     kind: Mapped[str] = mapped_column(String(24))  # nak_error, nak_reject, missing_ack, ...
     reason: Mapped[str] = mapped_column(Text)
@@ -176,6 +177,7 @@ class QueueItem(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = (Index("ix_queue_items_record", "lane", "message_id"),)  # any lane's record (migration 0014)
 
 
 class ResendAttempt(Base):

@@ -18,18 +18,18 @@ from core.signatures import Signature
 from core.store.bulk import update_many
 from core.store.db import Store, Tx
 from core.store.models import Message, QueueItem, Source
-from core.vocabulary import NAK_KINDS, QueueKind, TriageState
+from core.vocabulary import NAK_KINDS, Lane, QueueKind, TriageState
 
 Q, M, S = QueueItem.__table__, Message.__table__, Source.__table__
 
 
 def new(kind: QueueKind, reason: str, signature: Signature, *, message_id: int | None, source_id: int | None,
-        now: datetime, at: datetime | None = None) -> dict:
+        now: datetime, at: datetime | None = None, lane: Lane = Lane.HL7V2) -> dict:
     """A queue item row, ready for `add`. `at` is when the failure happened (the NAK's time,
     the message's, the moment its ACK became overdue), so a chart of open items over time
     tells when things failed, not when they were read; never later than now."""
     return {
-        "message_id": message_id, "source_id": source_id, "kind": kind.value, "reason": reason,
+        "lane": lane.value, "message_id": message_id, "source_id": source_id, "kind": kind.value, "reason": reason,
         "signature": signature.render(), "triage_state": TriageState.OPEN.value, "owner": None, "note": None,
         "created_at": min(at, now) if at else now, "updated_at": now, "row_version": 1,
     }

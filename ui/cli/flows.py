@@ -19,7 +19,9 @@ def register(sub, common) -> None:
     s.add_argument("--hours", type=values.decimal(0.01, 24 * 400, "hours"), default=24.0, help="the window: this many hours up to now (default 24)")
     s.add_argument("--json", action="store_true")
     s = verb(sub, common, "board", cmd_board, "the go-live board: per interface, volume, ACK coverage, errors, silence")
-    s.add_argument("--csv", action="store_true")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--json", action="store_true")
     s = verb(sub, common, "trace", cmd_trace, "the order or visit a message belongs to, in time order with turnaround times")
     s.add_argument("message", type=values.identifier)
     s.add_argument("--json", action="store_true")
@@ -52,6 +54,10 @@ def cmd_board(ctx: Context, args) -> int:
     rows = flows.board(ctx.store, ctx.now())
     if args.csv:
         sys.stdout.write(flows.board_csv(rows))
+        return ExitCode.OK
+    if args.json:
+        for r in rows:
+            json_line(r)
         return ExitCode.OK
     for r in rows:
         coverage = "-" if r["ack_coverage"] is None else f"{r['ack_coverage']:.0%}"

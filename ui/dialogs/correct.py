@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTabWidget, QVBoxLayout
 
 from core import privacy
+from core.changes import NOTHING
 from core.commands.context import CommandError, Context
 from core.commands.correct import Correct, Preview, failures
 from core.hl7 import edit
@@ -93,7 +94,7 @@ class CorrectionDialog(QDialog):
         self._privacy_changed(screen().on)
         if not self.bulk:
             run_command(self, "Correct", lambda: (self.command.preview(message_ids[0], structural=False),
-                                                  failures(ctx, message_ids[0])), self._original)
+                                                  failures(ctx, message_ids[0])), self._original, changes=NOTHING)
 
     @property
     def masked(self) -> bool:
@@ -171,7 +172,7 @@ class CorrectionDialog(QDialog):
             self._say(self.status, str(exc))
             return
         self.status.setText("Checking…")
-        run_command(self, "Preview", ask, self._previewed)
+        run_command(self, "Preview", ask, self._previewed, changes=NOTHING)
 
     def _previewed(self, previews: list[Preview] | None) -> None:
         self.previews = previews or []
@@ -192,10 +193,11 @@ class CorrectionDialog(QDialog):
     def save(self) -> None:
         if self.bulk:
             edits = parse_edits(self.edits.toPlainText())
-            run_command(self, "Save", lambda: self.command.bulk_apply(self.message_ids, edits), self._saved)
+            run_command(self, "Save", lambda: self.command.bulk_apply(self.message_ids, edits), self._saved,
+                        changes=Correct.changes)
         else:
             preview = self.previews[0]
-            run_command(self, "Save", lambda: [self.command.save(preview)], self._saved)
+            run_command(self, "Save", lambda: [self.command.save(preview)], self._saved, changes=Correct.changes)
 
     def _saved(self, ids: list[int] | None) -> None:
         if ids:

@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import alerts
+from core.changes import Changes
 from core.commands.context import Context
 from core.store import alerts as store_alerts
 from core.store import interfaces
 from core.vocabulary import AlertState
 from ui import icons
-from ui.actions import confirm_then, run_command
+from ui.actions import confirm_then, operations, run_command
 from ui.models.common import Index, RowsTableModel
 from ui.views.grid import grid
 from ui.views.tab_layout import bar_over_split
@@ -74,6 +75,7 @@ class AlertsView(QWidget):
 
     def __init__(self, ctx: Context, parent=None) -> None:
         super().__init__(parent)
+        operations().did_change.connect(self._on_change)
         self.ctx = ctx
         self.alerts = RowsModel(("State", "Raised (UTC)", "Interface", "Rule", "What", "Acknowledged", "Cleared"),
                                 _alert_cells, self)
@@ -125,6 +127,11 @@ class AlertsView(QWidget):
 
         submit(run, done, failed, context=self)
 
+    def _on_change(self, changes: Changes) -> None:
+        """A command changed what this view shows (ui.actions): read it again."""
+        if changes.alerts:
+            self.evaluate()
+
     def refresh(self) -> None:
         now = self.ctx.now()
         submit(lambda: self._read(now), lambda found: self._show(*found), context=self)
@@ -148,13 +155,17 @@ class AlertsView(QWidget):
         note, ok = QInputDialog.getText(self, "Acknowledge alert", f"{alert['text']}\n\nNote (recorded in the audit trail):")
         if ok:
             run_command(self, "Acknowledge alert", lambda: alerts.acknowledge(self.ctx, alert["id"], note or None),
-                        lambda _: self.refresh())
+                        lambda _: None, changes=alerts.CHANGES)
 
     def add_rule(self) -> None:
-        dialog = RuleDialog(interfaces.names(self.ctx.store), self)
+        submit(lambda: interfaces.names(self.ctx.store), self._add_rule, self.state.setText, context=self)
+
+    def _add_rule(self, names: dict[int, str]) -> None:
+        dialog = RuleDialog(names, self)
         if dialog.exec():
             values = dialog.values()
-            run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: self.evaluate())
+            run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: None,
+                        changes=alerts.CHANGES)
 
 
     def _chosen_rule(self) -> dict | None:
@@ -167,18 +178,22 @@ class AlertsView(QWidget):
         if rule is None:
             self.state.setText("Choose a rule in the lower table first.")
             return
-        dialog = RuleDialog(interfaces.names(self.ctx.store), self, rule=rule)
+        submit(lambda: interfaces.names(self.ctx.store), lambda names: self._edit_rule(rule, names), self.state.setText,
+               context=self)
+
+    def _edit_rule(self, rule: dict, names: dict[int, str]) -> None:
+        dialog = RuleDialog(names, self, rule=rule)
         if dialog.exec():
             values = {k: v for k, v in dialog.values().items() if k != "kind"}
             values.update(hours=dialog.hours.text().strip(), weekdays=dialog.days.text().strip())  # "" clears them
             run_command(self, "Edit alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], **values),
-                        lambda _: self.evaluate())
+                        lambda _: None, changes=alerts.CHANGES)
 
     def switch_rule(self) -> None:
         rule = self._chosen_rule()
         if rule is not None:
             run_command(self, "Alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], enabled=not rule["enabled"]),
-                        lambda _: self.evaluate())
+                        lambda _: None, changes=alerts.CHANGES)
 
     def delete_rule(self) -> None:
         rule = self._chosen_rule()
@@ -186,7 +201,7 @@ class AlertsView(QWidget):
             return
         confirm_then(self, "Delete alert rule", f"Delete the rule {' '.join(_rule_cells(rule)[:3])}? Its open alerts are "
                      "closed; the rule is kept in the audit trail.", lambda: alerts.delete_rule(self.ctx, rule["id"]),
-                     lambda _: self.evaluate())
+                     lambda _: None, changes=alerts.CHANGES)
 
 
 class RuleDialog(QDialog):

@@ -4,8 +4,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from core.audit import Report, describe
+from core.changes import Changes
 from core.store import audit
 from core.store.db import Store
+from ui.actions import operations
 from ui.models.audit_table import COL_ACTION, COL_ACTOR, COL_AT, COL_SEQ, COL_TARGET, AuditTableModel
 from ui.views.grid import grid
 from ui.workers import submit
@@ -17,6 +19,7 @@ ACTIONS = ("acknowledge", "reopen", "assign", "correct", "resend", "resend_outco
 class AuditView(QWidget):
     def __init__(self, store: Store, parent=None) -> None:
         super().__init__(parent)
+        operations().did_change.connect(self._on_change)
         self.store = store
         self.model = AuditTableModel(store, self)
         self.actor = QLineEdit(placeholderText="Who (part of user@host)", clearButtonEnabled=True)
@@ -41,6 +44,11 @@ class AuditView(QWidget):
         layout.addWidget(self.table, 1)
         self.actor.editingFinished.connect(self.refresh)
         self.action.currentIndexChanged.connect(self.refresh)
+
+    def _on_change(self, changes: Changes) -> None:
+        """A command changed what this view shows (ui.actions): read it again."""
+        if changes.audit:
+            self.refresh()
 
     def refresh(self) -> None:
         self.model.set_filter(self.actor.text().strip() or None, self.action.currentData())

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import labels, privacy
-from core.detail import Detail
+from core.commands.detail import Detail
 from core.hl7.structure import LONG_VALUE, Node, delimiters_of
 from core.vocabulary import ParseState
 from ui import icons

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from core import labels
+from core.changes import Changes
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints, RemoveEndpoint, SignIn
 from core.store import endpoints
-from ui.actions import confirm_then, run_command
+from ui.actions import confirm_then, operations, run_command
 from ui.dialogs.endpoint import EndpointDialog
 from ui.models.endpoint_table import (
     COL_AUTH,
@@ -45,10 +46,10 @@ STATUS_COLOURS = {"ok": "#2e8540", "degraded": "#c27c0e", "down": "#c0392b"}
 
 
 class EndpointsView(QWidget):
-    changed = Signal()  # endpoints were added or changed (the Scopes tab reloads)
 
     def __init__(self, ctx: Context, parent=None) -> None:
         super().__init__(parent)
+        operations().did_change.connect(self._on_change)
         self.ctx = ctx
         self.model = EndpointTableModel(self)
         self.table = grid(self.model, "endpoints", {COL_NAME: 180, COL_URL: 210, COL_AUTH: 80, COL_FHIR: 50,
@@ -106,6 +107,11 @@ class EndpointsView(QWidget):
         bar_over_split(self, bar, self.table, lower, name="endpoints_split", stretch=(2, 3))
 
     # -- reading ---------------------------------------------------------------------------
+    def _on_change(self, changes: Changes) -> None:
+        """A command changed what this view shows (ui.actions): read it again."""
+        if changes.endpoints:
+            self.refresh()
+
     def refresh(self) -> None:
         chosen = self.selected()
         submit(lambda: endpoints.overview(self.ctx.store), lambda rows: self._show(rows, chosen),
@@ -189,7 +195,7 @@ class EndpointsView(QWidget):
             return
         confirm_then(self, "Remove endpoint", f"Remove {row['name']} ({row['base_url']}), its probe history and its "
                      "secrets in the keyring? The removal is recorded in the audit trail.",
-                     lambda: RemoveEndpoint(self.ctx).run(row["name"]), lambda _: (self.refresh(), self.changed.emit()))
+                     lambda: RemoveEndpoint(self.ctx).run(row["name"]), lambda _: None, changes=RemoveEndpoint.changes)
 
     def discover_selected(self) -> None:
         endpoint_id = self.selected()
@@ -197,7 +203,7 @@ class EndpointsView(QWidget):
             return
         name = next(r["name"] for r in self.model.rows if r["id"] == endpoint_id)
         self.state.setText(f"Discovering {name}…")
-        run_command(self, "Discover", lambda: Discover(self.ctx).run(name), self._discovered)
+        run_command(self, "Discover", lambda: Discover(self.ctx).run(name), self._discovered, changes=Discover.changes)
 
     def sign_in_selected(self) -> None:
         row = self._selected_row()
@@ -205,24 +211,29 @@ class EndpointsView(QWidget):
             return
         self.state.setText(f"Sign in to {row['name']} in the browser window that opens…")
         name = row["name"]
-        run_command(self, "Sign in", lambda: SignIn(self.ctx).run(name), lambda granted: self._signed_in(name, granted))
+        run_command(self, "Sign in", lambda: SignIn(self.ctx).run(name), lambda granted: self._signed_in(name, granted),
+                    changes=SignIn.changes)
 
     def _signed_in(self, name: str, granted: str | None) -> None:
         """granted is None when the sign-in failed (the person was told why)."""
         self.state.setText(f"{name}: signed in; granted {granted or 'nothing stated'}" if granted is not None
                            else f"{name}: not signed in")
-        self.changed.emit()
 
     def _discovered(self, endpoint: dict | None) -> None:
         if endpoint:
             problem = endpoint.get("discovery_problem")
             self.state.setText(f"{endpoint['name']}: FHIR {endpoint.get('fhir_version') or '?'}"
                                + (f"; {problem}" if problem else ""))
-        self.refresh()
-        self.changed.emit()
 
     def configure(self, endpoint_id: int | None) -> None:
-        current = endpoints.get(self.ctx.store, endpoint_id) if endpoint_id is not None else None
+        """Add an endpoint (None) or change one: its stored settings are read off the GUI thread first."""
+        if endpoint_id is None:
+            self._configure(None)
+            return
+        submit(lambda: endpoints.get(self.ctx.store, endpoint_id), self._configure,
+               lambda text: self.state.setText(f"Could not read the endpoint: {text}"), context=self)
+
+    def _configure(self, current: dict | None) -> None:
         dialog = EndpointDialog(current, self)
         if not dialog.exec():
             return
@@ -233,4 +244,4 @@ class EndpointsView(QWidget):
             return Discover(self.ctx).run(name)
 
         self.state.setText(f"Saving {name} and discovering it…")
-        run_command(self, "Endpoint", save, self._discovered)
+        run_command(self, "Endpoint", save, self._discovered, changes=ConfigureEndpoint.changes)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import labels
+from core.changes import NOTHING, Changes
 from core.commands.context import Context
 from core.commands.resend import Outcome, Plan, Resend
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
@@ -30,7 +31,7 @@ from core.ingest import utcnow
 from core.store import queue
 from core.store.queue import QueueFilter
 from core.vocabulary import QueueKind, TriageState
-from ui.actions import run_command
+from ui.actions import operations, run_command
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.correct import CorrectionDialog
 from ui.dialogs.resend_confirm import ResendConfirmDialog
@@ -45,7 +46,7 @@ from ui.models.queue_tree import (
     COL_WHEN,
     QueueTreeModel,
 )
-from ui.workers import SignalProgress
+from ui.workers import SignalProgress, submit
 
 STATES = (*((s.words, [s]) for s in TriageState), ("Any state", None))
 AGES = (("Any age", None), ("Older than 1 hour", timedelta(hours=1)), ("Older than 24 hours", timedelta(days=1)),
@@ -55,11 +56,11 @@ AGES = (("Any age", None), ("Older than 1 hour", timedelta(hours=1)), ("Older th
 class QueueView(QWidget):
     message_chosen = Signal(int)
     settings_wanted = Signal(int)  # an interface whose resend settings the person wants to open
-    changed = Signal()  # something was triaged: counts elsewhere are stale
     notice = Signal(str)  # something to say in the status bar
 
     def __init__(self, ctx: Context, parent=None) -> None:
         super().__init__(parent)
+        operations().did_change.connect(self._on_change)
         self.ctx = ctx
         self.interface_id: int | None = None
         self.model = QueueTreeModel(ctx.store, self)
@@ -124,6 +125,11 @@ class QueueView(QWidget):
     def set_interface(self, interface_id: int | None) -> None:
         self.interface_id = interface_id
         self.refresh()
+
+    def _on_change(self, changes: Changes) -> None:
+        """A command changed what this view shows (ui.actions): read it again."""
+        if changes.queue or changes.messages:
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload, keeping the expanded groups, the chosen rows and the scroll position."""
@@ -192,12 +198,12 @@ class QueueView(QWidget):
         return chosen
 
     def _after(self, result, done: str | None = None) -> None:
-        if result is not None:
-            self.changed.emit()
-            if done:
-                n = len(result)
-                self.notice.emit(f"{n:,} item{'s' if n != 1 else ''} {done}")
-        self.refresh()
+        """Say what was done (the views refresh from the window's one change signal); after a
+        refusal (someone else changed an item first) the queue reads again to show it."""
+        if result is None:
+            self.refresh()
+        elif done:
+            self.notice.emit(f"{labels.plural(len(result), 'item')} {done}")
 
     def acknowledge(self) -> None:
         items = self.chosen()
@@ -207,11 +213,12 @@ class QueueView(QWidget):
         if dialog.exec():
             reason, note = dialog.values()
             run_command(self, "Acknowledge", lambda: Acknowledge(self.ctx).run(items, reason, note),
-                        lambda r: self._after(r, "acknowledged"))
+                        lambda r: self._after(r, "acknowledged"), changes=Acknowledge.changes)
 
     def reopen(self) -> None:
         if items := self.chosen():
-            run_command(self, "Reopen", lambda: Reopen(self.ctx).run(items), lambda r: self._after(r, "reopened"))
+            run_command(self, "Reopen", lambda: Reopen(self.ctx).run(items), lambda r: self._after(r, "reopened"),
+                        changes=Reopen.changes)
 
     def assign(self) -> None:
         items = self.chosen()
@@ -220,12 +227,17 @@ class QueueView(QWidget):
         owner, ok = QInputDialog.getText(self, "Assign", f"Owner of {labels.plural(len(items), 'item')} (empty to clear):")
         if ok:
             run_command(self, "Assign", lambda: Assign(self.ctx).run(items, owner),
-                        lambda r: self._after(r, f"assigned to {owner}" if owner.strip() else "unassigned"))
+                        lambda r: self._after(r, f"assigned to {owner}" if owner.strip() else "unassigned"),
+                        changes=Assign.changes)
 
     def correct(self) -> None:
         chosen = list(self.chosen())
-        message_ids = sorted({i["message_id"] for i in queue.items(self.ctx.store, QueueFilter(ids=chosen))
-                              if i["message_id"]})
+        if chosen:  # the items' messages are read off the GUI thread, then the dialog opens
+            submit(lambda: sorted({i["message_id"] for i in queue.items(self.ctx.store, QueueFilter(ids=chosen))
+                                   if i["message_id"]}), self._correct_messages,
+                   lambda text: self.notice.emit(f"Could not read the chosen items: {text}"), context=self)
+
+    def _correct_messages(self, message_ids: list[int]) -> None:
         if message_ids:
             dialog = CorrectionDialog(self.ctx, message_ids, self)
             if dialog.exec():
@@ -238,7 +250,8 @@ class QueueView(QWidget):
         says the receiver was checked), send; outcomes shown when they are in."""
         items = self.chosen()
         if items:
-            run_command(self, "Resend", lambda: Resend(self.ctx).plan(items), lambda plan: self._confirm_resend(items, plan))
+            run_command(self, "Resend", lambda: Resend(self.ctx).plan(items), lambda plan: self._confirm_resend(items, plan),
+                        changes=NOTHING)
 
     def _confirm_resend(self, items: dict[int, int | None], plan: Plan | None) -> None:
         if plan is None:
@@ -253,12 +266,13 @@ class QueueView(QWidget):
             return
         dialog = ResendConfirmDialog(plan, lambda unknown, again: run_command(
             self, "Resend", lambda: Resend(self.ctx).plan(items, after_unknown=unknown, again=again),
-            lambda p: dialog.show_plan(p)), self)
+            lambda p: dialog.show_plan(p), changes=NOTHING), self)
         if dialog.exec() and dialog.plan.targets:
             chosen = dialog.plan
             progress = SignalProgress(self)
             progress.moved.connect(lambda done, total: self.notice.emit(f"Resend: {done:,} of {total:,} sent and answered"))
-            run_command(self, "Resend", lambda: Resend(self.ctx, progress=progress).run(chosen), self._resent)
+            run_command(self, "Resend", lambda: Resend(self.ctx, progress=progress).run(chosen), self._resent,
+                        changes=Resend.changes)
 
     def _resent(self, outcomes: list[Outcome] | None) -> None:
         if outcomes:

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.changes import Changes
 from core.commands.context import Context
 from core.fhir import inventory, report
 from core.fhir.inventory import Inventory
 from core.store import endpoints
+from ui.actions import operations
 from ui.models.scope_matrix import (
     COL_FINDING,
     COL_INTERACTION,
@@ -39,6 +41,7 @@ from ui.workers import Generation, submit
 class ScopesView(QWidget):
     def __init__(self, ctx: Context, dark: bool = False, parent=None) -> None:
         super().__init__(parent)
+        operations().did_change.connect(self._on_change)
         self.ctx = ctx
         self.inventory: Inventory | None = None
         self.endpoint: dict | None = None
@@ -68,6 +71,11 @@ class ScopesView(QWidget):
         self.resource.textChanged.connect(self._filter)
         self.csv.clicked.connect(lambda: self.export("csv"))
         self.html.clicked.connect(lambda: self.export("html"))
+
+    def _on_change(self, changes: Changes) -> None:
+        """A command changed what this view shows (ui.actions): read it again."""
+        if changes.endpoints:
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload the list of endpoints (keeping the chosen one) and its inventory."""

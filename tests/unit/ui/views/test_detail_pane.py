@@ -4,7 +4,7 @@ import base64
 
 from PySide6.QtWidgets import QFileDialog
 
-from core.detail import Detail
+from core.commands.detail import Detail
 from core.hl7.structure import build, find
 from core.privacy import PHI_FIELDS
 from ui.views.detail_pane import DetailPane, value_bytes

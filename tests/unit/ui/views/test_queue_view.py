@@ -11,6 +11,7 @@ from core.commands.context import Context
 from core.commands.triage import Assign
 from core.store import queue
 from tests.conftest import demo_store, settle_workers
+from ui.actions import operations
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.resend_confirm import ResendConfirmDialog
 from ui.views.queue_view import QueueView
@@ -58,7 +59,7 @@ def test_keyboard_acknowledge_of_a_whole_group(qtbot, view, monkeypatch):
     view.tree.setFocus()
     view.tree.selectionModel().setCurrentIndex(view.model.index(group, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
                                                | QItemSelectionModel.SelectionFlag.Rows)
-    with qtbot.waitSignal(view.changed, timeout=10_000), qtbot.waitSignal(view.notice, timeout=10_000) as told:
+    with qtbot.waitSignal(operations().did_change, timeout=10_000), qtbot.waitSignal(view.notice, timeout=10_000) as told:
         qtbot.keyClick(view.tree, Qt.Key.Key_A)
     assert told.args[0].endswith("items acknowledged")
     qtbot.waitUntil(lambda: signature not in {g["signature"] for g in view.model.groups}, timeout=10_000)
@@ -149,7 +150,7 @@ def test_a_group_action_covers_exactly_what_the_filter_shows(qtbot, view, qstore
     monkeypatch.setattr(AcknowledgeDialog, "exec", lambda self: 1)
     monkeypatch.setattr(AcknowledgeDialog, "values", lambda self: ("duplicate", None))
     _choose_group(view, row)
-    with qtbot.waitSignal(view.changed, timeout=10_000):
+    with qtbot.waitSignal(operations().did_change, timeout=10_000):
         qtbot.keyClick(view.tree, Qt.Key.Key_A)
     acked = queue.items(qstore, states=["acknowledged"])
     assert offered == [shown] and len(acked) == shown and {i["interface_id"] for i in acked} == {iface}
@@ -183,7 +184,7 @@ def test_resend_from_the_queue_confirms_destination_and_records(qtbot, store, mo
         _choose_group(view, next(r for r, g in enumerate(view.model.groups) if g["kind"] == "nak_error"))
         told = []
         view.notice.connect(told.append)
-        with qtbot.waitSignal(view.changed, timeout=20_000):
+        with qtbot.waitSignal(operations().did_change, timeout=20_000):
             view.actions["S"].trigger()
         assert "Resend 2 messages of ECW → QUEST to 127.0.0.1" in asked[0] and "clinical" in asked[0]
         assert "Resend: 1 of 2 sent and answered" in told and "Resend: 2 of 2 sent and answered" in told
@@ -224,7 +225,7 @@ def test_key_s_on_the_follow_up_of_an_unknown_outcome_sends_only_after_the_recei
         assert len(receiver.received) == 1  # nothing went
 
         monkeypatch.setattr(ResendConfirmDialog, "exec", lambda self: confirm(self, True))
-        with qtbot.waitSignal(view.changed, timeout=20_000):
+        with qtbot.waitSignal(operations().did_change, timeout=20_000):
             view.actions["S"].trigger()
         assert len(receiver.received) == 2
     finally:

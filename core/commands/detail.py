@@ -1,14 +1,16 @@
-"""Everything the detail pane shows for one message, gathered in one call (off the GUI thread)."""
+"""Opening a message's detail: everything the detail pane shows, gathered in one call (off the
+GUI thread). It shows PHI, so opening it is a command that records a PHI view in the audit trail."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.changes import Changes
 from core.commands.context import Context
 from core.hl7 import ack, structure
 from core.hl7.encoding import decode
 from core.privacy import PHI_FIELDS
 from core.store import audit, messages
-from core.vocabulary import AckState
+from core.vocabulary import AckState, AuditAction, ParseState
 
 
 @dataclass
@@ -22,18 +24,29 @@ class Detail:
     has_corrections: bool = False
 
 
-def load(ctx: Context, message_id: int) -> Detail | None:
-    """The message and its context; the opening itself is audited (the detail shows PHI)."""
+class OpenDetail:
+    """Show one message: it records a PHI view (`view_message`) before anything is shown."""
+
+    changes = Changes(audit=True)
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def run(self, message_id: int) -> Detail | None:
+        return _open(self.ctx, message_id)
+
+
+def _open(ctx: Context, message_id: int) -> Detail | None:
     store = ctx.store
     row = messages.get(store, message_id)
     if row is None:
         return None
     with store.begin() as conn:
-        audit.append(conn, actor=ctx.who(conn), action="view_message", at=ctx.now(), message_id=message_id)
+        audit.append(conn, actor=ctx.who(conn), action=AuditAction.VIEW_MESSAGE, at=ctx.now(), message_id=message_id)
     text, codec = decode(row["raw"], row["charset"])
     tree = structure.build(text, row["version"], PHI_FIELDS)
     explanation, links = [], []
-    if row["parse_state"] != "ok" and row["reason"]:
+    if row["parse_state"] != ParseState.OK and row["reason"]:
         explanation.append(f"{row['parse_state'].capitalize()}: {row['reason']}")
     if row["is_ack"]:
         explanation += ack.explain(row["ack_code"], row["ack_text"], row["errors"])
