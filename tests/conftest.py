@@ -17,6 +17,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # the user's own data folder (default store, a tap's spool) is never touched by a test
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="lanewatch-test-data-")
 
+from tests.helpers.stores import demo_store, settle_workers  # noqa: E402  (fixtures use them)
+
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 
@@ -59,17 +61,6 @@ def memory_keyring():
     keyring.set_keyring(previous)
 
 
-def settle_workers() -> None:
-    """Let background queries (Qt's thread pool) finish before their store closes: a query
-    still holding a connection to a disposed engine would leak it."""
-    import sys
-
-    if "PySide6.QtCore" in sys.modules:
-        from PySide6.QtCore import QThreadPool
-
-        QThreadPool.globalInstance().waitForDone(30_000)
-
-
 @pytest.fixture
 def store(store_url):
     from core.store.db import open_store
@@ -89,30 +80,6 @@ def corpora() -> Path:
             pytest.fail(f"the shared corpora are missing at {CORPORA}: CI must test against them")
         pytest.skip(f"no shared corpora at {CORPORA} (put the shared/ folder beside the checkout to run these)")
     return CORPORA
-
-
-def demo_store(url: str, root: Path, count: int, *, seed: int = 7):
-    """A store holding `count` messages of generated demo traffic."""
-    from datetime import datetime
-
-    from core.demo import workspace
-    from core.ingest import Ingestor
-    from core.store.db import open_store
-
-    now = datetime(2026, 11, 24, 12, 0)
-    store = open_store(url)
-    Ingestor(store, now=lambda: now).ingest_paths([workspace(root, count, seed=seed, now=now)])
-    return store
-
-
-def workdir_store(workdir: str | None, count: int, prefix: str):
-    """A benchmark's store: the one in `workdir` if it holds one, else `count` generated messages
-    in it (or in a new temporary folder)."""
-    from core.store.db import open_store
-
-    work = Path(workdir or tempfile.mkdtemp(prefix=prefix))
-    db = work / "store.db"
-    return open_store(f"sqlite:///{db}") if db.exists() else demo_store(f"sqlite:///{db}", work, count)
 
 
 def _generated_store(tmp_path_factory, name: str, count: int):

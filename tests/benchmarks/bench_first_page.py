@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core import vocabulary  # noqa: E402
 from core.store import interfaces, messages  # noqa: E402
 from core.store.messages import MessageFilter  # noqa: E402
-from tests.conftest import workdir_store  # noqa: E402
+from tests.helpers.stores import workdir_store  # noqa: E402
 from ui.models.message_table import MessageTableModel  # noqa: E402
 
 

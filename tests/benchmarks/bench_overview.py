@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from core.commands.context import Context  # noqa: E402
 from core.store import flows  # noqa: E402
 from core.store.models import Message  # noqa: E402
-from tests.conftest import workdir_store  # noqa: E402
+from tests.helpers.stores import workdir_store  # noqa: E402
 
 
 def timed(fn, runs: int) -> list[float]:

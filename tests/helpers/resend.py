@@ -36,8 +36,9 @@ def setup(store, n=1):
     return sorted(items, key=lambda i: i["id"]), iface
 
 
-def ctx(store, who="alice@ws1"):
-    return Context(store, actor=who)
+def ctx(store, who="alice@ws1", now=None):
+    """A command context acting as `who` (and, given `now`, on a fixed clock)."""
+    return Context(store, actor=who, **({"now": lambda: now} if now else {}))
 
 
 class Receiver:
@@ -134,3 +135,27 @@ def at_once(consoles, plans, ack_timeout: float = 5) -> list:
     for t in threads:
         t.join(30)
     return outcomes
+
+
+class TlsReceiver:
+    """A receiver that speaks MLLP over TLS only (our server, with a self-signed certificate)."""
+
+    def __init__(self, cert: str, key: str) -> None:
+        from core.transport.mllp import Server, server_tls
+
+        async def answer(message: bytes, peer: str) -> bytes:
+            self.received.append(message)
+            return build(message, "AA", control_id="T", timestamp="2026")
+
+        self.received: list[bytes] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = Server(answer, tls=server_tls(cert, key))
+        self.port = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

@@ -184,7 +184,7 @@ def test_headless_flows_board_trace_and_alerts(capsys, tmp_path):
     import json
 
     from core.store.db import open_store
-    from tests.unit.core.test_cli_triage import run
+    from tests.helpers.cli import run
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     store = open_store(url)
@@ -264,7 +264,7 @@ def test_an_alert_at_its_threshold_neither_flaps_nor_repeats(traffic):
 def test_rules_are_edited_switched_and_deleted_headless_and_audited(capsys, tmp_path):
     import json
 
-    from tests.unit.core.test_cli_triage import run
+    from tests.helpers.cli import run
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     code, out, _ = run(capsys, url, "--init", "alerts", "add-rule", "silence", "10", "--hours", "07:00-19:00")

@@ -11,7 +11,7 @@ from core.hl7.framing import JUNK, MESSAGE, frame
 from core.ingest import Ingestor
 from core.store import messages, queue
 from core.store.messages import MessageFilter
-from tests.unit.core.sources.test_listener import MSG, Tap
+from tests.helpers.tap import MSG, Tap
 
 HOSTILE_CHARSETS = ["", "base64", "rot13", "hex", "zlib", "bz2", "uu", "quopri", "UNICODE UTF-16", "8859/1", "\x00", "^~&"]
 field = st.text(alphabet=st.characters(codec="latin-1", exclude_characters="\r\n|"), max_size=12)

@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from core.commands.context import CommandError, Context
+from core.commands.context import CommandError
 from core.commands.correct import Correct
 from core.commands.triage import group_items
 from core.store import audit, messages, queue
 from core.store.models import AuditEntry
-from tests.conftest import demo_store
+from tests.helpers import resend as helpers
+from tests.helpers.stores import demo_store
 
 NOW = datetime(2026, 11, 24, 13, 0)
 
@@ -25,7 +26,7 @@ def cstore(store_url, tmp_path):
 
 
 def ctx(store):
-    return Context(store, actor="alice@ws1", now=lambda: NOW)
+    return helpers.ctx(store, now=NOW)
 
 
 def missing_pid3(store):

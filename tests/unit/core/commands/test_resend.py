@@ -1,7 +1,6 @@
 """Resend against receivers written elsewhere (python-hl7, hl7apy) and misbehaving ones."""
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 
@@ -13,7 +12,7 @@ from core.commands.resend import Configure, Resend
 from core.hl7.ack import build
 from core.store import audit, queue
 from core.store.models import ResendAttempt
-from tests.helpers.resend import MSG, Receiver, at_once, ctx, enable, setup
+from tests.helpers.resend import MSG, Receiver, TlsReceiver, at_once, ctx, enable, setup
 
 
 def test_nothing_goes_to_an_interface_without_writes(store):
@@ -146,30 +145,6 @@ def test_two_consoles_resending_one_item_send_it_once(store, store_url):
             s.close()
     assert sorted(o.state for o in outcomes) == ["accepted", "conflict"]
     assert len(receiver.received) == 1
-
-
-class TlsReceiver:
-    """A receiver that speaks MLLP over TLS only (our server, with a self-signed certificate)."""
-
-    def __init__(self, cert: str, key: str) -> None:
-        from core.transport.mllp import Server, server_tls
-
-        async def answer(message: bytes, peer: str) -> bytes:
-            self.received.append(message)
-            return build(message, "AA", control_id="T", timestamp="2026")
-
-        self.received: list[bytes] = []
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.server = Server(answer, tls=server_tls(cert, key))
-        self.port = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 def test_resend_over_tls_verifies_the_receiver(store, certificate):

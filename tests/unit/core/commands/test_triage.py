@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from core.commands.context import CommandError, ConflictError, Context
+from core.commands.context import CommandError, ConflictError
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
 from core.store import audit, queue
 from core.store.db import open_store
 from core.store.models import AuditEntry
-from tests.conftest import demo_store
+from tests.helpers import resend as helpers
+from tests.helpers.stores import demo_store
 
 NOW = datetime(2026, 11, 24, 13, 0)
 
@@ -25,7 +26,7 @@ def triage_store(store_url, tmp_path):
 
 
 def ctx(store, who="alice@ws1"):
-    return Context(store, actor=who, now=lambda: NOW)
+    return helpers.ctx(store, who, now=NOW)
 
 
 def item(store, item_id):

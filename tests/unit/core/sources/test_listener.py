@@ -1,7 +1,6 @@
 """The listening tap against a real peer (python-hl7's MLLP client) and misbehaving ones."""
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -9,32 +8,9 @@ import time
 import hl7.client
 import pytest
 
-from core.sources.listener import Listener
 from core.store import messages
 from core.store.messages import MessageFilter
-
-MSG = ("MSH|^~\\&|QUEST|QUEST_LAB|ECW|NORTHSIDE_FM|20260101120000||ORU^R01^ORU_R01|{cid}|P|2.5.1\r"
-       "PID|1||MRN{cid}^^^NFM^MR||DOE^JANE\rOBR|1|P{cid}||GLU^Glucose\rOBX|1|NM|GLU^Glucose||98|mg/dL\r")
-
-
-class Tap:
-    """A Listener running on its own event loop thread, as `lanewatch listen` runs it."""
-
-    def __init__(self, store, **kw) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.listener = Listener(store, **kw)
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.port = asyncio.run_coroutine_threadsafe(self.listener.start(), self.loop).result(10)
-
-    def stored(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.listener.stored(), self.loop).result(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.listener.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
+from tests.helpers.tap import MSG, Tap, send
 
 
 @pytest.fixture
@@ -42,11 +18,6 @@ def tap(store):
     t = Tap(store)
     yield t
     t.stop()
-
-
-def send(port: int, text: str) -> str:
-    with hl7.client.MLLPClient("127.0.0.1", port) as client:
-        return client.send_message(text).decode()
 
 
 def test_python_hl7_client_gets_an_aa_after_the_message_is_journalled_then_stored(tap, store):

@@ -16,7 +16,7 @@ from core.sources import spool
 from core.sources.spool import Spool
 from core.store.models import Message
 from tests.helpers.net import wait_for_port
-from tests.unit.core.sources.test_listener import MSG, Tap
+from tests.helpers.tap import MSG, Tap
 
 
 def test_records_come_back_with_their_positions_and_peers(tmp_path):

@@ -18,7 +18,7 @@ from core.sources import spool
 from core.store.models import Message
 from core.transport.mllp import END, SB, FrameReader, MllpError, Server
 from tests.helpers.net import free_port, wait_for_port
-from tests.unit.core.sources.test_listener import MSG, Tap, send
+from tests.helpers.tap import MSG, Tap, send
 
 
 def test_a_15_mb_frame_is_assembled_in_linear_time():

@@ -9,7 +9,7 @@ from core import secrets
 from core.fhir.loopback import LoopbackFhirServer, key_pair
 from core.store import audit
 from core.store.db import open_store
-from tests.unit.ui.cli.test_cli_triage import run
+from tests.helpers.cli import run
 from ui.cli import main as cli
 from ui.cli.output import ExitCode
 

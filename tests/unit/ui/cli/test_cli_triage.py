@@ -6,15 +6,9 @@ import json
 from sqlalchemy import update
 
 from core.store.models import AuditEntry
-from tests.conftest import demo_store
-from ui.cli import main as cli
+from tests.helpers.cli import run
+from tests.helpers.stores import demo_store
 from ui.cli.output import ExitCode
-
-
-def run(capsys, url, *args):
-    code = cli.main(["--db", url, *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_ack_correct_and_audit_verify(capsys, tmp_path):
@@ -50,8 +44,7 @@ def test_ack_correct_and_audit_verify(capsys, tmp_path):
 
 def test_interface_set_with_tls_then_resend_headless(capsys, tmp_path, certificate):
     from core.store.db import open_store
-    from tests.helpers.resend import setup
-    from tests.unit.core.commands.test_resend import TlsReceiver
+    from tests.helpers.resend import TlsReceiver, setup
 
     cert, key = certificate
     url = f"sqlite:///{tmp_path / 's.db'}"

@@ -6,7 +6,7 @@ import pytest
 
 from core.commands.context import CommandError, Context
 from core.store import messages, queue
-from tests.conftest import demo_store, settle_workers
+from tests.helpers.stores import demo_store, settle_workers
 from ui.dialogs.correct import CorrectionDialog, parse_edits
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from core.privacy import MASK
 from core.store import messages
 from core.store.messages import MessageFilter
-from tests.conftest import demo_store, settle_workers
+from tests.helpers.stores import demo_store, settle_workers
 from ui.models.message_table import COL_ACK, COL_PATIENT, COL_TIME, MessageTableModel
 
 PAGE = 500

@@ -8,7 +8,7 @@ from core import demo_fhir
 from core.commands.context import Context
 from core.fhir import inventory
 from core.fhir.scopes import parse
-from tests.conftest import settle_workers
+from tests.helpers.stores import settle_workers
 from ui.dialogs.endpoint import EndpointDialog
 from ui.models.endpoint_table import COL_STATUS, EndpointTableModel, certificate_text
 from ui.models.scope_matrix import FlagTableModel, ScopeMatrixModel

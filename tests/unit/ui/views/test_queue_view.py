@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from core.commands.context import Context
 from core.commands.triage import Assign
 from core.store import queue
-from tests.conftest import demo_store, settle_workers
+from tests.helpers.stores import demo_store, settle_workers
 from ui.actions import operations
 from ui.dialogs.acknowledge import AcknowledgeDialog
 from ui.dialogs.resend_confirm import ResendConfirmDialog
