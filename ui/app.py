@@ -99,9 +99,9 @@ def run(db: str | None, demo: bool) -> int:
         print(problem, file=sys.stderr)
         return 1
     from core.demo import workspace
-    from ui.ingest_thread import IngestThread
     from ui.main_window import MainWindow
     from ui.settings import open_settings
+    from ui.workers import IngestThread
 
     app = application()
     store = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,13 +19,10 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QToolBar,
-    QVBoxLayout,
-    QWidget,
 )
 
 from core.changes import Changes
 from core.commands.context import Context
-from core.commands.detail import OpenDetail
 from core.commands.resend import Configure
 from core.store import interfaces, messages, queue, trace
 from core.store.db import Store
@@ -37,21 +34,7 @@ from ui.dialogs.interface_settings import InterfaceSettingsDialog
 from ui.dialogs.listen import ListenDialog
 from ui.dialogs.trace import TraceDialog
 from ui.dialogs.versions import VersionsDialog
-from ui.ingest_thread import IngestThread
-from ui.listen_thread import ListenThread
 from ui.models.interface_list import COL_COUNT, COL_NAME, COL_STATUS, ID_ROLE, InterfaceListModel
-from ui.models.message_table import (
-    COL_ACK,
-    COL_CONTROL_ID,
-    COL_DIRECTION,
-    COL_PARSE,
-    COL_PATIENT,
-    COL_ROUTE,
-    COL_TIME,
-    COL_TYPE,
-    ROW_ROLE,
-    MessageTableModel,
-)
 from ui.privacy_screen import screen
 from ui.settings import Preferences, ViewState
 from ui.views.alerts_view import AlertsView
@@ -59,15 +42,13 @@ from ui.views.audit_view import AuditView
 from ui.views.board_view import BoardView
 from ui.views.detail_pane import DetailPane
 from ui.views.endpoints_view import EndpointsView
-from ui.views.filter_bar import FilterBar
+from ui.views.messages_view import MessagesView
 from ui.views.overview_view import OverviewView
 from ui.views.queue_view import QueueView
 from ui.views.scopes_view import ScopesView
-from ui.workers import Generation, submit
+from ui.workers import IngestThread, ListenThread, submit
 
 LIVE_POLL_MS = 2000
-COLUMN_WIDTHS = {COL_TIME: 142, COL_DIRECTION: 52, COL_TYPE: 88, COL_CONTROL_ID: 122, COL_ROUTE: 168,
-                 COL_PATIENT: 200, COL_PARSE: 96, COL_ACK: 150}
 
 
 class MainWindow(QMainWindow):
@@ -79,18 +60,15 @@ class MainWindow(QMainWindow):
         self.context = Context(store)  # operator commands and audited reads act as the OS user here
         self.prefs, self.view_state = Preferences(settings), ViewState(settings)
         self.setWindowTitle("Lanewatch" + (f" — {title_note}" if title_note else ""))
-        self._detail_generation = Generation()
-        self._keep_message: int | None = None  # the message chosen before a refresh: chosen again after it
         self.others: list[MainWindow] = []  # windows on other stores opened from this one
         self._dark = is_dark(self.prefs.theme)
         self._splitters_restored = False
 
-        self.filter_bar = FilterBar()
-        self.messages = MessageTableModel(store, self)
-        self.table = self._message_table()
+        self.messages_view = MessagesView(self.context, self._dark)  # the Messages tab; its parts, named here:
+        self.right, self.filter_bar, self.table = self.messages_view, self.messages_view.filter_bar, self.messages_view.table
+        self.messages, self.detail = self.messages_view.model, self.messages_view.detail
         self.interfaces = InterfaceListModel(self)
         self.sidebar = self._sidebar()
-        self.detail = DetailPane(self._dark)
         self.queue = QueueView(self.context)
         self.queue_detail = DetailPane(self._dark)
         self.audit = AuditView(store)
@@ -113,21 +91,6 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     # -- building ------------------------------------------------------------------------
-    def _message_table(self) -> QTableView:
-        t = QTableView(objectName="messages")
-        t.setModel(self.messages)
-        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        t.setAlternatingRowColors(True)
-        t.setWordWrap(False)
-        t.verticalHeader().hide()
-        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
-        t.horizontalHeader().setStretchLastSection(True)
-        t.horizontalHeader().setSectionsMovable(True)
-        for col, width in COLUMN_WIDTHS.items():
-            t.setColumnWidth(col, width)
-        return t
-
     def _sidebar(self) -> QTableView:
         s = QTableView(objectName="interfaces")
         s.setModel(self.interfaces)
@@ -161,16 +124,6 @@ class MainWindow(QMainWindow):
                         on_refused=lambda why: self.interface_settings(interface_id, values, why), changes=Configure.changes)
 
     def _layout(self) -> None:
-        upper = QWidget()
-        v = QVBoxLayout(upper)
-        v.setContentsMargins(4, 4, 4, 0)
-        v.addWidget(self.filter_bar)
-        v.addWidget(self.table, 1)
-        self.right = QSplitter(Qt.Orientation.Vertical, objectName="right")
-        self.right.addWidget(upper)
-        self.right.addWidget(self.detail)
-        self.right.setStretchFactor(0, 3)
-        self.right.setStretchFactor(1, 2)
         self.queue_split = QSplitter(Qt.Orientation.Vertical, objectName="queue_split")
         self.queue_split.addWidget(self.queue)
         self.queue_split.addWidget(self.queue_detail)
@@ -261,19 +214,14 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.status_count)
 
     def _connect(self) -> None:
-        self.filter_bar.changed.connect(lambda: self.messages.set_filter(self.filter_bar.message_filter()))
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.sidebar.selectionModel().currentRowChanged.connect(self._interface_chosen)
-        self.messages.failed.connect(lambda text: self.statusBar().showMessage(f"Query failed: {text}", 10_000))
+        self.messages_view.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.messages.loading_changed.connect(lambda on: self.status_activity.setText("Loading…" if on else ""))
-        self.messages.modelReset.connect(lambda: self._keep_message is None and self.detail.show_detail(None))
-        self.messages.loading_changed.connect(self._choose_kept)
-        self.detail.open_message.connect(self.open_message)
+        self.queue_detail.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
         for pane in (self.detail, self.queue_detail):
-            pane.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
             pane.compare_versions.connect(lambda m: VersionsDialog(self.context, m, self).show())
-        self.queue_detail.open_message.connect(lambda m: self._load_detail(m, self.queue_detail))
-        self.queue.message_chosen.connect(lambda m: self._load_detail(m, self.queue_detail))
+        self.queue_detail.open_message.connect(lambda m: self.queue_detail.load(self.context, m))
+        self.queue.message_chosen.connect(lambda m: self.queue_detail.load(self.context, m))
         self.queue.settings_wanted.connect(lambda interface_id: self.interface_settings(interface_id))
         self.queue.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.tabs.currentChanged.connect(lambda _: self._tab_shown())
@@ -330,11 +278,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         self.main_split.setSizes([330, max(self.width() - 330, 400)])
         self.right.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
-        header = self.table.horizontalHeader()
-        for logical in range(header.count()):
-            header.moveSection(header.visualIndex(logical), logical)
-        for col, width in COLUMN_WIDTHS.items():
-            self.table.setColumnWidth(col, width)
+        self.messages_view.reset_columns(self.table)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.listening is not None and self.listening.isRunning() and not self._quit_while_listening():
@@ -358,9 +302,7 @@ class MainWindow(QMainWindow):
     # -- actions -------------------------------------------------------------------------
     def refresh(self) -> None:
         """F5: read everything again; the chosen message stays chosen (and shown) if it is still there."""
-        current = self.table.currentIndex().data(ROW_ROLE) if self.table.currentIndex().isValid() else None
-        self._keep_message = current["id"] if current else None
-        self.messages.set_filter(self.filter_bar.message_filter())
+        self.messages_view.refresh()
         self.queue.refresh()
         self._tab_shown()
         self._refresh_sidebar_and_count()
@@ -370,9 +312,7 @@ class MainWindow(QMainWindow):
         table and the sidebar read again, the chosen message staying chosen; each tab's view
         listens to the same signal for what it shows."""
         if changes.messages:
-            current = self.table.currentIndex().data(ROW_ROLE) if self.table.currentIndex().isValid() else None
-            self._keep_message = current["id"] if current else None
-            self.messages.set_filter(self.filter_bar.message_filter())
+            self.messages_view.refresh()
         if changes.messages or changes.queue or changes.interfaces:
             self._refresh_sidebar_and_count()
 
@@ -397,15 +337,13 @@ class MainWindow(QMainWindow):
 
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.right)
-        self.filter_bar.text.setFocus()
-        self.filter_bar.text.selectAll()
+        self.messages_view.focus_search()
 
     def set_privacy(self, on: bool) -> None:
         screen().set(on)  # dialogs and views opened from here read and follow it
         self.prefs.privacy_screen = on
         self.act_privacy.setChecked(on)
-        self.messages.set_privacy(on)
-        self.detail.set_privacy(on)
+        self.messages_view.set_privacy(on)
         self.queue_detail.set_privacy(on)
         self.queue.model.set_privacy(on)
         self.audit.model.set_privacy(on)
@@ -421,28 +359,7 @@ class MainWindow(QMainWindow):
         self.overview.refresh()  # the map's boxes and labels take the new colours
 
     def copy(self) -> None:
-        """Ctrl+C: the chosen rows as tab-separated text from the table, else the chosen field."""
-        if self.detail.tree.hasFocus():
-            self.detail.copy_field_value()
-            return
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        if not rows:
-            return
-        lines = ["\t".join(str(self.messages.headerData(c, Qt.Orientation.Horizontal)) for c in range(self.messages.columnCount()))]
-        for r in rows:
-            lines.append("\t".join(self.messages.index(r, c).data() or "" for c in range(self.messages.columnCount())))
-        QGuiApplication.clipboard().setText("\n".join(lines))
-        self.statusBar().showMessage(f"{len(rows)} rows copied", 5000)
-
-    def _choose_kept(self, loading: bool) -> None:
-        if loading or self._keep_message is None:
-            return
-        message_id, self._keep_message = self._keep_message, None
-        row = self.messages.row_of(message_id)
-        if row is not None:
-            self.table.selectionModel().setCurrentIndex(
-                self.messages.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.messages_view.copy()
 
     def choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Ingest interface log files", "",
@@ -531,31 +448,7 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About Lanewatch", "Lanewatch: a triage console for HL7 v2 and FHIR interfaces.")
 
     def open_message(self, message_id: int) -> None:
-        """Show a message: chosen in the table when it is loaded there, else in the detail pane alone."""
-        row = self.messages.row_of(message_id)
-        if row is not None:
-            self.table.selectionModel().setCurrentIndex(
-                self.messages.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-            self.table.scrollTo(self.messages.index(row, 0))
-            return
-        self._load_detail(message_id)
-
-    # -- reactions -----------------------------------------------------------------------
-    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        row = current.data(ROW_ROLE) if current.isValid() else None
-        if row:
-            self._load_detail(row["id"])
-
-    def _load_detail(self, message_id: int, pane: DetailPane | None = None) -> None:
-        pane, token = pane or self.detail, self._detail_generation.next()
-        submit(lambda: OpenDetail(self.context).run(message_id), lambda d: self._detail_arrived(token, d, pane),
-               lambda err: self.statusBar().showMessage(f"Could not show message {message_id}: {err}", 10_000),
-               context=self)
-
-    def _detail_arrived(self, token: int, detail, pane: DetailPane) -> None:
-        if self._detail_generation.current(token):  # the person has not moved on to another message
-            pane.show_detail(detail)
+        self.messages_view.open_message(message_id)
 
     def show_flow(self, flow) -> None:
         """A flow clicked on the Overview: its messages (its interface chosen in the sidebar, its type filtered)."""

@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from core import labels, privacy
-from core.commands.detail import Detail
+from core.commands.context import Context
+from core.commands.detail import Detail, OpenDetail
 from core.hl7.structure import LONG_VALUE, Node, delimiters_of
 from core.vocabulary import ParseState
 from ui import icons
 from ui.models.field_tree import COL_LABEL, COL_NAME, COL_TYPE, NODE_ROLE, FieldTreeModel
 from ui.settings import in_documents
+from ui.workers import Generation, submit
 
 RAW_LINE = 400  # characters of a segment shown in the raw view before it is shortened
 
@@ -65,6 +67,7 @@ class DetailPane(QWidget):
 
     def __init__(self, dark: bool = False, parent=None) -> None:
         super().__init__(parent)
+        self._generation = Generation()
         self.detail: Detail | None = None
         self.privacy = False
         self.summary = QLabel("Choose a message to see it here.", wordWrap=True)
@@ -118,6 +121,13 @@ class DetailPane(QWidget):
         self.show_detail(None)
 
     # -- showing -------------------------------------------------------------------------
+    def load(self, ctx: Context, message_id: int) -> None:
+        """Open a message here: read off the GUI thread (OpenDetail records the PHI view); when
+        the person has moved on to another message meanwhile, the older one is dropped."""
+        token = self._generation.next()
+        submit(lambda: OpenDetail(ctx).run(message_id), lambda d: self._generation.current(token) and self.show_detail(d),
+               lambda err: self.notice.emit(f"Could not show message {message_id}: {err}"), context=self)
+
     def show_detail(self, detail: Detail | None) -> None:
         self.detail = detail
         self.tree_model.set_tree(detail.tree if detail else None)

@@ -9,9 +9,9 @@ from core.privacy import MASK
 from core.store.messages import MessageFilter
 from core.store.messages import page as message_page
 from tests.helpers.stores import settle_workers
-from ui.ingest_thread import IngestThread
 from ui.main_window import MainWindow
 from ui.models.message_table import COL_PATIENT
+from ui.workers import IngestThread
 
 
 @pytest.fixture

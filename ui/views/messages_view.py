@@ -1,0 +1,134 @@
+"""The Messages tab: the filter bar and the message table above, the chosen message's detail below.
+
+A view like the others: it reads through its model (keyset pages off the GUI thread), keeps
+the chosen message chosen across a reload, and says what it has to say on `notice`.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from core.commands.context import Context
+from ui.models.message_table import (
+    COL_ACK,
+    COL_CONTROL_ID,
+    COL_DIRECTION,
+    COL_PARSE,
+    COL_PATIENT,
+    COL_ROUTE,
+    COL_TIME,
+    COL_TYPE,
+    ROW_ROLE,
+    MessageTableModel,
+)
+from ui.views.detail_pane import DetailPane
+from ui.views.filter_bar import FilterBar
+
+COLUMN_WIDTHS = {COL_TIME: 142, COL_DIRECTION: 52, COL_TYPE: 88, COL_CONTROL_ID: 122, COL_ROUTE: 168,
+                 COL_PATIENT: 200, COL_PARSE: 96, COL_ACK: 150}
+
+
+class MessagesView(QSplitter):
+    notice = Signal(str)  # something to say in the status bar
+
+    def __init__(self, ctx: Context, dark: bool = False, parent=None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent, objectName="right")
+        self.ctx = ctx
+        self._keep_message: int | None = None  # the message chosen before a reload: chosen again after it
+        self.filter_bar = FilterBar()
+        self.model = MessageTableModel(ctx.store, self)
+        self.table = self._table()
+        self.detail = DetailPane(dark)
+        upper = QWidget()
+        v = QVBoxLayout(upper)
+        v.setContentsMargins(4, 4, 4, 0)
+        v.addWidget(self.filter_bar)
+        v.addWidget(self.table, 1)
+        self.addWidget(upper)
+        self.addWidget(self.detail)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+        self.filter_bar.changed.connect(lambda: self.model.set_filter(self.filter_bar.message_filter()))
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.model.failed.connect(lambda text: self.notice.emit(f"Query failed: {text}"))
+        self.model.modelReset.connect(lambda: self._keep_message is None and self.detail.show_detail(None))
+        self.model.loading_changed.connect(self._choose_kept)
+        self.detail.open_message.connect(self.open_message)
+        self.detail.notice.connect(self.notice)
+
+    def _table(self) -> QTableView:
+        t = QTableView(objectName="messages")
+        t.setModel(self.model)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        t.setAlternatingRowColors(True)
+        t.setWordWrap(False)
+        t.verticalHeader().hide()
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
+        t.horizontalHeader().setStretchLastSection(True)
+        t.horizontalHeader().setSectionsMovable(True)
+        self.reset_columns(t)
+        return t
+
+    @staticmethod
+    def reset_columns(table: QTableView) -> None:
+        header = table.horizontalHeader()
+        for logical in range(header.count()):
+            header.moveSection(header.visualIndex(logical), logical)
+        for col, width in COLUMN_WIDTHS.items():
+            table.setColumnWidth(col, width)
+
+    def refresh(self) -> None:
+        """Read the messages again; the chosen message stays chosen (and shown) if it is still there."""
+        current = self.table.currentIndex().data(ROW_ROLE) if self.table.currentIndex().isValid() else None
+        self._keep_message = current["id"] if current else None
+        self.model.set_filter(self.filter_bar.message_filter())
+
+    def _choose_kept(self, loading: bool) -> None:
+        if loading or self._keep_message is None:
+            return
+        message_id, self._keep_message = self._keep_message, None
+        row = self.model.row_of(message_id)
+        if row is not None:
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def open_message(self, message_id: int) -> None:
+        """Show a message: chosen in the table when it is loaded there, else in the detail pane alone."""
+        row = self.model.row_of(message_id)
+        if row is not None:
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.table.scrollTo(self.model.index(row, 0))
+            return
+        self.detail.load(self.ctx, message_id)
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = current.data(ROW_ROLE) if current.isValid() else None
+        if row:
+            self.detail.load(self.ctx, row["id"])
+
+    def focus_search(self) -> None:
+        self.filter_bar.text.setFocus()
+        self.filter_bar.text.selectAll()
+
+    def copy(self) -> None:
+        """Ctrl+C: the chosen rows as tab-separated text from the table, else the chosen field."""
+        if self.detail.tree.hasFocus():
+            self.detail.copy_field_value()
+            return
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        if not rows:
+            return
+        m = self.model
+        lines = ["\t".join(str(m.headerData(c, Qt.Orientation.Horizontal)) for c in range(m.columnCount()))]
+        lines += ["\t".join(m.index(r, c).data() or "" for c in range(m.columnCount())) for r in rows]
+        QGuiApplication.clipboard().setText("\n".join(lines))
+        self.notice.emit(f"{len(rows)} rows copied")
+
+    def set_privacy(self, on: bool) -> None:
+        self.model.set_privacy(on)
+        self.detail.set_privacy(on)
