@@ -1,4 +1,5 @@
-"""Ingest: bytes from files (or a listener) into the store, with correlation and queue items.
+"""Ingest: files read into the store resumably, and messages received (a tap, a correction, a resend's answer)
+stored through core.store.messages.store_messages, with their queue items.
 
 Each chunk of a file is committed in one transaction together with the file's new offset,
 so a crash or a kill leaves the store at a message boundary it can resume from: no

@@ -22,8 +22,9 @@ from core import demo_fhir  # noqa: E402
 from core.commands.context import Context  # noqa: E402
 from core.demo import add_alert_rules, workspace  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
+from core.store import messages  # noqa: E402
 from core.store.db import open_store  # noqa: E402
-from core.store.queries import MessageFilter, message_page  # noqa: E402
+from core.store.messages import MessageFilter  # noqa: E402
 from ui.app import application  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
@@ -134,7 +135,7 @@ def main() -> int:
     store = open_store(f"sqlite:///{root / 'demo.db'}")
     Ingestor(store, now=lambda: NOW).ingest_paths([workspace(root, 20_000, now=NOW)])
     # a lab result the receiver answered with an error: the detail pane has most to say
-    nak = message_page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
+    nak = messages.page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
     fhir = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
     add_alert_rules(Context(store, actor="demo", now=lambda: NOW))
     for theme in ("light", "dark"):
