@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from core import secrets
+from core.labels import plural
 
 GENESIS = "0" * 64
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def describe(report: Report) -> list[str]:
     elif report.warnings:
         lines = ["audit chain does not match what this workstation verified before: " + "; ".join(report.warnings)]
     else:
-        lines = [f"audit chain intact: {report.entries:,} entries, every one linked"
+        lines = [f"audit chain intact: {plural(report.entries, 'entry', 'entries')}, every one linked"
                  + (f", {report.entries - report.unsigned:,} signed" if report.signers else "")
                  + (f", {report.unsigned:,} unsigned (written where no keyring was)" if report.unsigned else "")]
     lines += [f"  key {fp[:16]}… of {who}: {n:,} entries" for fp, (who, n) in sorted(report.signers.items())]

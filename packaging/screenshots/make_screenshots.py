@@ -85,7 +85,7 @@ def fhir_shots(app, window) -> None:
 
 def flow_shots(app, window, store) -> None:
     """The Overview (map and charts of the busiest flow), the go-live board, alerts, a trace."""
-    from core import trace
+    from core.store import trace
     from ui.dialogs.trace import TraceDialog
 
     window.tabs.setCurrentWidget(window.overview)
