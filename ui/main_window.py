@@ -27,6 +27,7 @@ from core.commands.resend import Configure
 from core.store import interfaces, messages, queue, trace
 from core.store.db import Store
 from core.store.queue import QueueFilter
+from core.vocabulary import TriageState
 from ui import icons
 from ui.actions import operations, run_command
 from ui.app import apply_palette, is_dark
@@ -319,7 +320,7 @@ class MainWindow(QMainWindow):
     def _refresh_sidebar_and_count(self) -> None:
         submit(lambda: (interfaces.overview(self.store),
                         messages.count(self.store, messages.MessageFilter(acks=False)),
-                        queue.count(self.store, QueueFilter(states=["open"]))), self._overview, context=self)
+                        queue.count(self.store, QueueFilter(states=[TriageState.OPEN]))), self._overview, context=self)
 
     def _overview(self, result: tuple[list[dict], int, int]) -> None:
         rows, count, open_items = result

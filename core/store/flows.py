@@ -22,13 +22,12 @@ from sqlalchemy.orm import aliased
 from core.store.db import Store
 from core.store.interfaces import home_system
 from core.store.models import Interface, Message, QueueItem
+from core.vocabulary import ANSWERED, NAK_STATES, TriageState
 
 M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
 ERROR_BAD = 0.05
 DEFAULT_SILENCE_S = 30 * 60
-NAK_STATES = ("error", "rejected")
 BACKLOG_SKEW = timedelta(hours=2)  # how far a sender's clock may be off before its messages read as a backlog
-ANSWERED = ("accepted", "accepted_with_warnings", "error", "rejected", "unrecognised")  # an ACK came
 NO_INTERFACE = "(no interface: unreadable messages)"  # what has no readable header belongs to no lane
 
 
@@ -202,7 +201,7 @@ def quantile(values: list[float], q: float) -> float | None:
 def _depth(items, at: datetime) -> int:
     """Queue items open at `at`: created by then, and still open or closed only after it
     (a closed item's last change is taken as when it closed)."""
-    return sum(1 for c, u, state in items if c <= at and (state == "open" or u > at))
+    return sum(1 for c, u, state in items if c <= at and (state == TriageState.OPEN or u > at))
 
 
 # -- the go-live board -------------------------------------------------------------------
@@ -221,7 +220,7 @@ def board(store: Store, now: datetime) -> list[dict]:
                    counted(M.c.ack_state.in_(NAK_STATES) | (M.c.parse_state == "unparseable")).label("errors"))
             .where(M.c.is_ack.is_(False)).group_by(M.c.interface_id))
     open_items = (select(M.c.interface_id, func.count().label("open")).select_from(Q.join(M, M.c.id == Q.c.message_id))
-                  .where(Q.c.triage_state == "open").group_by(M.c.interface_id))
+                  .where(Q.c.triage_state == TriageState.OPEN).group_by(M.c.interface_id))
     with store.read() as conn:
         names = dict(conn.execute(select(I.c.id, I.c.name)).all())
         opened = dict(conn.execute(open_items).all())

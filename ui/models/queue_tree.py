@@ -33,7 +33,7 @@ class QueueTreeModel(QAbstractItemModel):
     def __init__(self, store: Store, parent=None) -> None:
         super().__init__(parent)
         self.store = store
-        self.filter = QueueFilter(states=["open"])
+        self.filter = QueueFilter(states=[TriageState.OPEN])
         self.groups: list[dict] = []
         self._generation = Generation()
         self._loading: set[str] = set()  # groups whose items are on their way

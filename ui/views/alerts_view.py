@@ -142,7 +142,7 @@ class AlertsView(QWidget):
     def _show(self, current: list[dict], rules: list[dict]) -> None:
         self.alerts.set_rows(current)
         self.rules.set_rows(rules)
-        open_now = sum(a["state"] == "open" for a in current)
+        open_now = sum(a["state"] == AlertState.OPEN for a in current)
         self.state.setText(f"{open_now} open, {sum(a['state'] == 'acknowledged' for a in current)} acknowledged; "
                            f"{len(rules)} rules, evaluated every {EVALUATE_MS // 1000} s and as traffic arrives.")
         self.counts.emit(open_now)
