@@ -46,9 +46,10 @@ class Summary:
     def add(self, rows: list[dict], queued: int) -> None:
         self.messages += len(rows)
         self.queued += queued
+        unparseable, invalid = ParseState.UNPARSEABLE.value, ParseState.INVALID.value
         for r in rows:
-            self.unparseable += r["parse_state"] == ParseState.UNPARSEABLE
-            self.invalid += r["parse_state"] == ParseState.INVALID
+            self.unparseable += r["parse_state"] == unparseable
+            self.invalid += r["parse_state"] == invalid
             self.duplicates += r.get("duplicate_of") is not None
             self.acks += bool(r.get("is_ack"))
 

@@ -20,6 +20,10 @@ from core.store.models import Interface, Message, Pair
 from core.vocabulary import NAK_STATES, AckState, Lane, ParseState, QueueKind, WriteClass
 
 M = Message.__table__
+# the codes rows carry, as plain strings: a member is looked up per use, and the driver
+# binds a str subclass the slow way; these run once or more per message ingested
+_PENDING, _NOT_EXPECTED = AckState.PENDING.value, AckState.NOT_EXPECTED.value
+_QUEUED_PARSE_STATES = frozenset((ParseState.UNPARSEABLE.value, ParseState.INVALID.value))
 DEFAULT_ACK_TIMEOUT_S = 300
 _ASKS_FOR_ACK = frozenset(("AL", "SU", "ER"))
 # what pairing reads of an older ACK
@@ -66,20 +70,19 @@ class Pairing:
         self._learn(conn, rows)
         for row in rows:
             if row["parse_state"] == "unparseable":
-                row.update(pair_key=None, is_ack=False, interface_id=None, ack_state=AckState.NOT_EXPECTED)
+                row.update(pair_key=None, is_ack=False, interface_id=None, ack_state=_NOT_EXPECTED)
                 continue
             row["pair_key"] = pair_key(row)
             row["is_ack"] = bool(row["ack_code"]) and bool(row["ack_control_id"])
             if row["is_ack"]:
                 known = self.interfaces.get(_reverse_key(row))
                 row["interface_id"] = known[0] if known else None
-                row["ack_state"] = AckState.NOT_EXPECTED
+                row["ack_state"] = _NOT_EXPECTED
                 continue
             iface = self.interfaces.get(match_key(row)) or self._new_interface(conn, row)
             row["interface_id"] = iface[0]
             expects = row.pop("expects_ack", None)
-            row["ack_state"] = AckState.PENDING if expects is not False and self._expects_ack(row, iface[1]) \
-                else AckState.NOT_EXPECTED
+            row["ack_state"] = _PENDING if expects is not False and self._expects_ack(row, iface[1]) else _NOT_EXPECTED
 
     def _new_interface(self, conn: Connection, row: dict) -> tuple[int, bool | None, int]:
         key = match_key(row)
@@ -113,7 +116,7 @@ class Pairing:
         self._pair_acks(conn, rows, items, now)
         self._touch_pairs(conn, rows)
         for row in rows:
-            if row["parse_state"] in (ParseState.UNPARSEABLE, ParseState.INVALID):
+            if row["parse_state"] in _QUEUED_PARSE_STATES:
                 kind = QueueKind(row["parse_state"])
                 rule = row.get("rules") or normalise(row["reason"] or "")
                 items.append(queue.new(kind, row["reason"] or row["parse_state"], Signature(kind, detail=rule),
