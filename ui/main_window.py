@@ -1,4 +1,4 @@
-"""The console window: interfaces on the left, the message table, one message in detail below."""
+"""The console window, the shell: menus, toolbar, status bar, the interfaces sidebar and the tabs (each a view)."""
 from __future__ import annotations
 
 from pathlib import Path
