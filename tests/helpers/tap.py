@@ -27,7 +27,9 @@ class Tap:
         asyncio.run_coroutine_threadsafe(self.listener.stored(), self.loop).result(10)
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.listener.close(), self.loop).result(10)
+        # closing stores what is still in the journal; on a loaded two-core CI runner that
+        # has been seen to take over 10 s after hostile traffic, so allow it 30
+        asyncio.run_coroutine_threadsafe(self.listener.close(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
