@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.changes import RULES
 from core.commands.context import CommandError, Context
 from core.store import alerts as store_alerts
 from core.store import audit, flows, interfaces, queue
@@ -28,7 +27,6 @@ from core.vocabulary import AlertState, AuditAction, TriageState
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s"}
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
 CLEAR_AFTER = timedelta(minutes=5)  # how long a condition must stay false before its alert clears
-CHANGES = RULES  # what adding, changing, deleting a rule and acknowledging an alert change
 
 
 @dataclass

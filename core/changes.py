@@ -15,9 +15,6 @@ class Changes:
     alerts: bool = False  # alert rules and alerts
     audit: bool = False  # the audit trail grew
 
-    def __or__(self, other: Changes) -> Changes:
-        return Changes(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})
-
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
 

@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         self.main_split.setSizes([330, max(self.width() - 330, 400)])
         self.right.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
-        self.messages_view.reset_columns(self.table)
+        self.messages_view.reset_columns()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.listening is not None and self.listening.isRunning() and not self._quit_while_listening():
@@ -309,11 +309,8 @@ class MainWindow(QMainWindow):
         self._refresh_sidebar_and_count()
 
     def _changed(self, changes: Changes) -> None:
-        """A command changed something (ui.actions announces it once it succeeded): the message
-        table and the sidebar read again, the chosen message staying chosen; each tab's view
-        listens to the same signal for what it shows."""
-        if changes.messages:
-            self.messages_view.refresh()
+        """A command changed something (ui.actions announces it once it succeeded): the sidebar
+        and the counts read again; each tab's view listens to the same signal for what it shows."""
         if changes.messages or changes.queue or changes.interfaces:
             self._refresh_sidebar_and_count()
 

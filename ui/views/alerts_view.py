@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import alerts
-from core.changes import Changes
+from core.changes import RULES, Changes
 from core.commands.context import Context
 from core.store import alerts as store_alerts
 from core.store import interfaces
@@ -155,7 +155,7 @@ class AlertsView(QWidget):
         note, ok = QInputDialog.getText(self, "Acknowledge alert", f"{alert['text']}\n\nNote (recorded in the audit trail):")
         if ok:
             run_command(self, "Acknowledge alert", lambda: alerts.acknowledge(self.ctx, alert["id"], note or None),
-                        lambda _: None, changes=alerts.CHANGES)
+                        lambda _: None, changes=RULES)
 
     def add_rule(self) -> None:
         submit(lambda: interfaces.names(self.ctx.store), self._add_rule, self.state.setText, context=self)
@@ -165,7 +165,7 @@ class AlertsView(QWidget):
         if dialog.exec():
             values = dialog.values()
             run_command(self, "Add alert rule", lambda: alerts.add_rule(self.ctx, **values), lambda _: None,
-                        changes=alerts.CHANGES)
+                        changes=RULES)
 
 
     def _chosen_rule(self) -> dict | None:
@@ -187,13 +187,13 @@ class AlertsView(QWidget):
             values = {k: v for k, v in dialog.values().items() if k != "kind"}
             values.update(hours=dialog.hours.text().strip(), weekdays=dialog.days.text().strip())  # "" clears them
             run_command(self, "Edit alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], **values),
-                        lambda _: None, changes=alerts.CHANGES)
+                        lambda _: None, changes=RULES)
 
     def switch_rule(self) -> None:
         rule = self._chosen_rule()
         if rule is not None:
             run_command(self, "Alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], enabled=not rule["enabled"]),
-                        lambda _: None, changes=alerts.CHANGES)
+                        lambda _: None, changes=RULES)
 
     def delete_rule(self) -> None:
         rule = self._chosen_rule()
@@ -201,7 +201,7 @@ class AlertsView(QWidget):
             return
         confirm_then(self, "Delete alert rule", f"Delete the rule {' '.join(_rule_cells(rule)[:3])}? Its open alerts are "
                      "closed; the rule is kept in the audit trail.", lambda: alerts.delete_rule(self.ctx, rule["id"]),
-                     lambda _: None, changes=alerts.CHANGES)
+                     lambda _: None, changes=RULES)
 
 
 class RuleDialog(QDialog):

@@ -9,7 +9,9 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
 
+from core.changes import Changes
 from core.commands.context import Context
+from ui.actions import operations
 from ui.models.message_table import (
     COL_ACK,
     COL_CONTROL_ID,
@@ -56,6 +58,7 @@ class MessagesView(QSplitter):
         self.model.loading_changed.connect(self._choose_kept)
         self.detail.open_message.connect(self.open_message)
         self.detail.notice.connect(self.notice)
+        operations().did_change.connect(self._on_change)
 
     def _table(self) -> QTableView:
         t = QTableView(objectName="messages")
@@ -68,16 +71,22 @@ class MessagesView(QSplitter):
         t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
         t.horizontalHeader().setStretchLastSection(True)
         t.horizontalHeader().setSectionsMovable(True)
-        self.reset_columns(t)
+        for col, width in COLUMN_WIDTHS.items():
+            t.setColumnWidth(col, width)
         return t
 
-    @staticmethod
-    def reset_columns(table: QTableView) -> None:
-        header = table.horizontalHeader()
+    def reset_columns(self) -> None:
+        """The columns in their first order and widths (View → Reset layout)."""
+        header = self.table.horizontalHeader()
         for logical in range(header.count()):
             header.moveSection(header.visualIndex(logical), logical)
         for col, width in COLUMN_WIDTHS.items():
-            table.setColumnWidth(col, width)
+            self.table.setColumnWidth(col, width)
+
+    def _on_change(self, changes: Changes) -> None:
+        """A command changed messages (ui.actions): read them again, the chosen one staying chosen."""
+        if changes.messages:
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the messages again; the chosen message stays chosen (and shown) if it is still there."""
