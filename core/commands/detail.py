@@ -65,5 +65,5 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     if row["parent_id"]:
         links.append((row["parent_id"], f"the version this corrects (version {row['version_no'] - 1})"))
     corrections = messages.corrections_of(store, message_id)
-    links += [(c, f"its correction (message {c})") for c in corrections[:3]]
+    links += [(c, "its correction") for c in corrections[:3]]  # the button adds "(message N)"
     return Detail(row, text, codec, tree, explanation, links, bool(corrections))
