@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# the user's own data folder (default store, a tap's spool) is never touched by a test
-os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="lanewatch-test-data-")
+# the user's own data, settings and logs (default store, a tap's spool, Settings → Store) are never touched by a test
+for _folder in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CONFIG_DIRS"):
+    os.environ[_folder] = tempfile.mkdtemp(prefix=f"lanewatch-test-{_folder.lower()}-")
 
 from tests.helpers.stores import demo_store, settle_workers  # noqa: E402  (fixtures use them)
 
@@ -47,6 +48,13 @@ def store_url(request, tmp_path):
     yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def own_settings(monkeypatch, tmp_path_factory):
+    """Every test starts with no workstation settings (Settings → Store, the installer's file)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path_factory.mktemp("site-config")))
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,13 @@ PACKAGES = {
 _NOT_FOUND = re.compile(r"^\s*(\S+) => not found", re.MULTILINE)
 
 
+def has_display() -> bool:
+    """False on a Linux machine with no desktop session (a server, a container, CI)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def plugin() -> Path | None:
     """Qt's xcb platform plugin in the installed PySide6 (or beside a frozen bundle)."""
     roots = []

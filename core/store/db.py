@@ -15,31 +15,75 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import secrets, workstation
+from core.workstation import data_folder
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 Tx = Connection  # an open transaction (Store.begin) or read (Store.read): what core hands to core.store's functions
 
 
-def data_folder() -> Path:
-    """The user's Lanewatch data folder (platformdirs): the default store, a tap's journal."""
-    return user_data_path("lanewatch", appauthor=False, ensure_exists=True)
+# the newest migration: a store already there opens without loading Alembic at all (a faster
+# start); tests/unit/store/test_migrations.py checks it against the migrations themselves
+SCHEMA_HEAD = "0014"
+PASSWORD = "store_password"  # the kind of secret a server store's password is kept as
 
 
 def default_url() -> str:
     return f"sqlite:///{data_folder() / 'lanewatch.db'}"
 
 
+def named_url(url: str | None = None) -> str | None:
+    """The store asked for: the given URL, else LANEWATCH_DB, else this workstation's setting."""
+    return url or os.environ.get("LANEWATCH_DB") or workstation.store_url()
+
+
+def first_run(url: str | None = None) -> bool:
+    """No store is named and the default one is not made yet: the welcome page's moment."""
+    return named_url(url) is None and not (data_folder() / "lanewatch.db").exists()
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a store lives, taken apart for a form: a file, or a server's database."""
+
+    server: bool
+    path: Path | None = None
+    host: str = ""
+    port: int | None = None
+    database: str = ""
+    user: str = ""
+
+    @property
+    def is_default(self) -> bool:
+        return not self.server and self.path == data_folder() / "lanewatch.db"
+
+
+def place(url: str | None = None) -> Place:
+    parsed = make_url(resolve_url(url))
+    if parsed.drivername.startswith("sqlite"):
+        return Place(False, Path(parsed.database).resolve() if parsed.database and parsed.database != ":memory:" else None)
+    return Place(True, None, parsed.host or "", parsed.port, parsed.database or "", parsed.username or "")
+
+
+def server_url(host: str, port: int, database: str, user: str) -> str:
+    """A PostgreSQL store's URL without its password (that is kept in the keyring)."""
+    return make_url("postgresql://").set(host=host, port=port, database=database,
+                                         username=user or None).render_as_string(hide_password=True)
+
+
+def password_owner(url: str) -> str:
+    """How a server store's password is named in the keyring: the URL without one."""
+    return "store " + make_url(resolve_url(url)).set(password=None).render_as_string(hide_password=True)
+
+
 def resolve_url(url: str | None = None) -> str:
-    """The store to use: the given URL, else LANEWATCH_DB, else the default SQLite file."""
-    url = url or os.environ.get("LANEWATCH_DB") or default_url()
+    """The store to use: the named one (named_url), else the default SQLite file."""
+    url = named_url(url) or default_url()
     if "://" not in url:  # a plain path means a SQLite file
         url = f"sqlite:///{Path(url).expanduser().resolve()}"
     parsed = make_url(url)
@@ -107,13 +151,17 @@ class StoreError(Exception):
         self.creatable = creatable
 
 
-def _config() -> Config:
+def _config():
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def migrate(engine: Engine) -> None:
+    from alembic import command
+
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -135,10 +183,9 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        engine = create_engine(_with_password(url), pool_pre_ping=True, hide_parameters=True)
     try:
-        _check(engine, where, create)
-        if upgrade:
+        if _check(engine, where, create) != SCHEMA_HEAD and upgrade:
             migrate(engine)
     except StoreError:
         engine.dispose()
@@ -149,14 +196,28 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
     return Store(engine, sessionmaker(engine, expire_on_commit=False))
 
 
+def _with_password(url: str) -> str:
+    """A server URL with its password from the keyring, when it names a user and no password
+    (the URL itself, as settings and the status bar show it, never carries one)."""
+    parsed = make_url(url)
+    if parsed.password or not parsed.username:
+        return url
+    try:
+        password = secrets.get(password_owner(url), PASSWORD)
+    except secrets.SecretStoreError:
+        password = None  # the server may not need one (trust, peer, .pgpass)
+    return parsed.set(password=password).render_as_string(hide_password=False) if password else url
+
+
 def store_unavailable(exc: BaseException) -> bool:
     """The store itself is the trouble (down, unreachable, locked), not what was being stored:
     such work waits and is tried again; it is never recorded as a fault of its data."""
     return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | OSError)
 
 
-def _check(engine: Engine, where: str, create: bool) -> None:
-    """Refuse, untouched, a database that is not ours or that a newer Lanewatch wrote."""
+def _check(engine: Engine, where: str, create: bool) -> str | None:
+    """Refuse, untouched, a database that is not ours or that a newer Lanewatch wrote; else
+    the schema revision it is at (None: empty)."""
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
@@ -164,11 +225,15 @@ def _check(engine: Engine, where: str, create: bool) -> None:
     if not tables:
         if not create:
             raise StoreError(f"{where} is empty, not a Lanewatch store: create one there with --init.", creatable=True)
-        return
+        return None
     if version is None or "messages" not in tables:
         shown = ", ".join(sorted(tables)[:4]) + ("…" if len(tables) > 4 else "")
         raise StoreError(f"{where} is a database, but not a Lanewatch store (its tables: {shown}); nothing was changed. "
                          "Point --db at a Lanewatch store, or at a new file with --init.")
+    if version == SCHEMA_HEAD:
+        return version
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(_config())
     try:
         known = scripts.get_revision(version) is not None
@@ -177,6 +242,7 @@ def _check(engine: Engine, where: str, create: bool) -> None:
     if not known:
         raise StoreError(f"{where} was written by a newer Lanewatch (schema {version}; this one knows up to "
                          f"{scripts.get_current_head()}): update Lanewatch, or open another store.")
+    return version
 
 
 def describe_store_error(exc: Exception, url: str | None = None) -> str:
@@ -194,8 +260,8 @@ def _words(exc: Exception, where: str) -> str:
         return f"{where} is damaged or is not an SQLite database ({cause}): restore it from a backup, or open another store."
     if "readonly" in low or "read-only" in low or "permission denied" in low or "unable to open" in low:
         return f"Lanewatch cannot write to {where} ({cause}): check the file's and its folder's permissions, or open another store."
+    if "password" in low or "authentication" in low:
+        return f"The store at {where} refused the sign-in ({cause}): check the user and the password in the keyring (Settings → Store)."
     if "connection" in low or "could not translate host" in low or "timeout" in low:
         return f"The store at {where} cannot be reached ({cause}): is the server running, and is the address right?"
-    if "password" in low or "authentication" in low:
-        return f"The store at {where} refused the sign-in ({cause}): check the user and the password in the keyring."
     return f"The store at {where} cannot be opened ({cause})."

@@ -12,9 +12,12 @@ import logging
 import os
 import sys
 
+from core import logs
 from core.commands.context import CommandError, Context
 from core.secrets import SecretStoreError
-from core.store.db import StoreError, describe_store_error, open_store, store_unavailable
+from core.store.db import StoreError, describe_store_error, named_url, open_store, store_unavailable
+from core.version import build
+from ui import system_libraries
 from ui.cli import fhir, flows, intake, listing, resend, triage, values
 from ui.cli.output import ExitCode
 
@@ -30,10 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     for parser, db, init in ((p, None, False), (common, argparse.SUPPRESS, argparse.SUPPRESS)):
         parser.add_argument("--db", default=db,
-                            help="store URL or SQLite path (default: LANEWATCH_DB, else the user data folder)")
+                            help="store URL or SQLite path (default: LANEWATCH_DB, else Settings → Store, else the user data folder)")
         parser.add_argument("--init", action="store_true", default=init,
                             help="create the store named by --db if there is none yet")
     p.add_argument("--demo", action="store_true", help="open a fresh demo workspace in the window")
+    p.add_argument("--version", action=_Version, help="print the version and the commit it was built from")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
     for group in GROUPS:
         group.register(sub, common)
@@ -43,20 +47,47 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help, or a bad argument (already said in one line)
+    except SystemExit as exc:  # --help, --version, or a bad argument (already said in one line)
         return ExitCode.USAGE if exc.code else ExitCode.OK
-    if args.verb is None:
-        from ui.app import run  # only now: a headless verb never loads Qt
+    logs.start()
+    return open_window(args) if args.verb is None else run_verb(args)
 
-        return run(args.db, args.demo)
-    return run_verb(args)
+
+def open_window(args: argparse.Namespace) -> int:
+    """No verb: the window, once the machine can show one (checked before Qt loads, which
+    would only say that it "could not load the Qt platform plugin")."""
+    if not system_libraries.has_display():
+        print("lanewatch: no display to open the console on; running the headless commands instead.", file=sys.stderr)
+        if args.demo:
+            from core.demo import DEMO_COUNT
+
+            return main((["--db", args.db] if args.db else []) + ["demo", "--count", str(DEMO_COUNT)])
+        build_parser().print_help()
+        return ExitCode.OK
+    if problem := system_libraries.window_can_open():
+        print(problem, file=sys.stderr)
+        return ExitCode.REFUSED
+    from ui.app import run  # only now: a headless verb never loads Qt
+
+    return run(args.db, args.demo)
+
+
+class _Version(argparse.Action):
+    """--version, worked out only when asked (a checkout asks git)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(build().line())
+        parser.exit()
 
 
 def may_create(args: argparse.Namespace) -> bool:
     """A store is made only when asked: --init, a verb that puts something in it, or the
     default store on its first run. A read (`messages`, `queue`...) never adds tables anywhere."""
     use = args.store_use(args) if callable(args.store_use) else args.store_use
-    return args.init or use == "write" or not (args.db or os.environ.get("LANEWATCH_DB"))
+    return args.init or use == "write" or named_url(args.db) is None
 
 
 def run_verb(args: argparse.Namespace) -> int:

@@ -146,7 +146,7 @@ def test_without_a_display_the_demo_runs_headless(monkeypatch, tmp_path, capsys)
     for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("sys.platform", "linux")
-    monkeypatch.setattr("ui.app.DEMO_COUNT", 500)
+    monkeypatch.setattr("core.demo.DEMO_COUNT", 500)
     assert entry.main(["--db", f"sqlite:///{tmp_path / 'd.db'}", "--demo"]) == 0
     out = capsys.readouterr()
     assert "no display" in out.err and " messages in " in out.out

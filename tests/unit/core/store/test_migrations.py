@@ -14,3 +14,17 @@ def test_migrated_schema_matches_the_models(store):
     diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("message_text"))
             and not (d[0] == "remove_index" and d[1].table.name.startswith("message_text"))]
     assert diff == []
+
+
+def test_the_schema_head_the_store_opens_without_alembic_is_the_newest_migration(tmp_path):
+    from alembic.script import ScriptDirectory
+
+    from core.store import db
+
+    assert ScriptDirectory.from_config(db._config()).get_current_head() == db.SCHEMA_HEAD
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db.open_store(url, create=True).close()
+    store = db.open_store(url, create=False)  # at the head: opened as it is
+    with store.read() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == db.SCHEMA_HEAD
+    store.close()
