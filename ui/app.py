@@ -1,19 +1,23 @@
 """The QApplication: palette that follows the system's light or dark scheme, and start-up."""
 from __future__ import annotations
 
-import os
+import logging
+import signal
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from core.changes import Changes
+from core.version import build
 from ui import icons
 from ui.settings import APPLICATION, ORGANISATION
 
-DEMO_COUNT = 20_000
+log = logging.getLogger(__name__)
 
 
 def application(argv: list[str] | None = None) -> QApplication:
@@ -54,20 +58,13 @@ def apply_palette(app: QApplication, dark: bool) -> None:
     app.setPalette(p)
 
 
-def has_display() -> bool:
-    """False on a Linux machine with no desktop session (a server, a container, CI)."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def open_or_ask(db: str | None, create: bool | None = None):
     """The store, or None when the person chose the demo, or False when they quit. A store
     that cannot be opened is said in a dialog in the command line's words, with a way on."""
-    from core.store.db import StoreError, open_store
+    from core.store.db import StoreError, named_url, open_store
     from ui.dialogs import store_problem
 
-    create = not (db or os.environ.get("LANEWATCH_DB")) if create is None else create  # the default store's first run
+    create = named_url(db) is None if create is None else create  # the default store's first run
     while True:
         try:
             return open_store(db, create=create)
@@ -83,60 +80,81 @@ def open_or_ask(db: str | None, create: bool | None = None):
             return False
 
 
+def stop_on_signals(app: QApplication) -> None:
+    """SIGTERM (a logout, a service manager, `kill`) and Ctrl+C close the console the way
+    Quit does: work in flight is finished and the store closed. Qt's event loop would not
+    let Python see the signal, so a timer wakes it four times a second."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: app.quit())
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+
+
+def prepare_demo(store, root: Path, servers: list) -> tuple[list[Path], Changes]:
+    """The demo's workspace (log files, a loopback FHIR server and its endpoints, alert
+    rules), made on the ingest's thread once the window shows; the server goes in `servers`."""
+    from core import demo_fhir
+    from core.commands.context import Context
+    from core.demo import DEMO_COUNT, add_alert_rules, workspace
+
+    add_alert_rules(Context(store))
+    folders = [workspace(root, DEMO_COUNT)]
+    servers.append(demo_fhir.start(Context(store)))
+    return folders, Changes(endpoints=True, alerts=True, audit=True)
+
+
 def run(db: str | None, demo: bool) -> int:
-    """Open the console on a store (or a fresh demo workspace) and run until it closes."""
-    if not has_display():
-        from ui.cli import main as cli
-
-        print("lanewatch: no display to open the console on; running the headless commands instead.", file=sys.stderr)
-        if demo:
-            return cli.main((["--db", db] if db else []) + ["demo", "--count", str(DEMO_COUNT)])
-        cli.build_parser().print_help()
-        return 0
-    from ui.system_libraries import window_can_open
-
-    if problem := window_can_open():
-        print(problem, file=sys.stderr)
-        return 1
-    from core.demo import workspace
-    from ui.main_window import MainWindow
+    """Open the console on a store (or a fresh demo workspace) and run until it closes. With
+    no store on this workstation yet, the welcome page asks how to begin."""
+    from core.store.db import first_run
+    from ui.dialogs import welcome
     from ui.settings import open_settings
     from ui.workers import IngestThread
 
     app = application()
+    stop_on_signals(app)
     store = None
-    if not demo:
+    begin = welcome.Choice(welcome.DEMO if demo else "")
+    if not demo and first_run(db):
+        begin = welcome.ask()
+        if begin.way == welcome.QUIT:
+            return 0
+        demo, store = begin.way == welcome.DEMO, begin.store
+    if not demo and store is None:
         store = open_or_ask(db)
         if store is False:
             return 1
         if store is None:
             demo, db = True, None  # the person chose the demo instead
-    folders: list[Path] = []
+    demo_fhir: list = []
+    prepare = None
     if demo:
         root = Path(tempfile.mkdtemp(prefix="lanewatch-demo-"))
-        folders = [workspace(root, DEMO_COUNT)]
         store = open_or_ask(db or f"sqlite:///{root / 'demo.db'}", create=True)
         if not store:
             return 1
-    demo_fhir = None
-    if demo:
-        from core import demo_fhir as fhir_demo
-        from core.commands.context import Context
-        from core.demo import add_alert_rules
+        prepare = partial(prepare_demo, store, root, demo_fhir)
+    from ui.main_window import MainWindow  # after the welcome page: it shows while the rest loads
 
-        demo_fhir = fhir_demo.start(Context(store))
-        add_alert_rules(Context(store))
-    ingest = IngestThread(store, folders, live_feed=demo) if demo else None
+    ingest = IngestThread(store, [], live_feed=True, prepare=prepare) if demo else None
     window = MainWindow(store, open_settings(), ingest=ingest, title_note="demo workspace" if demo else None)
     window.show()
+    log.info("%s: window open on a %s store%s", build().line(), store.dialect, " (demo)" if demo else "")
     if ingest:
+        window.statusBar().showMessage("Making the demo workspace…", 10_000)
         ingest.start()
+    if begin.way == welcome.WATCH:
+        window.watch_folder(begin.folder)
+    elif begin.way == welcome.LISTEN:
+        window.choose_listen(True)
     try:
         return app.exec()
     finally:
         if ingest:
             ingest.stop()
-        if demo_fhir:
-            demo_fhir.__exit__(None, None, None)
+        for server in demo_fhir:
+            server.__exit__(None, None, None)
         QThreadPool.globalInstance().waitForDone(10_000)
         store.close()
+        log.info("closed")

@@ -1,10 +1,11 @@
 """The console window, the shell: menus, toolbar, status bar, the interfaces sidebar and the tabs (each a view)."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -21,12 +22,14 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from core import workstation
 from core.changes import Changes
 from core.commands.context import Context
 from core.commands.resend import Configure
 from core.store import interfaces, messages, queue, trace
 from core.store.db import Store
 from core.store.queue import QueueFilter
+from core.version import build
 from core.vocabulary import TriageState
 from ui import icons
 from ui.actions import operations, run_command
@@ -194,7 +197,10 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             themes.addAction(a)
         view.addAction(act_reset)
-        menu.addMenu("&Help").addAction(self._action("&About Lanewatch", self.about))
+        menu.addMenu("&Settings").addAction(self._action("&Store…", self.choose_store_setting))
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self._action("Open &log folder", self.open_log_folder))
+        help_menu.addAction(self._action("&About Lanewatch", self.about))
         bar = QToolBar("Main", objectName="toolbar", movable=False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.addActions([self.act_refresh, self.act_find, self.act_privacy])
@@ -242,6 +248,7 @@ class MainWindow(QMainWindow):
         ingest.caught_up.connect(self._caught_up)
         ingest.added.connect(lambda n: self.status_activity.setText(f"Live: +{n} messages"))
         ingest.problem.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        ingest.prepared.connect(operations().did_change.emit)
 
     # -- view state ----------------------------------------------------------------------
     def _restore_view_state(self) -> None:
@@ -442,8 +449,30 @@ class MainWindow(QMainWindow):
             self.listening = None
         self.status_listen.setText("")
 
+    def choose_store_setting(self) -> None:
+        """Settings → Store: keep another store as this workstation's, and switch to it now."""
+        from ui.dialogs.store_settings import StoreDialog
+
+        dialog = StoreDialog(self, current=self.store.location if self.store.dialect != "sqlite" else str(self.store.file))
+        if not dialog.exec() or dialog.store is None:
+            return
+        window = MainWindow(dialog.store, QSettings(self.prefs.qs.fileName(), self.prefs.qs.format()))
+        window.show()
+        self.others.append(window)
+        self.close()
+
+    def open_log_folder(self) -> None:
+        folder = workstation.log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
     def about(self) -> None:
-        QMessageBox.about(self, "About Lanewatch", "Lanewatch: a triage console for HL7 v2 and FHIR interfaces.")
+        rows = (("Version", build().line()), ("Store", self.store.location),
+                ("Data", workstation.data_folder()), ("Settings", workstation.settings_file()),
+                ("Log", workstation.log_folder()))
+        table = "".join(f"<tr><td><b>{name}</b>&nbsp;&nbsp;</td><td>{html.escape(str(value))}</td></tr>" for name, value in rows)
+        QMessageBox.about(self, "About Lanewatch", "<p>Lanewatch: a triage console for a medical practice's HL7 v2 and "
+                          f"FHIR interfaces.</p><table>{table}</table>")
 
     def open_message(self, message_id: int) -> None:
         self.messages_view.open_message(message_id)

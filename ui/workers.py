@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
+from core.changes import Changes
 from core.demo import LiveFeed
 from core.ingest import Ingestor
 from core.progress import Progress
@@ -71,8 +71,7 @@ class _Job(QRunnable):
         try:
             self.relay.result = self.fn()
         except Exception as exc:  # reported to the person, never raised into Qt
-            log.warning("background work failed: %s", type(exc).__name__)
-            log.debug("%s", traceback.format_exc())
+            log.warning("background work failed: %s", type(exc).__name__, exc_info=True)
             self.relay.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         try:
             self.relay.ready.emit()
@@ -145,15 +144,21 @@ class IngestThread(QThread):
     caught_up = Signal(int)  # the first pass is done: messages stored
     problem = Signal(str)
 
+    prepared = Signal(object)  # what `prepare` made (Changes), once it is there
+
     def __init__(self, store: Store, folders: list[Path], *, live_feed: bool = False,
-                 feed_every_s: float = 3.0, feed_count: int = 6, parent=None) -> None:
+                 feed_every_s: float = 3.0, feed_count: int = 6,
+                 prepare: Callable[[], tuple[list[Path], Changes]] | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.store, self.folders = store, folders
+        self.store, self.folders, self.prepare = store, folders, prepare
         self.live_feed, self.feed_every_s, self.feed_count = live_feed, feed_every_s, feed_count
 
     def run(self) -> None:
         ingestor = None
         try:
+            if self.prepare is not None:  # the demo makes its workspace here, behind a window that is already up
+                self.folders, changes = self.prepare()
+                self.prepared.emit(changes)
             ingestor = Ingestor(self.store, progress=_Bridge(self))
             summary = ingestor.ingest_paths(self.folders)
             ingestor.progress = Progress()  # live looks are small: the status bar shows their counts instead
