@@ -1,0 +1,13 @@
+# Source this: the Debian tools the packaging tests use (makensis, wixl and msitools for the
+# Windows installers, 7z to list them, the desktop-entry and AppStream validators), when missing.
+need=()
+for pair in makensis:nsis wixl:wixl msiinfo:msitools 7z:p7zip-full desktop-file-validate:desktop-file-utils \
+            appstreamcli:appstream dpkg-deb:dpkg; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  as_root=(); [ "$(id -u)" = 0 ] || as_root=(sudo)
+  echo "installing ${need[*]} for the packaging tests"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null \
+    || { "${as_root[@]}" apt-get update -q >/dev/null && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null; }
+fi
