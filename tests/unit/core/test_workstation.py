@@ -93,8 +93,13 @@ def test_a_shared_store_opens_with_the_password_from_the_keyring():
 
 
 def test_the_log_goes_to_a_rotating_file_and_never_holds_an_exceptions_text(tmp_path):
+    from logging.handlers import RotatingFileHandler
+
     root = logging.getLogger()
     before = list(root.handlers)
+    for h in before:  # an earlier test's command line started the session's log: this test starts its own
+        if isinstance(h, RotatingFileHandler):
+            root.removeHandler(h)
     try:
         path = logs.start(tmp_path / "log")
         assert path == tmp_path / "log" / "lanewatch.log"
@@ -114,6 +119,9 @@ def test_the_log_goes_to_a_rotating_file_and_never_holds_an_exceptions_text(tmp_
             if h not in before:
                 root.removeHandler(h)
                 h.close()
+        for h in before:
+            if h not in root.handlers:
+                root.addHandler(h)
 
 
 def test_the_version_names_the_commit_from_a_checkout_and_from_a_bundle(tmp_path, monkeypatch):

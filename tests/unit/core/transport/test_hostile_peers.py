@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,6 @@ from sqlalchemy import func, select
 from core.sources import spool
 from core.store.models import Message
 from core.transport.mllp import END, SB, FrameReader, MllpError, Server
-from tests.helpers.net import free_port, wait_for_port
 from tests.helpers.tap import MSG, Tap, send
 
 
@@ -152,12 +152,13 @@ def test_a_full_journal_is_one_problem_and_no_ack(store, tmp_path, monkeypatch):
 
 
 def test_sigterm_stops_listen_cleanly_with_everything_answered_stored(store_url, store):
-    port = free_port()
     env = dict(os.environ, LANEWATCH_DB=store_url)
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", str(port)], env=env,
+    # port 0: the tap's own, read from what it says (a port chosen beforehand can be taken by another test's server)
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_port(port)
+        said = proc.stderr.readline()
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", said).group(1))
         for i in range(20):
             assert "MSA|AA" in send(port, MSG.format(cid=f"T{i}"))
         proc.send_signal(signal.SIGTERM)
