@@ -2,8 +2,8 @@
 
 Run: uv run python packaging/screenshots/make_screenshots.py
 Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
-audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png and trace.png next
-to this file.
+audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png, trace.png,
+welcome.png and store-settings.png next to this file.
 """
 from __future__ import annotations
 
@@ -109,6 +109,26 @@ def flow_shots(app, window, store) -> None:
     window.tabs.setCurrentWidget(window.right)
 
 
+def first_run_shots(app) -> None:
+    """The welcome page a workstation with no store opens on, and Settings → Store on a shared store."""
+    from ui.dialogs.store_settings import SHARED, StoreDialog
+    from ui.dialogs.welcome import WelcomeDialog
+
+    page = WelcomeDialog()
+    page.show()
+    settle(app, 0.5)
+    page.grab().save(str(HERE / "welcome.png"))
+    page.close()
+    dialog = StoreDialog(start_on=SHARED)
+    dialog.host.setText("db.northside-fm.example")
+    dialog.user.setText("golive")
+    dialog.password.setText("a-password")
+    dialog.show()
+    settle(app, 0.5)
+    dialog.grab().save(str(HERE / "store-settings.png"))
+    dialog.close()
+
+
 def chain_of_an_order(store) -> int:
     """A lab order with its ACK and three results (preliminary, final, corrected), as a real lab sends them."""
     from datetime import timedelta
@@ -131,6 +151,7 @@ def chain_of_an_order(store) -> int:
 
 def main() -> int:
     app = application()
+    first_run_shots(app)
     root = Path(tempfile.mkdtemp(prefix="lanewatch-shots-"))
     store = open_store(f"sqlite:///{root / 'demo.db'}")
     Ingestor(store, now=lambda: NOW).ingest_paths([workspace(root, 20_000, now=NOW)])
