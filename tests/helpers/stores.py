@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -40,3 +41,25 @@ def workdir_store(workdir: str | None, count: int, prefix: str):
     return open_store(f"sqlite:///{db}") if db.exists() else demo_store(f"sqlite:///{db}", work, count)
 
 
+
+
+@contextmanager
+def server_database_with_password(admin_url: str):
+    """An empty PostgreSQL database owned by a new role that signs in with a password (the
+    server asks for one over TCP: .ci/postgres.sh): (host, port, database, role, password)."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url).set(drivername="postgresql")
+    name, role, password = "lw_" + uuid.uuid4().hex[:12], "lw_" + uuid.uuid4().hex[:8], "pw-" + uuid.uuid4().hex
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        conn.execute(f'CREATE DATABASE "{name}" OWNER {role}')
+    try:
+        yield admin.host, admin.port, name, role, password
+    finally:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f"DROP ROLE IF EXISTS {role}")

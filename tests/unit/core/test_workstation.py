@@ -61,24 +61,15 @@ def test_a_server_store_takes_its_password_from_the_keyring_and_never_shows_it()
 @pytest.mark.postgres
 def test_a_shared_store_opens_with_the_password_from_the_keyring():
     """A real PostgreSQL server and a role with a password: the URL kept in the settings has none."""
-    import uuid
-
-    import psycopg
-    from sqlalchemy.engine import make_url
-
     from core import secrets
     from tests.conftest import _postgres_url
+    from tests.helpers.stores import server_database_with_password
 
-    admin = make_url(_postgres_url()).set(drivername="postgresql")
-    name, role, password = "lw_" + uuid.uuid4().hex[:12], "lw_" + uuid.uuid4().hex[:8], "pw-" + uuid.uuid4().hex
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {role}')
-    try:
-        url = db.server_url(admin.host, admin.port, name, role)
+    with server_database_with_password(_postgres_url()) as (host, port, name, role, password):
+        url = db.server_url(host, port, name, role)
         workstation.set_store_url(url)
         with pytest.raises(db.StoreError, match="refused the sign-in.*password in the keyring"):
-            db.open_store(create=True)  # the server asks for a password (.ci/postgres.sh) and none is kept yet
+            db.open_store(create=True)  # the server asks for a password and none is kept yet
         secrets.put(db.password_owner(url), db.PASSWORD, password)
         store = db.open_store(create=True)  # no URL given: the workstation's setting
         try:
@@ -86,10 +77,6 @@ def test_a_shared_store_opens_with_the_password_from_the_keyring():
         finally:
             store.close()
         assert password not in workstation.settings_file().read_text()
-    finally:
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def test_the_log_goes_to_a_rotating_file_and_never_holds_an_exceptions_text(tmp_path):

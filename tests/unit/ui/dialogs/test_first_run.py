@@ -2,8 +2,6 @@
 and Help (About with the version and the store, the log folder)."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
@@ -117,23 +115,16 @@ def test_a_damaged_store_file_is_said_in_the_dialog_and_not_kept(qtbot, tmp_path
 
 @pytest.mark.postgres
 def test_connecting_a_shared_store_keeps_the_password_in_the_keyring_only(qtbot, monkeypatch):
-    """A real PostgreSQL server that asks for a password (.ci/postgres.sh), an empty database made a store."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
+    """A real PostgreSQL server that asks for a password, an empty database made a store."""
     from tests.conftest import _postgres_url
+    from tests.helpers.stores import server_database_with_password
 
-    admin = make_url(_postgres_url()).set(drivername="postgresql")
-    name, role, password = "lw_" + uuid.uuid4().hex[:12], "lw_" + uuid.uuid4().hex[:8], "pw-" + uuid.uuid4().hex
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {role}')
-    try:
+    with server_database_with_password(_postgres_url()) as (host, port, name, role, password):
         dialog = store_settings.StoreDialog(start_on=store_settings.SHARED)
         qtbot.addWidget(dialog)
         assert dialog.shared.isChecked() and dialog.shared_form.isEnabled()
-        dialog.host.setText(admin.host)
-        dialog.port.setValue(admin.port)
+        dialog.host.setText(host)
+        dialog.port.setValue(port)
         dialog.database.setText(name)
         dialog.user.setText(role)
         dialog.password.setText("wrong-" + password)
@@ -145,13 +136,9 @@ def test_connecting_a_shared_store_keeps_the_password_in_the_keyring_only(qtbot,
         assert dialog.store is not None and dialog.store.dialect == "postgresql"
         dialog.store.close()
         kept = workstation.store_url()
-        assert kept == f"postgresql://{role}@{admin.host}:{admin.port}/{name}"
+        assert kept == f"postgresql://{role}@{host}:{port}/{name}"
         assert password not in workstation.settings_file().read_text()
         assert secrets.get(db.password_owner(kept), db.PASSWORD) == password
-    finally:
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 class _Opened(QObject):
