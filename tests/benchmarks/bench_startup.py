@@ -13,9 +13,11 @@ Needs Debian's xvfb and xdotool.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -29,13 +31,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def xvfb() -> tuple[subprocess.Popen, str]:
     for number in range(91, 120):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists():
-            server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp", "-noreset"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 10
-            while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
+            while time.monotonic() < deadline and server.poll() is None:  # until it answers, not only until its socket is there
+                if subprocess.run(["xdotool", "getdisplaygeometry"], capture_output=True,
+                                  env={**os.environ, "DISPLAY": f":{number}"}).returncode == 0:
+                    return server, f":{number}"
                 time.sleep(0.05)
-            return server, f":{number}"
+            server.kill()
     raise SystemExit("no free display number for Xvfb")
 
 
@@ -71,26 +76,27 @@ def once(command: list[str], display: str, *, demo: bool, timeout: float = 60) -
         wall = time.time()
         errors = (Path(home) / "stderr").open("w+")
         proc = subprocess.Popen(command + (["--demo"] if demo else []), env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=errors)
+                                stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True)
         out: dict[str, float] = {}
         try:
             while "window_s" not in out or (demo and "queue_s" not in out):
                 now = time.monotonic() - started
                 if now > timeout or proc.poll() is not None:
                     errors.seek(0)
-                    said = errors.read().strip().splitlines()[-3:]
+                    said = errors.read().strip().splitlines()[:4]
                     raise SystemExit(f"{' '.join(command)}: no window after {now:.0f} s (exit {proc.poll()}): {said}")
                 if "window_s" not in out and visible(display, title):
                     out["window_s"] = now
                 if demo and "queue_s" not in out and queued(tmp, wall):
                     out["queue_s"] = time.monotonic() - started
                 time.sleep(0.02)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        finally:  # the whole group: `uv run` is a parent of the console's process
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(20)
+            deadline = time.monotonic() + 20
+            while visible(display, "Lanewatch") and time.monotonic() < deadline:  # the screen is empty again
+                time.sleep(0.05)
         return out
 
 
