@@ -15,6 +15,8 @@ from pathlib import Path
 from core.workstation import log_folder
 
 FILE = "lanewatch.log"
+# libraries that log a request's URL at INFO: a FHIR search's URL carries a patient's name or identifier
+QUIET = ("httpx", "httpx2", "httpcore", "httpcore2", "authlib", "urllib3")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -51,4 +53,6 @@ def start(folder: Path | None = None, level: int = logging.INFO) -> Path | None:
     handler.setFormatter(NoPhiFormatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     return path

@@ -67,7 +67,7 @@ class StoreDialog(QDialog):
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
         self.problem = QLabel(wordWrap=True)
-        self.problem.setStyleSheet("color: palette(bright-text);")
+        self.problem.setStyleSheet("color: #c0392b")  # as every dialog's problem line
         self.problem.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Open this store")
@@ -139,8 +139,10 @@ class StoreDialog(QDialog):
     def _say(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
+        self.adjustSize()  # room for the line, never at the fields' cost
 
     def accept(self) -> None:
+        self.problem.hide()
         try:
             url = self.chosen_url()
         except ValueError as exc:
@@ -150,7 +152,8 @@ class StoreDialog(QDialog):
             try:
                 secrets.put(password_owner(url), PASSWORD, self.password.text())
             except secrets.SecretStoreError as exc:
-                self._say(str(exc))
+                self._say(f"{exc}. Or leave the password empty here and keep it in PostgreSQL's own password file "
+                          "(~/.pgpass; on Windows %APPDATA%\\postgresql\\pgpass.conf), which Lanewatch uses too.")
                 return
         store = self._open(url)
         if store is None:

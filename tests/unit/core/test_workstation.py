@@ -94,6 +94,7 @@ def test_the_log_goes_to_a_rotating_file_and_never_holds_an_exceptions_text(tmp_
             raise ValueError("PID|1||123456^^^MRN||DOE^JANE")
         except ValueError:
             logging.getLogger("lanewatch.test").warning("parsing failed", exc_info=True)
+        logging.getLogger("httpx2").info('HTTP Request: GET https://ehr/fhir/Patient?family=DOE "HTTP/1.1 200 OK"')
         for h in root.handlers:
             h.flush()
         text = path.read_text(encoding="utf-8")
