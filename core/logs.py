@@ -42,8 +42,8 @@ def start(folder: Path | None = None, level: int = logging.INFO) -> Path | None:
     """Send this process's log to the rotating file; the file, or None when it cannot be
     written (then nothing is logged at all rather than printed at the person)."""
     root = logging.getLogger()
-    if any(isinstance(h, RotatingFileHandler) for h in root.handlers):
-        return Path(next(h.baseFilename for h in root.handlers if isinstance(h, RotatingFileHandler)))
+    if started := next((h for h in root.handlers if isinstance(h, RotatingFileHandler)), None):
+        return Path(started.baseFilename)
     path = (folder or log_folder()) / FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

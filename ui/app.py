@@ -115,7 +115,7 @@ def run(db: str | None, demo: bool) -> int:
     app = application()
     stop_on_signals(app)
     store = None
-    begin = welcome.Choice(welcome.DEMO if demo else "")
+    begin = None  # the welcome page's choice, on a first run
     if not demo and first_run(db):
         begin = welcome.ask()
         if begin.way == welcome.QUIT:
@@ -135,7 +135,7 @@ def run(db: str | None, demo: bool) -> int:
         if not store:
             return 1
         prepare = partial(prepare_demo, store, root, demo_fhir)
-    from ui.main_window import MainWindow  # after the welcome page: it shows while the rest loads
+    from ui.main_window import MainWindow  # only now: the welcome page shows without waiting for the window's modules
 
     ingest = IngestThread(store, [], live_feed=True, prepare=prepare) if demo else None
     window = MainWindow(store, open_settings(), ingest=ingest, title_note="demo workspace" if demo else None)
@@ -144,9 +144,9 @@ def run(db: str | None, demo: bool) -> int:
     if ingest:
         window.statusBar().showMessage("Making the demo workspace…", 10_000)
         ingest.start()
-    if begin.way == welcome.WATCH:
+    if begin and begin.way == welcome.WATCH:
         window.watch_folder(begin.folder)
-    elif begin.way == welcome.LISTEN:
+    elif begin and begin.way == welcome.LISTEN:
         window.choose_listen(True)
     try:
         return app.exec()

@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
         """Settings → Store: keep another store as this workstation's, and switch to it now."""
         from ui.dialogs.store_settings import StoreDialog
 
-        dialog = StoreDialog(self, current=self.store.location if self.store.dialect != "sqlite" else str(self.store.file))
+        dialog = StoreDialog(self, current=self.store.location)
         if not dialog.exec() or dialog.store is None:
             return
         window = MainWindow(dialog.store, QSettings(self.prefs.qs.fileName(), self.prefs.qs.format()))

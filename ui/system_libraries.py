@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.version import bundle_folder
+
 # the shared objects Qt 6's xcb plugin links against beyond a bare system, by Debian package
 PACKAGES = {
     "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4", "libxcb-image.so.0": "libxcb-image0",
@@ -34,9 +36,7 @@ def has_display() -> bool:
 
 def plugin() -> Path | None:
     """Qt's xcb platform plugin in the installed PySide6 (or beside a frozen bundle)."""
-    roots = []
-    if getattr(sys, "frozen", False):
-        roots.append(Path(sys.executable).parent / "_internal" / "PySide6")
+    roots = [bundle / "PySide6"] if (bundle := bundle_folder()) else []
     spec = importlib.util.find_spec("PySide6")
     roots += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
     for root in roots:

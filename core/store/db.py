@@ -33,8 +33,13 @@ SCHEMA_HEAD = "0014"
 PASSWORD = "store_password"  # the kind of secret a server store's password is kept as
 
 
+def default_file() -> Path:
+    """This workstation's own store: an SQLite file in the data folder."""
+    return data_folder() / "lanewatch.db"
+
+
 def default_url() -> str:
-    return f"sqlite:///{data_folder() / 'lanewatch.db'}"
+    return f"sqlite:///{default_file()}"
 
 
 def named_url(url: str | None = None) -> str | None:
@@ -44,7 +49,7 @@ def named_url(url: str | None = None) -> str | None:
 
 def first_run(url: str | None = None) -> bool:
     """No store is named and the default one is not made yet: the welcome page's moment."""
-    return named_url(url) is None and not (data_folder() / "lanewatch.db").exists()
+    return named_url(url) is None and not default_file().exists()
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class Place:
 
     @property
     def is_default(self) -> bool:
-        return not self.server and self.path == data_folder() / "lanewatch.db"
+        return not self.server and self.path == default_file()
 
 
 def place(url: str | None = None) -> Place:

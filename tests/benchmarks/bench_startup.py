@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers.stores import demo_queue_filled  # noqa: E402
 
 
 def xvfb() -> tuple[subprocess.Popen, str]:
@@ -48,19 +50,6 @@ def visible(display: str, title: str) -> bool:
     found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True,
                            env={**os.environ, "DISPLAY": display})
     return bool(found.stdout.strip())
-
-
-def queued(demo_root: Path, started: float) -> bool:
-    for db in demo_root.glob("lanewatch-demo-*/demo.db"):
-        if db.stat().st_mtime < started - 1:
-            continue
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as conn:
-                if conn.execute("SELECT 1 FROM queue_items LIMIT 1").fetchone():
-                    return True
-        except sqlite3.Error:
-            pass
-    return False
 
 
 def once(command: list[str], display: str, *, demo: bool, timeout: float = 60) -> dict[str, float]:
@@ -87,7 +76,7 @@ def once(command: list[str], display: str, *, demo: bool, timeout: float = 60) -
                     raise SystemExit(f"{' '.join(command)}: no window after {now:.0f} s (exit {proc.poll()}): {said}")
                 if "window_s" not in out and visible(display, title):
                     out["window_s"] = now
-                if demo and "queue_s" not in out and queued(tmp, wall):
+                if demo and "queue_s" not in out and demo_queue_filled(tmp, wall - 1):
                     out["queue_s"] = time.monotonic() - started
                 time.sleep(0.02)
         finally:  # the whole group: `uv run` is a parent of the console's process

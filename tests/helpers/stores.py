@@ -63,3 +63,20 @@ def server_database_with_password(admin_url: str):
         with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def demo_queue_filled(folder: Path, newer_than: float = 0.0) -> bool:
+    """Whether a demo window started with TMPDIR=folder has queued anything yet: its store
+    (lanewatch-demo-*/demo.db), read from outside the process as it ingests."""
+    import sqlite3
+
+    for db in folder.glob("lanewatch-demo-*/demo.db"):
+        if db.stat().st_mtime < newer_than:
+            continue
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.5) as conn:
+                if conn.execute("SELECT 1 FROM queue_items LIMIT 1").fetchone():
+                    return True
+        except sqlite3.Error:
+            pass  # still being made, or locked for a moment
+    return False

@@ -10,12 +10,13 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.stores import demo_queue_filled
 
 pytestmark = pytest.mark.slow
 
@@ -72,12 +73,7 @@ def check_window(program: Path | str, env: dict[str, str], folder: Path) -> None
         queued = False
         while time.monotonic() < deadline and not queued:
             assert proc.poll() is None, f"the console quit early: {proc.communicate()[1][-2000:]}"
-            for db in folder.glob("lanewatch-demo-*/demo.db"):
-                try:
-                    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-                        queued = bool(conn.execute("SELECT 1 FROM queue_items LIMIT 1").fetchone())
-                except sqlite3.Error:
-                    pass
+            queued = demo_queue_filled(folder)
             time.sleep(0.3)
         assert queued, "the demo's queue did not fill within 120 s"
         assert "window open on a sqlite store (demo)" in log.read_text(encoding="utf-8")

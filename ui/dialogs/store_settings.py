@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import secrets, workstation
-from core.store.db import PASSWORD, Store, StoreError, default_url, open_store, password_owner, place, server_url
+from core.store.db import PASSWORD, Store, StoreError, default_file, default_url, open_store, password_owner, place, server_url
 
 OWN, FILE, SHARED = "own", "file", "shared"
 
@@ -39,7 +39,7 @@ class StoreDialog(QDialog):
         self.setMinimumWidth(560)
         self.store: Store | None = None
         self.url: str | None = None
-        own_file = place(default_url()).path
+        own_file = default_file()
         self.kind = QButtonGroup(self)
         self.own = QRadioButton("This workstation's own store")
         self.file = QRadioButton("A store file")
@@ -97,15 +97,15 @@ class StoreDialog(QDialog):
         self._show_current(current, start_on)
 
     def _show_current(self, current: str | None, start_on: str | None) -> None:
-        where = place(current) if current or start_on is None else None
-        if start_on == SHARED or (where is not None and where.server):
+        where = place(current)  # None: the store this workstation opens now
+        if start_on == SHARED or where.server:
             self.shared.setChecked(True)
-            if where is not None and where.server:
+            if where.server:
                 self.host.setText(where.host)
                 self.port.setValue(where.port or 5432)
                 self.database.setText(where.database)
                 self.user.setText(where.user)
-        elif where is not None and where.path and not where.is_default:
+        elif where.path and not where.is_default:
             self.file.setChecked(True)
             self.path.setText(str(where.path))
         else:
