@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import subprocess
+import sys
 import threading
 
 import hl7.client
@@ -11,6 +15,20 @@ from core.sources.listener import Listener
 MSG = ("MSH|^~\\&|QUEST|QUEST_LAB|ECW|NORTHSIDE_FM|20260101120000||ORU^R01^ORU_R01|{cid}|P|2.5.1\r"
        "PID|1||MRN{cid}^^^NFM^MR||DOE^JANE\rOBR|1|P{cid}||GLU^Glucose\rOBX|1|NM|GLU^Glucose||98|mg/dL\r")
 
+
+def listen_process(store_url: str) -> tuple[subprocess.Popen, int]:
+    """`lanewatch listen` in a process of its own, and its port. It listens on port 0 and the
+    port is read from what it says: a port chosen beforehand can be taken first by another
+    test's server, and the messages then go there. Its stderr is a pipe the caller closes."""
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", "0"],
+                            env=dict(os.environ, LANEWATCH_DB=store_url), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    said = proc.stderr.readline()
+    if not (found := re.search(r"listening on 127\.0\.0\.1:(\d+)", said)):
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"lanewatch listen did not start: {said!r}")
+    return proc, int(found.group(1))
 
 
 class Tap:

@@ -1,11 +1,7 @@
 """The tap's journal: durable before the ACK, torn tails cut, resumed after a real kill."""
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,8 +11,7 @@ from sqlalchemy import func, select
 from core.sources import spool
 from core.sources.spool import Spool
 from core.store.models import Message
-from tests.helpers.net import wait_for_port
-from tests.helpers.tap import MSG, Tap
+from tests.helpers.tap import MSG, Tap, listen_process
 
 
 def test_records_come_back_with_their_positions_and_peers(tmp_path):
@@ -100,20 +95,10 @@ def test_the_tap_answers_while_the_store_is_down_and_stores_once_it_is_back(stor
     assert sorted(ids) == [f"D{i}" for i in range(5)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
-    port = _free_port()
-    env = dict(os.environ, LANEWATCH_DB=store_url)
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = listen_process(store_url)
     acked = []
     try:
-        wait_for_port(port)
         sender_done = threading.Event()
 
         def kill_mid_traffic():
@@ -138,6 +123,7 @@ def test_every_acknowledged_message_survives_a_real_kill_once(store_url, store):
     finally:
         if proc.poll() is None:
             proc.kill()
+        proc.communicate()  # closes its stderr
     assert len(acked) >= 300
     tap = Tap(store, name=f"mllp://127.0.0.1:{port}", spool_folder=spool.folder_for(store))  # the next run, same tap
     tap.stored()

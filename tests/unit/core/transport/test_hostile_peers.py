@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +14,7 @@ from sqlalchemy import func, select
 from core.sources import spool
 from core.store.models import Message
 from core.transport.mllp import END, SB, FrameReader, MllpError, Server
-from tests.helpers.tap import MSG, Tap, send
+from tests.helpers.tap import MSG, Tap, listen_process, send
 
 
 def test_a_15_mb_frame_is_assembled_in_linear_time():
@@ -152,13 +148,8 @@ def test_a_full_journal_is_one_problem_and_no_ack(store, tmp_path, monkeypatch):
 
 
 def test_sigterm_stops_listen_cleanly_with_everything_answered_stored(store_url, store):
-    env = dict(os.environ, LANEWATCH_DB=store_url)
-    # port 0: the tap's own, read from what it says (a port chosen beforehand can be taken by another test's server)
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "listen", "--port", "0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, port = listen_process(store_url)
     try:
-        said = proc.stderr.readline()
-        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", said).group(1))
         for i in range(20):
             assert "MSA|AA" in send(port, MSG.format(cid=f"T{i}"))
         proc.send_signal(signal.SIGTERM)
