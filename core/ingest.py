@@ -213,7 +213,7 @@ class Ingestor:
                 continue
             if kind == MESSAGE:
                 tracker.message()
-            rows.append(_stamp(entry, source_id, "file", None, now))
+            rows.append(stamp(entry, source_id, "file", None, now))
         if close_batches:
             issues += tracker.finish()
         with self.store.begin() as conn:
@@ -257,7 +257,7 @@ def receive(conn: Tx, source_name: str, messages: list[bytes], pairing: Pairing,
     if at is None:
         at = list(itertools.accumulate((len(m) for m in messages[:-1]), initial=src["offset"]))
     peers = peer if isinstance(peer, list) else [peer] * len(messages)
-    rows = [_stamp(message_row(raw, offset, reason=unread), src["id"], transport, came_from, now)
+    rows = [stamp(message_row(raw, offset, reason=unread), src["id"], transport, came_from, now)
             for raw, came_from, offset in zip(messages, peers, at, strict=True)]
     if corrects is not None:
         for row in rows:
@@ -268,7 +268,7 @@ def receive(conn: Tx, source_name: str, messages: list[bytes], pairing: Pairing,
     return stored
 
 
-def _stamp(row: dict, source_id: int, transport: str, peer: str | None, now: datetime) -> dict:
+def stamp(row: dict, source_id: int, transport: str, peer: str | None, now: datetime) -> dict:
     """A row from core.message_rows, with where and when it arrived and correlation still to come."""
     row.update(source_id=source_id, received_at=now, transport=transport, peer=peer, duplicate_of=None,
                ack_result=None, ack_id=None, answers_id=None, event_time=row["message_time"] or now,

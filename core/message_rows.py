@@ -56,12 +56,18 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r").rstrip(b"\r")).hexdigest()
 
 
-def message_row(raw: bytes, offset: int, *, junk: bool = False, reason: str | None = None) -> dict:
+def message_row(raw: bytes, offset: int, *, junk: bool = False, reason: str | None = None,
+                data_type: str | None = None) -> dict:
     """The columns the bytes decide: keys, parse state, display text, hashes, size, offset.
     Total: whatever the bytes, a row comes back (at worst unparseable, with the reason);
-    `reason` stores the bytes as unparseable without reading them at all."""
+    `reason` stores the bytes as unparseable without reading them at all; `data_type` names
+    content that is not HL7 v2 (an engine's XML, JSON...): it is kept as text, not judged."""
     try:
-        row = unparseable(reason) if reason else unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
+        if data_type:
+            row = unparseable(f"{data_type} content, kept as text")
+            row["parse_state"] = "text"
+        else:
+            row = unparseable(reason) if reason else unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
         row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
         if row["parse_state"] == "ok" and not row["ack_code"]:
             _check_required(row)

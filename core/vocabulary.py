@@ -47,6 +47,7 @@ class ParseState(Worded):
     OK = "ok", "OK", "good"
     INVALID = "invalid", "Invalid", "warn"
     UNPARSEABLE = "unparseable", "Unparseable", "broken"
+    TEXT = "text", "Not HL7 v2 (kept as text)", "none"  # an engine's XML, JSON... content, stored as it came
 
 
 class AckState(Worded):
@@ -101,6 +102,9 @@ class QueueKind(Worded):
     ERROR_FOLDER = "error_folder", "Error folder", "bad"
     FAILED_RESEND = "failed_resend", "Resend failed", "bad"
     FHIR_BULK_ERROR = "fhir_bulk_error", "FHIR bulk error", "bad"
+    ENGINE_ERROR = "engine_error", "Engine: error", "bad"
+    ENGINE_QUEUED = "engine_queued", "Engine: queued", "wait"
+    ENGINE_FILTERED = "engine_filtered", "Engine: filtered", "none"
 
 
 NAK_KINDS = (QueueKind.NAK_ERROR, QueueKind.NAK_REJECT)
@@ -123,6 +127,11 @@ class AuditAction(Worded):
     DELETE_ALERT_RULE = "delete_alert_rule", "Delete alert rule"
     ACKNOWLEDGE_ALERT = "acknowledge_alert", "Acknowledge alert"
     VIEW_MESSAGE = "view_message", "View message (PHI)"
+    CONFIGURE_ENGINE = "configure_engine", "Configure engine"
+    REMOVE_ENGINE = "remove_engine", "Remove engine"
+    READ_ENGINE = "read_engine", "Read engine messages (PHI)"
+    REPROCESS = "reprocess", "Reprocess through engine"
+    REPROCESS_OUTCOME = "reprocess_outcome", "Reprocess outcome"
 
 
 class WriteClass(Worded):

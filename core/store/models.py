@@ -320,6 +320,85 @@ class Alert(Base):
     )
 
 
+
+class Engine(Base):
+    """An interface engine (Mirth Connect, Open Integration Engine, BridgeLink) read through its
+    REST API. Its password is in the OS keyring (core.secrets), never here."""
+
+    __tablename__ = "engines"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # https://host:8443 (the API is below /api)
+    username: Mapped[str] = mapped_column(String(200))
+    ca_file: Mapped[str | None] = mapped_column(Text)  # PEM to verify the engine by; else the system's
+    write_enabled: Mapped[bool] = mapped_column(Boolean, default=False)  # reprocess through it
+    rate: Mapped[float] = mapped_column(Float, default=10.0)  # API calls a second, at most
+    concurrency: Mapped[int] = mapped_column(Integer, default=2)  # channels polled at once
+    page_size: Mapped[int] = mapped_column(Integer, default=50)  # messages a call
+    version: Mapped[str | None] = mapped_column(String(40))
+    server_id: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    problem: Mapped[str | None] = mapped_column(Text)  # the last poll's problem, in words
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class EngineChannel(Base):
+    """One channel of an engine: an interface of its own, its state and counts as the engine
+    last gave them, and how far its messages are read (`cursor`, the last message id taken)."""
+
+    __tablename__ = "engine_channels"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    engine_id: Mapped[int] = mapped_column(ForeignKey("engines.id"))
+    channel_id: Mapped[str] = mapped_column(String(64))  # the engine's UUID
+    name: Mapped[str] = mapped_column(String(200))
+    interface_id: Mapped[int] = mapped_column(ForeignKey("interfaces.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    destinations: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # metaDataId -> name
+    data_type: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str | None] = mapped_column(String(16))  # STARTED, PAUSED, STOPPED...
+    state_since: Mapped[datetime | None] = mapped_column(DateTime)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    filtered: Mapped[int] = mapped_column(BigInteger, default=0)
+    queued: Mapped[int] = mapped_column(BigInteger, default=0)
+    sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    errored: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_engine_channels_key", "engine_id", "channel_id", unique=True),)
+
+
+class EngineCount(Base):
+    """A channel's counts at one poll: what "errors rising" is judged on."""
+
+    __tablename__ = "engine_counts"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    channel: Mapped[int] = mapped_column(BigInteger)  # engine_channels.id
+    at: Mapped[datetime] = mapped_column(DateTime)
+    queued: Mapped[int] = mapped_column(BigInteger)
+    errored: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_engine_counts_channel", "channel", "at"),)
+
+
+class EngineMessage(Base):
+    """One content of an engine's connector message, stored in `messages`: the source's raw
+    content (received), a destination's sent content or its response, with the engine's keys."""
+
+    __tablename__ = "engine_messages"
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # messages.id
+    channel: Mapped[int] = mapped_column(BigInteger)  # engine_channels.id
+    engine_message_id: Mapped[int] = mapped_column(BigInteger)
+    meta_data_id: Mapped[int] = mapped_column(Integer)  # 0: the source connector
+    connector: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))  # received, sent, response
+    status: Mapped[str | None] = mapped_column(String(16))
+    data_type: Mapped[str | None] = mapped_column(String(40))
+    server_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_engine_messages_key", "channel", "engine_message_id", "meta_data_id"),
+                      Index("ix_engine_messages_server", "server_id"))
+
 # how long each text column of a message may be (core.message_rows clips keys to fit)
 MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}
 

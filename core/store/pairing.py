@@ -24,6 +24,7 @@ M = Message.__table__
 # binds a str subclass the slow way; these run once or more per message ingested
 _PENDING, _NOT_EXPECTED = AckState.PENDING.value, AckState.NOT_EXPECTED.value
 _QUEUED_PARSE_STATES = frozenset((ParseState.UNPARSEABLE.value, ParseState.INVALID.value))
+_NOT_HL7 = frozenset((ParseState.UNPARSEABLE.value, ParseState.TEXT.value))  # nothing to pair: no keys
 DEFAULT_ACK_TIMEOUT_S = 300
 _ASKS_FOR_ACK = frozenset(("AL", "SU", "ER"))
 # what pairing reads of an older ACK
@@ -53,7 +54,7 @@ class Pairing:
         """The interfaces and acking pairs of these rows' keys, when not all are loaded."""
         if self._complete:
             return
-        keys = {k for r in rows if r["parse_state"] != ParseState.UNPARSEABLE
+        keys = {k for r in rows if r["parse_state"] not in _NOT_HL7
                 for k in (match_key(r), _reverse_key(r), pair_key(r))} - self._asked
         if not keys:
             return
@@ -66,20 +67,22 @@ class Pairing:
     # -- before insert ------------------------------------------------------------------
     def prepare(self, conn: Connection, rows: list[dict]) -> None:
         """Fill pair key, interface, ACK expectation of rows about to be inserted (a row
-        that says `expects_ack` False, a correction, waits for none)."""
+        that says `expects_ack` False, a correction, waits for none). A row that names its
+        `interface` (an engine's channel: id, expects_ack, timeout) belongs to it, whatever its MSH says."""
         self._learn(conn, rows)
         for row in rows:
-            if row["parse_state"] == "unparseable":
-                row.update(pair_key=None, is_ack=False, interface_id=None, ack_state=_NOT_EXPECTED)
+            given = row.pop("interface", None)
+            if row["parse_state"] in _NOT_HL7:
+                row.update(pair_key=None, is_ack=False, interface_id=given[0] if given else None, ack_state=_NOT_EXPECTED)
                 continue
             row["pair_key"] = pair_key(row)
             row["is_ack"] = bool(row["ack_code"]) and bool(row["ack_control_id"])
             if row["is_ack"]:
-                known = self.interfaces.get(_reverse_key(row))
+                known = given or self.interfaces.get(_reverse_key(row))
                 row["interface_id"] = known[0] if known else None
                 row["ack_state"] = _NOT_EXPECTED
                 continue
-            iface = self.interfaces.get(match_key(row)) or self._new_interface(conn, row)
+            iface = given or self.interfaces.get(match_key(row)) or self._new_interface(conn, row)
             row["interface_id"] = iface[0]
             expects = row.pop("expects_ack", None)
             row["ack_state"] = _PENDING if expects is not False and self._expects_ack(row, iface[1]) else _NOT_EXPECTED
@@ -124,6 +127,9 @@ class Pairing:
         return items
 
     def _duplicates(self, conn: Connection, rows: list[dict], items: list[dict], now: datetime) -> None:
+        # a row that is a copy of another by design (an engine's destination sending what its source
+        # received) is no duplicate: `duplicate_check` False
+        rows = [r for r in rows if r.get("duplicate_check", True)]
         ids = {r["control_id"] for r in rows if r["control_id"]}
         if not ids:
             return
@@ -239,17 +245,18 @@ class Pairing:
         return True
 
     def _pairs_now_acking(self, conn: Connection, rows: list[dict], keys: set[str]) -> None:
-        """Once a pair has shown an ACK, every message on it expects one (unless configured)."""
+        """Once a pair has shown an ACK, every message on it expects one (unless configured). An
+        engine's messages are left alone: the engine's record says whether a response came."""
         self.acking_pairs |= keys
         configured_no = [i[0] for i in self.interfaces.values() if i[1] is False]
         for r in rows:
             if (r["pair_key"] in keys and r["ack_state"] == AckState.NOT_EXPECTED and not r["is_ack"] and r["ack_id"] is None
-                    and r["parse_state"] != ParseState.UNPARSEABLE and r["interface_id"] not in configured_no
-                    and r["version_no"] == 1):
+                    and r["parse_state"] not in _NOT_HL7 and r["interface_id"] not in configured_no
+                    and r["version_no"] == 1 and r["transport"] != "engine"):
                 r["ack_state"] = AckState.PENDING
         stmt = (update(M).where(M.c.pair_key.in_(bindparam("keys", expanding=True)), M.c.ack_state == AckState.NOT_EXPECTED,
                                 M.c.is_ack.is_(False), M.c.ack_id.is_(None), M.c.parse_state != ParseState.UNPARSEABLE,
-                                M.c.version_no == 1)
+                                M.c.version_no == 1, M.c.transport != "engine")
                 .values(ack_state=AckState.PENDING))
         if configured_no:
             stmt = stmt.where(M.c.interface_id.not_in(configured_no))
