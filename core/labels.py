@@ -37,6 +37,8 @@ def connection_problem(exc: BaseException) -> str:
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
             return f"its TLS certificate is not trusted ({seen.verify_message})"
+        if isinstance(seen, OSError) and (seen.errno or isinstance(seen, TimeoutError)):
+            exc = seen  # the system's own error, under a library's wrapping
         seen = seen.__cause__ or seen.__context__
     if isinstance(exc, ConnectionRefusedError):
         return "the connection was refused (nothing listens on that port)"

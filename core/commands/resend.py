@@ -326,22 +326,6 @@ class Resend:
                 claimed.append((t, a, wire[t.message_id]))
         return claimed, refused
 
-    @staticmethod
-    def _resolve_lineage(conn: Tx, accepted: list[Target], actor: str, now) -> None:
-        """Once a message went through, the other items about it are done: the original's NAK
-        (if a follow-up item was resent), earlier failed resends. Each change is audited."""
-        sent = {t.item_id for t in accepted}
-        for t in accepted:
-            others = [r for r in queue.about(conn, messages.lineage(conn, t.original_id), UNSETTLED_ITEMS)
-                      if r.id not in sent]
-            if not others:
-                continue
-            note = f"resolved: the resend of item {t.item_id} to {t.destination} was accepted"
-            queue.settle(conn, {r.id: r.row_version for r in others}, TriageState.RESOLVED, now, note)
-            audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESOLVE, at=now, item_id=r.id,
-                                          message_id=r.message_id, before={"triage_state": r.triage_state},
-                                          after={"triage_state": TriageState.RESOLVED, "note": note}) for r in others])
-
     def _finish(self, results: list[tuple[Target, int, str, str | None, str, bytes | None]]) -> None:
         """Record outcomes: the attempt, the answer (stored, so it pairs with what was sent),
         the item's triage state, a failed_resend item when it did not go through, the audit."""
@@ -361,7 +345,7 @@ class Resend:
                              {t.item_id: f"resent to {t.destination}: {d}" for t, d in accepted})
                 for t, _ in accepted:
                     t.row_version += 1
-                self._resolve_lineage(conn, [t for t, _ in accepted], actor, now)
+                resolve_lineage(conn, [t for t, _ in accepted], actor, now)
             queue.add(conn, [queue.new(QueueKind.FAILED_RESEND, f"Resend to {t.destination} {state}: {detail}",
                                        Signature(QueueKind.FAILED_RESEND, t.destination, state), message_id=t.message_id,
                                        source_id=None, now=now)
@@ -386,3 +370,20 @@ def lineage_guard(conn: Tx, original_id: int, plan: Plan) -> str | None:
     if last.state == AttemptState.ACCEPTED and not plan.again:
         return f"it was already resent to {last.destination} at {when} and accepted (send it again only on purpose)"
     return None
+
+
+def resolve_lineage(conn: Tx, accepted: list, actor: str, now) -> None:
+    """Once a message went through (a resend or a reprocess; each with item_id, original_id
+    and destination), the other items about it are done: the original's NAK (if a follow-up
+    item was resent), earlier failed resends. Each change is audited."""
+    sent = {t.item_id for t in accepted}
+    for t in accepted:
+        others = [r for r in queue.about(conn, messages.lineage(conn, t.original_id), UNSETTLED_ITEMS)
+                  if r.id not in sent]
+        if not others:
+            continue
+        note = f"resolved: the resend of item {t.item_id} to {t.destination} was accepted"
+        queue.settle(conn, {r.id: r.row_version for r in others}, TriageState.RESOLVED, now, note)
+        audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESOLVE, at=now, item_id=r.id,
+                                      message_id=r.message_id, before={"triage_state": r.triage_state},
+                                      after={"triage_state": TriageState.RESOLVED, "note": note}) for r in others])

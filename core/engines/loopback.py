@@ -47,6 +47,7 @@ class Made:
     destinations: list[Destination]
     source_status: str = "TRANSFORMED"
     processed: bool = True
+    original_id: int | None = None  # reprocessed from this message
 
 
 @dataclass
@@ -106,7 +107,7 @@ def adt(i: int, at: datetime, *, sender=("MERCY_ADT", "MERCY"), receiver=("ECW",
         f"EVN|A04|{hl7_time(at)}",
         f"PID|1||MRN{100000 + i % 50000}^^^MERCY^MR||{family}^{given}||19{50 + i % 50:02d}0{1 + i % 9}15|{'MF'[i % 2]}"
         f"|||{10 + i % 900} MAPLE AVE^^SPRINGFIELD^IL^62701",
-        f"PV1|1|O|CLINIC^^^NORTHSIDE_FM||||1234567893^WELBY^MARCUS^^^^^^NPI",
+        "PV1|1|O|CLINIC^^^NORTHSIDE_FM||||1234567893^WELBY^MARCUS^^^^^^NPI",
     ]) + "\r"
 
 
@@ -256,6 +257,7 @@ def message_xml(channel: Channel, mid: int, made: Made, *, content: bool = True)
                                 data_type=d.data_type))
     return (f"<message><messageId>{mid}</messageId><serverId>{SERVER_ID}</serverId><channelId>{channel.channel_id}</channelId>"
             f"<receivedDate>{_cal(made.at)}</receivedDate><processed>{'true' if made.processed else 'false'}</processed>"
+            + (f"<originalId>{made.original_id}</originalId>" if made.original_id is not None else "") +
             f'<connectorMessages class="linked-hash-map">{"".join(parts)}</connectorMessages></message>')
 
 
@@ -278,6 +280,7 @@ def counts(c: Channel) -> dict[str, int]:
     for i in range(max(c.pruned_below, 1), c.size + 1):
         made = c.make(c, i)
         out["RECEIVED"] += 1
+        out["FILTERED"] += made.source_status == "FILTERED"
         for d in made.destinations:
             out[d.status] = out.get(d.status, 0) + 1
     return out
@@ -453,7 +456,8 @@ class LoopbackEngine:
                 return self._send(h, 200, "<list>" + "".join(message_xml(c, i, c.get(i), content=content) for i in ids) + "</list>")
             if not rest and method == "POST":
                 destinations = [int(d) for d in q.get("destinationMetaDataId", [])] or list(c.destinations)
-                new_id = self._process(c, body.decode("utf-8"), destinations)
+                original = one("originalMessageId")
+                new_id = self._process(c, body.decode("utf-8"), destinations, int(original) if original else None)
                 return self._send(h, 200, f"<long>{new_id}</long>")
             if rest == ["maxMessageId"]:
                 return self._send(h, 200, f"<long>{c.top}</long>")
@@ -469,18 +473,18 @@ class LoopbackEngine:
                 destinations = [int(d) for d in q.get("metaDataId", [])] or list(c.destinations)
                 with self.lock:
                     c.reprocessed.append((int(rest[0]), destinations))
-                self._process(c, made.received, destinations)
+                self._process(c, made.received, destinations, int(rest[0]))
                 return self._send(h, 204, "")
         self._send(h, 404, "", "text/plain")
 
-    def _process(self, c: Channel, raw: str, destinations: list[int]) -> int:
+    def _process(self, c: Channel, raw: str, destinations: list[int], original_id: int | None) -> int:
         """A message through the channel now: its destinations accept it."""
         at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         is_hl7 = raw.startswith("MSH")
         dests = [Destination(d, c.destinations.get(d, f"Destination {d}"), "SENT", raw, ack(raw, at=at) if is_hl7 else None,
                              data_type="HL7V2" if is_hl7 else c.data_type) for d in destinations]
         with self.lock:
-            return c.add(Made(raw, "HL7V2" if is_hl7 else c.data_type, at, dests))
+            return c.add(Made(raw, "HL7V2" if is_hl7 else c.data_type, at, dests, original_id=original_id))
 
     @staticmethod
     def _send(h, status: int, text: str, content_type: str = "application/xml", cookie: str | None = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.engines.xstream import Content, ConnectorMessage, EngineMessage
+from core.engines.xstream import ConnectorMessage, Content, EngineMessage
 from core.hl7.scan import scan
 from core.signatures import Signature, normalise
 from core.vocabulary import QueueKind
@@ -117,8 +117,9 @@ def entries(m: EngineMessage, channel: str, data_type: str | None = None) -> lis
     received_type = source.raw.data_type if source and source.raw else data_type
     if source is not None and source.raw is not None and not source.raw.encrypted:
         answer = source.response if source.response and not source.response.encrypted else None
-        out.append(_entry(m, source, "received", source.raw, data_type,
-                          expects_ack=bool(answer and is_hl7(answer.text)), problem=_problem(channel, source, False)))
+        out.append(_entry(m, source, "received", source.raw, data_type, expects_ack=bool(answer and is_hl7(answer.text)),
+                          duplicate_check=m.original_id is None,  # a reprocessed message is a copy on purpose
+                          problem=_problem(channel, source, False)))
         if answer is not None:
             out.append(_entry(m, source, "response", answer, received_type))
     elif source is not None:

@@ -83,6 +83,7 @@ class EngineMessage:
     received: datetime | None
     processed: bool
     connectors: list[ConnectorMessage] = field(default_factory=list)
+    original_id: int | None = None  # a reprocessed message: the one it was reprocessed from
 
     @property
     def source(self) -> ConnectorMessage | None:
@@ -132,7 +133,7 @@ def message(node) -> EngineMessage:
     if message_id is None:
         raise XStreamError("a message without a message ID")
     return EngineMessage(message_id, _text(node, "channelId") or "", _text(node, "serverId"), _calendar(node, "receivedDate"),
-                         _text(node, "processed") == "true", connectors)
+                         _text(node, "processed") == "true", connectors, _int(node, "originalId"))
 
 
 def messages(body: bytes) -> list[EngineMessage]:

@@ -207,8 +207,8 @@ class Poller:
             engines.record(conn, keys)
             out.queued += stored.queued + queue.add(conn, items)
             out.stored += len(rows)
-            out.messages += len({m.message_id for m in found})
             if not recheck:
+                out.messages += len({m.message_id for m in found})
                 engines.advance(conn, ch["id"], upto)
                 sources.advance(conn, ch["source_id"], mapping.position(upto + 1, 0, "received"), now)
             if rows:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Integer, Select, and_, column, func, or_, select, text, tuple_, update
 
-from core.store import queue
+from core.store import engines, queue
 from core.store.bulk import insert_many
 from core.store.db import Store, Tx
 from core.store.models import AuditEntry, Message, Source
@@ -125,6 +125,11 @@ class MessageFilter:
     until: datetime | None = None
     text: str | None = None
     acks: bool | None = None  # True: only ACKs; False: no ACKs; None: both
+    # an engine's keys (core.store.engines): its message id, channel (name or UUID), connector, server
+    engine_message_id: int | None = None
+    channel: str | None = None
+    connector: str | None = None
+    server_id: str | None = None
 
     def where(self, dialect: str) -> list:
         w = []
@@ -151,6 +156,9 @@ class MessageFilter:
             w.append(M.c.event_time < self.until)
         if self.acks is not None:
             w.append(M.c.is_ack.is_(self.acks))
+        if any(v is not None for v in (self.engine_message_id, self.channel, self.connector, self.server_id)):
+            w.append(M.c.id.in_(engines.search_ids(engine_message_id=self.engine_message_id, channel=self.channel,
+                                                   connector=self.connector, server_id=self.server_id)))
         if self.text and self.text.strip():
             w.append(M.c.id.in_(full_text_ids(self.text, dialect)))
         return w
