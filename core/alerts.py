@@ -7,7 +7,12 @@ Kinds (threshold in the unit named):
 - error_rate: NAKs and unparseable messages above `threshold` % over the last `window_min`;
 - nak_burst: at least `threshold` NAKs within the last `window_min`;
 - queue_depth: more than `threshold` open queue items;
-- ack_latency: ACK latency p95 above `threshold` seconds over the last `window_min`.
+- ack_latency: ACK latency p95 above `threshold` seconds over the last `window_min`;
+- engine_queued: an engine channel's queue holds more than `threshold` messages;
+- engine_errors: an engine channel's error count rose by at least `threshold` over the last `window_min`;
+- channel_stopped: an engine channel has been stopped, paused or undeployed for `threshold` minutes.
+The engine kinds judge what the engine's own counts say at each poll (core.sources.engine);
+on an interface that is not an engine channel they never fire.
 An alert is raised once per rule and interface (the store refuses a second active one, so
 two evaluators, or two workstations, cannot both raise it) and stays open (or acknowledged)
 until its condition has been false for CLEAR_AFTER: a value hovering at the threshold does
@@ -20,11 +25,13 @@ from datetime import UTC, datetime, timedelta
 
 from core.commands.context import CommandError, Context
 from core.store import alerts as store_alerts
-from core.store import audit, flows, interfaces, queue
+from core.store import audit, engines, flows, interfaces, queue
 from core.store.db import Store
 from core.vocabulary import AlertState, AuditAction, TriageState
 
-KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s"}
+KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s",
+         "engine_queued": "queued", "engine_errors": "errors", "channel_stopped": "minutes"}
+RUNNING = ("STARTED", "STARTING", "DEPLOYING")
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
 CLEAR_AFTER = timedelta(minutes=5)  # how long a condition must stay false before its alert clears
 
@@ -124,6 +131,18 @@ class _Measures:
     def __init__(self, store: Store, now: datetime) -> None:
         self.store, self.now = store, now
         self._windows: dict[int, dict[int, list[int]]] = {}
+        self._channels: dict[int, dict] | None = None
+
+    def channel(self, interface_id: int) -> dict | None:
+        """The engine channel an interface is, with its state and counts at the last poll."""
+        if self._channels is None:
+            self._channels = engines.by_interface(self.store)
+        return self._channels.get(interface_id)
+
+    def errors_rise(self, channel: dict, window_min: int) -> int:
+        with self.store.read() as conn:
+            seen = engines.counts_since(conn, channel["id"], self.now - timedelta(minutes=window_min))
+        return max(0, seen[-1].errored - seen[0].errored) if len(seen) > 1 else 0
 
     def counts(self, interface_id: int, window_min: int) -> tuple[int, int, int]:
         """(messages, NAKs, unparseable) of an interface over the last window_min minutes."""
@@ -168,6 +187,9 @@ def _check(measure: _Measures, rule, interface_id: int, name: str) -> tuple[bool
         rate = 100.0 * (n_naks + n_bad) / total
         return rate > rule.threshold, rate, (f"{name}: {rate:.1f}% errors over the last {rule.window_min} minutes "
                                              f"({n_naks + n_bad} of {total}; limit {rule.threshold:g}%)")
+    if rule.kind in ("engine_queued", "engine_errors", "channel_stopped"):
+        channel = measure.channel(interface_id)
+        return _check_channel(measure, rule, channel, name) if channel else (False, None, "")
     if rule.kind == "queue_depth":
         depth = measure.open_items(interface_id)
         return depth > rule.threshold, float(depth), f"{name}: {depth} open queue items (limit {rule.threshold:g})"
@@ -176,6 +198,21 @@ def _check(measure: _Measures, rule, interface_id: int, name: str) -> tuple[bool
         return False, 0.0, ""
     return p95 > rule.threshold, p95, (f"{name}: ACK latency p95 {p95:.1f} s over the last {rule.window_min} minutes "
                                        f"(limit {rule.threshold:g} s)")
+
+
+def _check_channel(measure: _Measures, rule, channel: dict, name: str) -> tuple[bool, float | None, str]:
+    if rule.kind == "engine_queued":
+        queued = channel["queued"]
+        return queued > rule.threshold, float(queued), f"{name}: {queued} messages queued in the engine (limit {rule.threshold:g})"
+    if rule.kind == "engine_errors":
+        rise = measure.errors_rise(channel, rule.window_min)
+        return rise >= rule.threshold, float(rise), (f"{name}: {rise} more errors in the engine over the last "
+                                                     f"{rule.window_min} minutes (limit {rule.threshold:g})")
+    state, since = channel["state"] or "UNKNOWN", channel["state_since"] or measure.now
+    if state in RUNNING:
+        return False, 0.0, ""
+    minutes = (measure.now - since).total_seconds() / 60
+    return minutes >= rule.threshold, minutes, f"{name}: the channel is {state.lower()} in the engine for {minutes:.0f} minutes"
 
 
 def _hours(text: str) -> tuple[int, int] | None:

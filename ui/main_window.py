@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from core import workstation
 from core.changes import Changes
 from core.commands.context import Context
+from core.commands.engines import PollEngines
 from core.commands.resend import Configure
 from core.store import interfaces, messages, queue, trace
 from core.store.db import Store
@@ -34,6 +36,7 @@ from core.vocabulary import TriageState
 from ui import icons
 from ui.actions import operations, run_command
 from ui.app import apply_palette, is_dark
+from ui.dialogs.engines import EnginesDialog
 from ui.dialogs.interface_settings import InterfaceSettingsDialog
 from ui.dialogs.listen import ListenDialog
 from ui.dialogs.trace import TraceDialog
@@ -53,6 +56,8 @@ from ui.views.scopes_view import ScopesView
 from ui.workers import IngestThread, ListenThread, submit
 
 LIVE_POLL_MS = 2000
+ENGINE_POLL_MS = 30_000  # engines are asked for what is new this often (each engine's pace and concurrency apply)
+ENGINE_WINDOWS = 40  # and each channel gives at most this many pages a poll, so one busy channel never starves the rest
 
 
 class MainWindow(QMainWindow):
@@ -92,6 +97,11 @@ class MainWindow(QMainWindow):
         self.live = QTimer(self, interval=LIVE_POLL_MS)
         self.live.timeout.connect(self._live_tick)
         self.live.start()
+        self._engines_stop, self._engines_polling = threading.Event(), False
+        self.engine_poll = QTimer(self, interval=ENGINE_POLL_MS)
+        self.engine_poll.timeout.connect(self.poll_engines)
+        self.engine_poll.start()
+        QTimer.singleShot(500, self.poll_engines)
         self.refresh()
 
     # -- building ------------------------------------------------------------------------
@@ -197,7 +207,9 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             themes.addAction(a)
         view.addAction(act_reset)
-        menu.addMenu("&Settings").addAction(self._action("&Store…", self.choose_store_setting))
+        settings = menu.addMenu("&Settings")
+        settings.addAction(self._action("&Store…", self.choose_store_setting))
+        settings.addAction(self._action("&Engines…", self.choose_engines))
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("Open &log folder", self.open_log_folder))
         help_menu.addAction(self._action("&About Lanewatch", self.about))
@@ -294,6 +306,8 @@ class MainWindow(QMainWindow):
             return
         self.save_view_state()
         self.live.stop()
+        self.engine_poll.stop()
+        self._engines_stop.set()
         if self.ingest is not None:
             self.ingest.stop()
         if self.listening is not None:
@@ -339,6 +353,31 @@ class MainWindow(QMainWindow):
         if any(t is not None and t.isRunning() for t in (self.ingest, self.listening)):
             self._refresh_sidebar_and_count()
             self.alerts.evaluate()  # as messages arrive (it skips a tick while the last evaluation runs)
+
+    def poll_engines(self) -> None:
+        """What is new on the engines, in the background; one poll at a time."""
+        if self._engines_polling:
+            return
+        self._engines_polling = True
+
+        def done(results) -> None:
+            self._engines_polling = False
+            problems = [f"{r.engine}: {r.problem}" for r in results if r.problem]
+            if problems:
+                self.statusBar().showMessage("Engine poll: " + "; ".join(problems), 15_000)
+            if any(r.stored or r.channels for r in results):
+                operations().did_change.emit(PollEngines.changes)
+                self.alerts.evaluate()
+
+        def failed(text: str) -> None:
+            self._engines_polling = False
+            self.statusBar().showMessage(f"Engine poll failed: {text}", 15_000)
+
+        stop = self._engines_stop
+        submit(lambda: PollEngines(self.context, stop=stop, max_windows=ENGINE_WINDOWS).run(), done, failed, context=self)
+
+    def choose_engines(self) -> None:
+        EnginesDialog(self.context, self).exec()
 
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.right)

@@ -9,7 +9,7 @@ from core.commands.context import Context
 from core.hl7 import ack, structure
 from core.hl7.encoding import decode
 from core.privacy import PHI_FIELDS
-from core.store import audit, messages
+from core.store import audit, engines, messages
 from core.vocabulary import AckState, AuditAction, ParseState
 
 
@@ -22,6 +22,15 @@ class Detail:
     explanation: list[str]  # MSA and ERR in words: this message's, or its ACK's
     links: list[tuple[int, str]] = field(default_factory=list)  # (message id, what it is)
     has_corrections: bool = False
+    engine: dict | None = None  # the engine keys when it came from an engine (core.store.engines.keys_of)
+
+    @property
+    def engine_reference(self) -> str | None:
+        """Where the engine holds it: its channel and message, as the engine's API names them."""
+        e = self.engine
+        if not e:
+            return None
+        return f"{e['engine_url'].rstrip('/')}/api/channels/{e['channel_uuid']}/messages/{e['engine_message_id']}"
 
 
 class OpenDetail:
@@ -44,7 +53,8 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     with store.begin() as conn:
         audit.append(conn, actor=ctx.who(conn), action=AuditAction.VIEW_MESSAGE, at=ctx.now(), message_id=message_id)
     text, codec = decode(row["raw"], row["charset"])
-    tree = structure.build(text, row["version"], PHI_FIELDS)
+    # content that is not HL7 v2 (an engine's XML, JSON...) has no segments to show as a tree
+    tree = structure.build("" if row["parse_state"] == ParseState.TEXT else text, row["version"], PHI_FIELDS)
     explanation, links = [], []
     if row["parse_state"] != ParseState.OK and row["reason"]:
         explanation.append(f"{row['parse_state'].capitalize()}: {row['reason']}")
@@ -66,4 +76,5 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
         links.append((row["parent_id"], f"the version this corrects (version {row['version_no'] - 1})"))
     corrections = messages.corrections_of(store, message_id)
     links += [(c, "its correction") for c in corrections[:3]]  # the button adds "(message N)"
-    return Detail(row, text, codec, tree, explanation, links, bool(corrections))
+    first = messages.versions(store, message_id)[0] if row["parent_id"] else message_id  # a correction: its original's keys
+    return Detail(row, text, codec, tree, explanation, links, bool(corrections), engines.engine_keys(store, first))

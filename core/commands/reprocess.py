@@ -23,6 +23,7 @@ from core.changes import WRITE
 from core.commands.context import ConflictError, Context
 from core.commands.resend import Outcome, Plan, lineage_guard, resolve_lineage
 from core.engines.client import EngineError
+from core.progress import Progress
 from core.signatures import Signature
 from core.sources.engine import open_client
 from core.store import attempts, audit, engines, messages, queue
@@ -80,8 +81,9 @@ class ReprocessPlan(Plan):
 class Reprocess:
     changes = WRITE
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, progress: Progress | None = None) -> None:
         self.ctx = ctx
+        self.progress = progress or Progress()
 
     def plan(self, items: dict[int, int | None], *, after_unknown: bool = False, again: bool = False) -> ReprocessPlan:
         plan = ReprocessPlan(after_unknown=after_unknown, again=again)
@@ -126,6 +128,7 @@ class Reprocess:
 
     def run(self, plan: ReprocessPlan) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        self.progress.started(len(plan.targets))
         for (engine_name, _), targets in plan.by_channel().items():
             engine = engines.get(self.ctx.store, engine_name)
             claimed, refused = self._claim(targets, plan)
@@ -138,9 +141,13 @@ class Reprocess:
                 results = [(t, a, AttemptState.FAILED, f"{exc}; nothing was sent") for t, a, _ in claimed]
             else:
                 with client:
-                    results = [(t, a, *self._send(client, t, raw)) for t, a, raw in claimed]
+                    results = []
+                    for t, a, raw in claimed:
+                        results.append((t, a, *self._send(client, t, raw)))
+                        self.progress.advanced(len(raw), 1)
             self._finish(results)
             outcomes += [Outcome(t.item_id, t.destination, state, detail, a) for t, a, state, detail in results]
+        self.progress.finished()
         return outcomes
 
     @staticmethod

@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape as _escape
 from core.demo import FAMILY, GIVEN
 
 VERSION = "3.12.0"
+BASE_TIME = datetime(2026, 11, 30, 7, 0)
 SERVER_ID = "7d84c1f7-b598-41cc-b854-382e2c4e6d86"
 
 
@@ -63,6 +64,7 @@ class Channel:
     added: dict[int, Made] = field(default_factory=dict)  # reprocessed or sent through the API
     reprocessed: list[tuple[int, list[int]]] = field(default_factory=list)
     pruned_below: int = 0  # the data pruner removed messages with lower ids
+    start: datetime = BASE_TIME  # when message 1 arrived; the rest follow
 
     def get(self, message_id: int) -> Made | None:
         if message_id in self.added:
@@ -88,7 +90,6 @@ class Channel:
 
 
 # -- HL7 content -------------------------------------------------------------------------------
-BASE_TIME = datetime(2026, 11, 30, 7, 0)
 
 
 def escape(text: str) -> str:
@@ -151,7 +152,7 @@ SCRIPT = ("Error evaluating transformer\ncom.mirth.connect.server.MirthJavascrip
 
 def passthrough(channel: Channel, i: int) -> Made:
     """An ADT feed: every message passed on and accepted."""
-    at = BASE_TIME + timedelta(seconds=7 * i)
+    at = channel.start + timedelta(seconds=7 * i)
     raw = adt(i, at)
     return Made(raw, "HL7V2", at, [Destination(1, channel.destinations[1], "SENT", raw, ack(raw, at=at))])
 
@@ -159,7 +160,7 @@ def passthrough(channel: Channel, i: int) -> Made:
 def troubled(channel: Channel, i: int) -> Made:
     """Lab orders to a lab whose link fails now and then: refused connections, NAKs, timeouts,
     a transformer bug, a queue that backs up."""
-    at = BASE_TIME + timedelta(seconds=11 * i)
+    at = channel.start + timedelta(seconds=11 * i)
     raw = order(i, at)
     name = channel.destinations[1]
     if i % 97 == 0:
@@ -178,7 +179,7 @@ def troubled(channel: Channel, i: int) -> Made:
 
 def filtering(channel: Channel, i: int) -> Made:
     """Immunisation updates: test patients are filtered out by the channel's filter."""
-    at = BASE_TIME + timedelta(seconds=13 * i)
+    at = channel.start + timedelta(seconds=13 * i)
     raw = vaccination(i, at)
     if i % 5 == 0:  # the source filter drops it: no destination sees it
         return Made(raw, "HL7V2", at, [], source_status="FILTERED")
@@ -187,21 +188,27 @@ def filtering(channel: Channel, i: int) -> Made:
 
 def documents(channel: Channel, i: int) -> Made:
     """XML documents through a channel whose data type is XML: stored as text."""
-    at = BASE_TIME + timedelta(seconds=17 * i)
+    at = channel.start + timedelta(seconds=17 * i)
     xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3">\n  <id root="2.16.840.1.113883.19.5" '
            f'extension="DOC{i:06d}"/>\n  <title>Continuity of Care Document</title>\n</ClinicalDocument>')
     dest = Destination(1, channel.destinations[1], "SENT", xml, "<response><status>SENT</status></response>", data_type="XML")
     return Made(xml, "XML", at, [dest])
 
 
-def demo_channels(scale: int = 1) -> list[Channel]:
+def demo_channels(scale: int = 1, *, start: datetime | None = None) -> list[Channel]:
+    """A practice's engine: an ADT feed, lab orders to a lab whose link fails now and then, a
+    paused immunisation channel with a filter, a stopped document channel. `start` is when
+    the first message arrived (the demo ends its traffic about now)."""
+    when = {"start": start} if start else {}
     return [
-        Channel("5f1c8a7e-0001-4c2a-9d6e-1a2b3c4d5e01", "ADT from Mercy Hospital", {1: "To ECW ADT"}, 400 * scale, passthrough),
-        Channel("5f1c8a7e-0002-4c2a-9d6e-1a2b3c4d5e02", "ECW lab orders to Quest", {1: "Quest LLP"}, 300 * scale, troubled),
+        Channel("5f1c8a7e-0001-4c2a-9d6e-1a2b3c4d5e01", "ADT from Mercy Hospital", {1: "To ECW ADT"}, 400 * scale, passthrough,
+                **when),
+        Channel("5f1c8a7e-0002-4c2a-9d6e-1a2b3c4d5e02", "ECW lab orders to Quest", {1: "Quest LLP"}, 300 * scale, troubled,
+                **when),
         Channel("5f1c8a7e-0003-4c2a-9d6e-1a2b3c4d5e03", "Immunizations to state IIS", {1: "IIS SOAP"}, 120 * scale, filtering,
-                state="PAUSED"),
+                state="PAUSED", **when),
         Channel("5f1c8a7e-0004-4c2a-9d6e-1a2b3c4d5e04", "CCD documents to HIE", {1: "HIE web service"}, 40 * scale, documents,
-                state="STOPPED", source_transport="HTTP Listener", data_type="XML"),
+                state="STOPPED", source_transport="HTTP Listener", data_type="XML", **when),
     ]
 
 

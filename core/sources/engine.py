@@ -193,7 +193,7 @@ class Poller:
             rows = [self._row(ch, e, now) for _, e in new]
             stored = store_messages(conn, rows, Pairing(self.now))
             items, keys = [], []
-            for (m, e), row in zip(new, rows):
+            for (_, e), row in zip(new, rows):
                 keys.append({"message_id": row["id"], "channel": ch["id"], "engine_message_id": e.engine_message_id,
                              "meta_data_id": e.meta_data_id, "connector": e.connector[:200], "role": e.role,
                              "status": e.status, "data_type": e.data_type, "server_id": e.server_id})

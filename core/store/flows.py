@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import BigInteger, case, extract, func, select
 from sqlalchemy.orm import aliased
 
+from core.store import engines
 from core.store.db import Store
 from core.store.interfaces import home_system
 from core.store.models import Interface, Message, QueueItem
@@ -205,7 +206,8 @@ def _depth(items, at: datetime) -> int:
 
 
 # -- the go-live board -------------------------------------------------------------------
-BOARD_COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage", "error_rate", "open_items", "silence_s")
+BOARD_COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage", "error_rate", "open_items", "silence_s",
+                 "engine_state", "engine_queued", "engine_errored")
 
 
 def board(store: Store, now: datetime) -> list[dict]:
@@ -232,6 +234,15 @@ def board(store: Store, now: datetime) -> list[dict]:
                          "error_rate": r.errors / r.messages if r.messages else 0.0,
                          "open_items": opened.get(r.interface_id, 0),
                          "silence_s": max(0.0, (now - r.last).total_seconds()) if r.last else None})
+    channels = engines.by_interface(store)
+    seen = {r["interface_id"] for r in rows}
+    rows += [{"interface_id": i, "interface": names.get(i, c["name"]), "first_seen": None, "last_seen": None, "today": 0,
+              "ack_coverage": None, "error_rate": 0.0, "open_items": opened.get(i, 0), "silence_s": None}
+             for i, c in channels.items() if i not in seen]  # a channel with nothing read yet is on the board too
+    for r in rows:
+        c = channels.get(r["interface_id"])  # an engine channel: its state and counts as the engine gives them
+        r.update(engine_state=c["state"] if c else None, engine_queued=c["queued"] if c else None,
+                 engine_errored=c["errored"] if c else None)
     return sorted(rows, key=lambda r: r["interface"])
 
 
@@ -243,5 +254,7 @@ def board_csv(rows: list[dict]) -> str:
         w.writerow([r["interface"], f"{r['first_seen']:%Y-%m-%d %H:%M:%S}" if r["first_seen"] else "",
                     f"{r['last_seen']:%Y-%m-%d %H:%M:%S}" if r["last_seen"] else "", r["today"],
                     "" if r["ack_coverage"] is None else f"{r['ack_coverage']:.3f}", f"{r['error_rate']:.3f}",
-                    r["open_items"], "" if r["silence_s"] is None else int(r["silence_s"])])
+                    r["open_items"], "" if r["silence_s"] is None else int(r["silence_s"]), r.get("engine_state") or "",
+                    "" if r.get("engine_queued") is None else r["engine_queued"],
+                    "" if r.get("engine_errored") is None else r["engine_errored"]])
     return out.getvalue()

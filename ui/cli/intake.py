@@ -119,11 +119,26 @@ def cmd_demo(_ctx: None, args) -> int:
     try:
         summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([logs])
         print_summary(summary, time.monotonic() - t0)
+        _demo_engine(store)
         for item in queue.items(store, states=[TriageState.OPEN], limit=5):
             print(f"  queue: {item['kind']:12} {item['reason'][:90]}")
     finally:
         store.close()
     return ExitCode.OK
+
+
+def _demo_engine(store) -> None:
+    """The demo's engine, polled once (it is gone when the command ends; the window keeps it)."""
+    from core import demo_engine
+    from core.store import engines
+
+    server = demo_engine.start(Context(store))
+    try:
+        for c in engines.channels(store):
+            print(f"  engine channel {c['name']}: {c['state'].lower()}, {c['received']:,} received, {c['errored']:,} errored, "
+                  f"{c['queued']:,} queued")
+    finally:
+        server.stop()
 
 
 def cmd_listen(ctx: Context, args) -> int:

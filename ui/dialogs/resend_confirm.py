@@ -1,6 +1,7 @@
-"""Confirm a resend: where it goes, its write class and how many. When the plan holds messages
-back (an earlier outcome unknown, or already accepted), the person must say in words that the
-receiver was checked before those are planned again; nothing held goes by default."""
+"""Confirm a write (a resend, a reprocess through an engine): where it goes and how many. When
+the plan holds messages back (an earlier outcome unknown, or already accepted), the person
+must say in words that the receiver was checked before those are planned again; nothing held
+goes by default."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,9 +19,9 @@ HELD_WORDS = {
 class ResendConfirmDialog(QDialog):
     """`replan(after_unknown, again)` makes a new plan (off the GUI thread) and calls back `show_plan`."""
 
-    def __init__(self, plan: Plan, replan: Callable[[bool, bool], None], parent=None) -> None:
+    def __init__(self, plan: Plan, replan: Callable[[bool, bool], None], parent=None, *, title: str = "Resend") -> None:
         super().__init__(parent)
-        self.setWindowTitle("Resend")
+        self.setWindowTitle(title)
         self.resize(720, 360)
         self.plan, self.replan = plan, replan
         self.text = QPlainTextEdit(readOnly=True)
@@ -30,7 +31,7 @@ class ResendConfirmDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Resend changes state in another system. Check where it goes:"))
+        layout.addWidget(QLabel(f"{title} changes state in another system. Check where it goes:"))
         layout.addWidget(self.text, 1)
         for box in self.checks.values():
             box.toggled.connect(self._asked)
@@ -50,5 +51,6 @@ class ResendConfirmDialog(QDialog):
         for need, box in self.checks.items():
             box.setVisible(need in plan.held or box.isChecked())
         n = len(plan.targets)
-        self.send.setText(f"Send {n} message{'s' if n != 1 else ''}" if n else "Nothing to send")
+        verb = "Send" if self.windowTitle() == "Resend" else self.windowTitle()
+        self.send.setText(f"{verb} {n} message{'s' if n != 1 else ''}" if n else f"Nothing to {verb.lower()}")
         self.send.setEnabled(bool(n))

@@ -10,11 +10,14 @@ from core.vocabulary import Health
 from ui import icons
 from ui.models.common import Index, RowsTableModel
 
-COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage", "error_rate", "open_items", "silence_s")
+COLUMNS = ("interface", "first_seen", "last_seen", "today", "ack_coverage", "error_rate", "open_items", "silence_s",
+           "engine_state", "engine_queued", "engine_errored")
 HEADERS = ("Interface", "First received (UTC)", "Last received (UTC)", "Received today", "ACK coverage", "Error rate",
-           "Open items", "Silent for")
+           "Open items", "Silent for", "Engine channel", "Queued in engine", "Engine errors")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-COL_INTERFACE, COL_FIRST, COL_LAST, COL_TODAY, COL_COVERAGE, COL_ERRORS, COL_OPEN, COL_SILENCE = range(8)
+(COL_INTERFACE, COL_FIRST, COL_LAST, COL_TODAY, COL_COVERAGE, COL_ERRORS, COL_OPEN, COL_SILENCE, COL_ENGINE_STATE,
+ COL_ENGINE_QUEUED, COL_ENGINE_ERRORS) = range(11)
+RUNNING = ("STARTED", "STARTING", "DEPLOYING")
 SILENCE_WARN_S = 30 * 60
 
 
@@ -37,12 +40,16 @@ class BoardModel(RowsTableModel):
                 return f"{value:.1%}"
             if col == COL_SILENCE:
                 return duration(value)
+            if col == COL_ENGINE_STATE:
+                return str(value).capitalize()
             return f"{value:,}" if isinstance(value, int) else str(value)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= COL_TODAY:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= COL_TODAY and col != COL_ENGINE_STATE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.DecorationRole:
             if col == COL_SILENCE and value is not None and value > SILENCE_WARN_S:
                 return icons.state(Health.WARN)
-            if col == COL_ERRORS and value:
+            if col in (COL_ERRORS, COL_ENGINE_ERRORS, COL_ENGINE_QUEUED) and value:
                 return icons.state(Health.WARN)
+            if col == COL_ENGINE_STATE and value:
+                return icons.state(Health.OK if value in RUNNING else Health.DOWN)
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -170,7 +171,7 @@ class DetailPane(QWidget):
             f"{r['receiving_facility'] or ''} · {patient}<br>"
             f"<span style='color:gray'>Parse: {ParseState.label(r['parse_state'])} · message {r['id']} · "
             f"{Path(r['source']).name} @ byte {r['offset']:,} · {r['size']:,} bytes as {d.codec}"
-            f"{' · ' + d.tree.note if d.tree.note else ''}</span>")
+            f"{' · ' + d.tree.note if d.tree.note else ''}</span>" + self._engine_line())
         words = "\n".join(d.explanation)  # a receiver's words can quote the patient
         self.explanation.setText(privacy.mask_words(words, d.text) if self.privacy else words)
         self.explanation.setVisible(bool(d.explanation))
@@ -183,11 +184,25 @@ class DetailPane(QWidget):
         self.raw.setPlainText(self._raw_lines())
         self.highlighter.delimiters = "".join(self._delimiters())
 
+    def _engine_line(self) -> str:
+        """Where the engine holds it, to find it there (channel and message id, as its API names them)."""
+        e = self.detail.engine if self.detail else None
+        if not e:
+            return ""
+        status = f" · {e['status']}" if e["status"] else ""
+        kind = f" · {e['data_type']}" if e["data_type"] else ""
+        return (f"<br>Engine <b>{html.escape(e['engine'])}</b> · channel {html.escape(e['channel_name'])} · message "
+                f"{e['engine_message_id']} · {html.escape(e['connector'] or '')} ({e['role']}){status}{kind}<br>"
+                f"<span style='color:gray'>In the engine: {html.escape(self.detail.engine_reference)}</span>")
+
     def _delimiters(self) -> list[str]:
         dl = delimiters_of(self.detail.text) if self.detail else None
         return [c for c in (dl.field, dl.comp, dl.rep, dl.esc, dl.sub) if c] if dl else []
 
     def _raw_lines(self) -> str:
+        if self.privacy and self.detail.row["parse_state"] == ParseState.TEXT:  # no HL7 fields to mask by: all of it
+            return (f"[The privacy screen hides this content: {self.detail.row['reason'] or 'not HL7 v2'}, "
+                    f"{self.detail.row['size']:,} bytes. Turn the privacy screen off to read it.]")
         text = privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
         lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
         return "\n".join(line if len(line) <= RAW_LINE else

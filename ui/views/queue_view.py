@@ -1,6 +1,7 @@
 """The Queue tab: groups and items, filters, and keyboard-driven triage.
 
-Keys: A acknowledge, R reopen, O assign an owner, E correct, S resend, Enter show the message.
+Keys: A acknowledge, R reopen, O assign an owner, E correct, S resend, P reprocess through the engine,
+Enter show the message.
 Actions apply to the chosen items, or to every item of a chosen group.
 """
 from __future__ import annotations
@@ -23,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from core import labels
-from core.changes import NOTHING, Changes
+from core.changes import NOTHING, WRITE, Changes
 from core.commands.context import Context
+from core.commands.reprocess import Reprocess
 from core.commands.resend import Outcome, Plan, Resend
 from core.commands.triage import Acknowledge, Assign, Reopen, group_items
 from core.ingest import utcnow
@@ -94,7 +96,7 @@ class QueueView(QWidget):
         self.actions: dict[str, QAction] = {}
         for key, text, slot in (("A", "Acknowledge…", self.acknowledge), ("R", "Reopen", self.reopen),
                                 ("O", "Assign…", self.assign), ("E", "Correct…", self.correct),
-                                ("S", "Resend…", self.resend)):
+                                ("S", "Resend…", self.resend), ("P", "Reprocess in engine…", self.reprocess)):
             action = QAction(f"{text} ({key})", self, shortcut=QKeySequence(key))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(slot)
@@ -248,16 +250,24 @@ class QueueView(QWidget):
     def resend(self) -> None:
         """Plan, confirm (destination, write class, count; held messages only when the person
         says the receiver was checked), send; outcomes shown when they are in."""
+        self._write("Resend", lambda progress=None: Resend(self.ctx, progress=progress))
+
+    def reprocess(self) -> None:
+        """The same for items from an engine: reprocessed through it (engine, channel,
+        destinations and count confirmed; held messages only on the person's word)."""
+        self._write("Reprocess", lambda progress=None: Reprocess(self.ctx, progress=progress))
+
+    def _write(self, title: str, command) -> None:
         items = self.chosen()
         if items:
-            run_command(self, "Resend", lambda: Resend(self.ctx).plan(items), lambda plan: self._confirm_resend(items, plan),
+            run_command(self, title, lambda: command().plan(items), lambda plan: self._confirm_write(title, command, items, plan),
                         changes=NOTHING)
 
-    def _confirm_resend(self, items: dict[int, int | None], plan: Plan | None) -> None:
+    def _confirm_write(self, title: str, command, items: dict[int, int | None], plan: Plan | None) -> None:
         if plan is None:
             return
         if not plan.targets and not plan.held:
-            box = QMessageBox(QMessageBox.Icon.Information, "Resend", plan.confirmation(), parent=self)
+            box = QMessageBox(QMessageBox.Icon.Information, title, plan.confirmation(), parent=self)
             box.addButton(QMessageBox.StandardButton.Close)
             open_settings = box.addButton("Open resend settings…", QMessageBox.ButtonRole.AcceptRole) if plan.unset else None
             box.exec()
@@ -265,16 +275,16 @@ class QueueView(QWidget):
                 self.settings_wanted.emit(min(plan.unset))
             return
         dialog = ResendConfirmDialog(plan, lambda unknown, again: run_command(
-            self, "Resend", lambda: Resend(self.ctx).plan(items, after_unknown=unknown, again=again),
-            lambda p: dialog.show_plan(p), changes=NOTHING), self)
+            self, title, lambda: command().plan(items, after_unknown=unknown, again=again),
+            lambda p: dialog.show_plan(p), changes=NOTHING), self, title=title)
         if dialog.exec() and dialog.plan.targets:
             chosen = dialog.plan
             progress = SignalProgress(self)
-            progress.moved.connect(lambda done, total: self.notice.emit(f"Resend: {done:,} of {total:,} sent and answered"))
-            run_command(self, "Resend", lambda: Resend(self.ctx, progress=progress).run(chosen), self._resent,
-                        changes=Resend.changes)
+            progress.moved.connect(lambda done, total: self.notice.emit(f"{title}: {done:,} of {total:,} done"))
+            run_command(self, title, lambda: command(progress).run(chosen), lambda outcomes: self._written(title, outcomes),
+                        changes=WRITE)
 
-    def _resent(self, outcomes: list[Outcome] | None) -> None:
+    def _written(self, title: str, outcomes: list[Outcome] | None) -> None:
         if outcomes:
             counts: dict[str, int] = {}
             for o in outcomes:
@@ -282,8 +292,8 @@ class QueueView(QWidget):
             summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             if set(counts) - {"accepted"}:
                 details = "\n".join(f"item {o.item_id}: {o.state}: {o.detail}" for o in outcomes if o.state != "accepted")
-                QMessageBox.warning(self, "Resend", f"{summary}.\n\n{details[:3000]}")
-            self.notice.emit(f"Resend: {summary}")
+                QMessageBox.warning(self, title, f"{summary}.\n\n{details[:3000]}")
+            self.notice.emit(f"{title}: {summary}")
         self._after(outcomes)
 
     def _current_changed(self, current: QModelIndex, *_) -> None:
