@@ -96,7 +96,7 @@ class Poller:
         try:
             found = self.channels()
         except (EngineError, XStreamError) as exc:
-            result.problem = str(exc)
+            result.problem, result.requests = str(exc), self.client.requests
             self._note_problem(result.problem)
             return result
         workers = max(1, int(self.engine.get("concurrency") or 1))
@@ -119,6 +119,9 @@ class Poller:
         now = self.now()
         rows = []
         with self.store.begin() as conn:
+            # a write first: it holds the engine's row (SQLite's write lock, PostgreSQL's row lock),
+            # so two pollers of one store do not both make a channel they have not seen yet
+            engines.change(conn, self.engine["id"], checked_at=now)
             for ch in listed:
                 row = engines.channel(conn, self.engine, ch.channel_id, ch.name, destinations=ch.destinations,
                                       data_type=ch.inbound_data_type,

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from core.demo import write_logs
 from core.hl7.framing import BATCH
-from core.ingest import _MESSAGE_COLUMNS, M, stamp as _stamp
+from core.ingest import _MESSAGE_COLUMNS, M
+from core.ingest import stamp as _stamp
 from core.message_rows import read_parts
 from core.store.bulk import _tuples
 from core.store.db import open_store
