@@ -22,8 +22,15 @@ PHI_FIELDS: dict[str, frozenset[int]] = {
 }
 
 
+HIDDEN = "[The privacy screen hides this content: it is not HL7 v2, so it has no fields to mask by. Turn the " \
+         "privacy screen off to read it.]"
+
+
 def mask_text(text: str) -> str:
-    """The message with every patient-identifying field replaced by a mask; structure kept."""
+    """The message with every patient-identifying field replaced by a mask; structure kept.
+    Content that is not HL7 v2 (an engine's XML or JSON, text with no MSH) is hidden whole."""
+    if text.lstrip("\ufeff\r\n\t ")[:3] not in ("MSH", "FHS", "BHS"):
+        return HIDDEN if text.strip() else text
     d = delimiters_of(text)
     out = []
     for line in text.replace("\r\n", "\r").replace("\n", "\r").split("\r"):

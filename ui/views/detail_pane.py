@@ -199,11 +199,12 @@ class DetailPane(QWidget):
         dl = delimiters_of(self.detail.text) if self.detail else None
         return [c for c in (dl.field, dl.comp, dl.rep, dl.esc, dl.sub) if c] if dl else []
 
+    def _visible_text(self) -> str:
+        """The message as the privacy screen lets it be shown or copied."""
+        return privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
+
     def _raw_lines(self) -> str:
-        if self.privacy and self.detail.row["parse_state"] == ParseState.TEXT:  # no HL7 fields to mask by: all of it
-            return (f"[The privacy screen hides this content: {self.detail.row['reason'] or 'not HL7 v2'}, "
-                    f"{self.detail.row['size']:,} bytes. Turn the privacy screen off to read it.]")
-        text = privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
+        text = self._visible_text()
         lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
         return "\n".join(line if len(line) <= RAW_LINE else
                          f"{line[:RAW_LINE]}… [{len(line) - RAW_LINE:,} more characters: choose the field and Save value…]"
@@ -220,7 +221,7 @@ class DetailPane(QWidget):
 
     def copy_raw_text(self) -> None:
         if self.detail:
-            text = privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
+            text = self._visible_text()
             QGuiApplication.clipboard().setText(text.replace("\r\n", "\r").replace("\n", "\r").replace("\r", "\n"))
             self.notice.emit("Message copied" + (" (masked)" if self.privacy else ""))
 

@@ -280,7 +280,8 @@ class QueueView(QWidget):
         if dialog.exec() and dialog.plan.targets:
             chosen = dialog.plan
             progress = SignalProgress(self)
-            progress.moved.connect(lambda done, total: self.notice.emit(f"{title}: {done:,} of {total:,} done"))
+            what = "sent and answered" if title == "Resend" else "taken by the engine"
+            progress.moved.connect(lambda done, total: self.notice.emit(f"{title}: {done:,} of {total:,} {what}"))
             run_command(self, title, lambda: command(progress).run(chosen), lambda outcomes: self._written(title, outcomes),
                         changes=WRITE)
 
