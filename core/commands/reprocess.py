@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.changes import WRITE
-from core.commands.context import ConflictError, Context
-from core.commands.resend import Outcome, Plan, lineage_guard, resolve_lineage
+from core.commands.context import Context
+from core.commands.resend import Outcome, Plan, lineage_guard, resolve_lineage, take
 from core.engines.client import EngineError
 from core.progress import Progress
 from core.signatures import Signature
@@ -169,24 +169,12 @@ class Reprocess:
             return AttemptState.FAILED, f"{exc}; nothing was done"
 
     def _claim(self, targets: list[Target], plan: ReprocessPlan) -> tuple[list[tuple[Target, int, bytes]], list[Outcome]]:
-        claimed, refused = [], []
+        claimed = []
         with self.ctx.store.begin() as conn:
             actor, now = self.ctx.who(conn), self.ctx.now()
-            current = queue.lock(conn, [t.item_id for t in targets], now)
-            messages.lock(conn, {t.original_id for t in targets})
-            mine = []
-            for t in targets:
-                row = current.get(t.item_id)
-                if row is None or row.row_version != t.row_version:
-                    refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, str(ConflictError(
-                        t.item_id, {"triage_state": row.triage_state, "owner": row.owner} if row else None))))
-                elif why := lineage_guard(conn, t.original_id, plan):
-                    refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, f"Not reprocessed: {why}."))
-                else:
-                    mine.append(t)
+            mine, refused = take(conn, targets, plan, now, "Not reprocessed")
             if not mine:
                 return [], refused
-            queue.bump(conn, {t.item_id: t.row_version for t in mine})
             raw = {r.id: r.raw for r in messages.rows(conn, {t.message_id for t in mine}, "id", "raw")}
             started = attempts.start(conn, [dict(item_id=t.item_id, message_id=t.message_id, original_id=t.original_id,
                                                  destination=t.destination[:300], sent=raw[t.message_id], actor=actor,

@@ -292,26 +292,12 @@ class Resend:
     def _claim(self, targets: list[Target], plan: Plan) -> tuple[list[tuple[Target, int, bytes]], list[Outcome]]:
         """Take each item (compare-and-set on its row version) and record its attempt, all before
         anything leaves. An item someone else took first is left out and reported as a conflict."""
-        claimed, refused = [], []
+        claimed = []
         with self.ctx.store.begin() as conn:
             actor, now = self.ctx.who(conn), self.ctx.now()
-            # take the rows' locks first (PostgreSQL), then see which are still as planned
-            current = queue.lock(conn, [t.item_id for t in targets], now)
-            # one message at a time across consoles: whoever holds the original's row checks its attempts
-            messages.lock(conn, {t.original_id for t in targets})
-            mine = []
-            for t in targets:
-                row = current.get(t.item_id)
-                if row is None or row.row_version != t.row_version:
-                    refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, str(ConflictError(
-                        t.item_id, {"triage_state": row.triage_state, "owner": row.owner} if row else None))))
-                elif why := lineage_guard(conn, t.original_id, plan):
-                    refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, f"Not sent: {why}."))
-                else:
-                    mine.append(t)
+            mine, refused = take(conn, targets, plan, now, "Not sent")
             if not mine:
                 return [], refused
-            queue.bump(conn, {t.item_id: t.row_version for t in mine})
             wire = {r.id: with_cr_terminators(r.raw, r.charset)
                     for r in messages.rows(conn, {t.message_id for t in mine}, "id", "raw", "charset")}
             started = attempts.start(conn, [dict(
@@ -387,3 +373,26 @@ def resolve_lineage(conn: Tx, accepted: list, actor: str, now) -> None:
         audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESOLVE, at=now, item_id=r.id,
                                       message_id=r.message_id, before={"triage_state": r.triage_state},
                                       after={"triage_state": TriageState.RESOLVED, "note": note}) for r in others])
+
+
+def take(conn: Tx, targets: list, plan: Plan, now, refusal: str) -> tuple[list, list[Outcome]]:
+    """Claim planned writes (each with item_id, row_version, original_id, destination) in the
+    caller's transaction: the items' rows locked (PostgreSQL), then each kept only if it is
+    still at the version planned (compare-and-set) and its message's guard still lets it go;
+    the kept items' versions move on. Returns (kept, refused as conflicts)."""
+    current = queue.lock(conn, [t.item_id for t in targets], now)
+    # one message at a time across consoles: whoever holds the original's row checks its attempts
+    messages.lock(conn, {t.original_id for t in targets})
+    mine, refused = [], []
+    for t in targets:
+        row = current.get(t.item_id)
+        if row is None or row.row_version != t.row_version:
+            refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, str(ConflictError(
+                t.item_id, {"triage_state": row.triage_state, "owner": row.owner} if row else None))))
+        elif why := lineage_guard(conn, t.original_id, plan):
+            refused.append(Outcome(t.item_id, t.destination, AttemptState.CONFLICT, f"{refusal}: {why}."))
+        else:
+            mine.append(t)
+    if mine:
+        queue.bump(conn, {t.item_id: t.row_version for t in mine})
+    return mine, refused

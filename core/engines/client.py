@@ -178,8 +178,7 @@ class EngineClient:
 
     # -- one call -----------------------------------------------------------------------
     def get(self, path: str, *, params=None, xml: bool = True, ok=(200,)) -> httpx2.Response:
-        r = self._call("GET", path, params=params, ok=ok, headers=None if xml else {"Accept": "text/plain"})
-        return r
+        return self._call("GET", path, params=params, ok=ok, headers=None if xml else {"Accept": "text/plain"})
 
     def _call(self, method: str, path: str, *, sign_in: bool = True, write: bool = False, ok=(200,), **kw) -> httpx2.Response:
         if sign_in and not self._signed_in:

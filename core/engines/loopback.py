@@ -101,8 +101,13 @@ def hl7_time(at: datetime) -> str:
     return at.strftime("%Y%m%d%H%M%S")
 
 
+def _patient(i: int) -> tuple[str, str]:
+    """A message number's invented patient: family and given name."""
+    return FAMILY[i % len(FAMILY)], GIVEN[(i // len(FAMILY)) % len(GIVEN)]
+
+
 def adt(i: int, at: datetime, *, sender=("MERCY_ADT", "MERCY"), receiver=("ECW", "NORTHSIDE_FM")) -> str:
-    family, given = FAMILY[i % len(FAMILY)], GIVEN[(i // len(FAMILY)) % len(GIVEN)]
+    family, given = _patient(i)
     return "\r".join([
         f"MSH|^~\\&|{sender[0]}|{sender[1]}|{receiver[0]}|{receiver[1]}|{hl7_time(at)}||ADT^A04^ADT_A01|ENG{i:08d}|P|2.5.1|||AL|NE",
         f"EVN|A04|{hl7_time(at)}",
@@ -113,7 +118,7 @@ def adt(i: int, at: datetime, *, sender=("MERCY_ADT", "MERCY"), receiver=("ECW",
 
 
 def order(i: int, at: datetime) -> str:
-    family, given = FAMILY[i % len(FAMILY)], GIVEN[(i // len(FAMILY)) % len(GIVEN)]
+    family, given = _patient(i)
     return "\r".join([
         f"MSH|^~\\&|ECW|NORTHSIDE_FM|QUEST|QUEST_LAB|{hl7_time(at)}||ORM^O01^ORM_O01|ORD{i:08d}|P|2.3.1|||AL|NE",
         f"PID|1||MRN{200000 + i % 50000}^^^NORTHSIDE_FM^MR||{family}^{given}||19{50 + i % 50:02d}0{1 + i % 9}15|{'FM'[i % 2]}",
@@ -123,7 +128,7 @@ def order(i: int, at: datetime) -> str:
 
 
 def vaccination(i: int, at: datetime) -> str:
-    family, given = FAMILY[i % len(FAMILY)], GIVEN[(i // len(FAMILY)) % len(GIVEN)]
+    family, given = _patient(i)
     return "\r".join([
         f"MSH|^~\\&|ECW|NORTHSIDE_FM|IIS|STATE_IIS|{hl7_time(at)}||VXU^V04^VXU_V04|VXU{i:08d}|P|2.5.1|||ER|AL",
         f"PID|1||MRN{300000 + i % 50000}^^^NORTHSIDE_FM^MR||{family}^{given}||20{10 + i % 15:02d}0{1 + i % 9}15|{'MF'[i % 2]}",

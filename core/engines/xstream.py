@@ -155,7 +155,6 @@ class Channel:
     source_transport: str | None  # "TCP Listener", "Channel Reader"...
     destinations: dict[int, str]  # metaDataId -> name
     inbound_data_type: str | None
-    enabled: bool | None
 
 
 def channels(body: bytes) -> list[Channel]:
@@ -165,11 +164,9 @@ def channels(body: bytes) -> list[Channel]:
     out = []
     for node in nodes:
         destinations = {(_int(c, "metaDataId") or 0): _text(c, "name") or "" for c in node.iterfind("destinationConnectors/connector")}
-        enabled = _text(node, "exportData/metadata/enabled")
         out.append(Channel(_text(node, "id") or "", _text(node, "name") or "", _text(node, "description"),
                            _int(node, "revision"), _text(node, "sourceConnector/transportName"), destinations,
-                           _text(node, "sourceConnector/transformer/inboundDataType"),
-                           None if enabled is None else enabled == "true"))
+                           _text(node, "sourceConnector/transformer/inboundDataType")))
     return out
 
 
@@ -198,7 +195,6 @@ class Status:
     state: str | None  # STARTED, PAUSED, STOPPED, DEPLOYING, UNDEPLOYING, STARTING, STOPPING, PAUSING
     queued: int
     statistics: Statistics
-    connectors: dict[int, tuple[str, str | None, int]] = field(default_factory=dict)  # metaDataId -> (name, state, queued)
 
 
 def _counts(node) -> Statistics:
@@ -207,16 +203,11 @@ def _counts(node) -> Statistics:
 
 
 def statuses(body: bytes) -> dict[str, Status]:
-    """GET /channels/statuses (the dashboard): channel id -> state, counts and its connectors."""
+    """GET /channels/statuses (the dashboard): channel id -> state and counts."""
     root = parse(body)
     nodes = [root] if root.tag == "dashboardStatus" else list(root.iterfind("dashboardStatus"))
-    out = {}
-    for n in nodes:
-        children = {(_int(c, "metaDataId") or 0): (_text(c, "name") or "", _text(c, "state"), _int(c, "queued") or 0)
-                    for c in n.iterfind("childStatuses/dashboardStatus")}
-        out[_text(n, "channelId") or ""] = Status(_text(n, "channelId") or "", _text(n, "name") or "", _text(n, "state"),
-                                                  _int(n, "queued") or 0, _counts(n.find("statistics")), children)
-    return out
+    return {_text(n, "channelId") or "": Status(_text(n, "channelId") or "", _text(n, "name") or "", _text(n, "state"),
+                                                _int(n, "queued") or 0, _counts(n.find("statistics"))) for n in nodes}
 
 
 def login_status(body: bytes) -> tuple[str, str]:

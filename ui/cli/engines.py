@@ -12,9 +12,9 @@ from core.commands.context import CommandError, Context
 from core.commands.engines import ConfigureEngine, PollEngines, RemoveEngine, engine
 from core.commands.reprocess import Reprocess
 from core.store import engines
-from core.vocabulary import AttemptState
 from ui.cli import values
 from ui.cli.output import ExitCode, json_line, verb
+from ui.cli.resend import confirm_and_run
 from ui.cli.triage import chosen_items
 
 LIST_FIELDS = ("id", "name", "url", "username", "ca_file", "write_enabled", "rate", "concurrency", "page_size", "version",
@@ -125,16 +125,5 @@ def _poll(ctx: Context, names: list[str], watch: float | None) -> int:
 def cmd_reprocess(ctx: Context, args) -> int:
     command = Reprocess(ctx)
     plan = command.plan(chosen_items(ctx, args), after_unknown=args.after_unknown, again=args.again)
-    print(plan.confirmation())
-    if not plan.targets:
-        return ExitCode.REFUSED
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise CommandError("reprocessing changes state in the engine and beyond it: confirm with --yes")
-        if input("Reprocess? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing reprocessed")
-            return ExitCode.REFUSED
-    outcomes = command.run(plan)
-    for o in outcomes:
-        print(f"item {o.item_id} → {o.destination}: {o.state}: {o.detail}")
-    return ExitCode.OK if all(o.state == AttemptState.ACCEPTED for o in outcomes) else ExitCode.ATTENTION
+    return confirm_and_run(command, plan, args.yes, "reprocessing changes state in the engine and beyond it",
+                           "Reprocess?", "nothing reprocessed")

@@ -43,14 +43,19 @@ def register(sub, common) -> None:
 def cmd_resend(ctx: Context, args) -> int:
     command = Resend(ctx, ack_timeout=args.timeout)
     plan = command.plan(chosen_items(ctx, args), after_unknown=args.after_unknown, again=args.again, to=_host_port(args.to, "--to") if args.to else None)
+    return confirm_and_run(command, plan, args.yes, "resend changes state in another system", "Send?", "nothing sent")
+
+
+def confirm_and_run(command, plan, yes: bool, why: str, question: str, declined: str) -> int:
+    """A write verb's end: the plan said, confirmed (--yes, or asked at a terminal), run, each outcome said."""
     print(plan.confirmation())
     if not plan.targets:
         return ExitCode.REFUSED
-    if not args.yes:
+    if not yes:
         if not sys.stdin.isatty():
-            raise CommandError("resend changes state in another system: confirm with --yes")
-        if input("Send? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing sent")
+            raise CommandError(f"{why}: confirm with --yes")
+        if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+            print(declined)
             return ExitCode.REFUSED
     outcomes = command.run(plan)
     for o in outcomes:
