@@ -170,4 +170,4 @@ def test_help_names_the_version_the_store_and_opens_the_log_folder(qtbot, small_
     assert [u.toLocalFile() for u in opened.urls] == [str(workstation.log_folder())]
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert [a.text().replace("&", "") for a in menus["Help"].actions()] == ["Open log folder", "About Lanewatch"]
-    assert [a.text().replace("&", "") for a in menus["Settings"].actions()] == ["Store…"]
+    assert [a.text().replace("&", "") for a in menus["Settings"].actions()] == ["Store…", "Engines…"]
