@@ -120,8 +120,8 @@ def cmd_demo(_ctx: None, args) -> int:
         summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([logs])
         print_summary(summary, time.monotonic() - t0)
         _demo_engine(store)
-        for item in queue.items(store, states=[TriageState.OPEN], limit=5):
-            print(f"  queue: {item['kind']:12} {item['reason'][:90]}")
+        for group in queue.groups(store, states=[TriageState.OPEN])[:6]:  # the newest kinds of trouble, not one many times
+            print(f"  queue: {group['items']:>4} × {group['kind']:15} {group['example'][:80]}")
     finally:
         store.close()
     return ExitCode.OK
