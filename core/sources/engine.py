@@ -208,6 +208,9 @@ class Poller:
                                     source_id=ch["source_id"], now=now) for _, e in entries
                           if e.key in have and e.problem is not None and e.problem.kind != QueueKind.ENGINE_QUEUED]
             engines.record(conn, keys)
+            if not ch.get("ends_named") and (first := next((r for r in rows if r["sending_app"] and not r["is_ack"]), None)):
+                engines.name_ends(conn, ch["interface_id"], first)
+                ch["ends_named"] = True
             out.queued += stored.queued + queue.add(conn, items)
             out.stored += len(rows)
             if not recheck:

@@ -60,7 +60,7 @@ def channel(conn: Tx, engine: dict, channel_id: str, name: str, *, destinations:
     """The channel's row, made on first sight with an interface of its own; its name and
     connectors follow the engine's. `source_id_for(name)` gives the source its content is read into."""
     row = conn.execute(select(C).where(C.c.engine_id == engine["id"], C.c.channel_id == channel_id)).first()
-    shown = f"{engine['name']} · {name}"
+    shown = f"{name} · {engine['name']}"  # the channel first: a narrow list elides the engine, not the channel
     dests = {str(k): v for k, v in destinations.items()}
     if row is not None:
         if row.name != name or (row.destinations or {}) != dests or row.data_type != data_type:
@@ -77,6 +77,14 @@ def channel(conn: Tx, engine: dict, channel_id: str, name: str, *, destinations:
               **dict.fromkeys(COUNTS, 0)}
     values["id"] = conn.execute(insert(C).returning(C.c.id), values).scalar_one()
     return values
+
+
+def name_ends(conn: Tx, interface_id: int, row: dict) -> None:
+    """A channel's interface takes its systems from the first HL7 message it carries (MSH-3..6),
+    so the flow map and directions place it; once set, they stay."""
+    conn.execute(update(Interface.__table__).where(Interface.id == interface_id, Interface.sending_app.is_(None)).values(
+        sending_app=row["sending_app"], sending_facility=row["sending_facility"], receiving_app=row["receiving_app"],
+        receiving_facility=row["receiving_facility"]))
 
 
 def set_status(conn: Tx, channel_row: dict, state: str | None, counts: dict[str, int], now: datetime) -> None:

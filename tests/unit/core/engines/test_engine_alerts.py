@@ -22,11 +22,11 @@ def test_channel_rules_fire_on_what_the_engine_says(store):
             alerts.add_rule(ctx, kind, threshold, window_min=60)
         PollEngines(ctx).run()
         raised = alerts.evaluate(store, clock["now"]).raised
-        assert [a["text"] for a in raised] == ["mirth · ECW lab orders to Quest: 3 messages queued in the engine (limit 2)"]
+        assert [a["text"] for a in raised] == ["ECW lab orders to Quest · mirth: 3 messages queued in the engine (limit 2)"]
         clock["now"] = T0 + timedelta(minutes=20)
         channels[1].size = 600  # traffic goes on, and the lab's link fails as often as before
         PollEngines(ctx).run()
         texts = sorted(a["text"] for a in alerts.evaluate(store, clock["now"]).raised)
-    assert texts == ["mirth · CCD documents to HIE: the channel is stopped in the engine for 20 minutes",
-                     "mirth · ECW lab orders to Quest: 21 more errors in the engine over the last 60 minutes (limit 5)",
-                     "mirth · Immunizations to state IIS: the channel is paused in the engine for 20 minutes"]
+    assert texts == ["CCD documents to HIE · mirth: the channel is stopped in the engine for 20 minutes",
+                     "ECW lab orders to Quest · mirth: 21 more errors in the engine over the last 60 minutes (limit 5)",
+                     "Immunizations to state IIS · mirth: the channel is paused in the engine for 20 minutes"]

@@ -50,10 +50,10 @@ def test_the_board_shows_each_channel_with_the_engines_state_and_counts(qtbot, d
     view.refresh()
     qtbot.waitUntil(lambda: view.model.rowCount() >= 4, timeout=5000)
     rows = {view.model.index(r, COL_INTERFACE).data(): r for r in range(view.model.rowCount())}
-    lab = rows[f"{demo_engine.NAME} · ECW lab orders to Quest"]
+    lab = rows[f"ECW lab orders to Quest · {demo_engine.NAME}"]
     assert view.model.index(lab, COL_ENGINE_STATE).data() == "Started"
     assert (view.model.index(lab, COL_ENGINE_QUEUED).data(), view.model.index(lab, COL_ENGINE_ERRORS).data()) == ("3", "19")
-    assert view.model.index(rows[f"{demo_engine.NAME} · CCD documents to HIE"], COL_ENGINE_STATE).data() == "Stopped"
+    assert view.model.index(rows[f"CCD documents to HIE · {demo_engine.NAME}"], COL_ENGINE_STATE).data() == "Stopped"
 
 
 def test_the_detail_names_the_engine_and_hides_non_hl7_content_behind_the_privacy_screen(qtbot, demo):
