@@ -90,6 +90,7 @@ class Channel:
 
 
 # -- HL7 content -------------------------------------------------------------------------------
+STEP_S = {"passthrough": 7, "troubled": 11, "filtering": 13, "documents": 17}  # seconds between a channel's messages
 
 
 def escape(text: str) -> str:
@@ -157,7 +158,7 @@ SCRIPT = ("Error evaluating transformer\ncom.mirth.connect.server.MirthJavascrip
 
 def passthrough(channel: Channel, i: int) -> Made:
     """An ADT feed: every message passed on and accepted."""
-    at = channel.start + timedelta(seconds=7 * i)
+    at = channel.start + timedelta(seconds=STEP_S['passthrough'] * i)
     raw = adt(i, at)
     return Made(raw, "HL7V2", at, [Destination(1, channel.destinations[1], "SENT", raw, ack(raw, at=at))])
 
@@ -165,7 +166,7 @@ def passthrough(channel: Channel, i: int) -> Made:
 def troubled(channel: Channel, i: int) -> Made:
     """Lab orders to a lab whose link fails now and then: refused connections, NAKs, timeouts,
     a transformer bug, a queue that backs up."""
-    at = channel.start + timedelta(seconds=11 * i)
+    at = channel.start + timedelta(seconds=STEP_S['troubled'] * i)
     raw = order(i, at)
     name = channel.destinations[1]
     if i % 97 == 0:
@@ -184,7 +185,7 @@ def troubled(channel: Channel, i: int) -> Made:
 
 def filtering(channel: Channel, i: int) -> Made:
     """Immunisation updates: test patients are filtered out by the channel's filter."""
-    at = channel.start + timedelta(seconds=13 * i)
+    at = channel.start + timedelta(seconds=STEP_S['filtering'] * i)
     raw = vaccination(i, at)
     if i % 5 == 0:  # the source filter drops it: no destination sees it
         return Made(raw, "HL7V2", at, [], source_status="FILTERED")
@@ -193,27 +194,32 @@ def filtering(channel: Channel, i: int) -> Made:
 
 def documents(channel: Channel, i: int) -> Made:
     """XML documents through a channel whose data type is XML: stored as text."""
-    at = channel.start + timedelta(seconds=17 * i)
+    at = channel.start + timedelta(seconds=STEP_S['documents'] * i)
     xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3">\n  <id root="2.16.840.1.113883.19.5" '
            f'extension="DOC{i:06d}"/>\n  <title>Continuity of Care Document</title>\n</ClinicalDocument>')
     dest = Destination(1, channel.destinations[1], "SENT", xml, "<response><status>SENT</status></response>", data_type="XML")
     return Made(xml, "XML", at, [dest])
 
 
-def demo_channels(scale: int = 1, *, start: datetime | None = None) -> list[Channel]:
+def demo_channels(scale: int = 1, *, end: datetime | None = None) -> list[Channel]:
     """A practice's engine: an ADT feed, lab orders to a lab whose link fails now and then, a
-    paused immunisation channel with a filter, a stopped document channel. `start` is when
-    the first message arrived (the demo ends its traffic about now)."""
-    when = {"start": start} if start else {}
+    paused immunisation channel with a filter, a stopped document channel. `end` is when each
+    channel's last message arrived (the demo's: about now); else they start at BASE_TIME."""
+    channels = _demo_channels(scale)
+    if end is not None:
+        for c in channels:
+            c.start = end - timedelta(seconds=STEP_S[c.make.__name__] * c.size)
+    return channels
+
+
+def _demo_channels(scale: int) -> list[Channel]:
     return [
-        Channel("5f1c8a7e-0001-4c2a-9d6e-1a2b3c4d5e01", "ADT from Mercy Hospital", {1: "To ECW ADT"}, 400 * scale, passthrough,
-                **when),
-        Channel("5f1c8a7e-0002-4c2a-9d6e-1a2b3c4d5e02", "ECW lab orders to Quest", {1: "Quest LLP"}, 300 * scale, troubled,
-                **when),
+        Channel("5f1c8a7e-0001-4c2a-9d6e-1a2b3c4d5e01", "ADT from Mercy Hospital", {1: "To ECW ADT"}, 400 * scale, passthrough),
+        Channel("5f1c8a7e-0002-4c2a-9d6e-1a2b3c4d5e02", "ECW lab orders to Quest", {1: "Quest LLP"}, 300 * scale, troubled),
         Channel("5f1c8a7e-0003-4c2a-9d6e-1a2b3c4d5e03", "Immunizations to state IIS", {1: "IIS SOAP"}, 120 * scale, filtering,
-                state="PAUSED", **when),
+                state="PAUSED"),
         Channel("5f1c8a7e-0004-4c2a-9d6e-1a2b3c4d5e04", "CCD documents to HIE", {1: "HIE web service"}, 40 * scale, documents,
-                state="STOPPED", source_transport="HTTP Listener", data_type="XML", **when),
+                state="STOPPED", source_transport="HTTP Listener", data_type="XML"),
     ]
 
 
