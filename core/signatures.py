@@ -67,7 +67,7 @@ class Signature:
 
     def title(self) -> str:
         """The group as a line a person reads (its kind is shown beside it)."""
-        if self.kind in NAK_KINDS:
+        if self.kind in NAK_KINDS or self.kind == QueueKind.ENGINE_ERROR:  # the words first, then where
             return f"{self.detail} (on {self.lane})" if self.detail else self.lane
         if self.kind == QueueKind.FAILED_RESEND:
             return f"resend to {self.lane}: {self.detail}" if self.detail else self.lane

@@ -170,7 +170,7 @@ class DetailPane(QWidget):
             f"{r['sending_app'] or '?'}^{r['sending_facility'] or ''} → {r['receiving_app'] or '?'}^"
             f"{r['receiving_facility'] or ''} · {patient}<br>"
             f"<span style='color:gray'>Parse: {ParseState.label(r['parse_state'])} · message {r['id']} · "
-            f"{Path(r['source']).name} @ byte {r['offset']:,} · {r['size']:,} bytes as {d.codec}"
+            f"{self._where(r)}{r['size']:,} bytes as {d.codec}"
             f"{' · ' + d.tree.note if d.tree.note else ''}</span>" + self._engine_line())
         words = "\n".join(d.explanation)  # a receiver's words can quote the patient
         self.explanation.setText(privacy.mask_words(words, d.text) if self.privacy else words)
@@ -183,6 +183,10 @@ class DetailPane(QWidget):
         self.links.addStretch(1)
         self.raw.setPlainText(self._raw_lines())
         self.highlighter.delimiters = "".join(self._delimiters())
+
+    def _where(self, r: dict) -> str:
+        """Where in its source the message lies: a file and byte; an engine's content says so in its own line."""
+        return "" if self.detail.engine else f"{Path(r['source']).name} @ byte {r['offset']:,} · "
 
     def _engine_line(self) -> str:
         """Where the engine holds it, to find it there (channel and message id, as its API names them)."""

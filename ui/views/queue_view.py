@@ -79,7 +79,7 @@ class QueueView(QWidget):
         self.tree.setModel(self.model)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        for col, width in ((COL_PROBLEM, 380), (COL_MESSAGE, 170), (COL_PATIENT, 150), (COL_SENT, 120), (COL_KIND, 110),
+        for col, width in ((COL_PROBLEM, 380), (COL_MESSAGE, 170), (COL_PATIENT, 150), (COL_SENT, 120), (COL_KIND, 130),
                            (COL_STATE, 110), (COL_OWNER, 70), (COL_WHEN, 120)):
             self.tree.setColumnWidth(col, width)
         self._kept: dict | None = None  # what the person had open and chosen, put back after a refresh
