@@ -18,7 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from core import demo_fhir  # noqa: E402
+from core import demo_engine, demo_fhir  # noqa: E402
 from core.commands.context import Context  # noqa: E402
 from core.demo import add_alert_rules, workspace  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
@@ -158,6 +158,7 @@ def main() -> int:
     # a lab result the receiver answered with an error: the detail pane has most to say
     nak = messages.page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
     fhir = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
+    engine = demo_engine.start(Context(store, actor="demo", now=lambda: NOW))  # its channels on the Board and in the Queue
     add_alert_rules(Context(store, actor="demo", now=lambda: NOW))
     for theme in ("light", "dark"):
         settings = QSettings(str(root / f"{theme}.ini"), QSettings.Format.IniFormat)
@@ -187,6 +188,7 @@ def main() -> int:
             flow_shots(app, window, store)
         window.close()
     fhir.__exit__(None, None, None)
+    engine.stop()
     store.close()
     print(f"screenshots written to {HERE}")
     return 0
