@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.engines.xstream import ConnectorMessage, Content, EngineMessage
-from core.hl7.scan import scan
 from core.signatures import Signature, normalise
 from core.vocabulary import QueueKind
 
@@ -75,6 +74,16 @@ def _data_type(text: str, declared: str | None, fallback: str | None) -> str | N
     return "XML" if head == "<" else "JSON" if head in ("{", "[") else "RAW"
 
 
+def ack_code(text: str) -> str | None:
+    """MSA-1 of an HL7 ACK (a look at one segment; pairing reads the whole answer when it is stored)."""
+    if not is_hl7(text):
+        return None
+    for segment in text.replace("\n", "\r").split("\r"):
+        if segment.startswith("MSA") and len(segment) > 4:
+            return segment[4:].split(segment[3], 2)[0]
+    return None
+
+
 def first_line(text: str | None) -> str:
     return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
 
@@ -130,7 +139,7 @@ def entries(m: EngineMessage, channel: str, data_type: str | None = None) -> lis
     for d in m.destinations:
         content = d.sent or d.encoded or d.raw
         answer = d.response if d.response and not d.response.encrypted else None
-        nak = bool(answer and is_hl7(answer.text) and scan(answer.text.encode("utf-8"))["ack_code"] in NAK_CODES)
+        nak = bool(answer and ack_code(answer.text) in NAK_CODES)
         problem = _problem(channel, d, nak)
         if content is None or content.encrypted:
             if problem is not None:  # nothing of its own to show: the item is about what the channel received

@@ -94,32 +94,49 @@ class EngineMessage:
         return sorted((c for c in self.connectors if c.meta_data_id != 0), key=lambda c: c.meta_data_id)
 
 
-def _content(node, tag: str) -> Content | None:
-    found = node.find(tag)
-    if found is None:
+def _content(node) -> Content | None:
+    """A stored content (<raw>, <sent>...), from its element (None: absent or empty)."""
+    if node is None:
         return None
-    text = _text(found, "content")
+    kids = _children(node)
+    text = _value(kids, "content")
     if text is None:
         return None
-    return Content(text, _text(found, "dataType"), _text(found, "encrypted") == "true")
+    return Content(text, _value(kids, "dataType"), _value(kids, "encrypted") == "true")
 
 
-def _error(node, tag: str) -> str | None:
-    found = node.find(tag)
-    return _text(found, "content") if found is not None else None
+def _children(node) -> dict:
+    """A node's child elements by tag: a connector message is read field by field, and one
+    pass over its children costs less than a search for each (polling reads thousands)."""
+    return {c.tag: c for c in node if isinstance(c.tag, str)}
+
+
+def _value(kids: dict, tag: str) -> str | None:
+    found = kids.get(tag)
+    return found.text if found is not None else None
 
 
 def connector_message(node) -> ConnectorMessage:
+    kids = _children(node)
     status_message = None
     for response in node.iterfind("responseMapContent/content/entry/response"):
         status_message = status_message or _text(response, "statusMessage")
+
+    def error(tag: str) -> str | None:
+        found = kids.get(tag)
+        return _text(found, "content") if found is not None else None
+
+    def number(tag: str) -> int:
+        value = _value(kids, tag)
+        return int(value) if value and value.lstrip("-").isdigit() else 0
+
     return ConnectorMessage(
-        meta_data_id=_int(node, "metaDataId") or 0, name=_text(node, "connectorName"), status=_text(node, "status"),
-        channel_name=_text(node, "channelName"), server_id=_text(node, "serverId"), received=_calendar(node, "receivedDate"),
-        raw=_content(node, "raw"), encoded=_content(node, "encoded"), sent=_content(node, "sent"),
-        response=_content(node, "response"), processing_error=_error(node, "processingErrorContent"),
-        response_error=_error(node, "responseErrorContent"), postprocessor_error=_error(node, "postProcessorErrorContent"),
-        status_message=status_message, send_attempts=_int(node, "sendAttempts") or 0)
+        meta_data_id=number("metaDataId"), name=_value(kids, "connectorName"), status=_value(kids, "status"),
+        channel_name=_value(kids, "channelName"), server_id=_value(kids, "serverId"), received=_calendar(node, "receivedDate"),
+        raw=_content(kids.get("raw")), encoded=_content(kids.get("encoded")), sent=_content(kids.get("sent")),
+        response=_content(kids.get("response")), processing_error=error("processingErrorContent"),
+        response_error=error("responseErrorContent"), postprocessor_error=error("postProcessorErrorContent"),
+        status_message=status_message, send_attempts=number("sendAttempts"))
 
 
 def message(node) -> EngineMessage:
