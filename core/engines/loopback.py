@@ -22,8 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as _escape
 
-from core.demo import FAMILY, GIVEN
-
 VERSION = "3.12.0"
 BASE_TIME = datetime(2026, 11, 30, 7, 0)
 SERVER_ID = "7d84c1f7-b598-41cc-b854-382e2c4e6d86"
@@ -90,6 +88,9 @@ class Channel:
 
 
 # -- HL7 content -------------------------------------------------------------------------------
+# invented patients (protocol code does not reach the demo's own generator, which reaches the store)
+FAMILY = ("SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS", "HERNANDEZ", "LOPEZ", "WILSON")
+GIVEN = ("JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA")
 STEP_S = {"passthrough": 7, "troubled": 11, "filtering": 13, "documents": 17}  # seconds between a channel's messages
 
 
