@@ -147,8 +147,12 @@ class EngineClient:
 
     def messages(self, channel_id: str, low: int, high: int, *, limit: int, offset: int = 0) -> list[xstream.EngineMessage]:
         """Messages with ids low..high, with their content; the engine lists them newest first."""
-        return xstream.messages(self.get(f"/channels/{quote(channel_id)}/messages", params={
-            "minMessageId": low, "maxMessageId": high, "includeContent": "true", "limit": limit, "offset": offset}).content)
+        return xstream.messages(self.messages_body(channel_id, low, high, limit=limit, offset=offset))
+
+    def messages_body(self, channel_id: str, low: int, high: int, *, limit: int, offset: int = 0) -> bytes:
+        """The same, as the engine's XML (to be read elsewhere: core.sources.engine_windows)."""
+        return self.get(f"/channels/{quote(channel_id)}/messages", params={
+            "minMessageId": low, "maxMessageId": high, "includeContent": "true", "limit": limit, "offset": offset}).content
 
     def message(self, channel_id: str, message_id: int) -> xstream.EngineMessage | None:
         r = self.get(f"/channels/{quote(channel_id)}/messages/{message_id}", ok=(200, 404))

@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from core import secrets
 from core.engines import mapping
 from core.engines.client import EngineClient, EngineError
-from core.engines.xstream import Channel, EngineMessage, XStreamError
+from core.engines.xstream import Channel, XStreamError
 from core.ingest import stamp, utcnow
-from core.message_rows import message_row
+from core.sources.engine_windows import WORKER_MIN_MESSAGES, RowProcess, Window, Windows, window_of
 from core.store import audit, engines, queue, sources
 from core.store.db import Store
 from core.store.messages import store_messages
@@ -90,6 +90,7 @@ class Poller:
         self.stop = stop or threading.Event()
         self.max_windows = max_windows  # a cycle's share per channel (None: until caught up)
         self.page = max(1, min(int(engine.get("page_size") or 50), 1000))
+        self.rows = RowProcess()  # started only for a long backlog
 
     def run(self) -> EnginePoll:
         result = EnginePoll(self.engine["name"])
@@ -100,8 +101,11 @@ class Poller:
             self._note_problem(result.problem)
             return result
         workers = max(1, int(self.engine.get("concurrency") or 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-poll") as pool:
-            result.channels = list(pool.map(self.poll_channel, found))
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-poll") as pool:
+                result.channels = list(pool.map(self.poll_channel, found))
+        finally:
+            self.rows.close()
         result.requests = self.client.requests
         problems = [f"{c.name}: {c.problem}" for c in result.channels if c.problem]
         self._note_problem("; ".join(problems) or None)
@@ -144,32 +148,37 @@ class Poller:
         return out
 
     def _follow(self, ch: dict, out: ChannelPoll) -> None:
-        cid = ch["channel_id"]
-        out.top = top = self.client.max_message_id(cid)
+        out.top = top = self.client.max_message_id(ch["channel_id"])
         with self.store.read() as conn:
             cursor = engines.cursor(conn, ch["id"])
-        windows = 0
-        while cursor < top and not self.stop.is_set() and (self.max_windows is None or windows < self.max_windows):
-            high = min(cursor + self.page, top)
-            found = sorted(self.client.messages(cid, cursor + 1, high, limit=self.page), key=lambda m: m.message_id)
-            windows += 1
-            if not found:
-                cursor = self._skip_gap(ch, cursor, top)
-                continue
-            take, upto = self._ready(found, high)
-            if take or upto > cursor:
-                cursor = self._store(ch, take, cursor + 1, upto, out)
-            if upto < high:  # a message still being processed: the rest waits for the next poll
+        windows = Windows(self.client, ch, self.page, self.rows if top - cursor >= WORKER_MIN_MESSAGES else None)
+        left = self.max_windows
+        while cursor < top and not self.stop.is_set() and (left is None or left > 0):
+            for low, high, window in windows.upward(cursor + 1, top, left):
+                left = None if left is None else left - 1
+                if not window.seen:
+                    cursor = self._skip_gap(ch, cursor, top)
+                    break  # go on from past the gap
+                take, upto = self._ready(window, high)
+                if take.seen or upto > cursor:
+                    cursor = self._store(ch, take, low, upto, out)
+                if upto < high:  # a message still being processed: the rest waits for the next poll
+                    out.cursor = cursor
+                    return
+                if self.stop.is_set():
+                    break
+            else:
                 break
         out.cursor = cursor
 
-    def _ready(self, found: list[EngineMessage], high: int) -> tuple[list[EngineMessage], int]:
-        """The messages that can be taken now, and how far the cursor may go."""
+    def _ready(self, window: Window, high: int) -> tuple[Window, int]:
+        """What of a window can be taken now, and how far the cursor may go."""
         now = self.now()
-        for i, m in enumerate(found):
+        for i, m in enumerate(window.seen):
             if not m.processed and m.received is not None and now - m.received < PROCESSING_GRACE:
-                return found[:i], m.message_id - 1
-        return found, high
+                return Window(window.seen[:i], [(e, r) for e, r in window.built if e.engine_message_id < m.message_id]), \
+                    m.message_id - 1
+        return window, high
 
     def _skip_gap(self, ch: dict, cursor: int, top: int) -> int:
         """An empty window (pruned, or deleted on the engine): go on at the oldest message past it."""
@@ -182,21 +191,19 @@ class Poller:
             engines.advance(conn, ch["id"], to)
         return to
 
-    def _store(self, ch: dict, found: list[EngineMessage], low: int, upto: int, out: ChannelPoll,
-               *, recheck: bool = False) -> int:
+    def _store(self, ch: dict, window: Window, low: int, upto: int, out: ChannelPoll, *, recheck: bool = False) -> int:
         """Store a window's messages with their items and keys, and move the cursor, together."""
         now = self.now()
-        entries = [(m, e) for m in found for e in mapping.entries(m, ch["name"], ch.get("data_type"))]
         with self.store.begin() as conn:
             cursor = engines.lock_channel(conn, ch["id"], now)
             if not recheck and cursor >= upto:
                 return cursor  # another poller stored this window first
             have = engines.known(conn, ch["id"], low, upto)
-            new = [(m, e) for m, e in entries if e.key not in have and (recheck or m.message_id > cursor)]
-            rows = [self._row(ch, e, now) for _, e in new]
+            new = [(e, r) for e, r in window.built if e.key not in have and (recheck or e.engine_message_id > cursor)]
+            rows = [self._row(ch, e, row, now) for e, row in new]
             stored = store_messages(conn, rows, Pairing(self.now))
             items, keys = [], []
-            for (_, e), row in zip(new, rows):
+            for (e, _), row in zip(new, rows):
                 keys.append({"message_id": row["id"], "channel": ch["id"], "engine_message_id": e.engine_message_id,
                              "meta_data_id": e.meta_data_id, "connector": e.connector[:200], "role": e.role,
                              "status": e.status, "data_type": e.data_type, "server_id": e.server_id})
@@ -205,7 +212,7 @@ class Poller:
                                            source_id=ch["source_id"], now=now, at=row["event_time"]))
             if recheck:  # what changed on content stored before (a queued message now failed)
                 items += [queue.new(e.problem.kind, e.problem.reason, e.problem.signature, message_id=have[e.key],
-                                    source_id=ch["source_id"], now=now) for _, e in entries
+                                    source_id=ch["source_id"], now=now) for e, _ in window.built
                           if e.key in have and e.problem is not None and e.problem.kind != QueueKind.ENGINE_QUEUED]
             engines.record(conn, keys)
             if not ch.get("ends_named") and (first := next((r for r in rows if r["sending_app"] and not r["is_ack"]), None)):
@@ -214,17 +221,17 @@ class Poller:
             out.queued += stored.queued + queue.add(conn, items)
             out.stored += len(rows)
             if not recheck:
-                out.messages += len({m.message_id for m in found})
+                out.messages += len(window.seen)
                 engines.advance(conn, ch["id"], upto)
                 sources.advance(conn, ch["source_id"], mapping.position(upto + 1, 0, "received"), now)
             if rows:
                 audit.append(conn, actor=ACTOR, action=AuditAction.READ_ENGINE, at=now, after={
                     "engine": self.engine["name"], "channel": ch["name"], "contents": len(rows),
-                    "engine_messages": [found[0].message_id, found[-1].message_id]})
+                    "engine_messages": [window.seen[0].message_id, window.seen[-1].message_id]})
         return max(cursor, upto)
 
-    def _row(self, ch: dict, e: mapping.Entry, now: datetime) -> dict:
-        row = stamp(message_row(e.raw, e.at, data_type=e.data_type), ch["source_id"], "engine", e.connector[:255], now)
+    def _row(self, ch: dict, e: mapping.Entry, row: dict, now: datetime) -> dict:
+        row = stamp(row, ch["source_id"], "engine", e.connector[:255], now)
         if e.received is not None:
             row["received_at"] = e.received
             row["event_time"] = row["message_time"] or e.received
@@ -245,7 +252,7 @@ class Poller:
             if m is None:
                 continue
             now_status = {c.meta_data_id: c.status for c in m.connectors}
-            self._store(ch, [m], mid, mid, out, recheck=True)
+            self._store(ch, window_of([m], ch["name"], ch.get("data_type")), mid, mid, out, recheck=True)
             done = {w.id: w.row_version for w in items if now_status.get(w.meta_data_id) not in (None, "QUEUED")}
             if done:
                 with self.store.begin() as conn:

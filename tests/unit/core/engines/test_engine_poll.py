@@ -206,3 +206,41 @@ def _everything(store) -> str:
             for row in conn.execute(select(table)):
                 out += [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row]
     return "\n".join(out)
+
+
+def test_a_long_backlog_is_read_in_a_second_process_with_the_same_result(store, server, monkeypatch):
+    import core.sources.engine as engine_source
+
+    monkeypatch.setattr(engine_source, "WORKER_MIN_MESSAGES", 1)
+    engine = add_engine(store, server, page_size=40)
+    with EngineClient(server.url, "admin", PASSWORD, rate=0) as client:
+        poller = Poller(store, engine, client)
+        result = poller.run()
+    assert result.problem is None and poller.rows.read_there > 5
+    assert stored_keys(store) == expected_keys(server)
+
+
+def test_a_row_process_that_dies_mid_poll_costs_nothing(store, server, monkeypatch):
+    import core.sources.engine as engine_source
+    from core.sources.engine_windows import RowProcess
+
+    class Dying(RowProcess):
+        calls, killed = 0, False
+
+        def read(self, body, channel, data_type):
+            self.calls += 1
+            if self.read_there >= 2 and not self.killed:  # killed as a window is handed over: read here instead
+                self.killed = True
+                for p in list(self._pool._processes.values()):
+                    p.kill()
+                    p.join()
+            return super().read(body, channel, data_type)
+
+    monkeypatch.setattr(engine_source, "WORKER_MIN_MESSAGES", 1)
+    engine = add_engine(store, server, page_size=20)
+    with EngineClient(server.url, "admin", PASSWORD, rate=0) as client:
+        poller = Poller(store, engine, client)
+        poller.rows = Dying()
+        result = poller.run()
+    assert result.problem is None and poller.rows.killed and 2 <= poller.rows.read_there < 10 < poller.rows.calls
+    assert stored_keys(store) == expected_keys(server)
