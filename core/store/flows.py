@@ -16,16 +16,16 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, case, extract, func, select
+from sqlalchemy import BigInteger, case, exists, extract, func, or_, select
 from sqlalchemy.orm import aliased
 
 from core.store import engines
 from core.store.db import Store
 from core.store.interfaces import home_system
-from core.store.models import Interface, Message, QueueItem
+from core.store.models import EngineMessage, Interface, Message, QueueItem
 from core.vocabulary import ANSWERED, NAK_STATES, TriageState
 
-M, I, Q = Message.__table__, Interface.__table__, QueueItem.__table__
+M, I, Q, EM = Message.__table__, Interface.__table__, QueueItem.__table__, EngineMessage.__table__
 ERROR_BAD = 0.05
 DEFAULT_SILENCE_S = 30 * 60
 BACKLOG_SKEW = timedelta(hours=2)  # how far a sender's clock may be off before its messages read as a backlog
@@ -216,7 +216,7 @@ def board(store: Store, now: datetime) -> list[dict]:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counted = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     stmt = (select(M.c.interface_id, func.min(M.c.received_at).label("first"), func.max(M.c.received_at).label("last"),
-                   counted(M.c.received_at >= today).label("today"), func.count().label("messages"),
+                   counted((M.c.received_at >= today) & _not_an_engine_copy()).label("today"), func.count().label("messages"),
                    counted(M.c.ack_state.in_(ANSWERED)).label("acked"),
                    counted(M.c.ack_state.in_(ANSWERED + ("missing", "pending"))).label("expecting"),
                    counted(M.c.ack_state.in_(NAK_STATES) | (M.c.parse_state == "unparseable")).label("errors"))
@@ -244,6 +244,12 @@ def board(store: Store, now: datetime) -> list[dict]:
         r.update(engine_state=c["state"] if c else None, engine_queued=c["queued"] if c else None,
                  engine_errored=c["errored"] if c else None)
     return sorted(rows, key=lambda r: r["interface"])
+
+
+def _not_an_engine_copy():
+    """Not a destination's sent copy of an engine message: a channel's volume is what it received
+    (its copies still count for its ACK coverage and error rate: the destinations' answers are theirs)."""
+    return or_(M.c.transport != "engine", ~exists().where(EM.c.message_id == M.c.id, EM.c.role == "sent"))
 
 
 def board_csv(rows: list[dict]) -> str:

@@ -244,3 +244,17 @@ def test_a_row_process_that_dies_mid_poll_costs_nothing(store, server, monkeypat
         result = poller.run()
     assert result.problem is None and poller.rows.killed and 2 <= poller.rows.read_there < 10 < poller.rows.calls
     assert stored_keys(store) == expected_keys(server)
+
+
+def test_the_board_counts_a_channels_messages_once_not_their_sent_copies(store):
+    from core.store.flows import board
+
+    end = datetime(2026, 12, 1, 23, 0)  # every channel's traffic within that day
+    with LoopbackEngine(demo_channels(end=end)) as server:
+        add_engine(store, server)
+        PollEngines(Context(store)).run()
+    rows = {r["interface"]: r for r in board(store, end)}
+    adt = next(r for name, r in rows.items() if name.startswith("ADT from Mercy Hospital"))
+    assert adt["today"] == 400  # not 800: each message's sent copy is the same message going on
+    lab = next(r for name, r in rows.items() if name.startswith("ECW lab orders to Quest"))
+    assert lab["today"] == 300 and lab["error_rate"] > 0  # its destinations' NAKs still count against it
