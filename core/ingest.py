@@ -19,7 +19,7 @@ from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, re
 from core.progress import Progress
 from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
-from core.store import queue, sources
+from core.store import direct, queue, sources
 from core.store.db import Store, Tx
 from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
@@ -216,9 +216,14 @@ class Ingestor:
             rows.append(stamp(entry, source_id, "file", None, now))
         if close_batches:
             issues += tracker.finish()
+        mails = [r for r in rows if "mail" in r]
         with self.store.begin() as conn:
+            if mails:
+                direct.prepare(conn, mails)
             stored = store_messages(conn, rows, self.pairing)
             self.summary.add(rows, stored.queued)
+            if mails:
+                self.summary.queued += queue.add(conn, direct.record(conn, mails, now))
             if in_error_folder and rows:
                 self.summary.queued += queue.add(conn, [queue.new(
                     QueueKind.ERROR_FOLDER, f"Found in the engine's error folder ({in_error_folder}/): the engine could "
@@ -234,7 +239,7 @@ class Ingestor:
     def sweep(self) -> int:
         """Mark overdue pending messages missing; returns how many."""
         with self.store.begin() as conn:
-            n = sweep_missing(conn, self.now())
+            n = sweep_missing(conn, self.now()) + direct.sweep(conn, self.now())
         self.summary.queued += n
         return n
 

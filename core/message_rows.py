@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.correlate import match_key
+from core.direct import mail as direct_mail
+from core.direct.files import frame_mail, is_mail
 from core.hl7.encoding import decode
 from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
@@ -98,6 +100,31 @@ def _check_required(row: dict) -> None:
                    rules="; ".join(f.rule for f in findings))
 
 
+MAIL = "mail"  # a Direct message, MDN or DSN (core.direct): its row carries the Mail read from it
+MAIL_KINDS = {"message": "Direct", "mdn": "MDN", "dsn": "DSN"}  # message_type of each
+
+
+def mail_row(raw: bytes, offset: int) -> dict:
+    """A mail's row: kept as text (the privacy screen hides it whole), keyed by its headers,
+    and the Mail itself under "mail" for core.sources.mail to record (it is no column)."""
+    try:
+        found = direct_mail.read(raw)
+    except Exception as exc:  # noqa: BLE001 - as message_row: a bug costs the keys, never the message
+        return message_row(raw, offset, reason=f"Lanewatch could not read this mail ({type(exc).__name__}); its bytes "
+                                                "are kept as they came")
+    row = message_row(raw, offset, data_type="Direct")
+    row.update(reason="; ".join(found.problems)[:2000] or None, message_type=MAIL_KINDS[found.kind],
+               control_id=_clip(found.message_id, "control_id"), sending_app=_clip(found.sender, "sending_app"),
+               receiving_app=_clip(found.recipients[0] if found.recipients else None, "receiving_app"),
+               message_time=found.sent_at,
+               text=found.text, mail=found)
+    return row
+
+
+def _clip(value: str | None, column: str) -> str | None:
+    return value.replace("\x00", "")[: _TEXT_KEYS.get(column) or MESSAGE_KEY_LENGTHS[column]] if value else None
+
+
 @dataclass
 class Part:
     """One read of a file, framed: its pieces in order, and how far the file is now read."""
@@ -132,18 +159,39 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
     messages when they are many and small (raises OSError)."""
     chunk = chunk or CHUNK
     with open(path, "rb") as f:
+        mail = is_mail(f.read(8192))
         f.seek(offset)
         buf, base = b"", offset
         while True:
             data = f.read(chunk)
             last = not data
             buf += data
+            if mail:
+                part = _mail_part(buf, base, final and last, last)
+                if part is not None:
+                    yield part
+                    buf, base = buf[part.used:], part.offset
+                if last:
+                    return
+                continue
             pieces, used = frame(buf, base, final=final and last)
             if pieces or last:
                 yield from _parts(buf, base, pieces, used, last, part_messages)
                 buf, base = buf[used:], base + used
             if last:
                 return
+
+
+def _mail_part(buf: bytes, base: int, final: bool, last: bool) -> Part | None:
+    """A mail file's messages framed so far, as one part (an mbox is read on as it grows;
+    a file of one message is read whole)."""
+    if not last and not buf.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n").startswith(b"From "):
+        return None
+    pieces, used = frame_mail(buf, base, final=final)
+    if not pieces and not last:
+        return None
+    entries = [(MAIL, start, mail_row(buf[start - base:end - base], start)) for start, end in pieces]
+    return Part(entries, used, base + used, used < len(buf), last)
 
 
 class RowWorker:

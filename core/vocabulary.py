@@ -105,6 +105,10 @@ class QueueKind(Worded):
     ENGINE_ERROR = "engine_error", "Engine: error", "bad"
     ENGINE_QUEUED = "engine_queued", "Engine: queued", "wait"
     ENGINE_FILTERED = "engine_filtered", "Engine: filtered", "none"
+    DIRECT_FAILED = "direct_failed", "Direct: failed", "bad"  # a failed MDN
+    DIRECT_UNDELIVERED = "direct_undelivered", "Direct: not delivered", "stop"  # a DSN
+    DIRECT_TIMED_OUT = "direct_timed_out", "Direct: timed out", "unknown"  # no MDN in time
+    DIRECT_MALFORMED = "direct_malformed", "Direct: malformed notice", "warn"  # an MDN/DSN that cannot be paired
 
 
 NAK_KINDS = (QueueKind.NAK_ERROR, QueueKind.NAK_REJECT)
@@ -132,6 +136,17 @@ class AuditAction(Worded):
     READ_ENGINE = "read_engine", "Read engine messages (PHI)"
     REPROCESS = "reprocess", "Reprocess through engine"
     REPROCESS_OUTCOME = "reprocess_outcome", "Reprocess outcome"
+
+
+class Disposition(Worded):
+    """Where a Direct message stands with one recipient (DESIGN.md: the Direct lane's ACK states)."""
+
+    SENT = "sent", "Sent, no MDN yet", "wait"
+    PROCESSED = "processed", "Processed", "good"
+    DISPATCHED = "dispatched", "Dispatched", "good"
+    FAILED = "failed", "Failed (MDN)", "bad"
+    DELIVERY_FAILED = "delivery_failed", "Not delivered (DSN)", "stop"
+    TIMED_OUT = "timed_out", "Timed out", "unknown"
 
 
 class WriteClass(Worded):

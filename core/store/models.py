@@ -63,7 +63,8 @@ class Interface(Base):
     receiving_facility: Mapped[str | None] = mapped_column(String(200))
     direction: Mapped[str] = mapped_column(String(16), default="unknown")  # inbound, outbound
     expects_ack: Mapped[bool | None] = mapped_column(Boolean)  # None: decide from traffic
-    ack_timeout_s: Mapped[int] = mapped_column(Integer, default=300)
+    ack_timeout_s: Mapped[int] = mapped_column(Integer, default=300)  # Direct: the processed MDN's window
+    dispatch_timeout_s: Mapped[int | None] = mapped_column(Integer)  # Direct: the dispatched MDN's, when asked for
     silence_threshold_s: Mapped[int | None] = mapped_column(Integer)
     write_class: Mapped[str] = mapped_column(String(16), default="none")  # none, administrative, clinical
     write_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -398,6 +399,51 @@ class EngineMessage(Base):
 
     __table_args__ = (Index("ix_engine_messages_key", "channel", "engine_message_id", "meta_data_id"),
                       Index("ix_engine_messages_server", "server_id"))
+
+class DirectMail(Base):
+    """A Direct message, MDN or DSN stored in `messages` (as text), with what its headers say."""
+
+    __tablename__ = "direct_mail"
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # messages.id
+    kind: Mapped[str] = mapped_column(String(8))  # message, mdn, dsn
+    header_id: Mapped[str | None] = mapped_column(String(500))  # its Message-ID
+    original_id: Mapped[str | None] = mapped_column(String(500))  # a notice's: the Message-ID it answers
+    sender: Mapped[str | None] = mapped_column(String(320))
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    asks_dispatched: Mapped[bool] = mapped_column(Boolean, default=False)
+    attachments: Mapped[list] = mapped_column(JSON)  # [{filename, content_type, size}]
+    notices: Mapped[list] = mapped_column(JSON)  # a notice's [{recipient, disposition, final_delivery, words}]
+    reporter: Mapped[str | None] = mapped_column(String(500))
+    problems: Mapped[list] = mapped_column(JSON)
+    paired_with: Mapped[int | None] = mapped_column(BigInteger)  # a notice: the original's messages.id, once seen
+
+    __table_args__ = (Index("ix_direct_mail_header", "header_id"), Index("ix_direct_mail_original", "original_id"))
+
+
+class DirectDelivery(Base):
+    """One recipient of one Direct message: its disposition, from the MDNs and DSNs paired to it."""
+
+    __tablename__ = "direct_deliveries"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)  # messages.id of the Direct message
+    recipient: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16))  # core.vocabulary.Disposition
+    asks_dispatched: Mapped[bool] = mapped_column(Boolean, default=False)
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    notice_id: Mapped[int | None] = mapped_column(BigInteger)  # messages.id of the notice that decided the state
+    words: Mapped[str | None] = mapped_column(Text)  # the reporter's words, for a failure
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_direct_deliveries_key", "message_id", "recipient", unique=True),
+                      Index("ix_direct_deliveries_open", "state", "sent_at"))
+
 
 # how long each text column of a message may be (core.message_rows clips keys to fit)
 MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}

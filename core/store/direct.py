@@ -1,0 +1,231 @@
+"""The Direct lane in the store: each mail's facts (`direct_mail`, beside its row in
+`messages`), one delivery per recipient of each Direct message (`direct_deliveries`), the
+notices (MDNs, DSNs) paired to them in either order of arrival, and their timeouts.
+
+A Direct message's interface is its sender's domain to its (first) recipient's domain; a
+notice belongs to the interface of the message it answers, else to the reverse pair.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+
+from core.direct import delivery
+from core.direct.mail import Mail, Notice
+from core.signatures import Signature, normalise
+from core.store import queue
+from core.store.bulk import update_many
+from core.store.db import Store, Tx
+from core.store.models import DirectDelivery, DirectMail, Interface, Message, QueueItem
+from core.vocabulary import Disposition, Lane, QueueKind, TriageState, WriteClass
+
+DM, DD, I, M, Q = (DirectMail.__table__, DirectDelivery.__table__, Interface.__table__, Message.__table__,
+                   QueueItem.__table__)
+_TIMED_OUT_KINDS = (QueueKind.DIRECT_TIMED_OUT.value,)
+
+
+def domain(address: str | None) -> str:
+    return address.rpartition("@")[2] if address and "@" in address else (address or "?")
+
+
+# -- before the rows go in ---------------------------------------------------------------
+def prepare(conn: Tx, rows: list[dict]) -> None:
+    """Give each mail row its interface (made on first sight) and no ACK expectation of the HL7 kind."""
+    originals = _originals(conn, {r["mail"].in_reply_to for r in rows if r["mail"].is_notice and r["mail"].in_reply_to})
+    for row in rows:
+        mail: Mail = row["mail"]
+        if mail.is_notice:
+            known = originals.get(mail.in_reply_to)
+            iface = known["interface_id"] if known else _interface(conn, domain(mail.sender),
+                                                                  domain(mail.recipients[0] if mail.recipients else None))
+        else:
+            iface = _interface(conn, domain(mail.sender), domain(mail.recipients[0] if mail.recipients else None))
+        row.update(interface=(iface, False, None), expects_ack=False)
+
+
+def _interface(conn: Tx, sender: str, receiver: str) -> int:
+    key = f"direct:{sender}>{receiver}"[:820]
+    found = conn.execute(select(I.c.id).where(I.c.match_key == key)).scalar()
+    if found is not None:
+        return found
+    return conn.execute(insert(I).returning(I.c.id), {
+        "name": f"{sender} → {receiver} (Direct)"[:200], "match_key": key, "lane": Lane.DIRECT, "sending_app": sender[:200],
+        "receiving_app": receiver[:200], "direction": "unknown", "ack_timeout_s": int(delivery.PROCESSED_WINDOW.total_seconds()),
+        "write_class": WriteClass.NONE, "write_enabled": False}).scalar_one()
+
+
+def _originals(conn: Tx, ids: set[str]) -> dict[str, dict]:
+    """The latest Direct message stored under each Message-ID."""
+    if not ids:
+        return {}
+    found = conn.execute(select(DM.c.message_id, DM.c.header_id, DM.c.recipients, M.c.interface_id)
+                         .join(M, M.c.id == DM.c.message_id)
+                         .where(DM.c.header_id.in_(list(ids)), DM.c.kind == "message").order_by(DM.c.message_id))
+    return {r.header_id: r._asdict() for r in found}
+
+
+# -- after -------------------------------------------------------------------------------
+def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
+    """Record stored mail rows: their facts, a delivery per recipient of each message, and
+    every notice paired to its message (one that came first waits for it). Returns the
+    queue items raised (failures, notices that cannot be paired)."""
+    conn.execute(insert(DM), [_facts(r["id"], r["mail"]) for r in rows])
+    items: list[dict] = []
+    messages = [r for r in rows if not r["mail"].is_notice]
+    if messages:
+        conn.execute(insert(DD), [{"message_id": r["id"], "recipient": to[:320], "state": Disposition.SENT,
+                                   "asks_dispatched": r["mail"].asks_dispatched, "sent_at": r["event_time"],
+                                   "updated_at": now} for r in messages for to in r["mail"].recipients])
+        waiting = conn.execute(select(DM.c.message_id, DM.c.original_id, DM.c.notices, M.c.event_time, M.c.source_id)
+                               .join(M, M.c.id == DM.c.message_id)
+                               .where(DM.c.original_id.in_([r["mail"].message_id for r in messages if r["mail"].message_id]),
+                                      DM.c.paired_with.is_(None), DM.c.kind != "message")).all()
+        for w in waiting:  # notices that arrived before their message
+            items += _pair(conn, {"id": w.message_id, "event_time": w.event_time, "source_id": w.source_id},
+                           w.original_id, [Notice(**n) for n in w.notices], now)
+    for r in rows:
+        mail: Mail = r["mail"]
+        if not mail.is_notice:
+            continue
+        malformed = [p for p in mail.problems if not p.startswith("no Message-ID") and not p.startswith("no From")]
+        if malformed:
+            items.append(queue.new(
+                QueueKind.DIRECT_MALFORMED, f"{'An' if mail.kind == 'mdn' else 'A'} {mail.kind.upper()} from {mail.sender or 'an unknown sender'} that cannot be "
+                f"fully read: {'; '.join(malformed)}. It is kept; check the sending HISP's notices.",
+                Signature(QueueKind.DIRECT_MALFORMED, domain(mail.sender), normalise(malformed[0])),
+                message_id=r["id"], source_id=r["source_id"], now=now, at=r["event_time"]))
+        if mail.in_reply_to:
+            items += _pair(conn, r, mail.in_reply_to, mail.notices, now)
+    return items
+
+
+def _facts(message_id: int, mail: Mail) -> dict:
+    return {"message_id": message_id, "kind": mail.kind, "header_id": (mail.message_id or "")[:500] or None,
+            "original_id": (mail.in_reply_to or "")[:500] or None, "sender": (mail.sender or "")[:320] or None,
+            "recipients": mail.recipients, "subject": mail.subject, "sent_at": mail.sent_at, "signed": mail.signed,
+            "encrypted": mail.encrypted, "asks_dispatched": mail.asks_dispatched,
+            "attachments": [vars(a) for a in mail.attachments], "notices": [vars(n) for n in mail.notices],
+            "reporter": (mail.reporter or "")[:500] or None, "problems": mail.problems, "paired_with": None}
+
+
+def _pair(conn: Tx, notice_row: dict, original_id: str, notices: list[Notice], now: datetime) -> list[dict]:
+    """Apply a notice to the deliveries of the message it answers, if that is stored yet (of
+    several under one Message-ID, the latest sent to the recipient it speaks for)."""
+    candidates = conn.execute(select(DM.c.message_id, DM.c.recipients).where(
+        DM.c.header_id == original_id, DM.c.kind == "message").order_by(DM.c.message_id.desc())).all()
+    speaks_for = {n.recipient for n in notices if n.recipient}
+    original = next((c._asdict() for c in candidates if speaks_for & set(c.recipients)), None) or (
+        candidates[0]._asdict() if candidates else None)
+    if original is None:
+        return []
+    rows = {d.recipient: d._asdict() for d in conn.execute(select(DD).where(DD.c.message_id == original["message_id"]))}
+    applies = [(n, rows.get(n.recipient) if n.recipient else (next(iter(rows.values())) if len(rows) == 1 else None))
+               for n in notices]
+    applies = [(n, d) for n, d in applies if d is not None]
+    if not applies:
+        return []  # it speaks for nobody the message went to: left unpaired (see `unpaired`)
+    conn.execute(update(DM).where(DM.c.message_id == notice_row["id"]).values(paired_with=original["message_id"]))
+    conn.execute(update(M).where(M.c.id == notice_row["id"]).values(is_ack=True, answers_id=original["message_id"]))
+    items, at = [], notice_row["event_time"] or now
+    for n, d in applies:
+        before = d["state"]
+        kind = delivery.advance(d, n, at)
+        d.update(notice_id=notice_row["id"], updated_at=now)
+        conn.execute(update(DD).where(DD.c.id == d["id"]).values(
+            state=d["state"], processed_at=d["processed_at"], dispatched_at=d["dispatched_at"], failed_at=d["failed_at"],
+            words=d["words"], notice_id=d["notice_id"], updated_at=now))
+        if before == Disposition.TIMED_OUT and d["state"] != before:
+            _settle_timeout(conn, original["message_id"], d["recipient"], d["state"], now)
+        if kind is not None:
+            words = d["words"] or ""
+            items.append(queue.new(
+                kind, f"{d['recipient']}: " + ("the receiver's MDN says the message failed" if kind == QueueKind.DIRECT_FAILED
+                                               else "the message could not be delivered (DSN)") + (f": {words}" if words else ""),
+                Signature(kind, domain(d["recipient"]), normalise(words.split("\n")[0])),
+                message_id=original["message_id"], source_id=notice_row["source_id"], now=now, at=at))
+    return items
+
+
+def _settle_timeout(conn: Tx, message_id: int, recipient: str, state: str, now: datetime) -> None:
+    open_items = {i.id: i.row_version for i in conn.execute(
+        select(Q.c.id, Q.c.row_version, Q.c.reason).where(Q.c.message_id == message_id, Q.c.kind.in_(_TIMED_OUT_KINDS),
+                                                           Q.c.triage_state == TriageState.OPEN))
+        if i.reason.startswith(f"{recipient}:")}
+    if open_items:
+        queue.settle(conn, open_items, TriageState.RESOLVED, now, f"a late notice came: {state}")
+
+
+# -- timeouts ------------------------------------------------------------------------------
+def sweep(conn: Tx, now: datetime) -> int:
+    """Time out deliveries whose notice is overdue; returns the items raised."""
+    soonest = now - min(delivery.PROCESSED_WINDOW, timedelta(minutes=1))
+    found = conn.execute(select(DD, M.c.source_id, I.c.ack_timeout_s, I.c.dispatch_timeout_s)
+                         .join(M, M.c.id == DD.c.message_id).outerjoin(I, I.c.id == M.c.interface_id)
+                         .where(DD.c.state.in_((Disposition.SENT, Disposition.PROCESSED)), DD.c.sent_at < soonest)).all()
+    items, changes = [], []
+    for r in found:
+        d = r._asdict()
+        processed = timedelta(seconds=r.ack_timeout_s) if r.ack_timeout_s else delivery.PROCESSED_WINDOW
+        dispatched = timedelta(seconds=r.dispatch_timeout_s) if r.dispatch_timeout_s else delivery.DISPATCHED_WINDOW
+        why = delivery.overdue(d, now, processed, dispatched)
+        if why is None:
+            continue
+        changes.append({"id": d["id"], "state": Disposition.TIMED_OUT.value, "updated_at": now})
+        items.append(queue.new(QueueKind.DIRECT_TIMED_OUT, f"{d['recipient']}: {why}.",
+                               Signature(QueueKind.DIRECT_TIMED_OUT, domain(d["recipient"]),
+                                         "no dispatched MDN" if d["state"] == Disposition.PROCESSED else "no processed MDN"),
+                               message_id=d["message_id"], source_id=r.source_id, now=now,
+                               at=d["sent_at"] + (dispatched if d["state"] == Disposition.PROCESSED else processed)))
+    if changes:
+        update_many(conn, DD, changes, ["state", "updated_at"])
+    return queue.add(conn, items)
+
+
+# -- reads ---------------------------------------------------------------------------------
+def deliveries(store: Store, *, message_id: int | None = None, states: list[str] | None = None,
+               since: datetime | None = None, limit: int = 1000) -> list[dict]:
+    """Deliveries with their message's facts, newest first."""
+    stmt = (select(DD, DM.c.header_id, DM.c.sender, DM.c.subject, DM.c.attachments, DM.c.signed, DM.c.encrypted)
+            .join(DM, DM.c.message_id == DD.c.message_id).order_by(DD.c.sent_at.desc(), DD.c.id.desc()).limit(limit))
+    if message_id is not None:
+        stmt = stmt.where(DD.c.message_id == message_id)
+    if states:
+        stmt = stmt.where(DD.c.state.in_(states))
+    if since is not None:
+        stmt = stmt.where(DD.c.sent_at >= since)
+    with store.read() as conn:
+        return [r._asdict() for r in conn.execute(stmt)]
+
+
+def mail(store: Store, message_id: int) -> dict | None:
+    """A mail's facts, and for a Direct message its notices in the order they came."""
+    with store.read() as conn:
+        row = conn.execute(select(DM).where(DM.c.message_id == message_id)).first()
+        if row is None:
+            return None
+        out = row._asdict()
+        out["timeline"] = [n._asdict() for n in conn.execute(
+            select(DM.c.message_id, DM.c.kind, DM.c.notices, DM.c.reporter, M.c.event_time)
+            .join(M, M.c.id == DM.c.message_id).where(DM.c.paired_with == message_id).order_by(M.c.event_time, M.c.id))]
+    return out
+
+
+def unpaired(store: Store, limit: int = 1000) -> list[dict]:
+    """Notices whose message is not stored here, with why they cannot be paired."""
+    with store.read() as conn:
+        found = conn.execute(select(DM.c.message_id, DM.c.kind, DM.c.sender, DM.c.original_id, DM.c.notices, DM.c.problems)
+                             .where(DM.c.kind != "message", DM.c.paired_with.is_(None))
+                             .order_by(DM.c.message_id).limit(limit)).all()
+        known = set(conn.scalars(select(DM.c.header_id).where(
+            DM.c.kind == "message", DM.c.header_id.in_({r.original_id for r in found if r.original_id}))))
+    return [dict(r._asdict(), why=_why_unpaired(r, known)) for r in found]
+
+
+def _why_unpaired(r, known: set[str]) -> str:
+    if r.original_id is None:
+        return "it does not say which message it answers"
+    if r.original_id not in known:
+        return "the message it answers is not in this store"
+    names = ", ".join(n["recipient"] for n in r.notices if n["recipient"]) or "no recipient"
+    return f"it speaks for {names}, not a recipient of the message it answers"
