@@ -95,12 +95,13 @@ def prepare_demo(store, root: Path, servers: list) -> tuple[list[Path], Changes]
     """The demo's workspace (log files, a loopback FHIR server and its endpoints, a loopback
     engine and its channels, alert rules), made on the ingest's thread once the window shows;
     the servers go in `servers`."""
-    from core import demo_engine, demo_fhir
+    from core import demo_direct, demo_engine, demo_fhir
     from core.commands.context import Context
     from core.demo import DEMO_COUNT, add_alert_rules, workspace
 
     add_alert_rules(Context(store))
     folders = [workspace(root, DEMO_COUNT)]
+    demo_direct.write(folders[0] / "direct")
     servers.append(demo_fhir.start(Context(store)))
     servers.append(demo_engine.start(Context(store)))
     return folders, Changes(messages=True, queue=True, interfaces=True, endpoints=True, alerts=True, audit=True)

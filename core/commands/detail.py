@@ -9,8 +9,8 @@ from core.commands.context import Context
 from core.hl7 import ack, structure
 from core.hl7.encoding import decode
 from core.privacy import PHI_FIELDS
-from core.store import audit, engines, messages
-from core.vocabulary import AckState, AuditAction, ParseState
+from core.store import audit, direct, engines, messages
+from core.vocabulary import AckState, AuditAction, Disposition, ParseState
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Detail:
     links: list[tuple[int, str]] = field(default_factory=list)  # (message id, what it is)
     has_corrections: bool = False
     engine: dict | None = None  # the engine keys when it came from an engine (core.store.engines.keys_of)
+    mail: dict | None = None  # a Direct message's, MDN's or DSN's facts (core.store.direct.mail), with its deliveries
 
     @property
     def engine_reference(self) -> str | None:
@@ -58,7 +59,14 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     explanation, links = [], []
     if row["parse_state"] != ParseState.OK and row["reason"]:
         explanation.append(f"{row['parse_state'].capitalize()}: {row['reason']}")
-    if row["is_ack"]:
+    mail = direct.mail(store, message_id)
+    if mail is not None:
+        mail["deliveries"] = direct.deliveries(store, message_id=message_id)
+        explanation += _mail_lines(mail)
+        links += [(t["message_id"], f"its {t['kind'].upper()} ({_said(t)})") for t in mail["timeline"][:6]]
+        if row["answers_id"]:
+            links.append((row["answers_id"], "the message this notice answers"))
+    elif row["is_ack"]:
         explanation += ack.explain(row["ack_code"], row["ack_text"], row["errors"])
         if row["answers_id"]:
             links.append((row["answers_id"], "the message this ACK answers"))
@@ -77,4 +85,39 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     corrections = messages.corrections_of(store, message_id)
     links += [(c, "its correction") for c in corrections[:3]]  # the button adds "(message N)"
     first = messages.versions(store, message_id)[0] if row["parent_id"] else message_id  # a correction: its original's keys
-    return Detail(row, text, codec, tree, explanation, links, bool(corrections), engines.engine_keys(store, first))
+    return Detail(row, text, codec, tree, explanation, links, bool(corrections), engines.engine_keys(store, first), mail)
+
+
+_KINDS = {"message": "Direct message", "mdn": "MDN", "dsn": "DSN"}
+
+
+def _said(notice: dict) -> str:
+    return ", ".join(n["disposition"] or "no disposition" for n in notice["notices"]) or "nothing said"
+
+
+def _mail_lines(mail: dict) -> list[str]:
+    """A Direct message in words: how it was sent, and where it stands with each recipient,
+    with the MDNs and DSNs in the order they came; a notice: what it says."""
+    security = ", ".join(w for w, on in (("signed", mail["signed"]), ("encrypted", mail["encrypted"])) if on) or "neither signed nor encrypted"
+    files = "; ".join(f"{a['filename'] or '(no name)'} ({a['content_type']}, {a['size']:,} bytes)" for a in mail["attachments"])
+    lines = [f"{_KINDS[mail['kind']]} from {mail['sender'] or '?'}: {security}"
+             + (f"; carries {files}" if files else "; no attachments")]
+    if mail["kind"] == "message":
+        if mail["asks_dispatched"]:
+            lines.append("The sender asked for final-destination delivery (a dispatched MDN).")
+        for d in mail["deliveries"]:
+            when = [f"{w} {d[k]:%Y-%m-%d %H:%M}" for w, k in (("processed", "processed_at"), ("dispatched", "dispatched_at"),
+                                                               ("failed", "failed_at")) if d[k]]
+            lines.append(f"  {d['recipient']}: {Disposition.label(d['state'])}" + (f" ({', '.join(when)})" if when else "")
+                         + (f": {d['words']}" if d["words"] else ""))
+        for t in mail["timeline"]:
+            lines.append(f"  {t['event_time']:%Y-%m-%d %H:%M} {t['kind'].upper()} (message {t['message_id']}): "
+                         + "; ".join(f"{n['recipient'] or '?'} {n['disposition'] or 'no disposition'}" for n in t["notices"]))
+    else:
+        lines += [f"  Says for {n['recipient'] or '(no Final-Recipient)'}: {Disposition.label(n['disposition']) or '(no disposition)'}"
+                  + (" with final-destination delivery" if n["final_delivery"] else "") + (f" ({n['words']})" if n["words"] else "")
+                  for n in mail["notices"]]
+        if mail["paired_with"] is None:
+            lines.append(f"  Not paired: it answers {mail['original_id'] or 'no message it names'}, not stored here"
+                         " (or not sent to this recipient).")
+    return lines

@@ -16,7 +16,7 @@ from sqlalchemy import Integer, Select, and_, column, func, or_, select, text, t
 from core.store import engines, queue
 from core.store.bulk import insert_many
 from core.store.db import Store, Tx
-from core.store.models import AuditEntry, Message, Source
+from core.store.models import AuditEntry, Interface, Message, Source
 from core.store.pairing import Pairing
 from core.vocabulary import AuditAction
 
@@ -121,6 +121,7 @@ class MessageFilter:
     control_id: str | None = None
     patient_id: str | None = None
     interface_id: int | None = None
+    lane: str | None = None  # the lane of the message's interface (core.vocabulary.Lane): hl7v2, direct...
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
@@ -150,6 +151,8 @@ class MessageFilter:
             w.append(M.c.patient_id == self.patient_id)
         if self.interface_id is not None:
             w.append(M.c.interface_id == self.interface_id)
+        if self.lane:
+            w.append(M.c.interface_id.in_(select(Interface.id).where(Interface.lane == self.lane)))
         if self.since:
             w.append(M.c.event_time >= self.since)
         if self.until:

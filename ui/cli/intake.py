@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core import labels
+from core import demo_direct, labels
 from core.commands.context import CommandError, Context
 from core.demo import workspace
 from core.ingest import Ingestor, Summary
@@ -113,6 +113,7 @@ def cmd_demo(_ctx: None, args) -> int:
     """The demo workspace without a window: generate traffic, ingest it, print a summary."""
     root = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="lanewatch-demo-"))
     logs = workspace(root, args.count)
+    demo_direct.write(logs / "direct")
     store = open_store(args.db or f"sqlite:///{root / 'demo.db'}")
     print(f"demo workspace: {root}", file=sys.stderr)
     t0 = time.monotonic()
@@ -120,11 +121,23 @@ def cmd_demo(_ctx: None, args) -> int:
         summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([logs])
         print_summary(summary, time.monotonic() - t0)
         _demo_engine(store)
+        _demo_direct(store)
         for group in queue.groups(store, states=[TriageState.OPEN])[:6]:  # the newest kinds of trouble, not one many times
             print(f"  queue: {group['items']:>4} × {group['kind']:15} {group['example'][:80]}")
     finally:
         store.close()
     return ExitCode.OK
+
+
+def _demo_direct(store) -> None:
+    from collections import Counter
+
+    from core.store import direct
+    from core.vocabulary import Disposition
+
+    states = Counter(d["state"] for d in direct.deliveries(store, limit=100_000))
+    if states:
+        print("  direct deliveries: " + ", ".join(f"{Disposition.label(s)} {n}" for s, n in states.most_common()))
 
 
 def _demo_engine(store) -> None:

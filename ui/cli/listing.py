@@ -5,7 +5,7 @@ import sys
 
 from core.commands.context import Context
 from core.store import messages, queue
-from core.vocabulary import AckState, ParseState, QueueKind, TriageState
+from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
 from ui.cli.output import ExitCode, json_line, verb
 
@@ -27,6 +27,8 @@ def register(sub, common) -> None:
     s.add_argument("--since", type=values.moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
     s.add_argument("--until", type=values.moment)
     s.add_argument("--text", type=values.words, help="free text: every word must appear")
+    s.add_argument("--lane", choices=Lane.values(), help="the lane of the message's interface (direct: Direct messages, "
+                   "MDNs and DSNs)")
     s.add_argument("--engine-message", type=values.identifier, help="an engine's message ID (with --channel)")
     s.add_argument("--channel", type=values.words, help="an engine channel, by name or UUID")
     s.add_argument("--connector", type=values.words, help="an engine connector's name (Source, a destination)")
@@ -52,7 +54,7 @@ def cmd_messages(ctx: Context, args) -> int:
     flt = messages.MessageFilter(
         types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
         receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
-        since=args.since, until=args.until, text=args.text, engine_message_id=args.engine_message, channel=args.channel,
+        since=args.since, until=args.until, text=args.text, lane=args.lane, engine_message_id=args.engine_message, channel=args.channel,
         connector=args.connector, server_id=args.server_id)
     out = sys.stdout
     for n, row in enumerate(messages.every(ctx.store, flt)):

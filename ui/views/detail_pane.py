@@ -163,10 +163,12 @@ class DetailPane(QWidget):
             return
         r = d.row
         patient = privacy.mask(labels.patient(r), self.privacy) or "no patient"
-        when = r["message_time"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["message_time"] else "no MSH-7"
+        when = r["message_time"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["message_time"] else (
+            "no Date" if d.mail else "no MSH-7")
+        kind = "Direct mail" if d.mail else f"HL7 {r['version'] or '?'}"
         self.summary.setText(
-            f"<b>{r['message_type'] or 'Unknown type'}</b> · control ID <b>{r['control_id'] or '—'}</b> · "
-            f"HL7 {r['version'] or '?'} · {when}<br>"
+            f"<b>{r['message_type'] or 'Unknown type'}</b> · {'Message-ID' if d.mail else 'control ID'} "
+            f"<b>{html.escape(r['control_id'] or '—')}</b> · {kind} · {when}<br>"
             f"{r['sending_app'] or '?'}^{r['sending_facility'] or ''} → {r['receiving_app'] or '?'}^"
             f"{r['receiving_facility'] or ''} · {patient}<br>"
             f"<span style='color:gray'>Parse: {ParseState.label(r['parse_state'])} · message {r['id']} · "

@@ -1,0 +1,102 @@
+"""The demo workspace's Direct lane: today's referrals from the practice to a few
+specialists, as its HISP exports them (an mbox), with their MDNs and DSNs: most processed
+and dispatched, one receiver that does not trust the practice's certificate, a mailbox that
+does not exist, referrals still waiting, and some that timed out.
+
+The builders write mail as a HISP does (CRLF, multipart, a C-CDA attachment); the tests use
+them too.
+"""
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from core.direct.mail import FINAL_DELIVERY
+
+PRACTICE = "referrals@direct.riverside-family.example"
+RECEIVERS = ("intake@direct.heartcare-cardiology.example", "frontdesk@direct.northside-ortho.example",
+             "referrals@direct.valley-derm.example", "scheduling@direct.lakeview-gi.example")
+NO_SUCH = "newpatients@direct.valley-derm.example"  # the DSN's: that mailbox does not exist
+UNTRUSTING = RECEIVERS[3]  # its HISP does not trust the practice's certificate: a failed MDN
+
+
+def _date(at: datetime) -> str:
+    return format_datetime(at.replace(tzinfo=UTC))
+
+
+def message(mid: str, sender: str, to: list[str], at: datetime, *, dispatched: bool = False,
+            subject: str = "Referral") -> bytes:
+    """A Direct message carrying a C-CDA referral note."""
+    options = f"Disposition-Notification-Options: {FINAL_DELIVERY.upper()}=optional,true\r\n" if dispatched else ""
+    return (f"From: {sender}\r\nTo: {', '.join(to)}\r\nSubject: {subject}\r\nDate: {_date(at)}\r\nMessage-ID: <{mid}>\r\n"
+            f"MIME-Version: 1.0\r\n{options}Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+            "Content-Type: text/plain\r\n\r\nPlease see the attached referral.\r\n--b1\r\n"
+            "Content-Type: application/xml; name=\"referral.xml\"\r\nContent-Disposition: attachment; "
+            "filename=\"referral.xml\"\r\n\r\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>\r\n--b1--\r\n").encode()
+
+
+def mdn(mid: str, original: str, recipient: str, sender_of_original: str, at: datetime, disposition: str = "processed",
+        *, final: bool = False, failure: str | None = None) -> bytes:
+    """An MDN from a recipient's HISP (RFC 8098, as the Direct delivery notification guide has it)."""
+    extra = f"{FINAL_DELIVERY.upper()}:\r\n" if final else ""
+    extra += f"Failure: {failure}\r\n" if failure else ""
+    return (f"From: {recipient}\r\nTo: {sender_of_original}\r\nSubject: {disposition.title()}: Referral\r\n"
+            f"Date: {_date(at)}\r\nMessage-ID: <{mid}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+            "report-type=disposition-notification; boundary=\"r1\"\r\n\r\n--r1\r\nContent-Type: text/plain\r\n\r\n"
+            f"Your message was {disposition}.\r\n--r1\r\nContent-Type: message/disposition-notification\r\n\r\n"
+            "Reporting-UA: hisp.example;Direct Agent\r\n"
+            f"Final-Recipient: rfc822;{recipient}\r\nOriginal-Message-ID: <{original}>\r\n"
+            f"Disposition: automatic-action/MDN-sent-automatically;{disposition}\r\n{extra}\r\n--r1--\r\n").encode()
+
+
+def dsn(mid: str, original: str, recipient: str, sender_of_original: str, at: datetime,
+        diagnostic: str = "smtp; 550 5.1.1 mailbox unavailable") -> bytes:
+    """A DSN (RFC 3464) from the sending HISP: a recipient it could not deliver to."""
+    return (f"From: postmaster@hisp.example\r\nTo: {sender_of_original}\r\nSubject: Delivery Status Notification (Failure)"
+            f"\r\nDate: {_date(at)}\r\nMessage-ID: <{mid}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+            "report-type=delivery-status; boundary=\"d1\"\r\n\r\n--d1\r\nContent-Type: text/plain\r\n\r\n"
+            "Delivery failed.\r\n--d1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; hisp.example\r\n"
+            f"X-Original-Message-Id: <{original}>\r\n\r\nFinal-Recipient: rfc822;{recipient}\r\nAction: failed\r\n"
+            f"Status: 5.1.1\r\nDiagnostic-Code: {diagnostic}\r\n\r\n--d1--\r\n").encode()
+
+
+def mbox(mails: list[tuple[datetime, bytes]]) -> bytes:
+    """Mails as an mbox (each after a `From ` line, in the order given)."""
+    return b"".join(b"From hisp@example " + at.strftime("%a %b %d %H:%M:%S %Y").encode() + b"\n"
+                    + m.replace(b"\r\n", b"\n") + b"\n" for at, m in mails)
+
+
+def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: int = 5) -> Path:
+    """Today's referrals and their notices, as the HISP's export; returns the file."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    rng = random.Random(seed)
+    mails: list[tuple[datetime, bytes]] = []
+    for i in range(count):
+        sent = now - timedelta(minutes=(count - i) * 9 + rng.randrange(5))
+        mid = f"ref{i:04d}.{seed}@riverside-family.example"
+        to = [rng.choice(RECEIVERS)] + ([NO_SUCH] if i % 13 == 5 else [])
+        asks = i % 3 == 0
+        mails.append((sent, message(mid, PRACTICE, to, sent, dispatched=asks, subject=f"Referral {i + 1}")))
+        for n, r in enumerate(to):
+            at = sent + timedelta(minutes=1 + rng.randrange(4))
+            if r == NO_SUCH:
+                mails.append((at, dsn(f"dsn{i}.{n}@hisp.example", mid, r, PRACTICE, at,
+                                      f"smtp; 550 5.1.1 <{r}>: Recipient address rejected: User unknown ({rng.randrange(10**6)})")))
+            elif r == UNTRUSTING and i % 4 == 1:
+                mails.append((at, mdn(f"mdn{i}.{n}@{r.split('@')[1]}", mid, r, PRACTICE, at, "failed",
+                                      failure="the sender's certificate is not trusted by the receiving HISP")))
+            elif at > now - timedelta(minutes=6) or i % 11 == 7:
+                continue  # still waiting (or, long enough, timed out)
+            else:
+                mails.append((at, mdn(f"mdn{i}.{n}@{r.split('@')[1]}", mid, r, PRACTICE, at)))
+                if asks and i % 6 != 3:
+                    later = at + timedelta(minutes=2)
+                    if later <= now:
+                        mails.append((later, mdn(f"dsp{i}.{n}@{r.split('@')[1]}", mid, r, PRACTICE, later, "dispatched",
+                                                 final=True)))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"hisp-export-{now:%Y%m%d}.mbox"
+    path.write_bytes(mbox(sorted(mails, key=lambda m: m[0])))
+    return path

@@ -1,0 +1,56 @@
+"""`lanewatch deliveries` and `messages --lane direct` on the demo's Direct traffic, and a
+Direct message's detail in words (recipients, notices, attachments)."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from core import demo_direct
+from core.commands.context import Context
+from core.commands.detail import OpenDetail
+from core.ingest import Ingestor
+from core.store import direct
+from tests.helpers.cli import run
+
+NOW = datetime(2026, 12, 1, 16, 0)
+
+
+def _demo(store, tmp_path):
+    Ingestor(store, now=lambda: NOW).ingest_paths([demo_direct.write(tmp_path / "direct", now=NOW)])
+
+
+def test_deliveries_lists_each_recipient_and_says_when_one_needs_a_person(store, store_url, tmp_path, capsys):
+    _demo(store, tmp_path)
+    code, out, _ = run(capsys, store_url, "deliveries", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 4 and len(rows) == len(direct.deliveries(store))
+    assert {r["state"] for r in rows} >= {"processed", "dispatched", "delivery_failed", "failed", "timed_out"}
+    code, out, _ = run(capsys, store_url, "deliveries", "--state", "dispatched")
+    assert code == 0 and out.count("Dispatched") == len(out.splitlines()) > 0
+    code, out, _ = run(capsys, store_url, "deliveries", "--unpaired")
+    assert code == 0 and out == "Every MDN and DSN here is paired to its message.\n"
+
+
+def test_messages_by_lane_and_bad_usage_in_one_line(store, store_url, tmp_path, capsys):
+    _demo(store, tmp_path)
+    code, out, _ = run(capsys, store_url, "messages", "--lane", "direct", "--json")
+    types = {json.loads(line)["type"] for line in out.splitlines()}
+    assert code == 0 and types == {"Direct", "MDN", "DSN"}
+    code, out, _ = run(capsys, store_url, "messages", "--lane", "hl7v2")
+    assert code == 0 and out == ""
+    code, _, err = run(capsys, store_url, "deliveries", "--state", "lost")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "invalid choice: 'lost'" in err
+
+
+def test_a_direct_messages_detail_gives_each_recipient_and_its_notices(store, tmp_path):
+    _demo(store, tmp_path)
+    dispatched = next(d for d in direct.deliveries(store) if d["state"] == "dispatched")
+    detail = OpenDetail(Context(store, actor="tester", now=lambda: datetime.now(UTC).replace(tzinfo=None))).run(
+        dispatched["message_id"])
+    text = "\n".join(detail.explanation)
+    assert text.startswith(f"Direct message from {demo_direct.PRACTICE}: neither signed nor encrypted; carries referral.xml")
+    assert f"{dispatched['recipient']}: Dispatched (processed" in text and "asked for final-destination delivery" in text
+    assert [w for _, w in detail.links] == ["its MDN (processed)", "its MDN (dispatched)"]
+    notice = OpenDetail(Context(store, actor="tester")).run(detail.links[1][0])
+    assert notice.links == [(dispatched["message_id"], "the message this notice answers")]
+    assert "dispatched with final-destination delivery" in "\n".join(notice.explanation).lower()
