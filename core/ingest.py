@@ -19,7 +19,7 @@ from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, re
 from core.progress import Progress
 from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
-from core.store import direct, queue, sources
+from core.store import direct, documents, queue, sources
 from core.store.db import Store, Tx
 from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
@@ -224,6 +224,8 @@ class Ingestor:
             self.summary.add(rows, stored.queued)
             if mails:
                 self.summary.queued += queue.add(conn, direct.record(conn, mails, now))
+            if any(r.get("documents") for r in rows):
+                self.summary.queued += queue.add(conn, documents.record(conn, rows, now))
             if in_error_folder and rows:
                 self.summary.queued += queue.add(conn, [queue.new(
                     QueueKind.ERROR_FOLDER, f"Found in the engine's error folder ({in_error_folder}/): the engine could "

@@ -19,6 +19,8 @@ from pathlib import Path
 from core.correlate import match_key
 from core.direct import mail as direct_mail
 from core.direct.files import frame_mail, is_mail
+from core.documents import examine
+from core.documents.ccda import is_cda
 from core.hl7.encoding import decode
 from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
@@ -101,6 +103,7 @@ def _check_required(row: dict) -> None:
 
 
 MAIL = "mail"  # a Direct message, MDN or DSN (core.direct): its row carries the Mail read from it
+DOCUMENT = "document"  # a CDA document file: its row carries the document's row
 MAIL_KINDS = {"message": "Direct", "mdn": "MDN", "dsn": "DSN"}  # message_type of each
 
 
@@ -116,8 +119,18 @@ def mail_row(raw: bytes, offset: int) -> dict:
     row.update(reason="; ".join(found.problems)[:2000] or None, message_type=MAIL_KINDS[found.kind],
                control_id=_clip(found.message_id, "control_id"), sending_app=_clip(found.sender, "sending_app"),
                receiving_app=_clip(found.recipients[0] if found.recipients else None, "receiving_app"),
-               message_time=found.sent_at,
-               text=found.text, mail=found)
+               message_time=found.sent_at, text=found.text, mail=found,
+               documents=[examine.row(body, name) for name, body in found.documents])
+    found.documents = []  # their bytes go on in the documents' rows
+    return row
+
+
+def document_row(raw: bytes, offset: int) -> dict:
+    """A CDA document file's row: kept as text, keyed by the document's id, and the document's own row."""
+    row = message_row(raw, offset, data_type="CDA")
+    doc = examine.row(raw, None)
+    row.update(reason=None, message_type="CDA", control_id=_clip(doc["document_id"], "control_id"),
+               sending_app=_clip(doc["custodian"], "sending_app"), message_time=doc["effective_time"], documents=[doc])
     return row
 
 
@@ -159,13 +172,19 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
     messages when they are many and small (raises OSError)."""
     chunk = chunk or CHUNK
     with open(path, "rb") as f:
-        mail = is_mail(f.read(8192))
+        head = f.read(8192)
+        mail, document = is_mail(head), is_cda(head)
         f.seek(offset)
         buf, base = b"", offset
         while True:
             data = f.read(chunk)
             last = not data
             buf += data
+            if document:
+                if last:
+                    yield _document_part(buf, base, final)
+                    return
+                continue
             if mail:
                 part = _mail_part(buf, base, final and last, last)
                 if part is not None:
@@ -192,6 +211,13 @@ def _mail_part(buf: bytes, base: int, final: bool, last: bool) -> Part | None:
         return None
     entries = [(MAIL, start, mail_row(buf[start - base:end - base], start)) for start, end in pieces]
     return Part(entries, used, base + used, used < len(buf), last)
+
+
+def _document_part(buf: bytes, base: int, final: bool) -> Part:
+    """A CDA file, read whole once it is final (settled, or read once)."""
+    if not final or not buf.strip():
+        return Part([], 0, base, bool(buf), True)
+    return Part([(DOCUMENT, base, document_row(buf, base))], len(buf), base + len(buf), False, True)
 
 
 class RowWorker:

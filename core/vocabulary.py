@@ -109,6 +109,8 @@ class QueueKind(Worded):
     DIRECT_UNDELIVERED = "direct_undelivered", "Direct: not delivered", "stop"  # a DSN
     DIRECT_TIMED_OUT = "direct_timed_out", "Direct: timed out", "unknown"  # no MDN in time
     DIRECT_MALFORMED = "direct_malformed", "Direct: malformed notice", "warn"  # an MDN/DSN that cannot be paired
+    DOCUMENT_INVALID = "document_invalid", "Document: invalid", "warn"  # fails the CDA schema (or is no document)
+    DOCUMENT_INCOMPLETE = "document_incomplete", "Document: sections missing", "warn"  # its type's required sections
 
 
 NAK_KINDS = (QueueKind.NAK_ERROR, QueueKind.NAK_REJECT)

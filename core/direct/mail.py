@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from core.documents.examine import in_attachment
+
 FINAL_DELIVERY = "x-direct-final-destination-delivery"
 _DISPOSITION = re.compile(r"^\s*(?P<mode>[^;]*);\s*(?P<type>[A-Za-z-]+)(?:/(?P<modifier>[A-Za-z-]+))?\s*$")
 _SHOWN = ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To")
@@ -62,6 +64,7 @@ class Mail:
     reporter: str | None = None  # Reporting-UA or Reporting-MTA
     problems: list[str] = field(default_factory=list)
     text: str = ""  # what a person reads and searches: the headers that matter and the message's own words
+    documents: list[tuple[str, bytes]] = field(default_factory=list)  # the CDA documents it carries (name, bytes)
 
     @property
     def is_notice(self) -> bool:
@@ -165,8 +168,9 @@ def _walk(msg: Message, mail: Mail, words: list[str]) -> None:
             body = part.get_payload(decode=True) or b""
             words.append(_decoded(body, part.get_content_charset()))  # the message's own words
             continue
-        payload = part.get_payload(decode=True)
-        mail.attachments.append(Attachment(_header(filename), ctype, len(payload or b"")))
+        payload = part.get_payload(decode=True) or b""
+        mail.attachments.append(Attachment(_header(filename), ctype, len(payload)))
+        mail.documents += in_attachment(_header(filename), ctype, payload)
 
 
 def _decoded(body: bytes, charset: str | None) -> str:

@@ -445,6 +445,37 @@ class DirectDelivery(Base):
                       Index("ix_direct_deliveries_open", "state", "sent_at"))
 
 
+class Document(Base):
+    """A CDA document found in a message (a Direct attachment, an XDM package) or a file:
+    its type, header and section inventory, and its validation."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)  # messages.id it came in
+    part: Mapped[str | None] = mapped_column(String(500))  # the attachment's name, or the path inside an XDM zip
+    type_name: Mapped[str] = mapped_column(String(100))
+    type_template: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[str | None] = mapped_column(String(300))
+    effective_time: Mapped[datetime | None] = mapped_column(DateTime)
+    patient_name: Mapped[str | None] = mapped_column(String(400))
+    patient_id: Mapped[str | None] = mapped_column(String(300))
+    author: Mapped[str | None] = mapped_column(String(400))
+    custodian: Mapped[str | None] = mapped_column(String(400))
+    sections: Mapped[list] = mapped_column(JSON)
+    missing: Mapped[list] = mapped_column(JSON)
+    problems: Mapped[list] = mapped_column(JSON)
+    xsd_state: Mapped[str] = mapped_column(String(16))  # valid, invalid, not_checked, unreadable
+    xsd_findings: Mapped[list] = mapped_column(JSON)
+    schematron_state: Mapped[str | None] = mapped_column(String(16))  # on demand
+    schematron_findings: Mapped[list | None] = mapped_column(JSON)
+    schematron_at: Mapped[datetime | None] = mapped_column(DateTime)
+    size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the document's bytes as decoded from its part
+
+    __table_args__ = (Index("ix_documents_message", "message_id"), Index("ix_documents_type", "type_name"))
+
+
 # how long each text column of a message may be (core.message_rows clips keys to fit)
 MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}
 

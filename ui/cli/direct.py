@@ -1,12 +1,14 @@
-"""Headless Direct lane: `deliveries`, where each Direct message stands with each recipient
+"""Headless document lane: `deliveries`, where each Direct message stands with each recipient
 (sent, processed, dispatched, failed, not delivered, timed out), and the notices that could
-not be paired, with why."""
+not be paired, with why; `documents`, the CDA documents found; `validate`, a document
+against the CDA schema and the C-CDA Schematron."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from core.commands.context import Context
-from core.store import direct
+from core.commands.context import CommandError, Context
+from core.store import direct, documents
 from core.vocabulary import Disposition
 from ui.cli import values
 from ui.cli.output import ExitCode, json_line, verb
@@ -25,6 +27,7 @@ def register(sub, common) -> None:
     s.add_argument("--unpaired", action="store_true", help="the MDNs and DSNs that answer no message stored here, and why")
     s.add_argument("--limit", type=values.count, default=1000)
     s.add_argument("--json", action="store_true")
+    register_documents(sub, common)
 
 
 def cmd_deliveries(ctx: Context, args) -> int:
@@ -54,3 +57,74 @@ def _unpaired(ctx: Context, args) -> int:
     if not found and not args.json:
         sys.stdout.write("Every MDN and DSN here is paired to its message.\n")
     return ExitCode.OK
+
+
+def register_documents(sub, common) -> None:
+    s = verb(sub, common, "documents", cmd_documents, "the CDA documents found in messages and files: type, patient, "
+             "sections, what is missing, validation (exit 4 when one is invalid or incomplete)")
+    s.add_argument("--type", help="only this document type, e.g. 'Referral Note'")
+    s.add_argument("--invalid", action="store_true", help="only documents that fail validation")
+    s.add_argument("--message", type=values.identifier, help="the documents one message carries")
+    s.add_argument("--limit", type=values.count, default=1000)
+    s.add_argument("--json", action="store_true")
+
+
+DOCUMENT_FIELDS = ("id", "message_id", "part", "type_name", "type_template", "title", "document_id", "effective_time",
+                   "patient_name", "patient_id", "author", "custodian", "sections", "missing", "problems", "xsd_state",
+                   "xsd_findings", "schematron_state", "schematron_findings", "size")
+
+
+def cmd_documents(ctx: Context, args) -> int:
+    found = documents.every(ctx.store, type_name=args.type, invalid=args.invalid, message_id=args.message, limit=args.limit)
+    for d in found:
+        if args.json:
+            json_line({k: d.get(k) for k in DOCUMENT_FIELDS})
+            continue
+        missing = f"  missing: {'; '.join(d['missing'])}" if d["missing"] else ""
+        sections = f"{len(d['sections'])} section{'s' if len(d['sections']) != 1 else ''}"
+        sys.stdout.write(f"{d['id']:>6}  msg {d['message_id']:<7} {d['type_name'][:34]:34}  {sections:12}  "
+                         f"schema: {d['xsd_state']:11}{missing}\n")
+    if not found and not args.json:
+        sys.stdout.write("No documents match.\n")
+    return ExitCode.ATTENTION if any(_needs_a_person(d) for d in found) else ExitCode.OK
+
+
+def _needs_a_person(d: dict) -> bool:
+    return d["xsd_state"] in ("invalid", "unreadable") or bool(d["missing"]) or d["schematron_state"] == "invalid"
+
+
+def validate_document(ctx: Context | None, args) -> int:
+    """`validate DOCUMENT` (ui.cli.triage): a stored document, whose Schematron result is kept, or a file."""
+    from core.documents import validate
+
+    stored = None
+    if args.document.isdigit() and ctx is not None:
+        stored = documents.get(ctx.store, int(args.document))
+        if stored is None:
+            raise CommandError(f"there is no document {args.document} in this store (see `lanewatch documents`)")
+        raw = stored["raw"]
+    else:
+        path = Path(args.document)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{args.document}: {exc.strerror or 'cannot be read'}") from None
+    results = {"schema": validate.xsd(raw)}
+    if not args.no_schematron:
+        results["schematron"] = validate.schematron(raw)
+        if stored is not None:
+            documents.set_schematron(ctx.store, stored["id"], results["schematron"].state,
+                                     [vars(f) for f in results["schematron"].findings], ctx.now())
+    for name, r in results.items():
+        if args.json:
+            json_line({"check": name, "state": r.state, "note": r.note, "findings": [vars(f) for f in r.findings]})
+            continue
+        sys.stdout.write(f"{name}: {r.state}" + (f" ({r.note})" if r.note else "") + "\n")
+        groups: dict[str, list] = {}
+        for f in r.findings:
+            groups.setdefault(f.rule, []).append(f)
+        for rule, fs in sorted(groups.items(), key=lambda g: -len(g[1])):
+            first = fs[0]
+            where = f" line {first.line}" if first.line else ""
+            sys.stdout.write(f"  {len(fs):>4} × {first.severity:7} {rule[:60]}{where}: {first.text[:160]}\n")
+    return ExitCode.ATTENTION if any(r.state in ("invalid", "unreadable") for r in results.values()) else ExitCode.OK

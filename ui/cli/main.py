@@ -93,7 +93,7 @@ def may_create(args: argparse.Namespace) -> bool:
 def run_verb(args: argparse.Namespace) -> int:
     """The one error funnel: every verb's outcome is an ExitCode and, when it fails, one line."""
     try:
-        if args.store_use == "none":
+        if (args.store_use(args) if callable(args.store_use) else args.store_use) == "none":
             return int(args.func(None, args))
         store = open_store(args.db, create=may_create(args))
         try:

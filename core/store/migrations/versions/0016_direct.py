@@ -1,6 +1,6 @@
-"""The Direct lane (issue 18): Direct messages, MDNs and DSNs as stored in `messages`, with
+"""The document lane (issue 18): Direct messages, MDNs and DSNs as stored in `messages`, with
 their headers' facts, and one delivery row per recipient with its disposition; the
-dispatched MDN's window on an interface.
+dispatched MDN's window on an interface; the CDA documents found in messages and files.
 
 Revision ID: 0016
 Revises: 0015
@@ -55,6 +55,31 @@ def upgrade() -> None:
     )
     op.create_index('ix_direct_deliveries_key', 'direct_deliveries', ['message_id', 'recipient'], unique=True)
     op.create_index('ix_direct_deliveries_open', 'direct_deliveries', ['state', 'sent_at'])
+    op.create_table(
+        'documents',
+        sa.Column('id', ID, primary_key=True),
+        sa.Column('message_id', sa.BigInteger, nullable=False),
+        sa.Column('part', sa.String(500)),
+        sa.Column('type_name', sa.String(100), nullable=False),
+        sa.Column('type_template', sa.String(100)),
+        sa.Column('title', sa.Text),
+        sa.Column('document_id', sa.String(300)),
+        sa.Column('effective_time', sa.DateTime),
+        sa.Column('patient_name', sa.String(400)),
+        sa.Column('patient_id', sa.String(300)),
+        sa.Column('author', sa.String(400)),
+        sa.Column('custodian', sa.String(400)),
+        *(sa.Column(c, sa.JSON, nullable=False) for c in ('sections', 'missing', 'problems')),
+        sa.Column('xsd_state', sa.String(16), nullable=False),
+        sa.Column('xsd_findings', sa.JSON, nullable=False),
+        sa.Column('schematron_state', sa.String(16)),
+        sa.Column('schematron_findings', sa.JSON),
+        sa.Column('schematron_at', sa.DateTime),
+        sa.Column('size', sa.Integer, nullable=False),
+        sa.Column('raw', sa.LargeBinary, nullable=False),
+    )
+    op.create_index('ix_documents_message', 'documents', ['message_id'])
+    op.create_index('ix_documents_type', 'documents', ['type_name'])
     with op.batch_alter_table('interfaces') as t:
         t.add_column(sa.Column('dispatch_timeout_s', sa.Integer))
 
@@ -62,5 +87,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('interfaces') as t:
         t.drop_column('dispatch_timeout_s')
-    for table in ('direct_deliveries', 'direct_mail'):
+    for table in ('documents', 'direct_deliveries', 'direct_mail'):
         op.drop_table(table)
