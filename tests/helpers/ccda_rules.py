@@ -1,5 +1,5 @@
 """The required sections of each C-CDA R2.1 document type, read from HL7's Schematron (the
-source of resources/ccda_documents.json; test_ccda checks the table still says the same)."""
+source of resources/ccda_documents.json; tests/unit/core/documents/test_ccda.py checks the table still says the same)."""
 from __future__ import annotations
 
 import re
