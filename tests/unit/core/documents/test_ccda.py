@@ -17,8 +17,8 @@ from core.documents import ccda, validate
 from core.ingest import Ingestor
 from core.store import documents, queue
 from core.vocabulary import QueueKind
-from tests.helpers.cli import run
 from tests.helpers.ccda_rules import SCHEMATRON, required_sections
+from tests.helpers.cli import run
 
 EXAMPLES = "cda/hl7-c-cda-examples/Documents"
 XSD = "cda/hl7-cda-core-2.0/schema/extensions/SDTC/infrastructure/cda/CDA_SDTC.xsd"
