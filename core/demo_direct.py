@@ -15,8 +15,8 @@ from pathlib import Path
 
 from core.direct.mail import FINAL_DELIVERY
 
-PRACTICE = "referrals@direct.riverside-family.example"
-RECEIVERS = ("intake@direct.heartcare-cardiology.example", "frontdesk@direct.northside-ortho.example",
+PRACTICE = "referrals@direct.northside-fm.example"
+RECEIVERS = ("intake@direct.heartcare-cardiology.example", "frontdesk@direct.eastside-ortho.example",
              "referrals@direct.valley-derm.example", "scheduling@direct.lakeview-gi.example")
 NO_SUCH = "newpatients@direct.valley-derm.example"  # the DSN's: that mailbox does not exist
 UNTRUSTING = RECEIVERS[3]  # its HISP does not trust the practice's certificate: a failed MDN
@@ -26,15 +26,55 @@ def _date(at: datetime) -> str:
     return format_datetime(at.replace(tzinfo=UTC))
 
 
+PATIENTS = (("Marisol", "Quintero", "19610412", "F"), ("Desmond", "Okafor", "19780903", "M"),
+            ("Ingrid", "Halvorsen", "19520127", "F"), ("Tobias", "Wrenfield", "19890615", "M"))
+_SECTIONS = (("2.16.840.1.113883.10.20.22.2.5.1", "11450-4", "PROBLEMS", "Essential hypertension | active since 2019"),
+             ("2.16.840.1.113883.10.20.22.2.6.1", "48765-2", "ALLERGIES", "Penicillin | hives | moderate"),
+             ("2.16.840.1.113883.10.20.22.2.1.1", "10160-0", "MEDICATIONS", "Lisinopril 10 mg | once daily"),
+             ("1.3.6.1.4.1.19376.1.5.3.1.3.1", "42349-1", "REASON FOR REFERRAL", "Chest pain on exertion; please evaluate"))
+
+
+def referral(i: int, at: datetime, *, complete: bool = True) -> bytes:
+    """A C-CDA R2.1 Referral Note for an invented patient (one without its reason for referral when not complete)."""
+    given, family, birth, sex = PATIENTS[i % len(PATIENTS)]
+    sections = "".join(
+        f'<component><section><templateId root="{t}" extension="2015-08-01"/><code code="{code}" '
+        f'codeSystem="2.16.840.1.113883.6.1"/><title>{title}</title><text><table><tbody><tr><td>'
+        + "</td><td>".join(text.split(" | ")) + "</td></tr></tbody></table></text></section></component>"
+        for t, code, title, text in _SECTIONS if complete or title != "REASON FOR REFERRAL")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3">'
+            '<realmCode code="US"/><typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>'
+            '<templateId root="2.16.840.1.113883.10.20.22.1.1" extension="2015-08-01"/>'
+            '<templateId root="2.16.840.1.113883.10.20.22.1.14" extension="2015-08-01"/>'
+            f'<id root="2.16.840.1.113883.19.5.99999.1" extension="REF{i:05d}"/>'
+            '<code code="57133-1" codeSystem="2.16.840.1.113883.6.1" displayName="Referral note"/>'
+            f'<title>Referral Note</title><effectiveTime value="{at:%Y%m%d%H%M%S}+0000"/>'
+            '<confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/><languageCode code="en-US"/>'
+            f'<recordTarget><patientRole><id root="2.16.840.1.113883.19.5.99999.2" extension="RF{40000 + i}"/>'
+            f'<patient><name><given>{given}</given><family>{family}</family></name>'
+            f'<administrativeGenderCode code="{sex}" codeSystem="2.16.840.1.113883.5.1"/><birthTime value="{birth}"/>'
+            '</patient></patientRole></recordTarget>'
+            f'<author><time value="{at:%Y%m%d%H%M%S}+0000"/><assignedAuthor><id root="2.16.840.1.113883.4.6" '
+            'extension="1234567893"/><assignedPerson><name><given>Alma</given><family>Reyes</family></name>'
+            '</assignedPerson></assignedAuthor></author>'
+            '<custodian><assignedCustodian><representedCustodianOrganization><id root="2.16.840.1.113883.19.5"/>'
+            '<name>Northside Family Medicine</name></representedCustodianOrganization></assignedCustodian></custodian>'
+            f'<component><structuredBody>{sections}</structuredBody></component></ClinicalDocument>').encode()
+
+
 def message(mid: str, sender: str, to: list[str], at: datetime, *, dispatched: bool = False,
-            subject: str = "Referral") -> bytes:
+            subject: str = "Referral", document: bytes | None = None) -> bytes:
     """A Direct message carrying a C-CDA referral note."""
+    import base64
+
+    document = document or referral(0, at)
     options = f"Disposition-Notification-Options: {FINAL_DELIVERY.upper()}=optional,true\r\n" if dispatched else ""
     return (f"From: {sender}\r\nTo: {', '.join(to)}\r\nSubject: {subject}\r\nDate: {_date(at)}\r\nMessage-ID: <{mid}>\r\n"
             f"MIME-Version: 1.0\r\n{options}Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
             "Content-Type: text/plain\r\n\r\nPlease see the attached referral.\r\n--b1\r\n"
-            "Content-Type: application/xml; name=\"referral.xml\"\r\nContent-Disposition: attachment; "
-            "filename=\"referral.xml\"\r\n\r\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>\r\n--b1--\r\n").encode()
+            "Content-Type: application/xml; name=\"referral.xml\"\r\nContent-Transfer-Encoding: base64\r\n"
+            "Content-Disposition: attachment; filename=\"referral.xml\"\r\n\r\n"
+            f"{base64.encodebytes(document).decode().replace(chr(10), chr(13) + chr(10))}--b1--\r\n").encode()
 
 
 def mdn(mid: str, original: str, recipient: str, sender_of_original: str, at: datetime, disposition: str = "processed",
@@ -75,10 +115,11 @@ def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: i
     mails: list[tuple[datetime, bytes]] = []
     for i in range(count):
         sent = now - timedelta(minutes=(count - i) * 9 + rng.randrange(5))
-        mid = f"ref{i:04d}.{seed}@riverside-family.example"
+        mid = f"ref{i:04d}.{seed}@northside-fm.example"
         to = [rng.choice(RECEIVERS)] + ([NO_SUCH] if i % 13 == 5 else [])
         asks = i % 3 == 0
-        mails.append((sent, message(mid, PRACTICE, to, sent, dispatched=asks, subject=f"Referral {i + 1}")))
+        mails.append((sent, message(mid, PRACTICE, to, sent, dispatched=asks, subject=f"Referral {i + 1}",
+                                    document=referral(i, sent, complete=i % 17 != 9))))
         for n, r in enumerate(to):
             at = sent + timedelta(minutes=1 + rng.randrange(4))
             if r == NO_SUCH:

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from core.changes import Changes
 from core.commands.context import Context
+from core.documents import ccda
 from core.hl7 import ack, structure
 from core.hl7.encoding import decode
 from core.privacy import PHI_FIELDS
-from core.store import audit, direct, engines, messages
+from core.store import audit, direct, documents, engines, messages
 from core.vocabulary import AckState, AuditAction, Disposition, ParseState
 
 
@@ -24,6 +25,7 @@ class Detail:
     has_corrections: bool = False
     engine: dict | None = None  # the engine keys when it came from an engine (core.store.engines.keys_of)
     mail: dict | None = None  # a Direct message's, MDN's or DSN's facts (core.store.direct.mail), with its deliveries
+    documents: list[dict] = field(default_factory=list)  # the CDA documents it carries, each with its sections' text
 
     @property
     def engine_reference(self) -> str | None:
@@ -85,7 +87,18 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     corrections = messages.corrections_of(store, message_id)
     links += [(c, "its correction") for c in corrections[:3]]  # the button adds "(message N)"
     first = messages.versions(store, message_id)[0] if row["parent_id"] else message_id  # a correction: its original's keys
-    return Detail(row, text, codec, tree, explanation, links, bool(corrections), engines.engine_keys(store, first), mail)
+    return Detail(row, text, codec, tree, explanation, links, bool(corrections), engines.engine_keys(store, first), mail,
+                  _documents(store, message_id))
+
+
+def _documents(store, message_id: int) -> list[dict]:
+    """The documents a message carries, as stored, with each section's narrative (read again from the document)."""
+    out = []
+    for d in documents.every(store, message_id=message_id, limit=20):
+        raw = documents.get(store, d["id"])["raw"]
+        d["rendering"] = [(s.title or "(untitled section)", s.state, s.text) for s in ccda.read(raw).sections]
+        out.append(d)
+    return out
 
 
 _KINDS = {"message": "Direct message", "mdn": "MDN", "dsn": "DSN"}

@@ -32,15 +32,14 @@ def domain(address: str | None) -> str:
 # -- before the rows go in ---------------------------------------------------------------
 def prepare(conn: Tx, rows: list[dict]) -> None:
     """Give each mail row its interface (made on first sight) and no ACK expectation of the HL7 kind."""
-    originals = _originals(conn, {r["mail"].in_reply_to for r in rows if r["mail"].is_notice and r["mail"].in_reply_to})
+    stored = _originals(conn, {r["mail"].in_reply_to for r in rows if r["mail"].is_notice and r["mail"].in_reply_to})
+    originals = {k: v["interface_id"] for k, v in stored.items()}
     for row in rows:
         mail: Mail = row["mail"]
-        if mail.is_notice:
-            known = originals.get(mail.in_reply_to)
-            iface = known["interface_id"] if known else _interface(conn, domain(mail.sender),
-                                                                  domain(mail.recipients[0] if mail.recipients else None))
-        else:
-            iface = _interface(conn, domain(mail.sender), domain(mail.recipients[0] if mail.recipients else None))
+        known = originals.get(mail.in_reply_to) if mail.is_notice else None
+        iface = known or _interface(conn, domain(mail.sender), domain(mail.recipients[0] if mail.recipients else None))
+        if not mail.is_notice and mail.message_id:
+            originals[mail.message_id] = iface  # its notices later in this batch belong to it too
         row.update(interface=(iface, False, None), expects_ack=False)
 
 
@@ -50,9 +49,16 @@ def _interface(conn: Tx, sender: str, receiver: str) -> int:
     if found is not None:
         return found
     return conn.execute(insert(I).returning(I.c.id), {
-        "name": f"{sender} → {receiver} (Direct)"[:200], "match_key": key, "lane": Lane.DIRECT, "sending_app": sender[:200],
+        "name": f"{_short(sender)} → {_short(receiver)} (Direct)"[:200], "match_key": key, "lane": Lane.DIRECT, "sending_app": sender[:200],
         "receiving_app": receiver[:200], "direction": "unknown", "ack_timeout_s": int(delivery.PROCESSED_WINDOW.total_seconds()),
         "write_class": WriteClass.NONE, "write_enabled": False}).scalar_one()
+
+
+def _short(domain_name: str) -> str:
+    """A domain as an interface's name shows it: without a leading "direct." and its last label
+    (heartcare-cardiology for direct.heartcare-cardiology.example); the whole one is kept beside it."""
+    labels = domain_name.removeprefix("direct.").split(".")
+    return ".".join(labels[:-1]) if len(labels) > 1 else labels[0]
 
 
 def _originals(conn: Tx, ids: set[str]) -> dict[str, dict]:

@@ -9,4 +9,14 @@ def mbox(*mails: bytes) -> bytes:
     return _mbox([(datetime(2026, 12, 1, 9, 0), m) for m in mails])
 
 
-__all__ = ["dsn", "mbox", "mdn", "message"]
+
+
+def demo_traffic(store, folder, now):
+    """The demo's Direct traffic (core.demo_direct), ingested as at `now`."""
+    from core import demo_direct
+    from core.ingest import Ingestor
+
+    Ingestor(store, now=lambda: now).ingest_paths([demo_direct.write(folder / "direct", now=now)])
+
+
+__all__ = ["demo_traffic", "dsn", "mbox", "mdn", "message"]

@@ -42,6 +42,7 @@ class DelimiterHighlighter(QSyntaxHighlighter):
     def __init__(self, document, dark: bool) -> None:
         super().__init__(document)
         self.delimiters = "|^~\\&"
+        self.hl7 = True  # content that is not HL7 v2 (mail, a document, an engine's XML) is shown plain
         self.segment, self.marks = QTextCharFormat(), QTextCharFormat()
         self.set_dark(dark)
 
@@ -53,11 +54,34 @@ class DelimiterHighlighter(QSyntaxHighlighter):
         self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
+        if not self.hl7:
+            return
         if len(text) >= 3:
             self.setFormat(0, 3, self.segment)
         for i, ch in enumerate(text[3:], start=3):
             if ch in self.delimiters:
                 self.setFormat(i, 1, self.marks)
+
+
+def carried(d: dict) -> str:
+    """A document in one line, with nothing about the patient."""
+    missing = f"; lacks {'; '.join(d['missing'])}" if d["missing"] else ""
+    where = f", {d['part']}" if d["part"] else ""
+    return (f"Carries a {d['type_name']} (document {d['id']}{where}): {len(d['sections'])} sections, schema "
+            f"{d['xsd_state'].replace('_', ' ')}{missing}. Raw shows it as a person reads it.")
+
+
+def rendering(d: dict) -> str:
+    """A document as a person reads it: its header, then each section's narrative."""
+    when = f"{d['effective_time']:%Y-%m-%d %H:%M}" if d["effective_time"] else "no effective time"
+    lines = [f"═══ {d['type_name']}: {d['title'] or '(no title)'} (document {d['id']}) ═══",
+             f"Patient: {d['patient_name'] or '?'} ({d['patient_id'] or 'no id'}) · Author: {d['author'] or '?'} · "
+             f"Custodian: {d['custodian'] or '?'} · {when}",
+             f"Schema: {d['xsd_state'].replace('_', ' ')}" + (f" · Missing: {'; '.join(d['missing'])}" if d["missing"] else "")]
+    for title, state, text in d["rendering"]:
+        lines.append(f"── {title} ({state.replace('_', ' ')}) ──")
+        lines += [f"  {line}" for line in text.splitlines()[:200]]
+    return "\n".join(lines)
 
 
 class DetailPane(QWidget):
@@ -162,19 +186,20 @@ class DetailPane(QWidget):
             self.raw.clear()
             return
         r = d.row
-        patient = privacy.mask(labels.patient(r), self.privacy) or "no patient"
+        named = labels.patient(r) or next((doc["patient_name"] for doc in d.documents if doc["patient_name"]), None)
+        patient = privacy.mask(named, self.privacy) or "no patient"
         when = r["message_time"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["message_time"] else (
             "no Date" if d.mail else "no MSH-7")
-        kind = "Direct mail" if d.mail else f"HL7 {r['version'] or '?'}"
+        kind = "Direct mail" if d.mail else "CDA document" if d.documents and r["parse_state"] == ParseState.TEXT else (
+            f"HL7 {r['version'] or '?'}")
         self.summary.setText(
             f"<b>{r['message_type'] or 'Unknown type'}</b> · {'Message-ID' if d.mail else 'control ID'} "
             f"<b>{html.escape(r['control_id'] or '—')}</b> · {kind} · {when}<br>"
-            f"{r['sending_app'] or '?'}^{r['sending_facility'] or ''} → {r['receiving_app'] or '?'}^"
-            f"{r['receiving_facility'] or ''} · {patient}<br>"
+            f"{self._ends(r)} · {patient}<br>"
             f"<span style='color:gray'>Parse: {ParseState.label(r['parse_state'])} · message {r['id']} · "
             f"{self._where(r)}{r['size']:,} bytes as {d.codec}"
-            f"{' · ' + d.tree.note if d.tree.note else ''}</span>" + self._engine_line())
-        words = "\n".join(d.explanation)  # a receiver's words can quote the patient
+            f"{' · ' + d.tree.note if d.tree.note and not d.mail else ''}</span>" + self._engine_line())
+        words = "\n".join(d.explanation + [carried(doc) for doc in d.documents])  # a receiver's words can quote the patient
         self.explanation.setText(privacy.mask_words(words, d.text) if self.privacy else words)
         self.explanation.setVisible(bool(d.explanation))
         for message_id, what in d.links:
@@ -183,8 +208,16 @@ class DetailPane(QWidget):
             link.clicked.connect(lambda _=False, m=message_id: self.open_message.emit(m))
             self.links.addWidget(link)
         self.links.addStretch(1)
+        self.highlighter.hl7 = r["parse_state"] != ParseState.TEXT
         self.raw.setPlainText(self._raw_lines())
         self.highlighter.delimiters = "".join(self._delimiters())
+
+    def _ends(self, r: dict) -> str:
+        """Who sent it to whom: HL7's app^facility, or a mail's addresses."""
+        if r["parse_state"] == ParseState.TEXT:  # a mail's addresses, a document's custodian, an engine's ends
+            return f"{r['sending_app'] or '?'} → {r['receiving_app'] or '?'}"
+        return (f"{r['sending_app'] or '?'}^{r['sending_facility'] or ''} → {r['receiving_app'] or '?'}^"
+                f"{r['receiving_facility'] or ''}")
 
     def _where(self, r: dict) -> str:
         """Where in its source the message lies: a file and byte; an engine's content says so in its own line."""
@@ -206,8 +239,12 @@ class DetailPane(QWidget):
         return [c for c in (dl.field, dl.comp, dl.rep, dl.esc, dl.sub) if c] if dl else []
 
     def _visible_text(self) -> str:
-        """The message as the privacy screen lets it be shown or copied."""
-        return privacy.mask_text(self.detail.text) if self.privacy else self.detail.text
+        """The message as the privacy screen lets it be shown or copied; the documents it carries
+        rendered readably first (a document is not HL7 v2: the screen hides it whole)."""
+        if self.privacy:
+            return privacy.mask_text(self.detail.text)
+        shown = [rendering(d) for d in self.detail.documents]
+        return "\n\n".join([*shown, "═══ The message as it came ═══\n" + self.detail.text] if shown else [self.detail.text])
 
     def _raw_lines(self) -> str:
         text = self._visible_text()

@@ -8,19 +8,15 @@ from datetime import UTC, datetime
 from core import demo_direct
 from core.commands.context import Context
 from core.commands.detail import OpenDetail
-from core.ingest import Ingestor
 from core.store import direct
 from tests.helpers.cli import run
+from tests.helpers.direct import demo_traffic
 
 NOW = datetime(2026, 12, 1, 16, 0)
 
 
-def _demo(store, tmp_path):
-    Ingestor(store, now=lambda: NOW).ingest_paths([demo_direct.write(tmp_path / "direct", now=NOW)])
-
-
 def test_deliveries_lists_each_recipient_and_says_when_one_needs_a_person(store, store_url, tmp_path, capsys):
-    _demo(store, tmp_path)
+    demo_traffic(store, tmp_path, NOW)
     code, out, _ = run(capsys, store_url, "deliveries", "--json")
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 4 and len(rows) == len(direct.deliveries(store))
@@ -32,7 +28,7 @@ def test_deliveries_lists_each_recipient_and_says_when_one_needs_a_person(store,
 
 
 def test_messages_by_lane_and_bad_usage_in_one_line(store, store_url, tmp_path, capsys):
-    _demo(store, tmp_path)
+    demo_traffic(store, tmp_path, NOW)
     code, out, _ = run(capsys, store_url, "messages", "--lane", "direct", "--json")
     types = {json.loads(line)["type"] for line in out.splitlines()}
     assert code == 0 and types == {"Direct", "MDN", "DSN"}
@@ -43,7 +39,7 @@ def test_messages_by_lane_and_bad_usage_in_one_line(store, store_url, tmp_path, 
 
 
 def test_a_direct_messages_detail_gives_each_recipient_and_its_notices(store, tmp_path):
-    _demo(store, tmp_path)
+    demo_traffic(store, tmp_path, NOW)
     dispatched = next(d for d in direct.deliveries(store) if d["state"] == "dispatched")
     detail = OpenDetail(Context(store, actor="tester", now=lambda: datetime.now(UTC).replace(tzinfo=None))).run(
         dispatched["message_id"])
@@ -54,3 +50,4 @@ def test_a_direct_messages_detail_gives_each_recipient_and_its_notices(store, tm
     notice = OpenDetail(Context(store, actor="tester")).run(detail.links[1][0])
     assert notice.links == [(dispatched["message_id"], "the message this notice answers")]
     assert "dispatched with final-destination delivery" in "\n".join(notice.explanation).lower()
+
