@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from core.direct import delivery
 from core.direct.mail import Mail, Notice
@@ -75,9 +75,11 @@ def _originals(conn: Tx, ids: set[str]) -> dict[str, dict]:
 def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
     """Record stored mail rows: their facts, a delivery per recipient of each message, and
     every notice paired to its message (one that came first waits for it). Returns the
-    queue items raised (failures, notices that cannot be paired)."""
+    queue items raised (failures, notices that cannot be paired). A batch's pairing is a
+    few statements, however many notices it holds."""
     conn.execute(insert(DM), [_facts(r["id"], r["mail"]) for r in rows])
     items: list[dict] = []
+    pending: list[tuple[dict, str, list[Notice]]] = []  # (the notice's row, the Message-ID it answers, what it says)
     messages = [r for r in rows if not r["mail"].is_notice]
     if messages:
         conn.execute(insert(DD), [{"message_id": r["id"], "recipient": to[:320], "state": Disposition.SENT,
@@ -87,9 +89,8 @@ def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
                                .join(M, M.c.id == DM.c.message_id)
                                .where(DM.c.original_id.in_([r["mail"].message_id for r in messages if r["mail"].message_id]),
                                       DM.c.paired_with.is_(None), DM.c.kind != "message")).all()
-        for w in waiting:  # notices that arrived before their message
-            items += _pair(conn, {"id": w.message_id, "event_time": w.event_time, "source_id": w.source_id},
-                           w.original_id, [Notice(**n) for n in w.notices], now)
+        pending += [({"id": w.message_id, "event_time": w.event_time, "source_id": w.source_id}, w.original_id,
+                     [Notice(**n) for n in w.notices]) for w in waiting]  # notices that arrived before their message
     for r in rows:
         mail: Mail = r["mail"]
         if not mail.is_notice:
@@ -97,13 +98,14 @@ def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
         malformed = [p for p in mail.problems if not p.startswith("no Message-ID") and not p.startswith("no From")]
         if malformed:
             items.append(queue.new(
-                QueueKind.DIRECT_MALFORMED, f"{'An' if mail.kind == 'mdn' else 'A'} {mail.kind.upper()} from {mail.sender or 'an unknown sender'} that cannot be "
-                f"fully read: {'; '.join(malformed)}. It is kept; check the sending HISP's notices.",
+                QueueKind.DIRECT_MALFORMED, f"{'An' if mail.kind == 'mdn' else 'A'} {mail.kind.upper()} from "
+                f"{mail.sender or 'an unknown sender'} that cannot be fully read: {'; '.join(malformed)}. It is kept; "
+                "check the sending HISP's notices.",
                 Signature(QueueKind.DIRECT_MALFORMED, domain(mail.sender), normalise(malformed[0])),
                 message_id=r["id"], source_id=r["source_id"], now=now, at=r["event_time"]))
         if mail.in_reply_to:
-            items += _pair(conn, r, mail.in_reply_to, mail.notices, now)
-    return items
+            pending.append((r, mail.in_reply_to, mail.notices))
+    return items + _pair(conn, pending, now)
 
 
 def _facts(message_id: int, mail: Mail) -> dict:
@@ -115,42 +117,62 @@ def _facts(message_id: int, mail: Mail) -> dict:
             "reporter": (mail.reporter or "")[:500] or None, "problems": mail.problems, "paired_with": None}
 
 
-def _pair(conn: Tx, notice_row: dict, original_id: str, notices: list[Notice], now: datetime) -> list[dict]:
-    """Apply a notice to the deliveries of the message it answers, if that is stored yet (of
-    several under one Message-ID, the latest sent to the recipient it speaks for)."""
-    candidates = conn.execute(select(DM.c.message_id, DM.c.recipients).where(
-        DM.c.header_id == original_id, DM.c.kind == "message").order_by(DM.c.message_id.desc())).all()
-    speaks_for = {n.recipient for n in notices if n.recipient}
-    original = next((c._asdict() for c in candidates if speaks_for & set(c.recipients)), None) or (
-        candidates[0]._asdict() if candidates else None)
-    if original is None:
+def _pair(conn: Tx, pending: list[tuple[dict, str, list[Notice]]], now: datetime) -> list[dict]:
+    """Apply notices to the deliveries of the messages they answer, those stored yet (of
+    several under one Message-ID, the latest sent to the recipient a notice speaks for)."""
+    if not pending:
         return []
-    rows = {d.recipient: d._asdict() for d in conn.execute(select(DD).where(DD.c.message_id == original["message_id"]))}
-    applies = [(n, rows.get(n.recipient) if n.recipient else (next(iter(rows.values())) if len(rows) == 1 else None))
-               for n in notices]
-    applies = [(n, d) for n, d in applies if d is not None]
-    if not applies:
-        return []  # it speaks for nobody the message went to: left unpaired (see `unpaired`)
-    conn.execute(update(DM).where(DM.c.message_id == notice_row["id"]).values(paired_with=original["message_id"]))
-    conn.execute(update(M).where(M.c.id == notice_row["id"]).values(is_ack=True, answers_id=original["message_id"]))
-    items, at = [], notice_row["event_time"] or now
-    for n, d in applies:
-        before = d["state"]
-        kind = delivery.advance(d, n, at)
-        d.update(notice_id=notice_row["id"], updated_at=now)
-        conn.execute(update(DD).where(DD.c.id == d["id"]).values(
-            state=d["state"], processed_at=d["processed_at"], dispatched_at=d["dispatched_at"], failed_at=d["failed_at"],
-            words=d["words"], notice_id=d["notice_id"], updated_at=now))
-        if before == Disposition.TIMED_OUT and d["state"] != before:
-            _settle_timeout(conn, original["message_id"], d["recipient"], d["state"], now)
-        if kind is not None:
-            words = d["words"] or ""
-            items.append(queue.new(
-                kind, f"{d['recipient']}: " + ("the receiver's MDN says the message failed" if kind == QueueKind.DIRECT_FAILED
-                                               else "the message could not be delivered (DSN)") + (f": {words}" if words else ""),
-                Signature(kind, domain(d["recipient"]), normalise(words.split("\n")[0])),
-                message_id=original["message_id"], source_id=notice_row["source_id"], now=now, at=at))
+    candidates: dict[str, list] = {}
+    for c in conn.execute(select(DM.c.message_id, DM.c.header_id, DM.c.recipients).where(
+            DM.c.header_id.in_({o for _, o, _ in pending}), DM.c.kind == "message").order_by(DM.c.message_id.desc())):
+        candidates.setdefault(c.header_id, []).append(c)
+    chosen = {}
+    for notice_row, original_id, notices in pending:
+        speaks_for = {n.recipient for n in notices if n.recipient}
+        found = candidates.get(original_id, [])
+        original = next((c for c in found if speaks_for & set(c.recipients)), found[0] if found else None)
+        if original is not None:
+            chosen[notice_row["id"]] = original.message_id
+    deliveries: dict[int, dict[str, dict]] = {}
+    if chosen:
+        for d in conn.execute(select(DD).where(DD.c.message_id.in_(set(chosen.values())))):
+            deliveries.setdefault(d.message_id, {})[d.recipient] = d._asdict()
+    items, changed, paired = [], {}, []
+    for notice_row, _, notices in sorted(pending, key=lambda p: p[0]["id"]):
+        original = chosen.get(notice_row["id"])
+        rows = deliveries.get(original, {})
+        applies = [(n, rows.get(n.recipient) if n.recipient else (next(iter(rows.values())) if len(rows) == 1 else None))
+                   for n in notices]
+        applies = [(n, d) for n, d in applies if d is not None]
+        if not applies:
+            continue  # not stored yet, or it speaks for nobody the message went to: left unpaired (see `unpaired`)
+        paired.append({"id": notice_row["id"], "original": original})
+        at = notice_row["event_time"] or now
+        for n, d in applies:
+            before = d["state"]
+            kind = delivery.advance(d, n, at)
+            d.update(notice_id=notice_row["id"], updated_at=now)
+            changed[d["id"]] = d
+            if before == Disposition.TIMED_OUT and d["state"] != before:
+                _settle_timeout(conn, original, d["recipient"], d["state"], now)
+            if kind is not None:
+                items.append(_failure(kind, d, original, notice_row["source_id"], now, at))
+    update_many(conn, DM, [{"message_id": p["id"], "paired_with": p["original"]} for p in paired], ["paired_with"],
+                key="message_id")
+    update_many(conn, M, [{"id": p["id"], "is_ack": True, "answers_id": p["original"]} for p in paired],
+                ["is_ack", "answers_id"])
+    update_many(conn, DD, list(changed.values()), ["state", "processed_at", "dispatched_at", "failed_at", "words",
+                                                   "notice_id", "updated_at"])
     return items
+
+
+def _failure(kind: QueueKind, d: dict, original: int, source_id: int, now: datetime, at: datetime) -> dict:
+    words = d["words"] or ""
+    what = "the receiver's MDN says the message failed" if kind == QueueKind.DIRECT_FAILED else (
+        "the message could not be delivered (DSN)")
+    return queue.new(kind, f"{d['recipient']}: {what}" + (f": {words}" if words else ""),
+                     Signature(kind, domain(d["recipient"]), normalise(words.split("\n")[0])),
+                     message_id=original, source_id=source_id, now=now, at=at)
 
 
 def _settle_timeout(conn: Tx, message_id: int, recipient: str, state: str, now: datetime) -> None:
