@@ -10,7 +10,11 @@ Kinds (threshold in the unit named):
 - ack_latency: ACK latency p95 above `threshold` seconds over the last `window_min`;
 - engine_queued: an engine channel's queue holds more than `threshold` messages;
 - engine_errors: an engine channel's error count rose by at least `threshold` over the last `window_min`;
-- channel_stopped: an engine channel has been stopped, paused or undeployed for `threshold` minutes.
+- channel_stopped: an engine channel has been stopped, paused or undeployed for `threshold` minutes;
+- direct_timed_out: at least `threshold` deliveries of Direct messages sent in the last `window_min`
+  have timed out (no processed MDN, or no dispatched one when asked for);
+- direct_failures: more than `threshold` % of the deliveries sent in the last `window_min` failed
+  (a failed MDN, a DSN, a timeout).
 The engine kinds judge what the engine's own counts say at each poll (core.sources.engine);
 on an interface that is not an engine channel they never fire.
 An alert is raised once per rule and interface (the store refuses a second active one, so
@@ -25,12 +29,13 @@ from datetime import UTC, datetime, timedelta
 
 from core.commands.context import CommandError, Context
 from core.store import alerts as store_alerts
-from core.store import audit, engines, flows, interfaces, queue
+from core.store import audit, direct, engines, flows, interfaces, queue
 from core.store.db import Store
-from core.vocabulary import AlertState, AuditAction, TriageState
+from core.vocabulary import AlertState, AuditAction, Disposition, TriageState
 
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s",
-         "engine_queued": "queued", "engine_errors": "errors", "channel_stopped": "minutes"}
+         "engine_queued": "queued", "engine_errors": "errors", "channel_stopped": "minutes",
+         "direct_timed_out": "timed out", "direct_failures": "%"}
 RUNNING = ("STARTED", "STARTING", "DEPLOYING")
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
 CLEAR_AFTER = timedelta(minutes=5)  # how long a condition must stay false before its alert clears
@@ -132,12 +137,19 @@ class _Measures:
         self.store, self.now = store, now
         self._windows: dict[int, dict[int, list[int]]] = {}
         self._channels: dict[int, dict] | None = None
+        self._deliveries: dict[int, dict[int, dict[str, int]]] = {}
 
     def channel(self, interface_id: int) -> dict | None:
         """The engine channel an interface is, with its state and counts at the last poll."""
         if self._channels is None:
             self._channels = engines.by_interface(self.store)
         return self._channels.get(interface_id)
+
+    def deliveries(self, interface_id: int, window_min: int) -> dict[str, int]:
+        """A Direct interface's deliveries sent in the window, by state."""
+        if window_min not in self._deliveries:
+            self._deliveries[window_min] = direct.states_by_interface(self.store, self.now - timedelta(minutes=window_min))
+        return self._deliveries[window_min].get(interface_id, {})
 
     def errors_rise(self, channel: dict, window_min: int) -> int:
         with self.store.read() as conn:
@@ -190,6 +202,8 @@ def _check(measure: _Measures, rule, interface_id: int, name: str) -> tuple[bool
     if rule.kind in ("engine_queued", "engine_errors", "channel_stopped"):
         channel = measure.channel(interface_id)
         return _check_channel(measure, rule, channel, name) if channel else (False, None, "")
+    if rule.kind in ("direct_timed_out", "direct_failures"):
+        return _check_direct(measure.deliveries(interface_id, rule.window_min), rule, name)
     if rule.kind == "queue_depth":
         depth = measure.open_items(interface_id)
         return depth > rule.threshold, float(depth), f"{name}: {depth} open queue items (limit {rule.threshold:g})"
@@ -213,6 +227,22 @@ def _check_channel(measure: _Measures, rule, channel: dict, name: str) -> tuple[
         return False, 0.0, ""
     minutes = (measure.now - since).total_seconds() / 60
     return minutes >= rule.threshold, minutes, f"{name}: the channel is {state.lower()} in the engine for {minutes:.0f} minutes"
+
+
+def _check_direct(states: dict[str, int], rule, name: str) -> tuple[bool, float | None, str]:
+    sent = sum(states.values())
+    if not sent:
+        return False, None, ""
+    if rule.kind == "direct_timed_out":
+        late = states.get(Disposition.TIMED_OUT, 0)
+        return late >= rule.threshold, float(late), (f"{name}: {late} of {sent} Direct deliveries of the last "
+                                                     f"{rule.window_min} minutes timed out (limit {rule.threshold:g})")
+    failed = sum(states.get(s, 0) for s in (Disposition.FAILED, Disposition.DELIVERY_FAILED, Disposition.TIMED_OUT))
+    if sent < MIN_MESSAGES_FOR_RATE:
+        return False, 0.0, ""
+    rate = 100.0 * failed / sent
+    return rate > rule.threshold, rate, (f"{name}: {rate:.0f}% of Direct deliveries of the last {rule.window_min} minutes "
+                                         f"failed or timed out ({failed} of {sent}; limit {rule.threshold:g}%)")
 
 
 def _hours(text: str) -> tuple[int, int] | None:

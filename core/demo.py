@@ -353,3 +353,4 @@ def add_alert_rules(ctx) -> None:
     alerts.add_rule(ctx, "nak_burst", 10, window_min=15)
     alerts.add_rule(ctx, "queue_depth", 50)
     alerts.add_rule(ctx, "ack_latency", 30, window_min=60)
+    alerts.add_rule(ctx, "direct_timed_out", 1, window_min=480)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from core.direct import delivery
 from core.direct.mail import Mail, Notice
@@ -224,6 +224,17 @@ def deliveries(store: Store, *, message_id: int | None = None, states: list[str]
         stmt = stmt.where(DD.c.sent_at >= since)
     with store.read() as conn:
         return [r._asdict() for r in conn.execute(stmt)]
+
+
+def states_by_interface(store: Store, since: datetime) -> dict[int, dict[str, int]]:
+    """Deliveries sent since `since`, counted by state, per interface (alerts, the board)."""
+    out: dict[int, dict[str, int]] = {}
+    with store.read() as conn:
+        for iface, state, n in conn.execute(select(M.c.interface_id, DD.c.state, func.count())
+                                            .join(M, M.c.id == DD.c.message_id).where(DD.c.sent_at >= since)
+                                            .group_by(M.c.interface_id, DD.c.state)):
+            out.setdefault(iface, {})[state] = n
+    return out
 
 
 def mail(store: Store, message_id: int) -> dict | None:

@@ -114,3 +114,18 @@ def test_every_corpus_notice_pairs_or_is_reported_with_a_reason(store, corpora):
     assert len(notices) > 20 and unpaired and all(unpaired.values())
     assert all(r["answers_id"] or r["id"] in unpaired for r in notices)
     assert any(d["state"] == Disposition.DISPATCHED for d in direct.deliveries(store))
+
+
+def test_timed_out_and_failed_deliveries_raise_alerts(store, tmp_path):
+    from core import alerts
+    from core.commands.context import Context
+
+    files = {f"r{i}.eml": message(f"a{i}@ourclinic", SENDER, [CARD], T0 + timedelta(minutes=i)) for i in range(6)}
+    files["d.eml"] = dsn("d0@hisp", "a0@ourclinic", CARD, SENDER, T0 + timedelta(minutes=2))
+    ingest(store, tmp_path, files, T0 + timedelta(hours=2))  # one not delivered, five timed out
+    ctx = Context(store, actor="tester", now=lambda: T0 + timedelta(hours=2))
+    alerts.add_rule(ctx, "direct_timed_out", 3, window_min=240)
+    alerts.add_rule(ctx, "direct_failures", 50, window_min=240)
+    raised = sorted(a["text"] for a in alerts.evaluate(store, T0 + timedelta(hours=2)).raised)
+    assert len(raised) == 2 and "5 of 6 Direct deliveries of the last 240 minutes timed out" in raised[1]
+    assert "100% of Direct deliveries of the last 240 minutes failed or timed out (6 of 6" in raised[0]
