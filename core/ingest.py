@@ -216,16 +216,9 @@ class Ingestor:
             rows.append(stamp(entry, source_id, "file", None, now))
         if close_batches:
             issues += tracker.finish()
-        mails = [r for r in rows if "mail" in r]
         with self.store.begin() as conn:
-            if mails:
-                direct.prepare(conn, mails)
-            stored = store_messages(conn, rows, self.pairing)
+            stored = store_rows(conn, rows, self.pairing, now)
             self.summary.add(rows, stored.queued)
-            if mails:
-                self.summary.queued += queue.add(conn, direct.record(conn, mails, now))
-            if any(r.get("documents") for r in rows):
-                self.summary.queued += queue.add(conn, documents.record(conn, rows, now))
             if in_error_folder and rows:
                 self.summary.queued += queue.add(conn, [queue.new(
                     QueueKind.ERROR_FOLDER, f"Found in the engine's error folder ({in_error_folder}/): the engine could "
@@ -244,6 +237,21 @@ class Ingestor:
             n = sweep_missing(conn, self.now()) + direct.sweep(conn, self.now())
         self.summary.queued += n
         return n
+
+
+def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime) -> Stored:
+    """Store rows (core.message_rows, stamped) with what their lanes record beside them: a
+    mail's facts, deliveries and pairing (core.store.direct), the documents they carry; in
+    the caller's transaction. `queued` counts every item raised."""
+    mails = [r for r in rows if "mail" in r]
+    if mails:
+        direct.prepare(conn, mails)
+    stored = store_messages(conn, rows, pairing)
+    if mails:
+        stored.queued += queue.add(conn, direct.record(conn, mails, now))
+    if any(r.get("documents") for r in rows):
+        stored.queued += queue.add(conn, documents.record(conn, rows, now))
+    return stored
 
 
 def receive(conn: Tx, source_name: str, messages: list[bytes], pairing: Pairing, *, now: datetime, transport: str,

@@ -18,7 +18,7 @@ from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 SERVICE = "lanewatch"
 KINDS = ("client_secret", "private_key", "bearer_token", "refresh_token", "audit_key", "store_password",
-         "engine_password")
+         "engine_password", "mailbox_password")
 
 
 NO_KEYRING = ("No OS keyring is available, so the secret was not kept: unlock or install one (Windows Credential "

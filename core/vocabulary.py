@@ -136,6 +136,9 @@ class AuditAction(Worded):
     CONFIGURE_ENGINE = "configure_engine", "Configure engine"
     REMOVE_ENGINE = "remove_engine", "Remove engine"
     READ_ENGINE = "read_engine", "Read engine messages (PHI)"
+    CONFIGURE_MAILBOX = "configure_mailbox", "Configure mailbox"
+    REMOVE_MAILBOX = "remove_mailbox", "Remove mailbox"
+    READ_MAILBOX = "read_mailbox", "Read mailbox messages (PHI)"
     REPROCESS = "reprocess", "Reprocess through engine"
     REPROCESS_OUTCOME = "reprocess_outcome", "Reprocess outcome"
 

@@ -128,3 +128,13 @@ def certificate(tmp_path):
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
     return str(cert), str(key)
+
+
+@pytest.fixture
+def dovecot():
+    """A real IMAP server (Debian's dovecot) on loopback, with one user (tests.helpers.dovecot)."""
+    from tests.helpers import dovecot as server
+
+    found, stop = server.start()
+    yield found
+    stop()

@@ -476,6 +476,24 @@ class Document(Base):
     __table_args__ = (Index("ix_documents_message", "message_id"), Index("ix_documents_type", "type_name"))
 
 
+class Mailbox(Base):
+    """An IMAP mailbox read as a source (a Direct edge account): where, as whom, which folder.
+    Its password is in the keyring; how far it is read is its source's offset (the last UID)."""
+
+    __tablename__ = "mailboxes"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    security: Mapped[str] = mapped_column(String(10))  # ssl, starttls, none
+    username: Mapped[str] = mapped_column(String(320))
+    folder: Mapped[str] = mapped_column(String(200), default="INBOX")
+    ca_file: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    problem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # how long each text column of a message may be (core.message_rows clips keys to fit)
 MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}
 

@@ -28,6 +28,75 @@ def register(sub, common) -> None:
     s.add_argument("--limit", type=values.count, default=1000)
     s.add_argument("--json", action="store_true")
     register_documents(sub, common)
+    s = verb(sub, common, "mailbox", cmd_mailbox, "IMAP mailboxes read as sources (a Direct edge account): add, set, "
+             "list, poll, remove", store=lambda a: "write" if a.action == "add" else "read")
+    s.add_argument("action", choices=("add", "set", "list", "poll", "remove"))
+    s.add_argument("name", nargs="*", help="the mailbox's name (add: NAME HOST)")
+    s.add_argument("--user", type=values.words, help="the mailbox's user (often the Direct address)")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from stdin (kept in the keyring)")
+    s.add_argument("--port", type=values.whole(1, 65535, "port"), help="default 993 (ssl) or 143")
+    s.add_argument("--security", choices=("ssl", "starttls", "none"), help="default ssl; none only for a test server")
+    s.add_argument("--folder", type=values.words, help="default INBOX")
+    s.add_argument("--ca-file", help="PEM to verify the server's certificate by; '' clears")
+    s.add_argument("--no-check", action="store_true", help="set: keep the settings without signing in to try them")
+    s.add_argument("--watch", type=values.decimal(1, 86_400, "seconds"), metavar="SECONDS",
+                   help="poll: go on reading every SECONDS until interrupted")
+    s.add_argument("--json", action="store_true")
+
+
+def cmd_mailbox(ctx: Context, args) -> int:
+    from core.commands.mailboxes import ConfigureMailbox, ReadMailboxes, RemoveMailbox
+    from core.store import mailboxes
+
+    if args.action == "list":
+        for b in mailboxes.every(ctx.store):
+            if args.json:
+                json_line({k: b[k] for k in ("id", "name", "host", "port", "security", "username", "folder", "ca_file",
+                                             "checked_at", "problem")})
+            else:
+                sys.stdout.write(f"{b['id']:>3}  {b['name']:16} {b['username']}@{b['host']}:{b['port']} ({b['security']}) "
+                                 f"{b['folder']}  {b['problem'] or 'ok'}\n")
+        return ExitCode.OK
+    if args.action == "poll":
+        return _read_mailboxes(ReadMailboxes(ctx), args.name, args.watch)
+    if not args.name:
+        raise CommandError(f"name the mailbox: lanewatch mailbox {args.action} NAME")
+    if args.action == "remove":
+        RemoveMailbox(ctx).run(args.name[0])
+        print(f"mailbox {args.name[0]}: removed, with its password; what was read from it stays in the store")
+        return ExitCode.OK
+    name, *rest = args.name
+    if args.action == "add" and len(rest) != 1:
+        raise CommandError("lanewatch mailbox add NAME HOST --user USER --password-stdin")
+    if args.action == "add" and mailboxes.get(ctx.store, name):
+        raise CommandError(f"A mailbox called {name!r} exists: change it with 'lanewatch mailbox set'.")
+    if args.action == "set" and not mailboxes.get(ctx.store, name):
+        raise CommandError(f"There is no mailbox called {name!r} (see `lanewatch mailbox list`).")
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+    if args.password_stdin and not password:
+        raise CommandError("no password came on standard input")
+    b = ConfigureMailbox(ctx).run(name, password=password, check=not args.no_check, host=rest[0] if rest else None,
+                                  username=args.user, port=args.port, security=args.security, folder=args.folder,
+                                  ca_file=args.ca_file)
+    print(f"mailbox {name}: saved ({b['username']}@{b['host']}:{b['port']}, {b['folder']})"
+          + ("; its password is in the OS keyring" if password else ""))
+    return ExitCode.OK
+
+
+def _read_mailboxes(reader, names: list[str], watch: float | None) -> int:
+    import threading
+
+    stop = threading.Event()
+    while True:
+        results = reader.run(names or None)
+        for r in results:
+            print(f"{r.name}: {r.stored} new message{'s' if r.stored != 1 else ''}, {r.queued} queue item"
+                  f"{'s' if r.queued != 1 else ''} raised" + (f"; problem: {r.problem}" if r.problem else ""),
+                  file=sys.stderr if r.problem else sys.stdout)
+        if watch is None:
+            return ExitCode.ATTENTION if any(r.problem for r in results) else ExitCode.OK
+        if stop.wait(watch):
+            return ExitCode.OK
 
 
 def cmd_deliveries(ctx: Context, args) -> int:

@@ -1,6 +1,7 @@
 """The document lane (issue 18): Direct messages, MDNs and DSNs as stored in `messages`, with
 their headers' facts, and one delivery row per recipient with its disposition; the
-dispatched MDN's window on an interface; the CDA documents found in messages and files.
+dispatched MDN's window on an interface; the CDA documents found in messages and files; IMAP
+mailboxes read as sources.
 
 Revision ID: 0016
 Revises: 0015
@@ -80,6 +81,20 @@ def upgrade() -> None:
     )
     op.create_index('ix_documents_message', 'documents', ['message_id'])
     op.create_index('ix_documents_type', 'documents', ['type_name'])
+    op.create_table(
+        'mailboxes',
+        sa.Column('id', ID, primary_key=True),
+        sa.Column('name', sa.String(200), nullable=False, unique=True),
+        sa.Column('host', sa.String(255), nullable=False),
+        sa.Column('port', sa.Integer, nullable=False),
+        sa.Column('security', sa.String(10), nullable=False),
+        sa.Column('username', sa.String(320), nullable=False),
+        sa.Column('folder', sa.String(200), nullable=False, server_default='INBOX'),
+        sa.Column('ca_file', sa.Text),
+        sa.Column('checked_at', sa.DateTime),
+        sa.Column('problem', sa.Text),
+        sa.Column('created_at', sa.DateTime, nullable=False),
+    )
     with op.batch_alter_table('interfaces') as t:
         t.add_column(sa.Column('dispatch_timeout_s', sa.Integer))
 
@@ -87,5 +102,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('interfaces') as t:
         t.drop_column('dispatch_timeout_s')
-    for table in ('documents', 'direct_deliveries', 'direct_mail'):
+    for table in ('mailboxes', 'documents', 'direct_deliveries', 'direct_mail'):
         op.drop_table(table)
