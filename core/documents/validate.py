@@ -77,9 +77,8 @@ def _with_empty_voc(path: Path) -> etree.XMLParser:
 def xsd(raw: bytes) -> Result:
     """The document against the CDA schema (the first MOST_FINDINGS findings)."""
     path = configured(XSD_ENV)
-    if path is None or not path.is_file():
-        return Result("not_checked", [], f"no CDA schema: set {XSD_ENV} to CDA_SDTC.xsd" if path is None
-                      else f"the CDA schema named by {XSD_ENV} is not there: {path}")
+    if (missing := _unusable(path, XSD_ENV, "CDA schema", "CDA_SDTC.xsd")) is not None:
+        return missing
     try:
         schema = _load("xsd", path)
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
@@ -98,9 +97,8 @@ def schematron(raw: bytes) -> Result:
     """The document against the C-CDA R2.1 Schematron: each failed assert a finding (an
     error for a SHALL, a warning for a SHOULD or MAY)."""
     path = configured(SCHEMATRON_ENV)
-    if path is None or not path.is_file():
-        return Result("not_checked", [], f"no C-CDA Schematron: set {SCHEMATRON_ENV} to the R2.1 .sch file" if path is None
-                      else f"the Schematron named by {SCHEMATRON_ENV} is not there: {path}")
+    if (missing := _unusable(path, SCHEMATRON_ENV, "C-CDA Schematron", "the R2.1 .sch file")) is not None:
+        return missing
     try:
         rules = _load("sch", path)
         doc = etree.fromstring(raw, _PARSER)
@@ -117,6 +115,15 @@ def schematron(raw: bytes) -> Result:
             break
     note = None if (path.parent / "voc.xml").exists() else "value-set checks skipped (HL7's voc.xml is not beside the Schematron)"
     return Result("invalid" if findings else "valid", findings, note)
+
+
+def _unusable(path: Path | None, env: str, what: str, file: str) -> Result | None:
+    """Why a check cannot run (it is not named, or not there), or None."""
+    if path is None:
+        return Result("not_checked", [], f"no {what}: set {env} to {file}")
+    if not path.is_file():
+        return Result("not_checked", [], f"the {what} named by {env} is not there: {path}")
+    return None
 
 
 def _severity(text: str) -> str:

@@ -11,7 +11,7 @@ from core.commands.context import CommandError, Context
 from core.store import direct, documents
 from core.vocabulary import Disposition
 from ui.cli import values
-from ui.cli.output import ExitCode, json_line, verb
+from ui.cli.output import ExitCode, json_line, password_from_stdin, settings_target, verb
 
 FIELDS = ("message_id", "header_id", "sender", "recipient", "state", "asks_dispatched", "sent_at", "processed_at",
           "dispatched_at", "failed_at", "words", "subject", "signed", "encrypted", "attachments")
@@ -65,16 +65,9 @@ def cmd_mailbox(ctx: Context, args) -> int:
         RemoveMailbox(ctx).run(args.name[0])
         print(f"mailbox {args.name[0]}: removed, with its password; what was read from it stays in the store")
         return ExitCode.OK
-    name, *rest = args.name
-    if args.action == "add" and len(rest) != 1:
-        raise CommandError("lanewatch mailbox add NAME HOST --user USER --password-stdin")
-    if args.action == "add" and mailboxes.get(ctx.store, name):
-        raise CommandError(f"A mailbox called {name!r} exists: change it with 'lanewatch mailbox set'.")
-    if args.action == "set" and not mailboxes.get(ctx.store, name):
-        raise CommandError(f"There is no mailbox called {name!r} (see `lanewatch mailbox list`).")
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    if args.password_stdin and not password:
-        raise CommandError("no password came on standard input")
+    name, rest = settings_target("mailbox", args, lambda n: mailboxes.get(ctx.store, n),
+                                 "lanewatch mailbox add NAME HOST --user USER --password-stdin")
+    password = password_from_stdin(args)
     b = ConfigureMailbox(ctx).run(name, password=password, check=not args.no_check, host=rest[0] if rest else None,
                                   username=args.user, port=args.port, security=args.security, folder=args.folder,
                                   ca_file=args.ca_file)

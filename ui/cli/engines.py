@@ -13,7 +13,7 @@ from core.commands.engines import ConfigureEngine, PollEngines, RemoveEngine, en
 from core.commands.reprocess import Reprocess
 from core.store import engines
 from ui.cli import values
-from ui.cli.output import ExitCode, json_line, verb
+from ui.cli.output import ExitCode, json_line, password_from_stdin, settings_target, verb
 from ui.cli.resend import confirm_and_run
 from ui.cli.triage import chosen_items
 
@@ -61,16 +61,9 @@ def cmd_engine(ctx: Context, args) -> int:
         RemoveEngine(ctx).run(args.name[0])
         print(f"engine {args.name[0]}: removed, with its password; what was read from it stays in the store")
         return ExitCode.OK
-    name, *rest = args.name
-    if args.action == "add" and len(rest) != 1:
-        raise CommandError("lanewatch engine add NAME URL --user USER --password-stdin")
-    if args.action == "add" and engines.get(ctx.store, name):
-        raise CommandError(f"An engine called {name!r} exists: change it with 'lanewatch engine set'.")
-    if args.action == "set":
-        engine(ctx, name)
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    if args.password_stdin and not password:
-        raise CommandError("no password came on standard input")
+    name, rest = settings_target("engine", args, lambda n: engines.get(ctx.store, n),
+                                 "lanewatch engine add NAME URL --user USER --password-stdin")
+    password = password_from_stdin(args)
     e = ConfigureEngine(ctx).run(name, password=password, check=not args.no_check, url=rest[0] if rest else None,
                                  username=args.user, ca_file=args.ca_file,
                                  write_enabled=None if args.writes is None else args.writes == "on", rate=args.rate,

@@ -61,3 +61,32 @@ def verb(sub, common: argparse.ArgumentParser, name: str, func, help: str, *, st
     parser = sub.add_parser(name, help=help, parents=[common])
     parser.set_defaults(func=func, store_use=store)
     return parser
+
+
+def settings_target(kind: str, args, exists, usage: str) -> tuple[str, list[str]]:
+    """NAME and what follows it for `add` or `set` of a configured thing (an engine, a
+    mailbox), refusing what cannot be right: a missing argument, adding one that exists,
+    setting one that does not."""
+    from core.commands.context import CommandError
+
+    name, *rest = args.name
+    if args.action == "add" and len(rest) != 1:
+        raise CommandError(usage)
+    if args.action == "add" and exists(name):
+        raise CommandError(f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} called {name!r} exists: change it with "
+                           f"'lanewatch {kind} set'.")
+    if args.action == "set" and not exists(name):
+        raise CommandError(f"No {kind} called {name!r}: add it with '{usage}'.")
+    return name, rest
+
+
+def password_from_stdin(args) -> str | None:
+    """The password given on standard input with --password-stdin (never on the command line)."""
+    from core.commands.context import CommandError
+
+    if not args.password_stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("no password came on standard input")
+    return password
