@@ -2,7 +2,7 @@
 
 Run: uv run python packaging/screenshots/make_screenshots.py
 Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
-audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png, trace.png,
+audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png, trace.png, direct.png,
 welcome.png and store-settings.png next to this file.
 """
 from __future__ import annotations
@@ -18,11 +18,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from core import demo_engine, demo_fhir  # noqa: E402
+from core import demo_direct, demo_engine, demo_fhir  # noqa: E402
 from core.commands.context import Context  # noqa: E402
 from core.demo import add_alert_rules, workspace  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
-from core.store import messages  # noqa: E402
+from core.store import direct, messages  # noqa: E402
 from core.store.db import open_store  # noqa: E402
 from core.store.messages import MessageFilter  # noqa: E402
 from ui.app import application  # noqa: E402
@@ -109,6 +109,17 @@ def flow_shots(app, window, store) -> None:
     window.tabs.setCurrentWidget(window.right)
 
 
+def direct_shot(app, window, store) -> None:
+    """A referral sent by Direct: its recipient dispatched it; the document it carries, read."""
+    sent = next(d for d in direct.deliveries(store) if d["state"] == "dispatched")
+    window.tabs.setCurrentWidget(window.right)
+    window.open_message(sent["message_id"])
+    window.detail.tabs.setCurrentWidget(window.detail.raw)
+    settle(app)
+    window.grab().save(str(HERE / "direct.png"))
+    window.detail.tabs.setCurrentIndex(0)
+
+
 def first_run_shots(app) -> None:
     """The welcome page a workstation with no store opens on, and Settings → Store on a shared store."""
     from ui.dialogs.store_settings import SHARED, StoreDialog
@@ -154,7 +165,9 @@ def main() -> int:
     first_run_shots(app)
     root = Path(tempfile.mkdtemp(prefix="lanewatch-shots-"))
     store = open_store(f"sqlite:///{root / 'demo.db'}")
-    Ingestor(store, now=lambda: NOW).ingest_paths([workspace(root, 20_000, now=NOW)])
+    logs = workspace(root, 20_000, now=NOW)
+    demo_direct.write(logs / "direct", now=NOW)
+    Ingestor(store, now=lambda: NOW).ingest_paths([logs])
     # a lab result the receiver answered with an error: the detail pane has most to say
     nak = messages.page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
     fhir = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
@@ -183,6 +196,7 @@ def main() -> int:
             settle(app, 0.5)
             window.grab().save(str(HERE / "privacy.png"))
             window.set_privacy(False)
+            direct_shot(app, window, store)
             queue_shots(app, window)
             fhir_shots(app, window)
             flow_shots(app, window, store)
