@@ -177,7 +177,8 @@ class DetailPane(QWidget):
         d = self.detail
         while self.links.count():
             item = self.links.takeAt(0)
-            if item.widget():
+            if item.widget():  # hidden now: deleted only later, it would linger over the new links until then
+                item.widget().hide()
                 item.widget().deleteLater()
         if d is None:
             self.summary.setText("Choose a message to see it here.")
