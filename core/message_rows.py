@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.correlate import match_key
 from core.direct import mail as direct_mail
-from core.direct.files import frame_mail, is_mail
+from core.direct.files import frame_mail, is_mail, is_mbox
 from core.documents import examine
 from core.documents.ccda import is_cda
 from core.hl7.encoding import decode
@@ -61,18 +61,19 @@ def content_hash(raw: bytes) -> str:
 
 
 def message_row(raw: bytes, offset: int, *, junk: bool = False, reason: str | None = None,
-                data_type: str | None = None) -> dict:
+                data_type: str | None = None, text: str | None = None) -> dict:
     """The columns the bytes decide: keys, parse state, display text, hashes, size, offset.
     Total: whatever the bytes, a row comes back (at worst unparseable, with the reason);
     `reason` stores the bytes as unparseable without reading them at all; `data_type` names
-    content that is not HL7 v2 (an engine's XML, JSON...): it is kept as text, not judged."""
+    content that is not HL7 v2 (an engine's XML, JSON...): it is kept as text, not judged,
+    and `text` is what to index and show of it when not all of it (a mail's readable part)."""
     try:
         if data_type:
             row = unparseable(f"{data_type} content, kept as text")
             row["parse_state"] = "text"
         else:
             row = unparseable(reason) if reason else unparseable(describe_junk(raw)) if junk else _fit(scan(raw))
-        row["text"] = decode(raw, row["charset"])[0]  # once: the lane checks and the full-text index both read it
+        row["text"] = text if text is not None else decode(raw, row["charset"])[0]  # once: the lane checks and the index read it
         if row["parse_state"] == "ok" and not row["ack_code"]:
             _check_required(row)
     except Exception as exc:  # noqa: BLE001 - a bug here must cost one message its keys, never the message
@@ -109,17 +110,17 @@ MAIL_KINDS = {"message": "Direct", "mdn": "MDN", "dsn": "DSN"}  # message_type o
 
 def mail_row(raw: bytes, offset: int) -> dict:
     """A mail's row: kept as text (the privacy screen hides it whole), keyed by its headers,
-    and the Mail itself under "mail" for core.sources.mail to record (it is no column)."""
+    and the Mail itself under "mail" for core.store.direct to record (it is no column)."""
     try:
         found = direct_mail.read(raw)
     except Exception as exc:  # noqa: BLE001 - as message_row: a bug costs the keys, never the message
         return message_row(raw, offset, reason=f"Lanewatch could not read this mail ({type(exc).__name__}); its bytes "
                                                 "are kept as they came")
-    row = message_row(raw, offset, data_type="Direct")
+    row = message_row(raw, offset, data_type="Direct", text=found.text)
     row.update(reason="; ".join(found.problems)[:2000] or None, message_type=MAIL_KINDS[found.kind],
                control_id=_clip(found.message_id, "control_id"), sending_app=_clip(found.sender, "sending_app"),
                receiving_app=_clip(found.recipients[0] if found.recipients else None, "receiving_app"),
-               message_time=found.sent_at, text=found.text, mail=found,
+               message_time=found.sent_at, mail=found,
                documents=[examine.row(body, name) for name, body in found.documents])
     found.documents = []  # their bytes go on in the documents' rows
     return row
@@ -204,7 +205,7 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
 def _mail_part(buf: bytes, base: int, final: bool, last: bool) -> Part | None:
     """A mail file's messages framed so far, as one part (an mbox is read on as it grows;
     a file of one message is read whole)."""
-    if not last and not buf.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n").startswith(b"From "):
+    if not last and not is_mbox(buf):
         return None
     pieces, used = frame_mail(buf, base, final=final)
     if not pieces and not last:

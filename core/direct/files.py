@@ -27,12 +27,17 @@ def is_mail(head: bytes) -> bool:
     return len({m.group(1).lower() for m in _MAIL_HEADERS.finditer(block)}) >= 2
 
 
+def is_mbox(buf: bytes) -> bool:
+    """Whether mail bytes are an mbox (many messages, each after a `From ` line), not one message."""
+    return buf.removeprefix(_BOM).lstrip(b"\r\n").startswith(b"From ")
+
+
 def frame_mail(buf: bytes, base: int, *, final: bool) -> tuple[list[tuple[int, int]], int]:
     """Messages in buf (which starts at file position `base`) as (start, end) file positions,
     and how many bytes of buf they take. An mbox's messages begin after each `From ` line;
     the last is taken only when the file is final (it may still be written). A file that is
     not an mbox is one message, taken when final."""
-    if not buf.removeprefix(_BOM).lstrip(b"\r\n").startswith(b"From "):
+    if not is_mbox(buf):
         return ([(base, base + len(buf))] if final and buf.strip() else []), (len(buf) if final else 0)
     lines = list(_MBOX_LINE.finditer(buf))
     pieces: list[tuple[int, int]] = []

@@ -25,6 +25,7 @@ NS = {"c": "urn:hl7-org:v3", "sdtc": "urn:hl7-org:sdtc"}
 V3 = "{urn:hl7-org:v3}"
 TABLE = Path(__file__).resolve().parents[2] / "resources" / "ccda_documents.json"
 US_REALM_HEADER = "2.16.840.1.113883.10.20.22.1.1"
+NOT_XML, NOT_CDA = "Not a readable document", "Not a CDA document"  # the type of bytes that are no document
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
 _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
@@ -82,9 +83,9 @@ def read(raw: bytes) -> Document:
     try:
         root = etree.fromstring(raw, _PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        return Document("Not a readable document", None, problems=[f"not well-formed XML: {_first_line(str(exc))}"])
+        return Document(NOT_XML, None, problems=[f"not well-formed XML: {_first_line(str(exc))}"])
     if root.tag != f"{V3}ClinicalDocument":
-        return Document("Not a CDA document", None, problems=[f"the root element is <{etree.QName(root).localname}>, "
+        return Document(NOT_CDA, None, problems=[f"the root element is <{etree.QName(root).localname}>, "
                                                               "not a ClinicalDocument in the HL7 v3 namespace"])
     try:
         return _document(root)

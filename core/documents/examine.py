@@ -18,16 +18,19 @@ MOST_BYTES = 50 << 20  # a package member larger than this is named, not unpacke
 def row(raw: bytes, part: str | None) -> dict:
     """One document's row (without its message id)."""
     doc = ccda.read(raw)
-    checked = validate.xsd(raw) if not doc.problems or doc.type_template else validate.Result("not_checked", [], None)
-    if doc.type_name.startswith("Not a"):
+    if doc.type_name in (ccda.NOT_XML, ccda.NOT_CDA):
         checked = validate.Result("unreadable", [validate.Finding("not a CDA document", "; ".join(doc.problems))])
+    elif doc.problems and not doc.type_template:
+        checked = validate.Result("not_checked", [], None)
+    else:
+        checked = validate.xsd(raw)
     return {"part": (part or "")[:500] or None, "type_name": doc.type_name[:100], "type_template": doc.type_template,
             "title": doc.title, "document_id": (doc.document_id or "")[:300] or None, "effective_time": doc.effective_time,
             "patient_name": (doc.patient_name or "")[:400] or None, "patient_id": (doc.patient_id or "")[:300] or None,
             "author": (doc.author or "")[:400] or None, "custodian": (doc.custodian or "")[:400] or None,
             "sections": doc.summary["sections"], "missing": doc.missing, "problems": doc.problems,
             "xsd_state": checked.state, "xsd_findings": [vars(f) for f in checked.findings],
-            "xsd_note": checked.note, "size": len(raw), "raw": raw}
+            "size": len(raw), "raw": raw}
 
 
 def in_attachment(name: str | None, content_type: str, payload: bytes) -> list[tuple[str, bytes]]:

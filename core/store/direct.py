@@ -34,10 +34,12 @@ def prepare(conn: Tx, rows: list[dict]) -> None:
     """Give each mail row its interface (made on first sight) and no ACK expectation of the HL7 kind."""
     stored = _originals(conn, {r["mail"].in_reply_to for r in rows if r["mail"].is_notice and r["mail"].in_reply_to})
     originals = {k: v["interface_id"] for k, v in stored.items()}
+    made: dict[tuple[str, str], int] = {}  # (sender, receiver domain) -> interface: one look-up a pair per batch
     for row in rows:
         mail: Mail = row["mail"]
         known = originals.get(mail.in_reply_to) if mail.is_notice else None
-        iface = known or _interface(conn, domain(mail.sender), domain(mail.recipients[0] if mail.recipients else None))
+        ends = (domain(mail.sender), domain(mail.recipients[0] if mail.recipients else None))
+        iface = known or made.get(ends) or made.setdefault(ends, _interface(conn, *ends))
         if not mail.is_notice and mail.message_id:
             originals[mail.message_id] = iface  # its notices later in this batch belong to it too
         row.update(interface=(iface, False, None), expects_ack=False)

@@ -11,7 +11,7 @@ from core.commands.context import CommandError, Context
 from core.store import direct, documents
 from core.vocabulary import Disposition
 from ui.cli import values
-from ui.cli.output import ExitCode, json_line, password_from_stdin, settings_target, verb
+from ui.cli.output import ExitCode, json_line, password_from_stdin, remove_named, settings_target, verb
 
 FIELDS = ("message_id", "header_id", "sender", "recipient", "state", "asks_dispatched", "sent_at", "processed_at",
           "dispatched_at", "failed_at", "words", "subject", "signed", "encrypted", "attachments")
@@ -59,12 +59,8 @@ def cmd_mailbox(ctx: Context, args) -> int:
         return ExitCode.OK
     if args.action == "poll":
         return _read_mailboxes(ReadMailboxes(ctx), args.name, args.watch)
-    if not args.name:
-        raise CommandError(f"name the mailbox: lanewatch mailbox {args.action} NAME")
     if args.action == "remove":
-        RemoveMailbox(ctx).run(args.name[0])
-        print(f"mailbox {args.name[0]}: removed, with its password; what was read from it stays in the store")
-        return ExitCode.OK
+        return remove_named("mailbox", args, RemoveMailbox(ctx).run)
     name, rest = settings_target("mailbox", args, lambda n: mailboxes.get(ctx.store, n),
                                  "lanewatch mailbox add NAME HOST --user USER --password-stdin")
     password = password_from_stdin(args)

@@ -8,12 +8,12 @@ import sys
 import threading
 
 from core import labels
-from core.commands.context import CommandError, Context
+from core.commands.context import Context
 from core.commands.engines import ConfigureEngine, PollEngines, RemoveEngine, engine
 from core.commands.reprocess import Reprocess
 from core.store import engines
 from ui.cli import values
-from ui.cli.output import ExitCode, json_line, password_from_stdin, settings_target, verb
+from ui.cli.output import ExitCode, json_line, password_from_stdin, remove_named, settings_target, verb
 from ui.cli.resend import confirm_and_run
 from ui.cli.triage import chosen_items
 
@@ -55,12 +55,8 @@ def cmd_engine(ctx: Context, args) -> int:
         return _channels(ctx, args.name, args.json)
     if args.action == "poll":
         return _poll(ctx, args.name, args.watch)
-    if not args.name:
-        raise CommandError(f"name the engine: lanewatch engine {args.action} NAME")
     if args.action == "remove":
-        RemoveEngine(ctx).run(args.name[0])
-        print(f"engine {args.name[0]}: removed, with its password; what was read from it stays in the store")
-        return ExitCode.OK
+        return remove_named("engine", args, RemoveEngine(ctx).run)
     name, rest = settings_target("engine", args, lambda n: engines.get(ctx.store, n),
                                  "lanewatch engine add NAME URL --user USER --password-stdin")
     password = password_from_stdin(args)

@@ -69,7 +69,7 @@ def settings_target(kind: str, args, exists, usage: str) -> tuple[str, list[str]
     setting one that does not."""
     from core.commands.context import CommandError
 
-    name, *rest = args.name
+    name, *rest = _named(kind, args)
     if args.action == "add" and len(rest) != 1:
         raise CommandError(usage)
     if args.action == "add" and exists(name):
@@ -78,6 +78,22 @@ def settings_target(kind: str, args, exists, usage: str) -> tuple[str, list[str]
     if args.action == "set" and not exists(name):
         raise CommandError(f"No {kind} called {name!r}: add it with '{usage}'.")
     return name, rest
+
+
+def remove_named(kind: str, args, remove) -> int:
+    """`remove NAME` of a configured thing: it and its password go, what was read from it stays."""
+    name = _named(kind, args)[0]
+    remove(name)
+    print(f"{kind} {name}: removed, with its password; what was read from it stays in the store")
+    return ExitCode.OK
+
+
+def _named(kind: str, args) -> list[str]:
+    from core.commands.context import CommandError
+
+    if not args.name:
+        raise CommandError(f"name the {kind}: lanewatch {kind} {args.action} NAME")
+    return args.name
 
 
 def password_from_stdin(args) -> str | None:
