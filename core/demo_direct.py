@@ -113,13 +113,14 @@ def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: i
     now = now or datetime.now(UTC).replace(tzinfo=None)
     rng = random.Random(seed)
     mails: list[tuple[datetime, bytes]] = []
+    ours = certificate(PRACTICE, start=now - timedelta(days=200))  # the practice signs; its key is not configured here
     for i in range(count):
         sent = now - timedelta(minutes=(count - i) * 9 + rng.randrange(5))
         mid = f"ref{i:04d}.{seed}@northside-fm.example"
         to = [rng.choice(RECEIVERS)] + ([NO_SUCH] if i % 13 == 5 else [])
         asks = i % 3 == 0
-        mails.append((sent, message(mid, PRACTICE, to, sent, dispatched=asks, subject=f"Referral {i + 1}",
-                                    document=referral(i, sent, complete=i % 17 != 9))))
+        mails.append((sent, sign(message(mid, PRACTICE, to, sent, dispatched=asks, subject=f"Referral {i + 1}",
+                                         document=referral(i, sent, complete=i % 17 != 9)), *ours)))
         for n, r in enumerate(to):
             at = sent + timedelta(minutes=1 + rng.randrange(4))
             if r == NO_SUCH:
@@ -128,6 +129,8 @@ def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: i
             elif r == UNTRUSTING and i % 4 == 1:
                 mails.append((at, mdn(f"mdn{i}.{n}@{r.split('@')[1]}", mid, r, PRACTICE, at, "failed",
                                       failure="the sender's certificate is not trusted by the receiving HISP")))
+            elif i == count // 2:  # its HISP encrypts notices to the practice's certificate: sealed without its key
+                mails.append((at, seal(mdn(f"mdn{i}.{n}@{r.split('@')[1]}", mid, r, PRACTICE, at), ours[0])))
             elif at > now - timedelta(minutes=6) or i % 11 == 7:
                 continue  # still waiting (or, long enough, timed out)
             else:
@@ -141,3 +144,59 @@ def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: i
     path = folder / f"hisp-export-{now:%Y%m%d}.mbox"
     path.write_bytes(mbox(sorted(mails, key=lambda m: m[0])))
     return path
+
+
+# -- S/MIME, as Direct sends it: signed by the sender, then encrypted to the recipient ------
+def certificate(address: str, *, days: int = 365, start: datetime | None = None):
+    """A Direct certificate for an address (or a domain) and its RSA key, self-issued."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, address.rpartition("@")[2]),
+                      x509.NameAttribute(NameOID.COMMON_NAME, address)])
+    start = start or datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
+    alt = x509.RFC822Name(address) if "@" in address else x509.DNSName(address)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([alt]), critical=False).sign(key, hashes.SHA256()))
+    return cert, key
+
+
+def _split(mail: bytes) -> tuple[bytes, bytes]:
+    """(the message's own headers, its body as a MIME entity with its Content- headers)."""
+    head, _, body = mail.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    content = [h for h in lines if h.lower().startswith(b"content-")]
+    own = [h for h in lines if not h.lower().startswith((b"content-", b"mime-version"))]
+    return b"\r\n".join(own) + b"\r\n", b"\r\n".join(content) + b"\r\n\r\n" + body
+
+
+def sign(mail: bytes, cert, key) -> bytes:
+    """The message with its body signed (multipart/signed, a detached signature)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    own, entity = _split(mail)
+    signed = (pkcs7.PKCS7SignatureBuilder().set_data(entity).add_signer(cert, key, hashes.SHA256())
+              .sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature]))
+    return own + signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def seal(mail: bytes, cert) -> bytes:
+    """The message with its body encrypted to `cert` (application/pkcs7-mime, enveloped-data)."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    own, entity = _split(mail)
+    if entity.lower().startswith(b"mime-version"):
+        entity = entity.split(b"\r\n", 1)[1]
+    der = pkcs7.PKCS7EnvelopeBuilder().set_data(entity).add_recipient(cert).encrypt(serialization.Encoding.DER, [])
+    return (own + b"MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; "
+            b"name=\"smime.p7m\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; "
+            b"filename=\"smime.p7m\"\r\n\r\n" + base64.encodebytes(der).replace(b"\n", b"\r\n"))

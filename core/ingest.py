@@ -15,11 +15,11 @@ from pathlib import Path
 
 from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
-from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, message_row, read_parts
+from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, mail_row, message_row, read_parts
 from core.progress import Progress
 from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
-from core.store import direct, documents, queue, sources
+from core.store import direct, direct_keys, documents, queue, sources
 from core.store.db import Store, Tx
 from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
@@ -244,6 +244,10 @@ def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime) -> S
     mail's facts, deliveries and pairing (core.store.direct), the documents they carry; in
     the caller's transaction. `queued` counts every item raised."""
     mails = [r for r in rows if "mail" in r]
+    sealed = [r for r in mails if r["mail"].encrypted and not r["mail"].decrypted]
+    if sealed and (keys := direct_keys.load(conn)):  # rows are read where no key is: opened here, in this process
+        for r in sealed:
+            r.update(mail_row(r["raw"], r["offset"], keys))
     if mails:
         direct.prepare(conn, mails)
     stored = store_messages(conn, rows, pairing)

@@ -108,11 +108,12 @@ DOCUMENT = "document"  # a CDA document file: its row carries the document's row
 MAIL_KINDS = {"message": "Direct", "mdn": "MDN", "dsn": "DSN"}  # message_type of each
 
 
-def mail_row(raw: bytes, offset: int) -> dict:
+def mail_row(raw: bytes, offset: int, keys: list | None = None) -> dict:
     """A mail's row: kept as text (the privacy screen hides it whole), keyed by its headers,
-    and the Mail itself under "mail" for core.store.direct to record (it is no column)."""
+    and the Mail itself under "mail" for core.store.direct to record (it is no column).
+    `keys` (core.direct.smime.Key) open a message encrypted to the practice."""
     try:
-        found = direct_mail.read(raw)
+        found = direct_mail.read(raw, keys)
     except Exception as exc:  # noqa: BLE001 - as message_row: a bug costs the keys, never the message
         return message_row(raw, offset, reason=f"Lanewatch could not read this mail ({type(exc).__name__}); its bytes "
                                                 "are kept as they came")

@@ -109,6 +109,7 @@ class QueueKind(Worded):
     DIRECT_UNDELIVERED = "direct_undelivered", "Direct: not delivered", "stop"  # a DSN
     DIRECT_TIMED_OUT = "direct_timed_out", "Direct: timed out", "unknown"  # no MDN in time
     DIRECT_MALFORMED = "direct_malformed", "Direct: malformed notice", "warn"  # an MDN/DSN that cannot be paired
+    DIRECT_UNSECURED = "direct_unsecured", "Direct: not opened/verified", "bad"  # cannot be decrypted, or its signature fails
     DOCUMENT_INVALID = "document_invalid", "Document: invalid", "warn"  # fails the CDA schema (or is no document)
     DOCUMENT_INCOMPLETE = "document_incomplete", "Document: sections missing", "warn"  # its type's required sections
 
@@ -139,6 +140,8 @@ class AuditAction(Worded):
     CONFIGURE_MAILBOX = "configure_mailbox", "Configure mailbox"
     REMOVE_MAILBOX = "remove_mailbox", "Remove mailbox"
     READ_MAILBOX = "read_mailbox", "Read mailbox messages (PHI)"
+    ADD_DIRECT_KEY = "add_direct_key", "Add Direct certificate"
+    REMOVE_DIRECT_KEY = "remove_direct_key", "Remove Direct certificate"
     REPROCESS = "reprocess", "Reprocess through engine"
     REPROCESS_OUTCOME = "reprocess_outcome", "Reprocess outcome"
 

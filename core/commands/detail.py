@@ -108,13 +108,29 @@ def _said(notice: dict) -> str:
     return ", ".join(n["disposition"] or "no disposition" for n in notice["notices"]) or "nothing said"
 
 
+def _smime_lines(security: dict | None) -> list[str]:
+    """How it was sealed and signed: opened or not, the signer's certificate, what failed."""
+    if not security:
+        return []
+    lines = []
+    if security["signer"] and security["signer"]["subject"]:
+        s = security["signer"]
+        lines.append(f"  Signed by {s['subject']} (issued by {s['issuer']}, serial {s['serial']}), certificate valid "
+                     f"{s['not_before'][:10]} to {s['not_after'][:10]}: the signature "
+                     + ("holds" if s["valid"] else "does NOT hold"))
+    lines += [f"  Problem: {t}" for t in security["trouble"]]
+    if security["decrypted"]:
+        lines.append("  Opened with the practice's private key (from the OS keyring).")
+    return lines
+
+
 def _mail_lines(mail: dict) -> list[str]:
     """A Direct message in words: how it was sent, and where it stands with each recipient,
     with the MDNs and DSNs in the order they came; a notice: what it says."""
     security = ", ".join(w for w, on in (("signed", mail["signed"]), ("encrypted", mail["encrypted"])) if on) or "neither signed nor encrypted"
     files = "; ".join(f"{a['filename'] or '(no name)'} ({a['content_type']}, {a['size']:,} bytes)" for a in mail["attachments"])
     lines = [f"{_KINDS[mail['kind']]} from {mail['sender'] or '?'}: {security}"
-             + (f"; carries {files}" if files else "; no attachments")]
+             + (f"; carries {files}" if files else "; no attachments"), *_smime_lines(mail.get("security"))]
     if mail["kind"] == "message":
         if mail["asks_dispatched"]:
             lines.append("The sender asked for final-destination delivery (a dispatched MDN).")

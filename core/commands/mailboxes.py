@@ -14,6 +14,7 @@ from core.vocabulary import AuditAction
 MAILBOXES = Changes(audit=True)
 READ = Changes(messages=True, queue=True, interfaces=True, audit=True)
 SECRET = "mailbox_password"
+SUBMISSION_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
 class ConfigureMailbox:
@@ -24,14 +25,18 @@ class ConfigureMailbox:
 
     def run(self, name: str, *, password: str | None = None, check: bool = True, **settings) -> dict:
         """Add the mailbox called `name`, or change what is given (None leaves a setting alone)."""
-        given = {k: (v or None) if k == "ca_file" else v for k, v in settings.items() if v is not None}
+        given = {k: (v or None) if k in ("ca_file", "smtp_host") else v for k, v in settings.items() if v is not None}
         if set(given) - set(mailboxes.SETTINGS):
             raise CommandError(f"Unknown mailbox settings: {', '.join(sorted(set(given) - set(mailboxes.SETTINGS)))}.")
         with self.ctx.store.read() as conn:
             row = mailboxes.find(conn, name)
         before = {k: getattr(row, k) for k in mailboxes.SETTINGS} if row else None
-        after = {**(before or {"security": "ssl", "folder": "INBOX", "ca_file": None}), **given}
+        after = {**(before or {"security": "ssl", "folder": "INBOX", "ca_file": None, "smtp_host": None, "smtp_port": None,
+                               "smtp_security": None, "writes_enabled": False}), **given}
         after["port"] = after.get("port") or PORTS.get(after["security"], 993)
+        if after.get("smtp_host"):
+            after["smtp_security"] = after.get("smtp_security") or "starttls"
+            after["smtp_port"] = after.get("smtp_port") or SUBMISSION_PORTS.get(after["smtp_security"], 587)
         self._check(name, after, row is None, password)
         if check:
             try:
@@ -65,6 +70,10 @@ class ConfigureMailbox:
             raise CommandError("The port is between 1 and 65535.")
         if not s.get("username"):
             raise CommandError("Name the mailbox's user with --user.")
+        if s.get("smtp_security") and s["smtp_security"] not in SUBMISSION_PORTS:
+            raise CommandError("The SMTP connection is one of: starttls (587), ssl (465), none (a test server on this machine).")
+        if s.get("writes_enabled") and not s.get("smtp_host"):
+            raise CommandError("Writes can be enabled only for a mailbox with an SMTP submission server (--smtp-host).")
         if new and not password:
             raise CommandError("Give the mailbox password on standard input (--password-stdin); it is kept in the OS keyring.")
 

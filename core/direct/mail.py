@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from core.direct import smime
 from core.documents.examine import in_attachment
 
 FINAL_DELIVERY = "x-direct-final-destination-delivery"
@@ -65,38 +66,49 @@ class Mail:
     problems: list[str] = field(default_factory=list)
     text: str = ""  # what a person reads and searches: the headers that matter and the message's own words
     documents: list[tuple[str, bytes]] = field(default_factory=list)  # the CDA documents it carries (name, bytes)
+    decrypted: bool = False  # its envelope was opened with one of the practice's keys
+    signer: smime.Signer | None = None  # who signed it, and whether the signature holds
+    trouble: list[str] = field(default_factory=list)  # why it could not be opened or its signature does not hold
+
+    def security(self) -> dict | None:
+        """What is stored of its S/MIME: opened or not, the signer, what went wrong."""
+        if not (self.signed or self.encrypted):
+            return None
+        return {"decrypted": self.decrypted, "signer": self.signer.facts() if self.signer else None,
+                "trouble": self.trouble}
 
     @property
     def is_notice(self) -> bool:
         return self.kind != "message"
 
 
-def read(raw: bytes) -> Mail:
-    """A Mail from the bytes of one RFC 5322 message."""
-    msg = email.message_from_bytes(raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n \t"), policy=email.policy.compat32)
+def read(raw: bytes, keys: list[smime.Key] | None = None) -> Mail:
+    """A Mail from the bytes of one RFC 5322 message; `keys` open what is encrypted to the practice."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n \t")
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     mail = Mail("message", _id(msg.get("Message-ID")), _address(msg.get("From")), _recipients(msg),
                 _header(msg.get("Subject")), _date(msg.get("Date")))
     if mail.message_id is None:
         mail.problems.append("no Message-ID: notices cannot be paired to it")
     if mail.sender is None:
         mail.problems.append("no From address")
-    report = (msg.get_param("report-type") or "").lower() if msg.get_content_type() == "multipart/report" else ""
     options = " ".join(str(v) for v in msg.get_all("Disposition-Notification-Options", [])).lower()
     mail.asks_dispatched = FINAL_DELIVERY in options and "true" in options.split(FINAL_DELIVERY, 1)[1][:40]
     words: list[str] = []
     try:
-        _walk(msg, mail, words)
+        content = _walk(msg, raw, mail, words, keys or [])  # a notice is signed and encrypted like any message
+        report = (content.get_param("report-type") or "").lower() if content.get_content_type() == "multipart/report" else ""
         if report == "disposition-notification":
-            _mdn(msg, mail)
+            _mdn(content, msg, mail)
         elif report == "delivery-status":
-            _dsn(msg, mail)
+            _dsn(content, msg, mail)
     except Exception as exc:  # noqa: BLE001 - a malformed MIME tree costs its details, never the message
         mail.problems.append(f"its MIME structure could not be read ({type(exc).__name__})")
     heads = [f"{name}: {v}" for name in _SHOWN if (v := _header(msg.get(name)))]
     said = [f"Notice for {n.recipient or '(no Final-Recipient)'}: {n.disposition or '(no disposition)'}"
             + (f" ({n.words})" if n.words else "") for n in mail.notices]
     files = [f"Attachment: {a.filename or '(no name)'} ({a.content_type}, {a.size:,} bytes)" for a in mail.attachments]
-    mail.text = "\n".join([*heads, *said, *files, "", *words])[:TEXT_LIMIT]
+    mail.text = "\n".join([*heads, *said, *files, *_secured(mail), "", *words])[:TEXT_LIMIT]
     return mail
 
 
@@ -147,21 +159,37 @@ def _date(value) -> datetime | None:
 
 
 # -- the body ---------------------------------------------------------------------------
-def _walk(msg: Message, mail: Mail, words: list[str]) -> None:
+def _walk(msg: Message, raw: bytes | None, mail: Mail, words: list[str], keys: list[smime.Key]) -> Message:
     """Signed, encrypted, what it carries (every leaf that is not the message's own text),
-    and its own text (into words)."""
+    and its own text (into words). `raw` is the exact bytes of `msg` where they are known
+    (the message, or an envelope's inside): a detached signature is checked over them.
+    Returns the entity that is the message's content, inside its envelope and signature."""
+    content = msg
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype == "multipart/signed":
             mail.signed = True
+            _detached(part, raw if part is msg else None, mail)
+            if part is content and isinstance(part.get_payload(), list) and part.get_payload():
+                content = part.get_payload()[0]
         elif ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime"):
-            smime = (part.get_param("smime-type") or "").lower()
-            if smime == "signed-data":
+            smime_type = (part.get_param("smime-type") or "").lower()
+            der = part.get_payload(decode=True) or b""
+            if smime_type == "signed-data":
                 mail.signed = True
+                mail.signer, inner = smime.verify_opaque(der, mail.sender, mail.sent_at)
+                _signed_by(mail)
             else:
                 mail.encrypted = True  # enveloped-data, or no smime-type: what Direct sends encrypted
-        if part.is_multipart() or ctype.startswith("message/") or ctype.endswith("pkcs7-signature") or (
-                ctype == "application/pkcs7-mime"):
+                inner, why = smime.decrypt(der, keys) if keys else (None, _no_keys(der))
+                mail.decrypted = mail.decrypted or inner is not None
+                if why:
+                    mail.trouble.append(f"it cannot be opened: {why}")
+            if inner is not None:
+                opened = _walk(email.message_from_bytes(inner, policy=email.policy.compat32), inner, mail, words, keys)
+                content = opened if part is content else content
+            continue
+        if part.is_multipart() or ctype.startswith("message/") or ctype.endswith("pkcs7-signature"):
             continue
         filename = part.get_filename()
         if filename is None and ctype.startswith("text/") and part.get("Content-Disposition", "").lower().find("attachment") < 0:
@@ -171,6 +199,58 @@ def _walk(msg: Message, mail: Mail, words: list[str]) -> None:
         payload = part.get_payload(decode=True) or b""
         mail.attachments.append(Attachment(_header(filename), ctype, len(payload)))
         mail.documents += in_attachment(_header(filename), ctype, payload)
+    return content
+
+
+def _no_keys(der: bytes) -> str:
+    whom = smime.recipients(der)
+    return (f"it is encrypted to {'; '.join(whom)}, and no private key is configured (lanewatch direct-key add)"
+            if whom else "its encrypted part is not a readable PKCS#7 envelope")
+
+
+def _detached(part: Message, raw: bytes | None, mail: Mail) -> None:
+    """Check a multipart/signed's signature over its first part, as it was sent."""
+    payload = part.get_payload()
+    signature = next((p for p in payload if isinstance(p, Message) and p.get_content_type().endswith("pkcs7-signature")),
+                     None) if isinstance(payload, list) else None
+    content = _first_part(raw if raw is not None else part.as_bytes(), part.get_boundary())
+    if signature is None or content is None:
+        mail.signer = smime.Signer(False, "its signed parts cannot be found (no signature, or a broken boundary)")
+    else:
+        mail.signer = smime.verify_detached(content, signature.get_payload(decode=True) or b"", mail.sender, mail.sent_at)
+    _signed_by(mail)
+
+
+def _signed_by(mail: Mail) -> None:
+    if mail.signer is not None and not mail.signer.valid:
+        mail.trouble.append(f"its signature does not hold: {mail.signer.why}")
+
+
+def _first_part(raw: bytes, boundary: str | None) -> bytes | None:
+    """The first body part of a multipart entity, exactly as signed (canonical CRLF lines)."""
+    if not boundary:
+        return None
+    text = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    body = text.find(b"\r\n\r\n")
+    delimiter = b"--" + boundary.encode("ascii", "replace")
+    start = text.find(delimiter, body)
+    if body < 0 or start < 0:
+        return None
+    start = text.find(b"\r\n", start) + 2
+    end = text.find(b"\r\n" + delimiter, start)
+    return text[start:end] if start >= 2 and end > start else None
+
+
+def _secured(mail: Mail) -> list[str]:
+    lines = []
+    if mail.encrypted:
+        lines.append("Encrypted: " + ("opened with the practice's key" if mail.decrypted else "not opened"))
+    if mail.signer is not None:
+        s = mail.signer
+        state = "valid" if s.valid else f"NOT VALID ({s.why})"
+        who = f"; signer {s.subject}, issued by {s.issuer}, expires {s.not_after:%Y-%m-%d}" if s.subject else ""
+        lines.append(f"Signature: {state}{who}")
+    return lines
 
 
 def _decoded(body: bytes, charset: str | None) -> str:
@@ -195,12 +275,12 @@ def _blocks(part: Message) -> list[Message]:
     return []
 
 
-def _mdn(msg: Message, mail: Mail) -> None:
+def _mdn(msg: Message, outer: Message, mail: Mail) -> None:
     mail.kind = "mdn"
     part = _report_part(msg, "message/disposition-notification")
     if part is None:
         mail.problems.append("an MDN without its message/disposition-notification part")
-        mail.in_reply_to = _id(msg.get("In-Reply-To"))
+        mail.in_reply_to = _id(outer.get("In-Reply-To"))
         return
     fields = Message()
     for block in (part, *_blocks(part)):  # a writer that leaves out the blank line puts the fields among the part's headers
@@ -208,7 +288,7 @@ def _mdn(msg: Message, mail: Mail) -> None:
             if not name.lower().startswith("content-"):
                 fields[name] = value
     mail.reporter = _header(fields.get("Reporting-UA"))
-    mail.in_reply_to = _id(fields.get("Original-Message-ID")) or _id(msg.get("In-Reply-To"))
+    mail.in_reply_to = _id(fields.get("Original-Message-ID")) or _id(outer.get("In-Reply-To"))
     if mail.in_reply_to is None:
         mail.problems.append("no Original-Message-ID (and no In-Reply-To): which message it answers is not said")
     recipient = _address(fields.get("Final-Recipient"))
@@ -227,7 +307,7 @@ def _mdn(msg: Message, mail: Mail) -> None:
         words = "; ".join(w for w in (modifier and f"{disposition}/{modifier.lower()}", failure) if w) or None
         if modifier and modifier.lower() in ("error", "failure", "failed"):
             disposition = "failed"  # processed/error is the MDN form of a failure
-    final = any(k.lower() == FINAL_DELIVERY for k in fields.keys()) or msg.get(FINAL_DELIVERY) is not None
+    final = any(k.lower() == FINAL_DELIVERY for k in fields.keys()) or outer.get(FINAL_DELIVERY) is not None
     mail.notices.append(Notice(recipient, disposition, final_delivery=final and disposition == "dispatched", words=words))
 
 
@@ -235,7 +315,7 @@ _DSN_ACTIONS = {"failed": "delivery_failed", "delayed": "delayed", "delivered": 
                 "expanded": "delivered"}
 
 
-def _dsn(msg: Message, mail: Mail) -> None:
+def _dsn(msg: Message, outer: Message, mail: Mail) -> None:
     mail.kind = "dsn"
     part = _report_part(msg, "message/delivery-status")
     if part is None:
@@ -245,7 +325,7 @@ def _dsn(msg: Message, mail: Mail) -> None:
     head = blocks[0] if blocks else Message()
     mail.reporter = _header(head.get("Reporting-MTA"))
     mail.in_reply_to = (_id(head.get("X-Original-Message-Id")) or _id(head.get("Original-Message-ID"))
-                        or _id(msg.get("In-Reply-To")) or _original_of(msg))
+                        or _id(outer.get("In-Reply-To")) or _original_of(msg))
     if mail.in_reply_to is None:
         mail.problems.append("no original message id (X-Original-Message-Id, In-Reply-To or the returned headers)")
     recipients = [b for b in blocks[1:] if b.get("Final-Recipient") or b.get("Action")]

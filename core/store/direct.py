@@ -107,7 +107,20 @@ def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
                 message_id=r["id"], source_id=r["source_id"], now=now, at=r["event_time"]))
         if mail.in_reply_to:
             pending.append((r, mail.in_reply_to, mail.notices))
+    items += [_unsecured(r, now) for r in rows if r["mail"].trouble]
     return items + _pair(conn, pending, now)
+
+
+def _unsecured(row: dict, now: datetime) -> dict:
+    """The queue item of a message that cannot be opened, or whose signature does not hold."""
+    mail: Mail = row["mail"]
+    what = {"message": "message", "mdn": "MDN", "dsn": "DSN"}[mail.kind]
+    after = ("What it carries is not read; it is kept as it came." if mail.encrypted and not mail.decrypted else
+             "What it carries was read, but it is not proven to come from its sender: ask the sending HISP.")
+    return queue.new(QueueKind.DIRECT_UNSECURED, f"A Direct {what} from {mail.sender or 'an unknown sender'}: "
+                     f"{'; '.join(mail.trouble)}. {after}",
+                     Signature(QueueKind.DIRECT_UNSECURED, domain(mail.sender), normalise(mail.trouble[0])),
+                     message_id=row["id"], source_id=row["source_id"], now=now, at=row["event_time"])
 
 
 def _facts(message_id: int, mail: Mail) -> dict:
@@ -116,7 +129,8 @@ def _facts(message_id: int, mail: Mail) -> dict:
             "recipients": mail.recipients, "subject": mail.subject, "sent_at": mail.sent_at, "signed": mail.signed,
             "encrypted": mail.encrypted, "asks_dispatched": mail.asks_dispatched,
             "attachments": [vars(a) for a in mail.attachments], "notices": [vars(n) for n in mail.notices],
-            "reporter": (mail.reporter or "")[:500] or None, "problems": mail.problems, "paired_with": None}
+            "reporter": (mail.reporter or "")[:500] or None, "problems": mail.problems, "paired_with": None,
+            "security": mail.security()}
 
 
 def _pair(conn: Tx, pending: list[tuple[dict, str, list[Notice]]], now: datetime) -> list[dict]:

@@ -8,7 +8,8 @@ from core.store.db import Store, Tx
 from core.store.models import Mailbox
 
 B = Mailbox.__table__
-SETTINGS = ("host", "port", "security", "username", "folder", "ca_file")
+SETTINGS = ("host", "port", "security", "username", "folder", "ca_file", "smtp_host", "smtp_port", "smtp_security",
+            "writes_enabled")
 
 
 def find(conn: Tx, name: str):

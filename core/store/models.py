@@ -420,6 +420,7 @@ class DirectMail(Base):
     reporter: Mapped[str | None] = mapped_column(String(500))
     problems: Mapped[list] = mapped_column(JSON)
     paired_with: Mapped[int | None] = mapped_column(BigInteger)  # a notice: the original's messages.id, once seen
+    security: Mapped[dict | None] = mapped_column(JSON)  # S/MIME: {decrypted, signer, trouble} (core.direct.mail)
 
     __table_args__ = (Index("ix_direct_mail_header", "header_id"), Index("ix_direct_mail_original", "original_id"))
 
@@ -491,6 +492,25 @@ class Mailbox(Base):
     ca_file: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     problem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    smtp_host: Mapped[str | None] = mapped_column(String(255))  # its HISP's submission server: resends go there
+    smtp_port: Mapped[int | None] = mapped_column(Integer)
+    smtp_security: Mapped[str | None] = mapped_column(String(10))  # ssl, starttls, none
+    writes_enabled: Mapped[bool] = mapped_column(Boolean, default=False)  # the resend switch for this connection
+
+
+class DirectKey(Base):
+    """One of the practice's Direct certificates (an address, or a domain); its private key
+    is in the keyring, named by the address."""
+
+    __tablename__ = "direct_keys"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    issuer: Mapped[str] = mapped_column(Text)
+    serial: Mapped[str] = mapped_column(String(100))
+    not_after: Mapped[datetime] = mapped_column(DateTime)
+    certificate: Mapped[str] = mapped_column(Text)  # PEM
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -41,6 +41,19 @@ def register(sub, common) -> None:
     s.add_argument("--no-check", action="store_true", help="set: keep the settings without signing in to try them")
     s.add_argument("--watch", type=values.decimal(1, 86_400, "seconds"), metavar="SECONDS",
                    help="poll: go on reading every SECONDS until interrupted")
+    s.add_argument("--smtp-host", help="its HISP's SMTP submission server, where resends of Direct messages go")
+    s.add_argument("--smtp-port", type=values.whole(1, 65535, "port"), help="default 587 (starttls) or 465 (ssl)")
+    s.add_argument("--smtp-security", choices=("ssl", "starttls", "none"), help="default starttls")
+    s.add_argument("--writes", choices=("on", "off"), help="allow resending Direct messages through this mailbox")
+    s.add_argument("--json", action="store_true")
+    s = verb(sub, common, "direct-key", cmd_direct_key, "the practice's Direct certificates, whose private keys open "
+             "messages encrypted to it: add, list, remove", store=lambda a: "write" if a.action == "add" else "read")
+    s.add_argument("action", choices=("add", "list", "remove"))
+    s.add_argument("address", nargs="?", help="the Direct address (or domain) the certificate is for")
+    s.add_argument("--p12", type=Path, help="a PKCS#12 file with the certificate and its private key")
+    s.add_argument("--cert", type=Path, help="the certificate (PEM or DER), with --key")
+    s.add_argument("--key", type=Path, help="its private key (PEM or DER), with --cert")
+    s.add_argument("--password-stdin", action="store_true", help="the file's password, from stdin")
     s.add_argument("--json", action="store_true")
 
 
@@ -66,9 +79,47 @@ def cmd_mailbox(ctx: Context, args) -> int:
     password = password_from_stdin(args)
     b = ConfigureMailbox(ctx).run(name, password=password, check=not args.no_check, host=rest[0] if rest else None,
                                   username=args.user, port=args.port, security=args.security, folder=args.folder,
-                                  ca_file=args.ca_file)
+                                  ca_file=args.ca_file, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
+                                  smtp_security=args.smtp_security,
+                                  writes_enabled=None if args.writes is None else args.writes == "on")
+    submits = (f"; resends go to {b['smtp_host']}:{b['smtp_port']} ({b['smtp_security']}), writes "
+               f"{'on' if b['writes_enabled'] else 'off'}") if b.get("smtp_host") else ""
     print(f"mailbox {name}: saved ({b['username']}@{b['host']}:{b['port']}, {b['folder']})"
-          + ("; its password is in the OS keyring" if password else ""))
+          + ("; its password is in the OS keyring" if password else "") + submits)
+    return ExitCode.OK
+
+
+def cmd_direct_key(ctx: Context, args) -> int:
+    from core.commands.direct_keys import AddKey, RemoveKey
+    from core.store import direct_keys
+
+    if args.action == "list":
+        with ctx.store.read() as conn:
+            found = direct_keys.every(conn)
+        for k in found:
+            if args.json:
+                json_line(k)
+            else:
+                sys.stdout.write(f"{k['address']:36} expires {k['not_after']:%Y-%m-%d}  {k['subject']}  "
+                                 f"(issued by {k['issuer']}, serial {k['serial']})\n")
+        if not found and not args.json:
+            sys.stdout.write("No Direct certificate is configured: encrypted messages are kept sealed.\n")
+        return ExitCode.OK
+    if not args.address:
+        raise CommandError(f"name the address: lanewatch direct-key {args.action} ADDRESS")
+    if args.action == "remove":
+        RemoveKey(ctx).run(args.address)
+        print(f"direct-key {args.address}: removed, with its private key")
+        return ExitCode.OK
+    if bool(args.p12) == bool(args.cert or args.key) or bool(args.cert) != bool(args.key):
+        raise CommandError("give the certificate as --p12 FILE, or as --cert FILE --key FILE")
+    try:
+        files = {"p12": args.p12.read_bytes()} if args.p12 else {"cert": args.cert.read_bytes(), "key": args.key.read_bytes()}
+    except OSError as exc:
+        raise CommandError(f"the file cannot be read: {exc.strerror}: {exc.filename}") from None
+    row = AddKey(ctx).run(args.address, **files, password=password_from_stdin(args))
+    print(f"direct-key {row['address']}: saved ({row['subject']}, expires {row['not_after']:%Y-%m-%d}); its private "
+          "key is in the OS keyring")
     return ExitCode.OK
 
 

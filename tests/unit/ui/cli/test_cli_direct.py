@@ -44,7 +44,8 @@ def test_a_direct_messages_detail_gives_each_recipient_and_its_notices(store, tm
     detail = OpenDetail(Context(store, actor="tester", now=lambda: datetime.now(UTC).replace(tzinfo=None))).run(
         dispatched["message_id"])
     text = "\n".join(detail.explanation)
-    assert text.startswith(f"Direct message from {demo_direct.PRACTICE}: neither signed nor encrypted; carries referral.xml")
+    assert text.startswith(f"Direct message from {demo_direct.PRACTICE}: signed; carries referral.xml")
+    assert f"  Signed by CN={demo_direct.PRACTICE},O=direct.northside-fm.example" in text and ": the signature holds" in text
     assert f"{dispatched['recipient']}: Dispatched (processed" in text and "asked for final-destination delivery" in text
     assert [w for _, w in detail.links] == ["its MDN (processed)", "its MDN (dispatched)"]
     notice = OpenDetail(Context(store, actor="tester")).run(detail.links[1][0])
