@@ -138,3 +138,13 @@ def dovecot():
     found, stop = server.start()
     yield found
     stop()
+
+
+@pytest.fixture
+def smtp_server(tmp_path):
+    """A HISP's SMTP submission server on loopback (tests/helpers/smtp.py)."""
+    from tests.helpers.smtp import SmtpServer
+
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()

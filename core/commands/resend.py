@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from core import secrets
 from core.changes import WRITE, Changes
 from core.commands.context import CommandError, ConflictError, Context
 from core.hl7.encoding import with_cr_terminators
@@ -29,9 +30,11 @@ from core.hl7.scan import scan
 from core.ingest import receive
 from core.progress import Progress
 from core.signatures import Signature
-from core.store import attempts, audit, interfaces, messages, queue
+from core.sources.imap import owner as mailbox_owner
+from core.store import attempts, audit, direct, interfaces, mailboxes, messages, queue
 from core.store.db import Tx
 from core.store.pairing import Pairing
+from core.transport import smtp
 from core.transport.mllp import Client, MllpError, client_tls
 from core.vocabulary import (
     BLOCKING_ATTEMPTS,
@@ -60,6 +63,7 @@ class Target:
     host: str
     port: int
     tls: Tls | None = None
+    submission: DirectRoute | None = None  # a Direct message: to its mailbox's SMTP server, not over MLLP
 
     @property
     def destination(self) -> str:
@@ -68,9 +72,25 @@ class Target:
     @property
     def channel(self) -> str:
         """The destination as the confirmation names it: where, and how it is reached."""
+        if self.submission is not None:
+            d = self.submission
+            how = ("not encrypted: a test server on this machine" if d.server.security == "none" else
+                   f"{'STARTTLS' if d.server.security == 'starttls' else 'TLS'}, the server verified against "
+                   f"{d.server.ca_file or 'the system certificates'}")
+            return f"{self.destination} by SMTP submission of mailbox {d.mailbox} ({how})"
         if self.tls is None:
             return f"{self.destination} (plain MLLP, not encrypted)"
         return f"{self.destination} over TLS (receiver verified against {self.tls.ca or 'the system certificates'})"
+
+
+@dataclass(frozen=True)
+class DirectRoute:
+    """How a Direct message goes again: through which mailbox's SMTP server, as whom, to whom."""
+
+    mailbox: str
+    server: smtp.Submission
+    sender: str
+    recipients: list[str]  # only those that have not processed it
 
 
 @dataclass(frozen=True)
@@ -111,6 +131,10 @@ class Plan:
             which = (" The newest correction goes where there is one: " + (
                 "every message is a corrected version." if corrected == len(targets) else
                 f"{corrected} corrected, {len(targets) - corrected} as received.")) if corrected else " Each goes as received."
+            if targets[0].submission is not None:
+                to = sorted({r for t in targets for r in t.submission.recipients})
+                which += (f" Only to the recipients that have not processed it: {', '.join(to)}. The same Message-ID "
+                          "goes again, so the new MDNs pair to it.")
             lines.append(f"Resend {len(targets)} message{'s' if len(targets) != 1 else ''} of {targets[0].interface} to "
                          f"{channel} (write class: {classes}).{which}")
         lines += [f"Not resent: item {i}: {why}" for i, why in self.refused]
@@ -199,6 +223,8 @@ class Resend:
         if item.message_id is None:
             return "it is about a whole file, not one message"
         msg = messages.row(conn, item.message_id, "id", "interface_id", "parse_state")
+        if (mail := direct.undelivered(conn, msg.id)) is not None:
+            return self._direct_target(conn, item, msg, mail, plan, to)
         if msg.parse_state == ParseState.UNPARSEABLE:
             return "its message is not readable HL7; correct it first"
         iface = interfaces.get(conn, msg.interface_id) if msg.interface_id else None
@@ -213,14 +239,38 @@ class Resend:
         if not host or not port:
             plan.unset.add(iface.id)
             return f"{iface.name} has no resend destination: {how}"
-        lineage = messages.lineage(conn, msg.id)
+        return self._add(conn, plan, item, msg.id, iface.name, iface.write_class, host, port, tls=Tls.of(iface))
+
+    def _direct_target(self, conn: Tx, item, msg, mail: tuple[str | None, list[str]], plan: Plan,
+                       to: tuple[str, int] | None) -> str | None:
+        sender, waiting = mail
+        if to is not None:
+            return "a Direct message goes to its mailbox's SMTP server; another destination is for MLLP only"
+        if not waiting:
+            return "every recipient has processed it: there is nothing to resend"
+        box = mailboxes.submitting_for(conn, sender)
+        if box is None:
+            return (f"no mailbox submits mail for {sender or 'its unknown sender'}: give the mailbox that sends as it "
+                    "an SMTP server (`lanewatch mailbox set NAME --smtp-host HOST --writes on`)")
+        if not box.writes_enabled:
+            return f"writes are not enabled for mailbox {box.name}: `lanewatch mailbox set {box.name} --writes on`"
+        iface = interfaces.get(conn, msg.interface_id) if msg.interface_id else None
+        server = smtp.Submission(box.smtp_host, box.smtp_port, box.smtp_security, box.username, None, box.ca_file)
+        return self._add(conn, plan, item, msg.id, iface.name if iface else "Direct", WriteClass.CLINICAL, box.smtp_host,
+                         box.smtp_port, submission=DirectRoute(box.name, server, sender, waiting))
+
+    @staticmethod
+    def _add(conn: Tx, plan: Plan, item, message_id: int, interface: str, write_class: str, host: str, port: int,
+             **how) -> str | None:
+        """Plan the item's message, unless its guard holds it or another chosen item sends it."""
+        lineage = messages.lineage(conn, message_id)
         if why := lineage_guard(conn, lineage[0], plan):
             plan.held.add("after_unknown" if "unknown" in why else "again")
             return why
         if any(t.original_id == lineage[0] for t in plan.targets):
             return "another chosen item sends the same message; it goes once"
-        plan.targets.append(Target(item_id, item.row_version, lineage[-1], lineage[0], iface.name, iface.write_class,
-                                   host, port, Tls.of(iface)))
+        plan.targets.append(Target(item.id, item.row_version, lineage[-1], lineage[0], interface, write_class, host, port,
+                                   **how))
         return None
 
     # -- sending ------------------------------------------------------------------------
@@ -238,6 +288,8 @@ class Resend:
         """One destination's serial queue: chunks are claimed (attempts recorded) in one
         transaction, sent one by one in order, and their outcomes recorded in one more."""
         first = targets[0]
+        if first.submission is not None:
+            return await self._submit(targets, plan)
         try:
             tls = first.tls.context() if first.tls else None
         except (OSError, ssl.SSLError) as exc:  # its files went away since they were set: nothing is sent
@@ -262,6 +314,27 @@ class Resend:
                              for t, attempt_id, state, _, detail, _ in results]
         finally:
             await client.close()
+        return outcomes
+
+    async def _submit(self, targets: list[Target], plan: Plan) -> list[Outcome]:
+        """A mailbox's serial queue of Direct messages: claimed as MLLP ones are, each handed to
+        its SMTP server in its own session, outcomes recorded per chunk."""
+        loop, outcomes = asyncio.get_running_loop(), []
+        d = targets[0].submission
+        password = await loop.run_in_executor(None, secrets.get, mailbox_owner(d.mailbox), "mailbox_password")
+        server = replace(d.server, password=password)
+        for start in range(0, len(targets), CHUNK):
+            claimed, refused = await loop.run_in_executor(None, self._claim, targets[start:start + CHUNK], plan)
+            outcomes += refused
+            results = []
+            for t, attempt_id, raw in claimed:
+                state, words = await loop.run_in_executor(None, smtp.submit, server, t.submission.sender,
+                                                          t.submission.recipients, raw, self.ack_timeout)
+                results.append((t, attempt_id, state, None, words, None))
+                self.progress.advanced(len(raw), 1)
+            await loop.run_in_executor(None, self._finish, results)
+            outcomes += [Outcome(t.item_id, t.destination, state, detail, attempt_id)
+                         for t, attempt_id, state, _, detail, _ in results]
         return outcomes
 
     async def _send(self, client: Client, raw: bytes) -> tuple[str, str | None, str, bytes | None]:
@@ -298,14 +371,16 @@ class Resend:
             mine, refused = take(conn, targets, plan, now, "Not sent")
             if not mine:
                 return [], refused
-            wire = {r.id: with_cr_terminators(r.raw, r.charset)
+            by_mail = mine[0].submission is not None  # a destination's targets all go one way
+            wire = {r.id: smtp.wire(r.raw) if by_mail else with_cr_terminators(r.raw, r.charset)
                     for r in messages.rows(conn, {t.message_id for t in mine}, "id", "raw", "charset")}
             started = attempts.start(conn, [dict(
                 item_id=t.item_id, message_id=t.message_id, original_id=t.original_id, destination=t.destination,
                 sent=wire[t.message_id], actor=actor, started_at=now) for t in mine])
             audit.append_many(conn, [dict(actor=actor, action=AuditAction.RESEND, at=now, item_id=t.item_id,
                                           message_id=t.message_id,
-                                          before={"attempt": a, "destination": t.destination, "write_class": t.write_class},
+                                          before={"attempt": a, "destination": t.destination, "write_class": t.write_class,
+                                                  **({"recipients": t.submission.recipients} if t.submission else {})},
                                           after={"state": AttemptState.SENDING}) for t, a in zip(mine, started)])
             for t, a in zip(mine, started):
                 t.row_version += 1
@@ -331,6 +406,8 @@ class Resend:
                              {t.item_id: f"resent to {t.destination}: {d}" for t, d in accepted})
                 for t, _ in accepted:
                     t.row_version += 1
+                    if t.submission is not None:
+                        direct.resent(conn, t.original_id, t.submission.recipients, now)
                 resolve_lineage(conn, [t for t, _ in accepted], actor, now)
             queue.add(conn, [queue.new(QueueKind.FAILED_RESEND, f"Resend to {t.destination} {state}: {detail}",
                                        Signature(QueueKind.FAILED_RESEND, t.destination, state), message_id=t.message_id,

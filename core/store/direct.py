@@ -284,3 +284,25 @@ def _why_unpaired(r, known: set[str]) -> str:
         return "the message it answers is not in this store"
     names = ", ".join(n["recipient"] for n in r.notices if n["recipient"]) or "no recipient"
     return f"it speaks for {names}, not a recipient of the message it answers"
+
+
+# -- resend ------------------------------------------------------------------------------
+UNDELIVERED = (Disposition.FAILED, Disposition.DELIVERY_FAILED, Disposition.TIMED_OUT, Disposition.SENT)
+
+
+def undelivered(conn: Tx, message_id: int) -> tuple[str | None, list[str]] | None:
+    """A Direct message's sender and the recipients that have not processed it (failed, not
+    delivered, timed out, or still waiting), or None when it is no Direct message."""
+    facts = conn.execute(select(DM.c.sender, DM.c.kind).where(DM.c.message_id == message_id)).first()
+    if facts is None or facts.kind != "message":
+        return None
+    waiting = conn.execute(select(DD.c.recipient).where(DD.c.message_id == message_id, DD.c.state.in_(UNDELIVERED))
+                           .order_by(DD.c.id)).scalars().all()
+    return facts.sender, list(waiting)
+
+
+def resent(conn: Tx, message_id: int, recipients: list[str], now: datetime) -> None:
+    """The HISP took the message again for these recipients: each waits for its MDN afresh."""
+    conn.execute(DD.update().where(DD.c.message_id == message_id, DD.c.recipient.in_(recipients)).values(
+        state=Disposition.SENT, sent_at=now, processed_at=None, dispatched_at=None, failed_at=None, notice_id=None,
+        words=None, updated_at=now))

@@ -37,3 +37,14 @@ def change(conn: Tx, mailbox_id: int, **values) -> None:
 
 def remove(conn: Tx, mailbox_id: int) -> None:
     conn.execute(delete(B).where(B.c.id == mailbox_id))
+
+
+def submitting_for(conn: Tx, sender: str | None):
+    """The mailbox whose SMTP submission sends as `sender`: its own user first, else one of
+    the sender's domain; None when no mailbox has an SMTP server."""
+    if not sender:
+        return None
+    boxes = conn.execute(select(B).where(B.c.smtp_host.is_not(None)).order_by(B.c.name)).all()
+    domain = sender.rpartition("@")[2]
+    return (next((b for b in boxes if b.username.lower() == sender), None)
+            or next((b for b in boxes if b.username.lower().rpartition("@")[2] == domain), None))
