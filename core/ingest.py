@@ -281,7 +281,7 @@ def receive(conn: Tx, source_name: str, messages: list[bytes], pairing: Pairing,
     if corrects is not None:
         for row in rows:
             row.update(parent_id=corrects[0], version_no=corrects[1] + 1, expects_ack=False)
-    stored = store_messages(conn, rows, pairing)
+    stored = store_rows(conn, rows, pairing, now)  # an MDM carries its documents over MLLP too
     upto = at[-1] + len(messages[-1])
     sources.advance(conn, src["id"], upto, now, size=upto)
     return stored

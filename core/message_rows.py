@@ -76,6 +76,8 @@ def message_row(raw: bytes, offset: int, *, junk: bool = False, reason: str | No
         row["text"] = text if text is not None else decode(raw, row["charset"])[0]  # once: the lane checks and the index read it
         if row["parse_state"] == "ok" and not row["ack_code"]:
             _check_required(row)
+        if not data_type and row["parse_state"] != "unparseable" and (carried := examine.in_hl7(row["text"])):
+            row["documents"] = [examine.row(body, name) for name, body in carried]  # an MDM's or ORU's OBX-5
     except Exception as exc:  # noqa: BLE001 - a bug here must cost one message its keys, never the message
         row = unparseable(f"Lanewatch could not read this message ({type(exc).__name__}); its bytes are kept as they came")
         row["text"] = raw.decode("latin-1")

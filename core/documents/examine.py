@@ -4,6 +4,7 @@ and checked against the CDA schema (core.documents.validate). Nothing here touch
 store, so it runs where rows are built (core.message_rows, perhaps in the row worker)."""
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 
@@ -52,3 +53,28 @@ def _xdm(name: str, payload: bytes) -> list[tuple[str, bytes]]:
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
         return []
     return [(n, b) for n, b in found if ccda.is_cda(b)]
+
+
+def in_hl7(text: str) -> list[tuple[str, bytes]]:
+    """The CDA documents an HL7 v2 message carries Base64-encoded in OBX-5 (value type ED, as
+    MDM and ORU send them: source^type^subtype^Base64^data), each named by its OBX."""
+    if "Base64" not in text and "BASE64" not in text and "base64" not in text:  # most messages: one pass each
+        return []
+    segments = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+    msh = segments[0] if segments and segments[0].startswith("MSH") and len(segments[0]) > 5 else "MSH|^"
+    field, component = msh[3], msh[4]
+    found = []
+    for seg in segments:
+        fields = seg.split(field)
+        if fields[0] != "OBX" or len(fields) < 6 or fields[2].upper() != "ED":
+            continue
+        parts = fields[5].split(component)
+        if len(parts) < 5 or parts[3].strip().lower() != "base64":
+            continue
+        try:
+            body = base64.b64decode("".join(parts[4].split()), validate=False)
+        except (ValueError, base64.binascii.Error):
+            continue
+        if ccda.is_cda(body):
+            found.append((f"OBX-{fields[1] or len(found) + 1}-5", body))
+    return found
