@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ssl
 
+from core.vocabulary import AckState
+
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     """"1 item", "3 items", "1,204 messages": never "item(s)"."""
@@ -47,3 +49,17 @@ def connection_problem(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return type(exc).__name__
+
+
+# a Direct message's ACK state in the document lane's words (core.store.direct.summarise sets it)
+_DIRECT_ACK = {"accepted": "Processed (MDN)", "error": "Failed (MDN)", "rejected": "Not delivered (DSN)",
+               "missing": "MDN timed out", "pending": "Awaiting MDN"}
+
+
+def ack(row: dict) -> str:
+    """The ACK column of a message row: an answer's code, else the state of its answer."""
+    if row["is_ack"]:
+        return row["message_type"] if row["message_type"] in ("MDN", "DSN") else f"ACK {row['ack_code'] or ''}".strip()
+    if row["message_type"] == "Direct" and row["ack_state"] in _DIRECT_ACK:
+        return _DIRECT_ACK[row["ack_state"]]
+    return AckState.label(row["ack_state"])

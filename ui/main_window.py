@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         s.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         s.verticalHeader().hide()
         s.setShowGrid(False)
+        s.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "northside-fm → …-cardiology": both ends tell flows apart
         s.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         s.verticalHeader().setDefaultSectionSize(s.fontMetrics().height() + 10)
         h = s.horizontalHeader()

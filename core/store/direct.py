@@ -18,7 +18,7 @@ from core.store import queue
 from core.store.bulk import update_many
 from core.store.db import Store, Tx
 from core.store.models import DirectDelivery, DirectMail, Interface, Message, QueueItem
-from core.vocabulary import Disposition, Lane, QueueKind, TriageState, WriteClass
+from core.vocabulary import AckState, Disposition, Lane, QueueKind, TriageState, WriteClass
 
 DM, DD, I, M, Q = (DirectMail.__table__, DirectDelivery.__table__, Interface.__table__, Message.__table__,
                    QueueItem.__table__)
@@ -82,11 +82,13 @@ def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
     conn.execute(insert(DM), [_facts(r["id"], r["mail"]) for r in rows])
     items: list[dict] = []
     pending: list[tuple[dict, str, list[Notice]]] = []  # (the notice's row, the Message-ID it answers, what it says)
-    messages = [r for r in rows if not r["mail"].is_notice]
+    # a sealed one may be a notice or a message: what it is, and to whom it went, is not known yet
+    messages = [r for r in rows if not r["mail"].is_notice and not (r["mail"].encrypted and not r["mail"].decrypted)]
     if messages:
         conn.execute(insert(DD), [{"message_id": r["id"], "recipient": to[:320], "state": Disposition.SENT,
                                    "asks_dispatched": r["mail"].asks_dispatched, "sent_at": r["event_time"],
                                    "updated_at": now} for r in messages for to in r["mail"].recipients])
+        summarise(conn, {r["id"] for r in messages})
         waiting = conn.execute(select(DM.c.message_id, DM.c.original_id, DM.c.notices, M.c.event_time, M.c.source_id)
                                .join(M, M.c.id == DM.c.message_id)
                                .where(DM.c.original_id.in_([r["mail"].message_id for r in messages if r["mail"].message_id]),
@@ -179,7 +181,27 @@ def _pair(conn: Tx, pending: list[tuple[dict, str, list[Notice]]], now: datetime
                 ["is_ack", "answers_id"])
     update_many(conn, DD, list(changed.values()), ["state", "processed_at", "dispatched_at", "failed_at", "words",
                                                    "notice_id", "updated_at"])
+    summarise(conn, {d["message_id"] for d in changed.values()})
     return items
+
+
+# the message's own ACK state, from its recipients': the worst one decides
+_AS_ACK = {Disposition.DELIVERY_FAILED: AckState.REJECTED, Disposition.FAILED: AckState.ERROR,
+           Disposition.TIMED_OUT: AckState.MISSING, Disposition.SENT: AckState.PENDING,
+           Disposition.PROCESSED: AckState.ACCEPTED, Disposition.DISPATCHED: AckState.ACCEPTED}
+_WORST = list(_AS_ACK)
+
+
+def summarise(conn: Tx, message_ids: set[int]) -> None:
+    """Set each Direct message's ACK state from where it stands with its recipients, so the
+    Messages grid, its state filter and the Board read the document lane as they read HL7."""
+    if not message_ids:
+        return
+    states: dict[int, set[str]] = {}
+    for r in conn.execute(select(DD.c.message_id, DD.c.state).where(DD.c.message_id.in_(message_ids))):
+        states.setdefault(r.message_id, set()).add(r.state)
+    update_many(conn, M, [{"id": m, "ack_state": _AS_ACK[next(w for w in _WORST if w in found)].value}
+                          for m, found in states.items()], ["ack_state"])
 
 
 def _failure(kind: QueueKind, d: dict, original: int, source_id: int, now: datetime, at: datetime) -> dict:
@@ -223,6 +245,8 @@ def sweep(conn: Tx, now: datetime) -> int:
                                at=d["sent_at"] + (dispatched if d["state"] == Disposition.PROCESSED else processed)))
     if changes:
         update_many(conn, DD, changes, ["state", "updated_at"])
+        timed_out = {c["id"] for c in changes}
+        summarise(conn, {r.message_id for r in found if r.id in timed_out})
     return queue.add(conn, items)
 
 
@@ -306,3 +330,4 @@ def resent(conn: Tx, message_id: int, recipients: list[str], now: datetime) -> N
     conn.execute(DD.update().where(DD.c.message_id == message_id, DD.c.recipient.in_(recipients)).values(
         state=Disposition.SENT, sent_at=now, processed_at=None, dispatched_at=None, failed_at=None, notice_id=None,
         words=None, updated_at=now))
+    summarise(conn, {message_id})

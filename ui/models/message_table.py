@@ -118,9 +118,7 @@ class MessageTableModel(PagedTableModel):
         if col == COL_PARSE:
             return ParseState.label(row["parse_state"])
         if col == COL_ACK:
-            if row["is_ack"]:
-                return f"ACK {row['ack_code'] or ''}".strip()
-            return AckState.label(row["ack_state"]) + (" · duplicate" if row["duplicate_of"] else "")
+            return labels.ack(row) + (" · duplicate" if row["duplicate_of"] and not row["is_ack"] else "")
         return ""
 
     def _icon(self, row: dict, col: int):

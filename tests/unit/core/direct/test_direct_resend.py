@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from core import labels
 from core.commands.context import Context
 from core.commands.mailboxes import ConfigureMailbox
 from core.commands.resend import Resend
 from core.ingest import Ingestor
-from core.store import attempts, audit, direct, queue
+from core.store import attempts, audit, direct, messages, queue
 from core.store.db import Store
 from core.vocabulary import AttemptState, AuditAction, Disposition, QueueKind, TriageState
 from tests.helpers.direct import dsn, mdn, message
@@ -32,6 +33,11 @@ def undelivered(store: Store, tmp_path) -> dict:
     return item
 
 
+def ack_column(store: Store, item: dict) -> str:
+    with store.read() as conn:
+        return labels.ack(messages.row(conn, item["message_id"], "is_ack", "message_type", "ack_state", "ack_code")._asdict())
+
+
 def mailbox(ctx: Context, server, **changes) -> None:
     settings = dict(host="imap.hisp.example", username=USER, smtp_host="localhost", smtp_port=server.port,
                     smtp_security="starttls", ca_file=server.ca_file, writes_enabled=False)
@@ -41,6 +47,7 @@ def mailbox(ctx: Context, server, **changes) -> None:
 def test_a_direct_message_goes_again_only_where_it_was_not_processed(store, tmp_path, smtp_server):
     item = undelivered(store, tmp_path)
     ctx = Context(store, actor="tester", now=lambda: T0 + timedelta(minutes=30))
+    assert ack_column(store, item) == "Not delivered (DSN)"  # the worst recipient speaks for the message
     resend = Resend(ctx, ack_timeout=10)
     [(_, why)] = resend.plan({item["id"]: None}).refused
     assert why.startswith("no mailbox submits mail for referrals@direct.ourclinic.example")
@@ -65,6 +72,7 @@ def test_a_direct_message_goes_again_only_where_it_was_not_processed(store, tmp_
         assert attempts.last(conn, item["message_id"]).state == AttemptState.ACCEPTED
     states = {d["recipient"]: (d["state"], d["sent_at"]) for d in direct.deliveries(store)}
     assert states == {CARD: (Disposition.PROCESSED, T0), ORTHO: (Disposition.SENT, T0 + timedelta(minutes=30))}
+    assert ack_column(store, item) == "Awaiting MDN"
     [settled] = [i for i in queue.items(store) if i["id"] == item["id"]]
     assert settled["triage_state"] == TriageState.RESENT
     sent = audit.page(store, action=AuditAction.RESEND)
