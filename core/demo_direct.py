@@ -102,6 +102,17 @@ def dsn(mid: str, original: str, recipient: str, sender_of_original: str, at: da
             f"Status: 5.1.1\r\nDiagnostic-Code: {diagnostic}\r\n\r\n--d1--\r\n").encode()
 
 
+def referral_order(i: int, at: datetime) -> bytes:
+    """The EHR's REF^I12 that asks for referral i (its patient is the referral note's), and the HIE's ACK."""
+    given, family, birth, sex = PATIENTS[i % len(PATIENTS)]
+    ts, cid = f"{at:%Y%m%d%H%M%S}", f"REFO{i:05d}"
+    return (f"MSH|^~\\&|ECW|NFM|HIE|HIE|{ts}||REF^I12^REF_I12|{cid}|P|2.5.1\r"
+            f"RF1|A|R|SPE^Specialty referral|||R{i:05d}|{ts}\r"
+            f"PRD|RP|REYES^ALMA|||||1234567890^^^NPI\r"
+            f"PID|1||RF{40000 + i}^^^NFM^MR||{family.upper()}^{given.upper()}||{birth}|{sex}\r\n"
+            f"MSH|^~\\&|HIE|HIE|ECW|NFM|{ts}||ACK^I12^ACK|A{cid}|P|2.5.1\rMSA|AA|{cid}\r\n").encode()
+
+
 def mbox(mails: list[tuple[datetime, bytes]]) -> bytes:
     """Mails as an mbox (each after a `From ` line, in the order given)."""
     return b"".join(b"From hisp@example " + at.strftime("%a %b %d %H:%M:%S %Y").encode() + b"\n"
@@ -113,11 +124,13 @@ def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: i
     now = now or datetime.now(UTC).replace(tzinfo=None)
     rng = random.Random(seed)
     mails: list[tuple[datetime, bytes]] = []
+    orders: list[bytes] = []  # the REF^I12 each referral was sent for, five minutes before
     ours = certificate(PRACTICE, start=now - timedelta(days=200))  # the practice signs; its key is not configured here
     for i in range(count):
         sent = now - timedelta(minutes=(count - i) * 9 + rng.randrange(5))
         mid = f"ref{i:04d}.{seed}@northside-fm.example"
         to = [rng.choice(RECEIVERS)] + ([NO_SUCH] if i % 13 == 5 else [])
+        orders.append(referral_order(i, sent - timedelta(minutes=5)))
         asks = i % 3 == 0
         mails.append((sent, sign(message(mid, PRACTICE, to, sent, dispatched=asks, subject=f"Referral {i + 1}",
                                          document=referral(i, sent, complete=i % 17 != 9)), *ours)))
@@ -141,6 +154,7 @@ def write(folder: Path, *, now: datetime | None = None, count: int = 40, seed: i
                         mails.append((later, mdn(f"dsp{i}.{n}@{r.split('@')[1]}", mid, r, PRACTICE, later, "dispatched",
                                                  final=True)))
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"ecw-referral-orders-{now:%Y%m%d}.hl7").write_bytes(b"".join(orders))
     path = folder / f"hisp-export-{now:%Y%m%d}.mbox"
     path.write_bytes(mbox(sorted(mails, key=lambda m: m[0])))
     return path

@@ -6,6 +6,8 @@
   senders, so they join only within the same pair of systems and the same patient: a message
   with the number but another patient or other systems is counted and said, never merged.
 - A visit: the ADT messages of one patient (PID-3) and visit number (PV1-19).
+- A referral: the HL7 message that asked for it (REF, ORM, OMG or MDM of the patient its
+  documents name, in the three days before), the Direct message, its MDNs and DSNs.
 Reachable from any message of the chain (an ACK leads to the message it answers). The
 result status (OBR-25) and visit number are read from the few messages of the chain
 only: the cold path, never the ingest path.
@@ -20,9 +22,12 @@ from sqlalchemy import or_, select
 from core.hl7.edit import get_value
 from core.hl7.encoding import decode
 from core.store.db import Store
-from core.store.models import Message
+from core.store.models import DirectMail, Document, Message
 
 M = Message.__table__
+DM, D = DirectMail.__table__, Document.__table__
+ASKED_BY = ("REF", "ORM", "OMG", "MDM")  # the HL7 messages a referral is sent for
+ASKED_WITHIN = timedelta(days=3)
 RESULT_STATUS = {"P": "preliminary", "F": "final", "C": "corrected", "X": "cancelled", "I": "pending",
                  "A": "some results", "R": "not verified", "S": "partial"}
 COLS = (M.c.id, M.c.event_time, M.c.message_type, M.c.control_id, M.c.placer_order, M.c.filler_order,
@@ -58,6 +63,8 @@ def trace(store: Store, message_id: int) -> Trace:
         if start.is_ack and start.answers_id:
             start = conn.execute(select(*COLS).where(M.c.id == start.answers_id)).first()
         kind = (start.message_type or "").split("^")[0]
+        if kind == "Direct":
+            return _referral(conn, start)
         if start.placer_order or start.filler_order:
             return _order(conn, start)
         if kind == "ADT" and start.patient_id:
@@ -109,6 +116,33 @@ def _visit(conn, start) -> Trace:
     return out
 
 
+def _referral(conn, start) -> Trace:
+    notices = conn.execute(select(*COLS).where(M.c.answers_id == start.id, M.c.is_ack.is_(True))).all()
+    patients = {p.rpartition(":")[2] for p in conn.execute(select(D.c.patient_id).where(
+        D.c.message_id == start.id, D.c.patient_id.is_not(None))).scalars()} - {""}
+    asked = conn.execute(select(*COLS).where(
+        M.c.patient_id.in_(patients), M.c.is_ack.is_(False), M.c.event_time.between(start.event_time - ASKED_WITHIN,
+                                                                                     start.event_time),
+        or_(*(M.c.message_type.like(f"{k}^%") for k in ASKED_BY)))).all() if patients else []
+    out = _build("referral", f"Direct message {start.control_id}", conn, [*asked, start, *notices])
+    out.identifiers = sorted(patients)
+    if patients and not asked:
+        out.notes.append("No REF, ORM, OMG or MDM message of its patient in the three days before it is stored here.")
+    elif not patients:
+        out.notes.append("It carries no document naming a patient, so the HL7 message that asked for it cannot be found.")
+    return out
+
+
+def _direct_what(conn, r) -> str:
+    facts = conn.execute(select(DM.c.recipients, DM.c.notices).where(DM.c.message_id == r.id)).first()
+    if facts is None:
+        return r.message_type
+    if r.message_type == "Direct":
+        return f"Direct message to {', '.join(facts.recipients) or 'nobody named'}"
+    return f"{r.message_type}: " + "; ".join(f"{n['recipient'] or '?'} {n['disposition'] or 'no disposition'}"
+                                             for n in facts.notices)
+
+
 def _build(kind: str, key: str, conn, messages: list) -> Trace:
     acks = {a.id: a for a in conn.execute(select(*COLS).where(M.c.id.in_({m.ack_id for m in messages} - {None}))).all()}
     at = lambda r: r.received_at if r.version_no > 1 else r.event_time  # noqa: E731 - a correction carries MSH-7 of the original
@@ -123,6 +157,8 @@ def _build(kind: str, key: str, conn, messages: list) -> Trace:
 
 
 def _what(conn, r) -> str:
+    if r.message_type in ("Direct", "MDN", "DSN"):
+        return _direct_what(conn, r)
     if r.is_ack:
         return f"ACK {r.ack_code or '?'}"
     if r.version_no > 1:  # a correction: when it was made, and whether it went out again
@@ -140,6 +176,13 @@ def _what(conn, r) -> str:
 def _turnarounds(steps: list[Step]) -> dict[str, timedelta]:
     order = next((s for s in steps if " order" in s.what), None)
     out: dict[str, timedelta] = {}
+    sent = next((s for s in steps if s.what.startswith("Direct message")), None)
+    if sent is not None:
+        for label, word in (("sent → first processed", " processed"), ("sent → dispatched", " dispatched")):
+            hit = next((s for s in steps if s.what.startswith("MDN") and word in s.what), None)
+            if hit:
+                out[label] = hit.at - sent.at
+        return out
     if order is None:
         if len(steps) > 1:
             out["first → last"] = steps[-1].at - steps[0].at

@@ -16,7 +16,7 @@ def demo_traffic(store, folder, now):
     from core import demo_direct
     from core.ingest import Ingestor
 
-    Ingestor(store, now=lambda: now).ingest_paths([demo_direct.write(folder / "direct", now=now)])
+    Ingestor(store, now=lambda: now).ingest_paths([demo_direct.write(folder / "direct", now=now).parent])
 
 
 __all__ = ["demo_traffic", "dsn", "mbox", "mdn", "message"]

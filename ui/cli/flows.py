@@ -22,7 +22,7 @@ def register(sub, common) -> None:
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true")
     fmt.add_argument("--json", action="store_true")
-    s = verb(sub, common, "trace", cmd_trace, "the order or visit a message belongs to, in time order with turnaround times")
+    s = verb(sub, common, "trace", cmd_trace, "the order, visit or referral a message belongs to, in time order with turnaround times")
     s.add_argument("message", type=values.identifier)
     s.add_argument("--json", action="store_true")
     s = verb(sub, common, "alerts", cmd_alerts, "evaluate the alert rules and list open alerts; manage rules; acknowledge")

@@ -32,8 +32,8 @@ def test_messages_by_lane_and_bad_usage_in_one_line(store, store_url, tmp_path, 
     code, out, _ = run(capsys, store_url, "messages", "--lane", "direct", "--json")
     types = {json.loads(line)["type"] for line in out.splitlines()}
     assert code == 0 and types == {"Direct", "MDN", "DSN"}
-    code, out, _ = run(capsys, store_url, "messages", "--lane", "hl7v2")
-    assert code == 0 and out == ""
+    code, out, _ = run(capsys, store_url, "messages", "--lane", "hl7v2", "--json")
+    assert code == 0 and {json.loads(line)["type"] for line in out.splitlines()} == {"REF^I12", "ACK^I12"}  # what asked
     code, _, err = run(capsys, store_url, "deliveries", "--state", "lost")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "invalid choice: 'lost'" in err
 
@@ -52,3 +52,18 @@ def test_a_direct_messages_detail_gives_each_recipient_and_its_notices(store, tm
     assert notice.links == [(dispatched["message_id"], "the message this notice answers")]
     assert "dispatched with final-destination delivery" in "\n".join(notice.explanation).lower()
 
+
+
+def test_a_referral_traces_from_its_order_to_its_notices(store, store_url, tmp_path, capsys):
+    demo_traffic(store, tmp_path, NOW)
+    dispatched = next(d for d in direct.deliveries(store) if d["state"] == "dispatched")
+    code, out, _ = run(capsys, store_url, "trace", str(dispatched["message_id"]), "--json")
+    t = json.loads(out)
+    whats = [s["what"] for s in t["steps"]]
+    assert code == 0 and t["kind"] == "referral" and whats[0] == "REF^I12" and whats[1] == "ACK AA"
+    assert whats[2] == f"Direct message to {dispatched['recipient']}"
+    assert whats[3:] == [f"MDN: {dispatched['recipient']} processed", f"MDN: {dispatched['recipient']} dispatched"]
+    assert set(t["turnarounds"]) == {"sent → first processed", "sent → dispatched"}
+    mdn_id = t["steps"][3]["message_id"]
+    code, again, _ = run(capsys, store_url, "trace", str(mdn_id), "--json")  # from a notice: the same referral
+    assert json.loads(again)["steps"] == t["steps"]
