@@ -244,7 +244,7 @@ def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime) -> S
     mail's facts, deliveries and pairing (core.store.direct), the documents they carry; in
     the caller's transaction. `queued` counts every item raised."""
     mails = [r for r in rows if "mail" in r]
-    sealed = [r for r in mails if r["mail"].encrypted and not r["mail"].decrypted]
+    sealed = [r for r in mails if r["mail"].sealed]
     if sealed and (keys := direct_keys.load(conn)):  # rows are read where no key is: opened here, in this process
         for r in sealed:
             r.update(mail_row(r["raw"], r["offset"], keys))

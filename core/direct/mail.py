@@ -78,6 +78,11 @@ class Mail:
                 "trouble": self.trouble}
 
     @property
+    def sealed(self) -> bool:
+        """Encrypted and not opened: what it is, and what it carries, is not known."""
+        return self.encrypted and not self.decrypted
+
+    @property
     def is_notice(self) -> bool:
         return self.kind != "message"
 

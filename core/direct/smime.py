@@ -76,9 +76,7 @@ def decrypt(der: bytes, keys: list[Key]) -> tuple[bytes | None, str | None]:
     for_whom = recipients(der)
     if not for_whom:
         return None, "its encrypted part is not a readable PKCS#7 envelope"
-    serials = {k.certificate.serial_number for k in keys}
-    chosen = [k for k in keys if f"serial {k.certificate.serial_number:x}" in " ".join(for_whom)] or (
-        keys if not serials else [])
+    chosen = [k for k in keys if f"serial {k.certificate.serial_number:x}" in " ".join(for_whom)]
     if not chosen:
         return None, (f"it is encrypted to {'; '.join(for_whom)}, and no private key for that certificate is "
                       "configured (lanewatch direct-key add)")

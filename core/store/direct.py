@@ -82,8 +82,7 @@ def record(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
     conn.execute(insert(DM), [_facts(r["id"], r["mail"]) for r in rows])
     items: list[dict] = []
     pending: list[tuple[dict, str, list[Notice]]] = []  # (the notice's row, the Message-ID it answers, what it says)
-    # a sealed one may be a notice or a message: what it is, and to whom it went, is not known yet
-    messages = [r for r in rows if not r["mail"].is_notice and not (r["mail"].encrypted and not r["mail"].decrypted)]
+    messages = [r for r in rows if not r["mail"].is_notice and not r["mail"].sealed]  # a sealed one may be a notice
     if messages:
         conn.execute(insert(DD), [{"message_id": r["id"], "recipient": to[:320], "state": Disposition.SENT,
                                    "asks_dispatched": r["mail"].asks_dispatched, "sent_at": r["event_time"],
@@ -117,7 +116,7 @@ def _unsecured(row: dict, now: datetime) -> dict:
     """The queue item of a message that cannot be opened, or whose signature does not hold."""
     mail: Mail = row["mail"]
     what = {"message": "message", "mdn": "MDN", "dsn": "DSN"}[mail.kind]
-    after = ("What it carries is not read; it is kept as it came." if mail.encrypted and not mail.decrypted else
+    after = ("What it carries is not read; it is kept as it came." if mail.sealed else
              "What it carries was read, but it is not proven to come from its sender: ask the sending HISP.")
     return queue.new(QueueKind.DIRECT_UNSECURED, f"A Direct {what} from {mail.sender or 'an unknown sender'}: "
                      f"{'; '.join(mail.trouble)}. {after}",
