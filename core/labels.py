@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 
-from core.vocabulary import AckState
+from core.vocabulary import AckState, ParseState
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
@@ -54,6 +54,13 @@ def connection_problem(exc: BaseException) -> str:
 # a Direct message's ACK state in the document lane's words (core.store.direct.summarise sets it)
 _DIRECT_ACK = {"accepted": "Processed (MDN)", "error": "Failed (MDN)", "rejected": "Not delivered (DSN)",
                "missing": "MDN timed out", "pending": "Awaiting MDN"}
+
+
+def parse(row: dict) -> str:
+    """The Parse column of a message row; mail is kept as text too, but is read as mail, not failed as HL7."""
+    if row["parse_state"] == ParseState.TEXT and row["message_type"] in ("Direct", "MDN", "DSN"):
+        return "Read as mail"
+    return ParseState.label(row["parse_state"])
 
 
 def ack(row: dict) -> str:

@@ -84,7 +84,7 @@ class Lane(Worded):
 
     HL7V2 = "hl7v2", "HL7 v2"
     ENGINE = "engine", "Engine store"
-    DIRECT = "direct", "Direct"
+    DIRECT = "direct", "Direct", "mail"
     DOCUMENT = "document", "Document"
     FHIR = "fhir", "FHIR"
     BULK = "bulk", "Bulk export"

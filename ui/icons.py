@@ -15,7 +15,8 @@ from core.vocabulary import Worded
 FOLDER = Path(resources.__file__).with_name("icons")
 
 _LOOK_FILES = {"good": "check", "good-warn": "check-warn", "bad": "cross", "stop": "stop", "unknown": "question",
-               "wait": "clock", "none": "dash", "warn": "warning", "broken": "broken", "in": "arrow-in", "out": "arrow-out"}
+               "wait": "clock", "none": "dash", "warn": "warning", "broken": "broken", "in": "arrow-in", "out": "arrow-out",
+               "mail": "mail"}
 _ACTION_FILES = {"refresh": "refresh", "search": "search", "privacy": "privacy", "copy": "copy",
                  "save": "save", "link": "link", "app": "app"}
 

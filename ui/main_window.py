@@ -58,6 +58,7 @@ from ui.workers import IngestThread, ListenThread, submit
 LIVE_POLL_MS = 2000
 ENGINE_POLL_MS = 30_000  # engines are asked for what is new this often (each engine's pace and concurrency apply)
 ENGINE_WINDOWS = 40  # and each channel gives at most this many pages a poll, so one busy channel never starves the rest
+SIDEBAR_WIDTH = 400  # px on first start and after Reset layout: "northside-fm → valley-derm" whole
 
 
 class MainWindow(QMainWindow):
@@ -112,7 +113,8 @@ class MainWindow(QMainWindow):
         s.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         s.verticalHeader().hide()
         s.setShowGrid(False)
-        s.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "northside-fm → …-cardiology": both ends tell flows apart
+        s.setWordWrap(False)  # wrapped, a name too long is cut at its last whole word: "northside-fm → …"
+        s.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "northside-fm → …-cardiology (Direct)": both ends tell flows apart
         s.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         s.verticalHeader().setDefaultSectionSize(s.fontMetrics().height() + 10)
         h = s.horizontalHeader()
@@ -157,7 +159,6 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.sidebar)
         self.main_split.addWidget(self.tabs)
         self.main_split.setStretchFactor(1, 1)
-        self.main_split.setSizes([330, 1070])
         self.setCentralWidget(self.main_split)
 
     def _action(self, text: str, slot, shortcut=None, icon: str | None = None, checkable: bool = False) -> QAction:
@@ -282,9 +283,14 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._restore_splitters)
 
     def _restore_splitters(self) -> None:
+        if not self.view_state.get("main_splitter"):  # first start: the sidebar wide enough for its names
+            self._sidebar_width()
         for name, widget in self._splitters():
             if blob := self.view_state.get(name):
                 widget.restoreState(blob)
+
+    def _sidebar_width(self) -> None:
+        self.main_split.setSizes([SIDEBAR_WIDTH, max(self.width() - SIDEBAR_WIDTH, 400)])
 
     def _splitters(self) -> tuple[tuple[str, QSplitter], ...]:
         return (("main_splitter", self.main_split), ("right_splitter", self.right), ("queue_splitter", self.queue_split))
@@ -297,7 +303,7 @@ class MainWindow(QMainWindow):
         self.view_state.put("message_columns", self.table.horizontalHeader().saveState())
 
     def reset_layout(self) -> None:
-        self.main_split.setSizes([330, max(self.width() - 330, 400)])
+        self._sidebar_width()
         self.right.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         self.messages_view.reset_columns()
 

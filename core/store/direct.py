@@ -51,7 +51,7 @@ def _interface(conn: Tx, sender: str, receiver: str) -> int:
     if found is not None:
         return found
     return conn.execute(insert(I).returning(I.c.id), {
-        "name": f"{_short(sender)} → {_short(receiver)} (Direct)"[:200], "match_key": key, "lane": Lane.DIRECT, "sending_app": sender[:200],
+        "name": f"{_short(sender)} → {_short(receiver)}"[:200], "match_key": key, "lane": Lane.DIRECT, "sending_app": sender[:200],
         "receiving_app": receiver[:200], "direction": "unknown", "ack_timeout_s": int(delivery.PROCESSED_WINDOW.total_seconds()),
         "write_class": WriteClass.NONE, "write_enabled": False}).scalar_one()
 

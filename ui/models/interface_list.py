@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from core.vocabulary import Direction, Health
+from core.vocabulary import Direction, Health, Lane, Worded
 from ui import icons
 from ui.models.common import Index, header
 
@@ -61,19 +61,30 @@ class InterfaceListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (row["name"], f"{row['messages']:,}", self._status(row))[col]
         if role == Qt.ItemDataRole.DecorationRole:
-            return icons.state(Direction.of(row["direction"]) if col == COL_NAME else Health.of(row["status"]) if col == COL_STATUS else None)
+            return icons.state(self._kind(row) if col == COL_NAME else Health.of(row["status"]) if col == COL_STATUS else None)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{Direction.label(row['direction'])}: {row['sending_app']}^{row['sending_facility'] or ''} → "
-                    f"{row['receiving_app']}^{row['receiving_facility'] or ''}\n"
-                    f"{row['messages']:,} messages and {row['acks']:,} ACKs; {row['problems']:,} open queue items\n"
-                    f"newest message: {row['last_time'] or 'none'}"
-                    + (f"\nresend: on, to {row['resend_host']}:{row['resend_port']} ({row['write_class']} writes)"
-                       if row["write_enabled"] else "\nresend: off (Resend settings… on this interface)"))
+            return self._tooltip(row)
         if role == ID_ROLE:
             return row["id"]
         return None
+
+    @staticmethod
+    def _tooltip(row: dict) -> str:
+        counts = f"{row['messages']:,} messages and {row['acks']:,} {{}}; {row['problems']:,} open queue items\nnewest message: {row['last_time'] or 'none'}"
+        if row["lane"] == Lane.DIRECT:
+            return (f"Direct: {row['sending_app']} → {row['receiving_app']}\n" + counts.format("MDNs and DSNs")
+                    + "\nresend: through the sending mailbox's SMTP submission (lanewatch mailbox set NAME --smtp-host H --writes on)")
+        return (f"{Direction.label(row['direction'])}: {row['sending_app']}^{row['sending_facility'] or ''} → "
+                f"{row['receiving_app']}^{row['receiving_facility'] or ''}\n" + counts.format("ACKs")
+                + (f"\nresend: on, to {row['resend_host']}:{row['resend_port']} ({row['write_class']} writes)"
+                   if row["write_enabled"] else "\nresend: off (Resend settings… on this interface)"))
+
+    @staticmethod
+    def _kind(row: dict) -> Worded | None:
+        """A Direct flow is drawn as mail (its name says which way); any other as its direction."""
+        return Lane.DIRECT if row["lane"] == Lane.DIRECT else Direction.of(row["direction"])
 
     @staticmethod
     def _status(row: dict) -> str:

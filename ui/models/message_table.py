@@ -116,7 +116,7 @@ class MessageTableModel(PagedTableModel):
         if col == COL_PATIENT:
             return privacy.mask(labels.patient(row), self.privacy) or ""
         if col == COL_PARSE:
-            return ParseState.label(row["parse_state"])
+            return labels.parse(row)
         if col == COL_ACK:
             return labels.ack(row) + (" · duplicate" if row["duplicate_of"] and not row["is_ack"] else "")
         return ""

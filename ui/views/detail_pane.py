@@ -197,7 +197,7 @@ class DetailPane(QWidget):
             f"<b>{r['message_type'] or 'Unknown type'}</b> · {'Message-ID' if d.mail else 'control ID'} "
             f"<b>{html.escape(r['control_id'] or '—')}</b> · {kind} · {when}<br>"
             f"{self._ends(r)} · {patient}<br>"
-            f"<span style='color:gray'>Parse: {ParseState.label(r['parse_state'])} · message {r['id']} · "
+            f"<span style='color:gray'>Parse: {labels.parse(r)} · message {r['id']} · "
             f"{self._where(r)}{r['size']:,} bytes as {d.codec}"
             f"{' · ' + d.tree.note if d.tree.note and not d.mail else ''}</span>" + self._engine_line())
         words = "\n".join(d.explanation + [carried(doc) for doc in d.documents])  # a receiver's words can quote the patient

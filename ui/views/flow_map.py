@@ -217,13 +217,17 @@ class FlowMapView(QGraphicsView):
         return rect if inside and not any(rect.intersects(t) for t in taken) else None
 
     def _along(self, pair: tuple[str, str], size: QRectF, taken: list[QRectF]) -> QRectF:
-        """Failing that, along the line between the two, where it covers no box and no label."""
+        """Failing that, along the line between the two, or beside it, where it covers no box and no label."""
         a, b = self.positions[pair[0]], self.positions[pair[1]]
-        for t in (0.5, 0.62, 0.38, 0.72, 0.28, 0.8, 0.2):
-            at = a + (b - a) * t
-            rect = QRectF(at.x() - size.width() / 2, at.y() - size.height() / 2, size.width(), size.height())
-            if not any(rect.intersects(other) for other in taken):
-                return rect
+        length = math.hypot(b.x() - a.x(), b.y() - a.y()) or 1.0
+        across = QPointF(-(b.y() - a.y()) / length, (b.x() - a.x()) / length)  # a unit step off the line
+        step = max(size.width(), size.height()) * 0.6
+        for off in (0, 1, -1, 2, -2, 3, -3):
+            for t in (0.5, 0.62, 0.38, 0.72, 0.28, 0.8, 0.2):
+                at = a + (b - a) * t + across * (off * step)
+                rect = QRectF(at.x() - size.width() / 2, at.y() - size.height() / 2, size.width(), size.height())
+                if not any(rect.intersects(other) for other in taken):
+                    return rect
         return QRectF(a + (b - a) * 0.5 - QPointF(size.width() / 2, size.height() / 2), size.size())
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name

@@ -48,13 +48,14 @@ class ScopesView(QWidget):
         self._generation = Generation()
         self.matrix = ScopeMatrixModel(self, dark)
         self.flags = FlagTableModel(self, dark)
-        self.chooser = QComboBox(minimumWidth=220)
+        self.chooser = QComboBox(minimumWidth=220, minimumContentsLength=28,  # a long endpoint name never widens the window
+                                 sizeAdjustPolicy=QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.writes = QCheckBox("Writes only")
         self.writes.setToolTip("Only create, update and delete: what needs contracted access and sign-off")
         self.resource = QLineEdit(placeholderText="Resource type", clearButtonEnabled=True, maximumWidth=200)
         self.csv = QPushButton("Export CSV…")
         self.html = QPushButton("Export HTML report…")
-        self.summary = QLabel()
+        self.summary = QLabel(wordWrap=True)
         self.matrix_view = grid(self.matrix, "scope_matrix", {
             COL_RESOURCE: 160, COL_INTERACTION: 80, COL_SUPPORTED: 76, **dict.fromkeys(LAYER_COLS.values(), 120),
             LAYER_COLS["advertised"]: 170})
