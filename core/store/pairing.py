@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from core.correlate import ack_state_for, answered_lane, match_key, pair_key, system
 from core.hl7.scan import APP_ACK_CODES
@@ -293,7 +293,8 @@ def sweep_missing(conn: Connection, now: datetime) -> int:
                Pair.last_activity, Interface.ack_timeout_s, Interface.name)
         .join(Pair, Pair.key == M.c.pair_key, isouter=True)
         .join(Interface, Interface.id == M.c.interface_id, isouter=True)
-        .where(M.c.ack_state == AckState.PENDING)).all()
+        # a Direct message waits for MDNs, per recipient: core.store.direct.sweep times those out
+        .where(M.c.ack_state == AckState.PENDING, or_(Interface.lane.is_(None), Interface.lane != Lane.DIRECT))).all()
     missing, items = [], []
     for r in rows:
         since = r.message_time or r.received_at

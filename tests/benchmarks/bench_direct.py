@@ -6,7 +6,8 @@ Writes an mbox of N Direct messages, each carrying a C-CDA Referral Note, with t
 the messages alone, then messages and MDNs, with the CDA schema check off and on (the
 schema: --xsd, else ../shared's CDA_SDTC.xsd when there). Reports mails/s and
 documents/s for each, the pairing cost (the MDNs' extra time per MDN), and resident memory
-by tenth of the way. The baseline, in the same run: plain HL7 ingest of as many messages.
+by tenth of the way; then the same messages signed and sealed as Direct sends them, opened
+with the receiver's key and verified (their cost over the plain ones). The baseline, in the same run: plain HL7 ingest of as many messages.
 """
 from __future__ import annotations
 
@@ -21,17 +22,20 @@ from pathlib import Path
 
 import psutil
 
-from core import demo_direct
+from core import demo_direct, secrets
 from core.demo import write_logs
 from core.documents import validate
 from core.ingest import Ingestor
+from core.store import direct_keys
 from core.store.db import open_store
 
 SHARED_XSD = Path(__file__).resolve().parents[3] / "shared/corpora/cda/hl7-cda-core-2.0/schema/extensions/SDTC/infrastructure/cda/CDA_SDTC.xsd"
 T0 = datetime(2026, 12, 1, 7, 0)
 
 
-def write(folder: Path, count: int, notices: bool) -> Path:
+def write(folder: Path, count: int, notices: bool, secure=None) -> Path:
+    """`secure`: (the sender's certificate and key, the receiver's certificate): every message
+    signed, then sealed to the receiver, as Direct sends it."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "hisp.mbox"
     with open(path, "wb") as f:
@@ -39,8 +43,12 @@ def write(folder: Path, count: int, notices: bool) -> Path:
             at = T0 + timedelta(seconds=2 * i)
             to = demo_direct.RECEIVERS[i % len(demo_direct.RECEIVERS)]
             mid = f"b{i}@northside-fm.example"
-            mails = [(at, demo_direct.message(mid, demo_direct.PRACTICE, [to], at, dispatched=i % 3 == 0,
-                                              document=demo_direct.referral(i, at)))]
+            mail = demo_direct.message(mid, demo_direct.PRACTICE, [to], at, dispatched=i % 3 == 0,
+                                       document=demo_direct.referral(i, at))
+            if secure:
+                (cert, key), theirs = secure
+                mail = demo_direct.seal(demo_direct.sign(mail, cert, key), theirs)
+            mails = [(at, mail)]
             if notices:
                 mails.append((at, demo_direct.mdn(f"m{i}@hisp", mid, to, demo_direct.PRACTICE, at + timedelta(seconds=30))))
                 if i % 3 == 0:
@@ -50,8 +58,11 @@ def write(folder: Path, count: int, notices: bool) -> Path:
     return path
 
 
-def ingest(root: Path, name: str, paths: list[Path]) -> tuple[float, int, list[float]]:
+def ingest(root: Path, name: str, paths: list[Path], key=None) -> tuple[float, int, list[float]]:
     store = open_store(f"sqlite:///{root / f'{name}.db'}", create=True)
+    if key:  # the receiving practice's certificate and private key, as `direct-key add` keeps them
+        with store.begin() as conn:
+            direct_keys.add(conn, *key, T0)
     proc, rss, done = psutil.Process(), [], threading.Event()
 
     def sample() -> None:
@@ -94,6 +105,14 @@ def main() -> int:
         figures["xsd_cost_ms_per_document"] = round((on_s - full_s) / args.count * 1000, 3)
     else:
         figures["xsd_on"] = "not measured: no CDA schema (--xsd)"
+    practice, receiver = demo_direct.certificate(demo_direct.PRACTICE), demo_direct.certificate(demo_direct.RECEIVERS[0])
+    secure = write(root / "secure", args.count, False, secure=(practice, receiver[0]))
+    os.environ.pop(validate.XSD_ENV, None)
+    secrets.use_memory()
+    secure_s, _, _ = ingest(root, "secure", [secure], key=(demo_direct.RECEIVERS[0], *receiver))
+    figures["signed_and_sealed"] = {"mails_per_s": round(args.count / secure_s),
+                                    "cost_ms_per_mail_over_plain": round((secure_s - bare_s) / args.count * 1000, 3),
+                                    "mbox_mib": round(secure.stat().st_size / 2**20, 1)}
     figures["mails_vs_hl7"] = round((full_n / full_s) / (hl7_n / hl7_s), 2)
     print(json.dumps(figures, indent=1))
     return 0

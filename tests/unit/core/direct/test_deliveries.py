@@ -85,6 +85,7 @@ def test_no_mdn_in_time_is_a_timeout_and_a_late_one_settles_it(store, tmp_path):
     Ingestor(store, now=lambda: T0 + timedelta(hours=25)).sweep()  # asked for dispatched, got only processed
     assert states(store) == {CARD: Disposition.TIMED_OUT, ORTHO: Disposition.TIMED_OUT}
     assert sum("no dispatched MDN within 24 hours" in i["reason"] for i in queue.items(store, kinds=[QueueKind.DIRECT_TIMED_OUT])) == 2
+    assert not queue.items(store, kinds=[QueueKind.MISSING_ACK])  # one fault, one item: not HL7's "ACK missing" too
 
 
 def test_a_malformed_notice_is_queued_not_dropped(store, tmp_path):
