@@ -59,7 +59,7 @@ _DIRECT_ACK = {"accepted": "Processed (MDN)", "error": "Failed (MDN)", "rejected
 def parse(row: dict) -> str:
     """The Parse column of a message row; mail is kept as text too, but is read as mail, not failed as HL7."""
     if row["parse_state"] == ParseState.TEXT and row["message_type"] in ("Direct", "MDN", "DSN"):
-        return "Read as mail"
+        return "Mail"
     return ParseState.label(row["parse_state"])
 
 

@@ -75,7 +75,9 @@ def _with_empty_voc(path: Path) -> etree.XMLParser:
 
 
 def xsd(raw: bytes) -> Result:
-    """The document against the CDA schema (the first MOST_FINDINGS findings)."""
+    """The document against the CDA schema (the first MOST_FINDINGS findings). Ingest runs it
+    on every document, so with no schema nothing is parsed here (the Schematron's check says
+    whether a file is XML at all)."""
     path = configured(XSD_ENV)
     if (missing := _unusable(path, XSD_ENV, "CDA schema", "CDA_SDTC.xsd")) is not None:
         return missing
@@ -83,10 +85,9 @@ def xsd(raw: bytes) -> Result:
         schema = _load("xsd", path)
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
         return Result("not_checked", [], f"the CDA schema could not be loaded: {str(exc)[:200]}")
-    try:
-        doc = etree.fromstring(raw, _PARSER)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        return Result("unreadable", [Finding("not well-formed XML", str(exc).splitlines()[0][:300])])
+    doc = _parsed(raw)
+    if isinstance(doc, Result):
+        return doc
     if schema.validate(doc):
         return Result("valid", [])
     findings = [Finding(normalise(_plain(e.message)), _plain(e.message), e.line) for e in list(schema.error_log)[:MOST_FINDINGS]]
@@ -96,14 +97,16 @@ def xsd(raw: bytes) -> Result:
 def schematron(raw: bytes) -> Result:
     """The document against the C-CDA R2.1 Schematron: each failed assert a finding (an
     error for a SHALL, a warning for a SHOULD or MAY)."""
+    doc = _parsed(raw)
+    if isinstance(doc, Result):
+        return doc
     path = configured(SCHEMATRON_ENV)
     if (missing := _unusable(path, SCHEMATRON_ENV, "C-CDA Schematron", "the R2.1 .sch file")) is not None:
         return missing
     try:
         rules = _load("sch", path)
-        doc = etree.fromstring(raw, _PARSER)
-    except (etree.XMLSyntaxError, etree.SchematronParseError, ValueError, OSError) as exc:
-        return Result("unreadable", [Finding("not readable", str(exc).splitlines()[0][:300])])
+    except (etree.XMLSyntaxError, etree.SchematronParseError, OSError) as exc:
+        return Result("not_checked", [], f"the C-CDA Schematron could not be loaded: {str(exc).splitlines()[0][:200]}")
     rules.validate(doc)
     svrl = "{http://purl.oclc.org/dsdl/svrl}"
     findings = []
@@ -115,6 +118,14 @@ def schematron(raw: bytes) -> Result:
             break
     note = None if (path.parent / "voc.xml").exists() else "value-set checks skipped (HL7's voc.xml is not beside the Schematron)"
     return Result("invalid" if findings else "valid", findings, note)
+
+
+def _parsed(raw: bytes):
+    """The document's tree, or why it has none: a document that is not XML says so with or without a schema."""
+    try:
+        return etree.fromstring(raw, _PARSER)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        return Result("unreadable", [Finding("not well-formed XML", str(exc).splitlines()[0][:300])])
 
 
 def _unusable(path: Path | None, env: str, what: str, file: str) -> Result | None:

@@ -73,6 +73,12 @@ def test_without_a_schema_a_document_is_read_and_not_checked_with_why(monkeypatc
     assert result.state == "not_checked" and validate.XSD_ENV in result.note
 
 
+def test_a_file_that_is_not_xml_says_so_with_no_schema_at_all(monkeypatch):
+    monkeypatch.delenv(validate.SCHEMATRON_ENV, raising=False)
+    [finding] = (result := validate.schematron(b"MSH|^~\\&|not a document")).findings
+    assert result.state == "unreadable" and finding.rule == "not well-formed XML"
+
+
 def test_the_schematron_runs_on_demand_with_its_rules(schemas):
     raw = (schemas / "cda/hl7-cda-ccda-2.1/examples/C-CDA_R2-1_CCD.xml").read_bytes()
     result = validate.schematron(raw)
