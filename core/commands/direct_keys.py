@@ -1,6 +1,7 @@
 """The practice's Direct certificates: adding one (a PKCS#12 file, or a certificate and its
 key) puts the certificate in the store and the private key in the keyring; messages
-encrypted to it are opened as they are read from then on. Both changes are audited (the
+encrypted to it are opened as they are read from then on, and those stored sealed before
+are opened at once. Both changes are audited (the
 certificate named, the key never recorded)."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 from core.changes import Changes
 from core.commands.context import CommandError, Context
+from core.ingest import open_sealed
 from core.secrets import SecretStoreError
 from core.store import audit, direct_keys
 from core.store.direct_keys import KeyFileError
@@ -18,7 +20,7 @@ _ADDRESS = re.compile(r"^([^@\s]+@)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class AddKey:
-    changes = KEYS
+    changes = Changes(audit=True, messages=True, queue=True, interfaces=True)  # what was sealed may open
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -39,6 +41,8 @@ class AddKey:
                 raise CommandError(f"Nothing was saved: {exc}.") from None
             audit.append(conn, actor=self.ctx.who(conn), action=AuditAction.ADD_DIRECT_KEY, at=self.ctx.now(),
                          after={**{k: str(v) for k, v in row.items()}, "private_key": "stored in the OS keyring"})
+        with self.ctx.store.begin() as conn:  # the key kept whatever happens next
+            row["opened"] = open_sealed(conn, self.ctx.now())
         return row
 
 

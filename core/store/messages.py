@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, and_, column, func, or_, select, text, tuple_, update
+from sqlalchemy import Integer, Select, and_, bindparam, column, func, or_, select, text, tuple_, update
 
 from core.store import engines, queue
 from core.store.bulk import insert_many
@@ -64,6 +64,17 @@ def _allocate_ids(conn: Tx, n: int) -> list[int]:
     conn.execute(update(S).where(S.c.id == -1).values(offset=0))
     top = conn.execute(text("SELECT coalesce(max(id), 0) FROM messages")).scalar_one()
     return list(range(top + 1, top + 1 + n))
+
+
+def add_text(conn: Tx, rows: list[dict]) -> None:
+    """More text for stored messages (a sealed mail, once opened: what it carries). SQLite's
+    contentless FTS5 cannot forget a row's words without being told them exactly, so the
+    words it had (the envelope's headers, the opened mail's too) stay beside the new ones;
+    PostgreSQL's row is replaced."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(text("DELETE FROM message_text WHERE message_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                     {"ids": [r["id"] for r in rows]})
+    _index_text(conn, rows)
 
 
 def _index_text(conn: Tx, rows: list[dict]) -> None:

@@ -66,10 +66,15 @@ def move_naks(conn: Tx, from_message: int, to_message: int, now: datetime) -> No
 
 def resolve_missing(conn: Tx, message_ids: list[int], now: datetime) -> None:
     """A late ACK closes the missing-ACK items it makes moot."""
+    resolve_open(conn, message_ids, QueueKind.MISSING_ACK, "a late ACK arrived", now)
+
+
+def resolve_open(conn: Tx, message_ids: list[int], kind: QueueKind, note: str, now: datetime) -> None:
+    """The open items of a kind on these messages resolved by what the system learnt since (the note says what)."""
     if message_ids:
-        conn.execute(update(Q).where(Q.c.message_id.in_(message_ids), Q.c.kind == QueueKind.MISSING_ACK,
+        conn.execute(update(Q).where(Q.c.message_id.in_(message_ids), Q.c.kind == kind,
                                      Q.c.triage_state == TriageState.OPEN)
-                     .values(triage_state=TriageState.RESOLVED, note="a late ACK arrived", updated_at=now,
+                     .values(triage_state=TriageState.RESOLVED, note=note, updated_at=now,
                              row_version=Q.c.row_version + 1))
 
 

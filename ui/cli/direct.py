@@ -119,7 +119,8 @@ def cmd_direct_key(ctx: Context, args) -> int:
         raise CommandError(f"the file cannot be read: {exc.strerror}: {exc.filename}") from None
     row = AddKey(ctx).run(args.address, **files, password=password_from_stdin(args))
     print(f"direct-key {row['address']}: saved ({row['subject']}, expires {row['not_after']:%Y-%m-%d}); its private "
-          "key is in the OS keyring")
+          "key is in the OS keyring" + (f"; {row['opened']:,} sealed messages stored before it are now opened"
+                                        if row["opened"] else ""))
     return ExitCode.OK
 
 

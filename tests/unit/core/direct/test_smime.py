@@ -14,7 +14,7 @@ from core.commands.context import CommandError, Context
 from core.commands.direct_keys import AddKey, RemoveKey
 from core.direct import mail, smime
 from core.ingest import Ingestor
-from core.store import direct, queue
+from core.store import direct, messages, queue
 from core.vocabulary import Disposition, QueueKind
 
 T0 = datetime(2026, 12, 1, 9, 0)
@@ -73,7 +73,12 @@ def test_an_encrypted_message_opens_with_its_key_and_pairs_its_encrypted_mdn(sto
     ctx = Context(store)
     pem = certs[TO][1].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                      serialization.NoEncryption())
-    AddKey(ctx).run(TO, cert=certs[TO][0].public_bytes(serialization.Encoding.PEM), key=pem)
+    assert AddKey(ctx).run(TO, cert=certs[TO][0].public_bytes(serialization.Encoding.PEM), key=pem)["opened"] == 1
+    e1 = direct.mail(store, item["message_id"])  # stored sealed, opened once its key was added
+    assert e1["security"]["decrypted"] and e1["attachments"][0]["filename"] == "referral.xml"
+    assert [d["recipient"] for d in direct.deliveries(store)] == [TO]
+    assert [i["triage_state"] for i in queue.items(store, kinds=[QueueKind.DIRECT_UNSECURED])] == ["resolved"]
+    assert messages.count(store, messages.MessageFilter(text="Referral")) == 1  # its text is searchable now
     (tmp_path / "e2.eml").write_bytes(demo.seal(signed(certs, "e2@ourclinic"), certs[TO][0]))
     notice = demo.sign(demo.mdn("m2@cardiology", "e2@ourclinic", TO, SENDER, T0 + timedelta(minutes=3)), *certs[TO])
     (tmp_path / "m2.eml").write_bytes(demo.seal(notice, certs[SENDER][0]))  # to us, encrypted to our certificate: sealed
@@ -81,12 +86,17 @@ def test_an_encrypted_message_opens_with_its_key_and_pairs_its_encrypted_mdn(sto
     opened = direct.mail(store, [d for d in direct.deliveries(store) if d["header_id"] == "<e2@ourclinic>"][0]["message_id"])
     assert opened["security"]["decrypted"] and opened["security"]["signer"]["valid"] and opened["security"]["trouble"] == []
     assert opened["attachments"][0]["filename"] == "referral.xml"
-    still = [i["reason"] for i in queue.items(store, kinds=[QueueKind.DIRECT_UNSECURED])]
-    assert len(still) == 2 and any("A Direct message from" in r and "MDN" not in r for r in still)
+    [still] = [i["reason"] for i in queue.items(store, kinds=[QueueKind.DIRECT_UNSECURED], states=["open"])]
+    assert "A Direct message from" in still and "MDN" not in still  # what it is cannot be known yet
     assert {d["state"] for d in direct.deliveries(store)} == {Disposition.SENT}  # the sealed MDN could not be read
 
-    AddKey(ctx).run(SENDER, p12=pkcs12.serialize_key_and_certificates(
-        b"ours", certs[SENDER][1], certs[SENDER][0], None, serialization.BestAvailableEncryption(b"pw")), password="pw")
+    assert AddKey(ctx).run(SENDER, p12=pkcs12.serialize_key_and_certificates(
+        b"ours", certs[SENDER][1], certs[SENDER][0], None, serialization.BestAvailableEncryption(b"pw")),
+        password="pw")["opened"] == 1  # the MDN, now read, settles its message
+    [e2] = [d for d in direct.deliveries(store) if d["header_id"] == "<e2@ourclinic>"]
+    mdn_row = messages.get(store, queue.items(store, kinds=[QueueKind.DIRECT_UNSECURED], states=["resolved"])[0]["message_id"])
+    assert e2["state"] == Disposition.PROCESSED and mdn_row["message_type"] == "MDN" and mdn_row["is_ack"]
+    assert mdn_row["interface_id"] == messages.get(store, e2["message_id"])["interface_id"]
     (tmp_path / "m3.eml").write_bytes(demo.seal(demo.sign(demo.mdn("m3@cardiology", "e2@ourclinic", TO, SENDER,
                                                                    T0 + timedelta(minutes=4), "dispatched"), *certs[TO]),
                                                 certs[SENDER][0]))
