@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select
-
 from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
 from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, mail_row, message_row, read_parts
@@ -22,14 +20,10 @@ from core.progress import Progress
 from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
 from core.store import direct, direct_keys, documents, queue, sources
-from core.store.bulk import update_many
 from core.store.db import Store, Tx
-from core.store.messages import Stored, add_text, store_messages
-from core.store.models import DirectMail, Message
+from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
 from core.vocabulary import ParseState, QueueKind
-
-M, DM = Message.__table__, DirectMail.__table__
 
 
 def utcnow() -> datetime:
@@ -264,37 +258,22 @@ def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime) -> S
     return stored
 
 
-READ_FROM_CONTENT = ("message_type", "control_id", "sending_app", "receiving_app", "message_time", "reason")
-
-
 def open_sealed(conn: Tx, now: datetime) -> int:
     """Mail stored sealed (encrypted to a certificate whose key was not here yet) read again
-    with the keys the store has now, in the caller's transaction: the message row takes what
-    its content says (its kind, keys, readable text), and the lane records it as if it had
-    just arrived (facts, deliveries, pairing, documents); its "cannot be opened" item is
-    resolved. The bytes stay as they came. Returns how many were opened."""
+    with the keys the store has now, in the caller's transaction, and recorded as if it had
+    just arrived (core.store.direct.reopen). The bytes stay as they came. Returns how many
+    were opened."""
     keys = direct_keys.load(conn)
     if not keys:
         return 0
-    found = conn.execute(select(M.c.id, M.c.raw, M.c.offset, M.c.source_id, M.c.event_time, DM.c.security)
-                         .join(DM, DM.c.message_id == M.c.id).where(DM.c.encrypted.is_(True))).all()
     rows = []
-    for r in found:
-        if (r.security or {}).get("decrypted"):
-            continue
+    for r in direct.sealed(conn):
         row = mail_row(r.raw, r.offset, keys)
         if "mail" in row and not row["mail"].sealed:
             rows.append(row | {"id": r.id, "source_id": r.source_id, "event_time": r.event_time})
     if not rows:
         return 0
-    direct.prepare(conn, rows)  # a notice belongs to the interface of the message it answers
-    update_many(conn, M, [{"id": r["id"], "interface_id": r["interface"][0], **{c: r[c] for c in READ_FROM_CONTENT}}
-                          for r in rows], ["interface_id", *READ_FROM_CONTENT])
-    add_text(conn, rows)
-    ids = [r["id"] for r in rows]
-    conn.execute(delete(DM).where(DM.c.message_id.in_(ids)))
-    queue.resolve_open(conn, ids, QueueKind.DIRECT_UNSECURED, "opened with the key added for it", now)
-    items = direct.record(conn, rows, now)
+    items = direct.reopen(conn, rows, now)
     if any(r.get("documents") for r in rows):
         items += documents.record(conn, rows, now)
     queue.add(conn, items)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from core.direct import delivery
 from core.direct.mail import Mail, Notice
 from core.signatures import Signature, normalise
-from core.store import queue
+from core.store import messages, queue
 from core.store.bulk import update_many
 from core.store.db import Store, Tx
 from core.store.models import DirectDelivery, DirectMail, Interface, Message, QueueItem
@@ -71,6 +71,32 @@ def _originals(conn: Tx, ids: set[str]) -> dict[str, dict]:
                          .join(M, M.c.id == DM.c.message_id)
                          .where(DM.c.header_id.in_(list(ids)), DM.c.kind == "message").order_by(DM.c.message_id))
     return {r.header_id: r._asdict() for r in found}
+
+
+# -- sealed mail, opened later -------------------------------------------------------------
+READ_FROM_CONTENT = ("message_type", "control_id", "sending_app", "receiving_app", "message_time", "reason")
+
+
+def sealed(conn: Tx) -> list:
+    """Stored mail that was encrypted and could not be opened: its bytes, where and when."""
+    found = conn.execute(select(M.c.id, M.c.raw, M.c.offset, M.c.source_id, M.c.event_time, DM.c.security)
+                         .join(DM, DM.c.message_id == M.c.id).where(DM.c.encrypted.is_(True))).all()
+    return [r for r in found if not (r.security or {}).get("decrypted")]
+
+
+def reopen(conn: Tx, rows: list[dict], now: datetime) -> list[dict]:
+    """Sealed mail now read (mail rows, each with its stored id, source and time): its
+    message row takes what its content says (kind, keys, readable text, a notice's
+    interface), its facts are recorded again as if it had just arrived (deliveries,
+    pairing) and its "cannot be opened" item is resolved. Returns the queue items raised."""
+    prepare(conn, rows)  # a notice belongs to the interface of the message it answers
+    update_many(conn, M, [{"id": r["id"], "interface_id": r["interface"][0], **{c: r[c] for c in READ_FROM_CONTENT}}
+                          for r in rows], ["interface_id", *READ_FROM_CONTENT])
+    messages.add_text(conn, rows)
+    ids = [r["id"] for r in rows]
+    conn.execute(delete(DM).where(DM.c.message_id.in_(ids)))
+    queue.resolve_open(conn, ids, QueueKind.DIRECT_UNSECURED, "opened with the key added for it", now)
+    return record(conn, rows, now)
 
 
 # -- after -------------------------------------------------------------------------------
