@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.gc_paused import gc_paused
 from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
 from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, mail_row, message_row, read_parts
@@ -73,17 +74,18 @@ class Ingestor:
         """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
         files = self.files(paths)
         self.progress.started(sum(_size(f.path) for f in files))
-        try:
-            opened = [(found, source, self._worker_for(found.path, source["offset"]))
-                      for found in files if (source := self._open(found.path)) is not None]
-            for found, source, worker in opened:  # the row worker runs ahead across files, not only within one
-                if worker:
-                    worker.submit(found.path, source["offset"], final=True)
-            for found, source, worker in opened:
-                self._read(found, source, worker, final=True, close_batches=True)
-        finally:
-            self.close()
-        self.sweep()
+        with gc_paused():
+            try:
+                opened = [(found, source, self._worker_for(found.path, source["offset"]))
+                          for found in files if (source := self._open(found.path)) is not None]
+                for found, source, worker in opened:  # the row worker runs ahead across files, not only within one
+                    if worker:
+                        worker.submit(found.path, source["offset"], final=True)
+                for found, source, worker in opened:
+                    self._read(found, source, worker, final=True, close_batches=True)
+            finally:
+                self.close()
+            self.sweep()
         self.progress.finished()
         return self.summary
 

@@ -7,6 +7,7 @@ message arrived (source, clock) and what correlation decides are added by core.i
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import pickle
@@ -298,7 +299,9 @@ class RowWorker:
 
 
 def _serve(requests, parts) -> None:
-    """The worker's loop: a file's parts for each request, then None (or the OSError)."""
+    """The worker's loop: a file's parts for each request, then None (or the OSError). The
+    process does nothing else, so the cyclic collector stays off (core.gc_paused says why)."""
+    gc.disable()
     while True:
         try:
             request = requests.recv()
