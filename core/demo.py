@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,6 +62,7 @@ class Lane:
     share: float  # of all traffic
     nak_rate: float
     missing_rate: float
+    nak_code: str | None = None  # only NAKs of this MSA-1 code (None: any)
 
 
 LANES = (
@@ -74,13 +75,18 @@ LANES = (
     Lane("imaging_orders_out", EHR, ("RADNET", "RADNET_IMG"), 0.06, 0.02, 0.08),
     Lane("transcription_in", ("DICTATE", "NUANCE"), EHR, 0.04, 0.0, 0.0),
 )
+# a go-live's bad day, for benchmarks: half the orders get no ACK and a quarter are refused (AE)
+FAILING = tuple(replace(lane, missing_rate=0.5, nak_rate=0.25, nak_code="AE") if lane.folder.endswith("orders_out")
+                else lane for lane in LANES)
 
 
 class Generator:
     """Builds messages; `rng` decides everything, so a seed fixes the output."""
 
-    def __init__(self, seed: int = 7, start: datetime | None = None, patients: int = 5000, *, seq: int = 0) -> None:
+    def __init__(self, seed: int = 7, start: datetime | None = None, patients: int = 5000, *, seq: int = 0,
+                 lanes: tuple[Lane, ...] = LANES) -> None:
         self.rng = random.Random(seed)
+        self.lanes = lanes
         self.clock = start or datetime(2026, 11, 24, 6, 0, 0)
         self.until: datetime | None = None  # no timestamp goes past this (the live feed: now)
         self.seq = seq
@@ -207,10 +213,10 @@ class Generator:
     # -- streams ------------------------------------------------------------------------
     def traffic(self, count: int, *, mean_gap_s: float = 2.0) -> Iterator[tuple[Lane, str]]:
         """(lane, bytes-as-text) for `count` messages and ACKs, interleaved as on the wire."""
-        weights = [lane.share for lane in LANES]
+        weights = [lane.share for lane in self.lanes]
         made = 0
         while made < count:
-            lane = self.rng.choices(LANES, weights)[0]
+            lane = self.rng.choices(self.lanes, weights)[0]
             self._tick(timedelta(seconds=self.rng.expovariate(1 / mean_gap_s)))
             msg = self.message(lane)
             made += 1
@@ -238,7 +244,7 @@ class Generator:
         if r < lane.missing_rate:
             return None
         if r < lane.missing_rate + lane.nak_rate:
-            err = self.rng.choice([n for n in NAKS if _applies(n, msg)])
+            err = self.rng.choice([n for n in NAKS if _applies(n, msg) and lane.nak_code in (None, n[0])])
             return err[0], err
         return "AA", None, lane.folder == "immunizations_out" and self.rng.random() < 0.1
 
@@ -283,9 +289,9 @@ def _applies(nak: tuple, msg: str) -> bool:
 
 
 def write_logs(root: Path, count: int, *, seed: int = 7, start: datetime | None = None,
-               eol: str = "\r\n") -> dict[str, Path]:
+               eol: str = "\r\n", lanes: tuple[Lane, ...] = LANES) -> dict[str, Path]:
     """Write `count` messages as interface logs under root/<lane>/; returns lane -> file."""
-    gen = Generator(seed, start)
+    gen = Generator(seed, start, lanes=lanes)
     files = {lane.folder: root / lane.folder / f"{(start or gen.clock):%Y%m%d}.hl7" for lane in LANES}
     for f in files.values():
         f.parent.mkdir(parents=True, exist_ok=True)

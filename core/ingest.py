@@ -20,11 +20,13 @@ from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, mail_row, messa
 from core.progress import Progress
 from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
-from core.store import direct, direct_keys, documents, queue, sources
+from core.store import direct, direct_keys, documents, indexer, queue, sources
 from core.store.db import Store, Tx
 from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
 from core.vocabulary import ParseState, QueueKind
+
+BULK_BYTES = 64 << 20  # this much to read at once, on SQLite, and the load is staged (issue 21)
 
 
 def utcnow() -> datetime:
@@ -66,6 +68,7 @@ class Ingestor:
         self.summary = Summary()
         self._worker: RowWorker | None = None
         self._said: set[str] = set()  # problems already told (a watcher meets them on every poll)
+        self.bulk = False  # a bulk load: text and secondary indexes are left to core.store.indexer
         with store.begin() as conn:
             self.pairing.load(conn)
 
@@ -73,7 +76,12 @@ class Ingestor:
     def ingest_paths(self, paths: Iterable[str | Path]) -> Summary:
         """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
         files = self.files(paths)
-        self.progress.started(sum(_size(f.path) for f in files))
+        total = sum(_size(f.path) for f in files)
+        self.progress.started(total)
+        if self.store.dialect == "sqlite" and total >= BULK_BYTES:  # stage one: the indexes wait (core.store.indexer)
+            with self.store.begin() as conn:
+                indexer.defer(conn)
+            self.bulk = True
         with gc_paused():
             try:
                 opened = [(found, source, self._worker_for(found.path, source["offset"]))
@@ -219,7 +227,7 @@ class Ingestor:
         if close_batches:
             issues += tracker.finish()
         with self.store.begin() as conn:
-            stored = store_rows(conn, rows, self.pairing, now)
+            stored = store_rows(conn, rows, self.pairing, now, defer_text=self.bulk)
             self.summary.add(rows, stored.queued)
             if in_error_folder and rows:
                 self.summary.queued += queue.add(conn, [queue.new(
@@ -241,10 +249,10 @@ class Ingestor:
         return n
 
 
-def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime) -> Stored:
+def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime, *, defer_text: bool = False) -> Stored:
     """Store rows (core.message_rows, stamped) with what their lanes record beside them: a
     mail's facts, deliveries and pairing (core.store.direct), the documents they carry; in
-    the caller's transaction. `queued` counts every item raised."""
+    the caller's transaction. `queued` counts every item raised; `defer_text`: a bulk load's."""
     mails = [r for r in rows if "mail" in r]
     sealed = [r for r in mails if r["mail"].sealed]
     if sealed and (keys := direct_keys.load(conn)):  # rows are read where no key is: opened here, in this process
@@ -252,7 +260,7 @@ def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime) -> S
             r.update(mail_row(r["raw"], r["offset"], keys))
     if mails:
         direct.prepare(conn, mails)
-    stored = store_messages(conn, rows, pairing)
+    stored = store_messages(conn, rows, pairing, defer_text=defer_text)
     if mails:
         stored.queued += queue.add(conn, direct.record(conn, mails, now))
     if any(r.get("documents") for r in rows):

@@ -53,7 +53,7 @@ from ui.views.messages_view import MessagesView
 from ui.views.overview_view import OverviewView
 from ui.views.queue_view import QueueView
 from ui.views.scopes_view import ScopesView
-from ui.workers import IngestThread, ListenThread, submit
+from ui.workers import IngestThread, ListenThread, index_behind, submit
 
 LIVE_POLL_MS = 2000
 ENGINE_POLL_MS = 30_000  # engines are asked for what is new this often (each engine's pace and concurrency apply)
@@ -256,12 +256,20 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.set_theme(self.prefs.theme))
         if self.ingest:
             self._connect_ingest(self.ingest)
+        else:  # a store a bulk load was cut short in: its indexes catch up behind the window
+            QTimer.singleShot(1000, self._index_behind)
+
+    def _index_behind(self) -> None:
+        stop, said = self._engines_stop, []  # set when the window closes; what the indexer told
+        submit(lambda: index_behind(self.store, stop.is_set, said.append),
+               lambda _: said and self.statusBar().showMessage(said[-1], 15_000), context=self)
 
     def _connect_ingest(self, ingest: IngestThread) -> None:
         ingest.progress.connect(self._ingest_progress)
         ingest.caught_up.connect(self._caught_up)
         ingest.added.connect(lambda n: self.status_activity.setText(f"Live: +{n} messages"))
         ingest.problem.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        ingest.indexing.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         ingest.prepared.connect(operations().did_change.emit)
 
     # -- view state ----------------------------------------------------------------------

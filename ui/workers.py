@@ -29,6 +29,7 @@ from core.ingest import Ingestor
 from core.progress import Progress
 from core.sources.folder import FolderWatcher
 from core.sources.listener import Listener
+from core.store import indexer
 from core.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -138,10 +139,21 @@ class _Bridge(Progress):
         self.thread.problem.emit(text)
 
 
+def index_behind(store: Store, stopped: Callable[[], bool], tell: Callable[[str], None]) -> None:
+    """Stage two, if a bulk load (this one, or one cut short before) left text and indexes to
+    build: how far behind it is told as it goes, and at the end."""
+    with store.read() as conn:
+        behind = indexer.behind(conn)
+    if not behind.caught_up:
+        tell(behind.words())
+        tell(indexer.catch_up(store, stopped=stopped, told=lambda b: tell(b.words())).words())
+
+
 class IngestThread(QThread):
     progress = Signal(int, int)  # bytes done, bytes in all (0, 0 when idle)
     added = Signal(int)  # messages stored by a live look
     caught_up = Signal(int)  # the first pass is done: messages stored
+    indexing = Signal(str)  # how far behind the indexes a bulk load left are (core.store.indexer)
     problem = Signal(str)
 
     prepared = Signal(object)  # what `prepare` made (Changes), once it is there
@@ -164,6 +176,7 @@ class IngestThread(QThread):
             ingestor.progress = Progress()  # live looks are small: the status bar shows their counts instead
             self.progress.emit(0, 0)
             self.caught_up.emit(summary.messages)
+            index_behind(self.store, self.isInterruptionRequested, self.indexing.emit)
             watcher = FolderWatcher(ingestor, self.folders, settle_s=0.0, sweep_s=30.0)
             feed = LiveFeed(self.folders[0]) if self.live_feed else None
             while not self.isInterruptionRequested():

@@ -16,11 +16,11 @@ from sqlalchemy import Integer, Select, and_, bindparam, column, func, or_, sele
 from core.store import engines, queue
 from core.store.bulk import insert_many
 from core.store.db import Store, Tx
-from core.store.models import AuditEntry, Interface, Message, Source
+from core.store.models import AuditEntry, Interface, Message, PendingText, Source
 from core.store.pairing import Pairing
 from core.vocabulary import AuditAction
 
-M, S = Message.__table__, Source.__table__
+M, S, P = Message.__table__, Source.__table__, PendingText.__table__
 COLUMNS = [c.name for c in M.columns]  # every row handed to store_messages carries them all
 # columns a list shows; raw bytes stay out of list queries
 LIST_COLUMNS = [c for c in M.columns if c.name not in ("raw", "errors")]
@@ -38,10 +38,11 @@ class Stored:
         return [r["id"] for r in self.rows]
 
 
-def store_messages(conn: Tx, rows: list[dict], pairing: Pairing) -> Stored:
+def store_messages(conn: Tx, rows: list[dict], pairing: Pairing, *, defer_text: bool = False) -> Stored:
     """Store rows (core.message_rows, stamped with where and when) in the caller's transaction:
     ids are taken, pairing fills each row's interface and ACK state and updates the older
-    messages it settles, then the rows, their text and their queue items go in together."""
+    messages it settles, then the rows, their text and their queue items go in together.
+    `defer_text` (a bulk load) leaves the text for core.store.indexer to index."""
     if not rows:
         return Stored()
     pairing.prepare(conn, rows)
@@ -50,7 +51,11 @@ def store_messages(conn: Tx, rows: list[dict], pairing: Pairing) -> Stored:
         row["id"] = new_id
     items = pairing.correlate(conn, rows)
     insert_many(conn, M, rows, COLUMNS)
-    _index_text(conn, rows)
+    if defer_text:
+        insert_many(conn, P, [{"message_id": r["id"], "body": r["text"].replace("\x00", "")} for r in rows],
+                    ["message_id", "body"])
+    else:
+        index_text(conn, rows)
     return Stored(rows, queue.add(conn, items))
 
 
@@ -74,10 +79,11 @@ def add_text(conn: Tx, rows: list[dict]) -> None:
     if conn.dialect.name != "sqlite":
         conn.execute(text("DELETE FROM message_text WHERE message_id IN :ids").bindparams(bindparam("ids", expanding=True)),
                      {"ids": [r["id"] for r in rows]})
-    _index_text(conn, rows)
+    conn.execute(P.delete().where(P.c.message_id.in_([r["id"] for r in rows])))  # a bulk load's, not indexed yet
+    index_text(conn, rows)
 
 
-def _index_text(conn: Tx, rows: list[dict]) -> None:
+def index_text(conn: Tx, rows: list[dict]) -> None:
     """The rows' text into the full-text table (FTS5 on SQLite; trigram-indexed on PostgreSQL)."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO message_text(rowid, body) VALUES (?, ?)", [(r["id"], r["text"]) for r in rows])
@@ -184,14 +190,28 @@ def _fts_match(query: str) -> str:
 
 
 def full_text_ids(query: str, dialect: str):
-    """A subquery of message ids whose text holds every word of the query."""
-    words = query.split()
+    """A subquery of message ids whose text holds every word of the query: in the full-text
+    index, or in the text a bulk load left for the indexer (each word as a substring there,
+    the way PostgreSQL's trigram search reads it)."""
+    pending, params = _pending_where(query, dialect)
     if dialect == "sqlite":
-        return (text("SELECT rowid FROM message_text WHERE message_text MATCH :match")
-                .bindparams(match=_fts_match(query)).columns(column("rowid", Integer)))
-    conds = " AND ".join(f"body ILIKE :w{i}" for i in range(len(words)))
+        return (text(f"SELECT rowid FROM message_text WHERE message_text MATCH :match "
+                     f"UNION ALL SELECT message_id FROM message_text_pending WHERE {pending}")
+                .bindparams(match=_fts_match(query), **params).columns(column("rowid", Integer)))
+    return (text(f"SELECT message_id FROM message_text WHERE {pending} "
+                 f"UNION ALL SELECT message_id FROM message_text_pending WHERE {pending}")
+            .bindparams(**params).columns(column("message_id", Integer)))
+
+
+def _pending_where(query: str, dialect: str) -> tuple[str, dict]:
+    """Every word of the query as a substring of `body`, in any case (SQLite's LIKE ignores
+    ASCII case; PostgreSQL's ILIKE, which its trigram index serves)."""
+    words = query.split()
+    like = "LIKE" if dialect == "sqlite" else "ILIKE"
+    escape = " ESCAPE '\\'" if dialect == "sqlite" else ""
+    conds = " AND ".join(f"body {like} :w{i}{escape}" for i in range(len(words)))
     params = {f"w{i}": "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for i, w in enumerate(words)}
-    return text(f"SELECT message_id FROM message_text WHERE {conds}").bindparams(**params).columns(column("message_id", Integer))
+    return conds, params
 
 
 Key = tuple[datetime, int]  # (event_time, id): where a page ends
@@ -231,8 +251,10 @@ def _page_where(conn, flt: MessageFilter, dialect: str) -> list:
         return [*rest, M.c.id.in_(list(conn.execute(matches).scalars()))]
     if found < dense_at:
         return flt.where(dialect)
-    probe = text("EXISTS (SELECT 1 FROM message_text WHERE message_text MATCH :match AND message_text.rowid = messages.id)")
-    return [*rest, probe.bindparams(match=_fts_match(flt.text))]
+    pending, params = _pending_where(flt.text, dialect)
+    probe = text("(EXISTS (SELECT 1 FROM message_text WHERE message_text MATCH :match AND message_text.rowid = messages.id) "
+                 f"OR EXISTS (SELECT 1 FROM message_text_pending WHERE message_id = messages.id AND {pending}))")
+    return [*rest, probe.bindparams(match=_fts_match(flt.text), **params)]
 
 
 def newer_than(store: Store, flt: MessageFilter, top: Key | None, *, since_id: int, limit: int = 2000) -> list[dict]:

@@ -514,6 +514,14 @@ class DirectKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class PendingText(Base):
+    """A message's text not yet in the full-text index (a bulk load's; core.store.indexer moves it)."""
+
+    __tablename__ = "message_text_pending"
+    message_id: Mapped[int] = mapped_column(ID, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
 # how long each text column of a message may be (core.message_rows clips keys to fit)
 MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}
 

@@ -15,16 +15,19 @@ from core.demo import workspace
 from core.ingest import Ingestor, Summary
 from core.progress import Progress
 from core.sources.folder import FolderWatcher
-from core.store import queue
+from core.store import indexer, messages, queue
 from core.store.db import open_store
 from core.vocabulary import TriageState
 from ui.cli import values
-from ui.cli.output import ExitCode, verb
+from ui.cli.output import ExitCode, json_line, verb
 
 
 def register(sub, common) -> None:
     s = verb(sub, common, "ingest", cmd_ingest, "ingest files and folders once", store="write")
     s.add_argument("paths", nargs="+")
+    verb(sub, common, "index", cmd_index, "build what a bulk load left for later (text and indexes), now")
+    s = verb(sub, common, "status", cmd_status, "the store: its size, its open queue, whether its indexes are behind")
+    s.add_argument("--json", action="store_true", help="one JSON record")
     s = verb(sub, common, "watch", cmd_watch, "tail folders, resuming where the last run stopped", store="write")
     s.add_argument("folders", nargs="+")
     s.add_argument("--poll", type=values.seconds, default=1.0, help="seconds between looks (default 1)")
@@ -92,9 +95,50 @@ def cmd_ingest(ctx: Context, args) -> int:
     if summary.missing and not summary.files:
         raise CommandError(f"nothing to ingest: {', '.join(summary.missing)} does not exist")
     print_summary(summary, time.monotonic() - t0)
+    catch_up(ctx.store)
     if summary.missing:
         print(f"lanewatch ingest: not found: {', '.join(summary.missing)}", file=sys.stderr)
         return ExitCode.ATTENTION
+    return ExitCode.OK
+
+
+def catch_up(store) -> None:
+    """Stage two, when a bulk load (this one, or one cut short before) left the indexes behind."""
+    with store.read() as conn:
+        behind = indexer.behind(conn)
+    if behind.caught_up:
+        return
+    print(behind.words(), file=sys.stderr)
+    t0 = time.monotonic()
+    try:
+        indexer.catch_up(store)
+    except KeyboardInterrupt:
+        print("indexing stopped: the store is complete, and `lanewatch index` (or the next ingest) goes on with it",
+              file=sys.stderr)
+        raise
+    print(f"indexes up to date ({time.monotonic() - t0:.1f} s)", file=sys.stderr)
+
+
+def cmd_index(ctx: Context, _args) -> int:
+    catch_up(ctx.store)
+    return ExitCode.OK
+
+
+def cmd_status(ctx: Context, args) -> int:
+    """The store at a glance: where, how much, what is open, and whether its indexes are behind."""
+    with ctx.store.read() as conn:
+        behind = indexer.behind(conn)
+    found = {"store": ctx.store.location, "messages": messages.count(ctx.store),
+             "acks": messages.count(ctx.store, messages.MessageFilter(acks=True)),
+             "open_queue_items": queue.count(ctx.store, queue.QueueFilter(states=[TriageState.OPEN])),
+             "text_to_index": behind.text, "indexes_to_build": behind.indexes}
+    if args.json:
+        json_line(found)
+        return ExitCode.OK
+    print(f"store: {found['store']}")
+    print(f"messages: {found['messages'] - found['acks']:,} and {found['acks']:,} ACKs")
+    print(f"queue: {found['open_queue_items']:,} open")
+    print(behind.words() + ("" if behind.caught_up else "\n  `lanewatch index` catches up now (so do an ingest and the console)"))
     return ExitCode.OK
 
 

@@ -272,3 +272,25 @@ def test_exports_are_suggested_in_the_documents_folder_not_the_working_directory
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     assert suggested.name == "go-live-board.csv" and str(suggested.parent) == (documents or str(Path.home()))
     assert suggested.parent != Path.cwd()
+
+
+def test_a_store_left_behind_by_a_bulk_load_catches_up_behind_the_window(qtbot, settings, tmp_path, monkeypatch):
+    import core.ingest
+    from core.demo import write_logs
+    from core.ingest import Ingestor
+    from core.store import indexer
+    from core.store.db import open_store
+
+    monkeypatch.setattr(core.ingest, "BULK_BYTES", 0)
+    write_logs(tmp_path / "logs", 1500, seed=2)
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    Ingestor(store).ingest_paths([tmp_path / "logs"])
+    w = MainWindow(store, settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.messages.rowCount() > 0, timeout=10_000)  # usable at once, indexes or not
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "indexes up to date", timeout=20_000)
+    with store.read() as conn:
+        assert indexer.behind(conn).caught_up
+    settle_workers()
+    store.close()

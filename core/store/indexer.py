@@ -1,0 +1,98 @@
+"""Stage two of ingest (issue 21): what a bulk load leaves for later, caught up in bounded batches.
+
+A bulk load on SQLite (core.ingest, from BULK_BYTES to read) stores rows with only the
+indexes stage one needs (resuming at a source's offset; pairing by control ID and by the
+ACKs still waiting) and puts each message's text in message_text_pending rather than the
+full-text index. `catch_up` then moves the text across in batches and builds the other
+indexes with CREATE INDEX: one sort, about four times cheaper than keeping an index row by
+row.
+
+Nothing is ever unsearchable: without an index SQLite scans (slower, still complete), and a
+text search asks the full-text index and the pending text both (core.store.messages).
+Crash-safe by construction: a batch moves text in one transaction, so a message's text is
+in exactly one of the two tables; an index exists or is made again. What is behind is read
+from the store itself, so a kill at any moment leaves a store that is correct and catches
+up the next time.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Index, delete, func, inspect, select
+
+from core.store.db import Store, Tx
+from core.store.messages import index_text
+from core.store.models import Message, PendingText
+
+M, P = Message.__table__, PendingText.__table__
+STAGE_ONE = frozenset({"ix_messages_source_offset", "ix_messages_control_id", "ix_messages_waiting_acks"})
+BATCH = 20_000  # messages' text moved into the full-text index a transaction
+
+
+def deferrable() -> list[Index]:
+    """The message indexes a bulk load goes without, most used first (the Messages tab's time order)."""
+    return sorted((i for i in M.indexes if i.name not in STAGE_ONE), key=lambda i: i.name != "ix_messages_event_time")
+
+
+def _present(conn: Tx) -> set[str]:
+    return {i["name"] for i in inspect(conn).get_indexes(M.name)}
+
+
+def defer(conn: Tx) -> list[str]:
+    """Drop the deferrable indexes that exist (a bulk load is about to start); their names."""
+    present = _present(conn)
+    dropped = [i for i in deferrable() if i.name in present]
+    for index in dropped:
+        index.drop(conn)
+    return [i.name for i in dropped]
+
+
+@dataclass
+class Behind:
+    text: int = 0  # messages whose text is not in the full-text index yet
+    indexes: list[str] = field(default_factory=list)  # indexes not built yet
+
+    @property
+    def caught_up(self) -> bool:
+        return not self.text and not self.indexes
+
+    def words(self) -> str:
+        if self.caught_up:
+            return "indexes up to date"
+        parts = ([f"{self.text:,} messages' text to index"] if self.text else []) + (
+            [f"{len(self.indexes)} of {len(deferrable())} indexes to build"] if self.indexes else [])
+        return "indexing: " + ", ".join(parts) + " (searches are complete meanwhile, and slower)"
+
+
+def behind(conn: Tx) -> Behind:
+    present = _present(conn)
+    return Behind(conn.execute(select(func.count()).select_from(P)).scalar_one(),
+                  [i.name for i in deferrable() if i.name not in present])
+
+
+def catch_up(store: Store, *, batch: int = BATCH, stopped: Callable[[], bool] = lambda: False,
+             told: Callable[[Behind], None] | None = None) -> Behind:
+    """Index what a bulk load left, text first (searches wait on it most), then each index in
+    a transaction of its own; returns what is still behind (nothing, unless stopped)."""
+    while not stopped():
+        with store.begin() as conn:
+            rows = conn.execute(select(P.c.message_id, P.c.body).order_by(P.c.message_id).limit(batch)).all()
+            if not rows:
+                break
+            index_text(conn, [{"id": r.message_id, "text": r.body} for r in rows])
+            conn.execute(delete(P).where(P.c.message_id <= rows[-1].message_id))  # exactly these: the lowest ids
+        if told:
+            with store.read() as conn:
+                told(behind(conn))
+    for index in deferrable():
+        if stopped():
+            break
+        with store.begin() as conn:
+            if index.name not in _present(conn):
+                index.create(conn)
+        if told:
+            with store.read() as conn:
+                told(behind(conn))
+    with store.read() as conn:
+        return behind(conn)

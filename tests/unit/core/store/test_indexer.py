@@ -1,0 +1,116 @@
+"""Staged ingest (issue 21): a bulk load stores rows with only stage one's indexes and leaves
+text and the rest to the indexer; searches are complete at every moment; the indexer is
+resumable and a kill at any point leaves a correct store that catches up next time."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import core.ingest
+from core.demo import FAILING, write_logs
+from core.ingest import Ingestor
+from core.store import indexer, messages, queue
+from core.store.db import open_store
+from core.store.models import Base
+from tests.helpers.cli import run
+
+F = messages.MessageFilter
+QUESTIONS = [F(text="GLUCOSE"), F(text="Required field missing"), F(text="mrn100042"), F(types=["ORU"]),
+             F(ack_states=["missing"]), F(ack_states=["error"], types=["ORM"]), F(acks=True)]
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("logs")
+    write_logs(root, 4000, seed=3, lanes=FAILING)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(logs, tmp_path_factory):
+    """The same logs ingested as they always were: every index kept row by row."""
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('ref') / 's.db'}")
+    Ingestor(store).ingest_paths([logs])
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def bulk(monkeypatch, tmp_path, logs):
+    monkeypatch.setattr(core.ingest, "BULK_BYTES", 0)
+    store = open_store(f"sqlite:///{tmp_path / 'bulk.db'}")
+    summary = Ingestor(store).ingest_paths([logs])
+    yield store, summary
+    store.close()
+
+
+def answers(store) -> list:
+    key_ids = [r["id"] for r in messages.page(store, F(acks=False), limit=40)]
+    with store.read() as conn:
+        some = conn.exec_driver_sql("SELECT control_id, patient_id FROM messages WHERE patient_id IS NOT NULL "
+                                    "ORDER BY id LIMIT 3").all()
+    keyed = [F(control_id=c) for c, _ in some] + [F(patient_id=p) for _, p in some]
+    return [key_ids, queue.count(store, queue.QueueFilter(states=["open"])),
+            *([r["id"] for r in messages.page(store, q, limit=100)] for q in QUESTIONS + keyed),
+            *(messages.count(store, q) for q in QUESTIONS)]
+
+
+def test_a_bulk_load_is_complete_while_behind_and_the_same_once_caught_up(bulk, reference):
+    store, summary = bulk
+    with store.read() as conn:
+        behind = indexer.behind(conn)
+    assert behind.text == summary.messages and set(behind.indexes) == {i.name for i in indexer.deferrable()}
+    assert "indexing:" in behind.words()
+    assert answers(store) == answers(reference)  # the queue complete and every search answered, indexes or not
+    told = []
+    assert indexer.catch_up(store, batch=500, told=told.append).caught_up
+    assert [t.text for t in told[:3]] == [summary.messages - 500, summary.messages - 1000, summary.messages - 1500]
+    assert answers(store) == answers(reference)
+    with store.engine.connect() as conn:  # the store is as the migrations make it: nothing missing, nothing extra
+        assert not [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata) if d[0] != "remove_table"]
+
+
+def test_a_small_load_or_postgresql_is_not_staged(store, tmp_path):
+    write_logs(tmp_path / "few", 200, seed=4)
+    Ingestor(store).ingest_paths([tmp_path / "few"])
+    with store.read() as conn:
+        assert indexer.behind(conn).caught_up
+
+
+def test_the_indexer_killed_at_any_point_leaves_a_correct_store_that_catches_up(bulk, reference, tmp_path):
+    store, summary = bulk
+    script = ("import sys; from core.store.db import open_store; from core.store import indexer\n"
+              "indexer.catch_up(open_store(sys.argv[1]), batch=150, told=lambda b: print(b.text, len(b.indexes), flush=True))\n")
+    url = str(store.engine.url)
+    for wait_lines in (3, 30):  # in the middle of the text, then among the indexes
+        with subprocess.Popen([sys.executable, "-c", script, url], stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, PYTHONPATH=os.getcwd())) as proc:
+            for _ in range(wait_lines):
+                if not proc.stdout.readline():
+                    break
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+            assert not indexer.behind(conn).caught_up, "the kill must land before the indexer is done"
+        assert answers(store) == answers(reference)
+    assert indexer.catch_up(store).caught_up and answers(store) == answers(reference)
+
+
+def test_status_says_how_far_behind_and_index_catches_up(bulk, capsys):
+    store, summary = bulk
+    url = str(store.engine.url)
+    code, out, _ = run(capsys, url, "status")
+    assert code == 0 and f"indexing: {summary.messages:,} messages' text to index" in out and "lanewatch index" in out
+    t0 = time.monotonic()
+    code, _, err = run(capsys, url, "index")
+    assert code == 0 and "indexes up to date" in err and time.monotonic() - t0 < 60
+    code, out, _ = run(capsys, url, "status", "--json")
+    assert code == 0 and '"text_to_index": 0, "indexes_to_build": []' in out
