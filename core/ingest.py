@@ -76,16 +76,12 @@ class Ingestor:
     def ingest_paths(self, paths: Iterable[str | Path]) -> Summary:
         """Ingest files and folders (recursively) once, then mark overdue ACKs missing."""
         files = self.files(paths)
-        total = sum(_size(f.path) for f in files)
-        self.progress.started(total)
-        if self.store.dialect == "sqlite" and total >= BULK_BYTES:  # stage one: the indexes wait (core.store.indexer)
-            with self.store.begin() as conn:
-                indexer.defer(conn)
-            self.bulk = True
+        self.progress.started(sum(_size(f.path) for f in files))
         with gc_paused():
             try:
                 opened = [(found, source, self._worker_for(found.path, source["offset"]))
                           for found in files if (source := self._open(found.path)) is not None]
+                self._stage(sum(_size(found.path) - source["offset"] for found, source, _ in opened))
                 for found, source, worker in opened:  # the row worker runs ahead across files, not only within one
                     if worker:
                         worker.submit(found.path, source["offset"], final=True)
@@ -93,9 +89,17 @@ class Ingestor:
                     self._read(found, source, worker, final=True, close_batches=True)
             finally:
                 self.close()
+                self.bulk = False  # what a watcher reads next is live traffic: indexed as it comes
             self.sweep()
         self.progress.finished()
         return self.summary
+
+    def _stage(self, to_read: int) -> None:
+        """A load this large on SQLite is staged: the indexes wait for core.store.indexer."""
+        if self.store.dialect == "sqlite" and to_read and to_read >= BULK_BYTES:
+            with self.store.begin() as conn:
+                indexer.defer(conn)
+            self.bulk = True
 
     def files(self, paths: Iterable[str | Path]) -> list[Found]:
         """The files to read below paths; what is passed over is said (and queued when it is a fault)."""

@@ -114,3 +114,25 @@ def test_status_says_how_far_behind_and_index_catches_up(bulk, capsys):
     assert code == 0 and "indexes up to date" in err and time.monotonic() - t0 < 60
     code, out, _ = run(capsys, url, "status", "--json")
     assert code == 0 and '"text_to_index": 0, "indexes_to_build": []' in out
+
+
+def test_only_what_is_still_to_read_is_staged_and_live_traffic_after_is_indexed_as_it_comes(bulk, logs, tmp_path):
+    store, _ = bulk
+    indexer.catch_up(store)
+    again = Ingestor(store)
+    again.ingest_paths([logs])  # read already: nothing to stage, no index dropped
+    with store.read() as conn:
+        assert indexer.behind(conn).caught_up
+    more = tmp_path / "live"
+    write_logs(more, 50, seed=9)
+    again.ingest_paths([more])  # BULK_BYTES is 0 here: staged, then the ingestor is back to live work
+    assert not again.bulk
+    indexer.catch_up(store)
+    late = next(more.rglob("*.hl7"))
+    with open(late, "ab") as f:
+        f.write(b"MSH|^~\\&|LATE|X|Y|Z|20261201||ADT^A08|LATE42|P|2.5\r\n")
+    from core.sources.discover import Found
+    assert again.ingest_file(Found(late, more), final=True) == 1
+    with store.read() as conn:
+        assert indexer.behind(conn).text == 0
+    assert messages.count(store, F(text="LATE42")) == 1
