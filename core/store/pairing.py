@@ -282,19 +282,32 @@ class Pairing:
             conn.execute(update(Pair).where(Pair.key == key).values(acks_seen=found.acks_seen or acks_seen, last_activity=newest))
 
 
+SWEEP_PAGE = 20_000
+
+
 def sweep_missing(conn: Connection, now: datetime) -> int:
     """Pending messages past their interface's ACK timeout become `missing` and queue items.
 
     The time waited runs from the message's time to the newest activity seen on its pair
-    or to the clock, whichever is later.
+    or to the clock, whichever is later. Read a page at a time, so the memory it takes does
+    not grow with the store (a third of a million orders waiting after a go-live's archive).
     """
-    rows = conn.execute(
-        select(M.c.id, M.c.source_id, M.c.message_time, M.c.received_at, M.c.control_id, M.c.interface_id,
-               Pair.last_activity, Interface.ack_timeout_s, Interface.name)
-        .join(Pair, Pair.key == M.c.pair_key, isouter=True)
-        .join(Interface, Interface.id == M.c.interface_id, isouter=True)
-        # a Direct message waits for MDNs, per recipient: core.store.direct.sweep times those out
-        .where(M.c.ack_state == AckState.PENDING, or_(Interface.lane.is_(None), Interface.lane != Lane.DIRECT))).all()
+    done, after = 0, 0
+    while rows := conn.execute(
+            select(M.c.id, M.c.source_id, M.c.message_time, M.c.received_at, M.c.control_id, M.c.interface_id,
+                   Pair.last_activity, Interface.ack_timeout_s, Interface.name)
+            .join(Pair, Pair.key == M.c.pair_key, isouter=True)
+            .join(Interface, Interface.id == M.c.interface_id, isouter=True)
+            # a Direct message waits for MDNs, per recipient: core.store.direct.sweep times those out
+            .where(M.c.ack_state == AckState.PENDING, or_(Interface.lane.is_(None), Interface.lane != Lane.DIRECT),
+                   M.c.id > after).order_by(M.c.id).limit(SWEEP_PAGE)).all():
+        after = rows[-1].id
+        done += _overdue(conn, rows, now)
+    return done
+
+
+def _overdue(conn: Connection, rows: list, now: datetime) -> int:
+    """Of a page of pending messages, those overdue marked missing and queued; how many."""
     missing, items = [], []
     for r in rows:
         since = r.message_time or r.received_at

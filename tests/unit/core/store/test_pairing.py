@@ -1,9 +1,11 @@
 """ACK pairing, enhanced mode, duplicates, missing ACKs and the queue, on both engines."""
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.ingest import Ingestor
+from core.store import pairing
 from core.store.models import Message, QueueItem
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -88,7 +90,9 @@ def test_expectation_rules(store, tmp_path):
     assert states(store)["1"] == ("pending", None)
 
 
-def test_missing_after_timeout_and_late_ack_resolves(store, tmp_path):
+@pytest.mark.parametrize("page", [20_000, 1], ids=["one page", "a page a message"])
+def test_missing_after_timeout_and_late_ack_resolves(store, tmp_path, monkeypatch, page):
+    monkeypatch.setattr(pairing, "SWEEP_PAGE", page)  # the sweep reads pending messages a page at a time
     ingest(store, tmp_path, "a.hl7", msg("1"), msg("2"), ack("A2", "AA", "2"), now=T0 + timedelta(seconds=30))
     assert states(store)["1"] == ("pending", None)
     ingest(store, tmp_path, "b.hl7", msg("3", t="20260302091000"), now=T0 + timedelta(minutes=10))
