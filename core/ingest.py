@@ -79,13 +79,14 @@ class Ingestor:
         self.progress.started(sum(_size(f.path) for f in files))
         with gc_paused():
             try:
-                opened = [(found, source, self._worker_for(found.path, source["offset"]))
-                          for found in files if (source := self._open(found.path)) is not None]
-                self._stage(sum(_size(found.path) - source["offset"] for found, source, _ in opened))
-                for found, source, worker in opened:  # the row worker runs ahead across files, not only within one
+                opened = [(found, source) for found in files if (source := self._open(found.path)) is not None]
+                to_read = sum(_size(found.path) - source["offset"] for found, source in opened)
+                self._stage(to_read)
+                worker = self._worker_for(to_read)  # a folder of many small files is as much work as one large one
+                for found, source in opened:  # the row worker runs ahead across files, not only within one
                     if worker:
                         worker.submit(found.path, source["offset"], final=True)
-                for found, source, worker in opened:
+                for found, source in opened:
                     self._read(found, source, worker, final=True, close_batches=True)
             finally:
                 self.close()
@@ -119,7 +120,7 @@ class Ingestor:
         source = self._open(found.path)
         if source is None:
             return 0
-        return self._read(found, source, self._worker_for(found.path, source["offset"]), final, close_batches)
+        return self._read(found, source, self._worker_for(_size(found.path) - source["offset"]), final, close_batches)
 
     def _open(self, path: Path) -> dict | None:
         """The file's source row when there is something new to read in it."""
@@ -149,9 +150,9 @@ class Ingestor:
             self._unreadable(path, exc)
         return added
 
-    def _worker_for(self, path: Path, offset: int) -> RowWorker | None:
+    def _worker_for(self, to_read: int) -> RowWorker | None:
         """The row worker, when there is much to read (one that died is not started again)."""
-        if _size(path) - offset < WORKER_MIN_BYTES or (self._worker is not None and not self._worker.alive):
+        if to_read < WORKER_MIN_BYTES or (self._worker is not None and not self._worker.alive):
             return None
         self._worker = self._worker or RowWorker()
         return self._worker

@@ -26,7 +26,8 @@ from core.store.messages import index_text
 from core.store.models import Message, PendingText
 
 M, P = Message.__table__, PendingText.__table__
-STAGE_ONE = frozenset({"ix_messages_source_offset", "ix_messages_control_id", "ix_messages_waiting_acks"})
+STAGE_ONE = frozenset({"ix_messages_source_offset", "ix_messages_control_id", "ix_messages_waiting_acks",
+                       "ix_messages_event_time"})  # resuming, pairing, and the Messages tab's first page
 BATCH = 20_000  # messages' text moved into the full-text index a transaction
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import hl7
 import psutil
 
+import core.ingest
 from core.demo import FAILING, LANES, write_logs
 from core.ingest import Ingestor
 from core.store import indexer, messages, queue
@@ -110,10 +111,25 @@ def control_ids(files: list[Path], n: int = 50) -> list[str]:
     return out[:n] or ["none"]
 
 
-def one_mix(work: Path, name: str, count: int, baseline_count: int) -> dict:
+def fresh_database(server: str) -> str:
+    """A new, empty database on a PostgreSQL server (the URL's user may create databases)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = "lanewatch_bench_stages"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def one_mix(work: Path, name: str, count: int, baseline_count: int, staged: bool, url: str | None = None) -> dict:
     logs = work / name / "logs"
-    files = list(write_logs(logs, count, seed=1, lanes=MIXES[name]).values())
-    store = open_store(f"sqlite:///{work / name / 'store.db'}", create=True)
+    if not logs.exists():
+        write_logs(logs, count, seed=1, lanes=MIXES[name])
+    files = sorted(logs.rglob("*.hl7"))
+    core.ingest.BULK_BYTES = 0 if staged else 1 << 62
+    store = open_store(url or f"sqlite:///{work / name / f'store-{staged}.db'}", create=True)
     reader = Reader(store, control_ids(files))
     proc = psutil.Process()
     peak = [0.0]
@@ -144,6 +160,7 @@ def one_mix(work: Path, name: str, count: int, baseline_count: int) -> dict:
         after.once(i)
     with store.read() as conn:
         stored = conn.exec_driver_sql("SELECT count(*) FROM messages").scalar_one()
+    (work / name / "baseline.db").unlink(missing_ok=True)
     base = baseline(files, work / name / "baseline.db", baseline_count)
     rate = summary.messages / ingest_s
     return {
@@ -164,11 +181,22 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=200_000)
     ap.add_argument("--baseline-count", type=int, default=30_000)
     ap.add_argument("--mix", choices=("demo", "failing", "both"), default="both")
+    ap.add_argument("--staging", choices=("on", "off", "both"), default="both",
+                    help="stage the load (defer text and indexes) or keep every index row by row; both: each, in turn")
+    ap.add_argument("--pg", metavar="URL", help="also load each mix into PostgreSQL (a server URL that may create "
+                    "databases, e.g. $LANEWATCH_TEST_PG): COPY, never staged")
     ap.add_argument("--workdir")
     a = ap.parse_args()
     work = Path(a.workdir or tempfile.mkdtemp(prefix="lanewatch-bench-stages-"))
     mixes = ("demo", "failing") if a.mix == "both" else (a.mix,)
-    print(json.dumps({"count": a.count, **{m: one_mix(work, m, a.count, a.baseline_count) for m in mixes}}, indent=1))
+    stagings = {"on": (True,), "off": (False,), "both": (False, True)}[a.staging]
+    figures = {"count": a.count}
+    for m in mixes:
+        for s in stagings:
+            figures[f"{m} sqlite {'staged' if s else 'unstaged'}"] = one_mix(work, m, a.count, a.baseline_count, s)
+        if a.pg:
+            figures[f"{m} postgresql"] = one_mix(work, m, a.count, a.baseline_count, False, fresh_database(a.pg))
+    print(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

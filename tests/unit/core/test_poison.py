@@ -79,10 +79,10 @@ def test_a_record_the_loader_cannot_store_is_kept_as_bytes_and_the_rest_goes_on(
 
     real = ingest.store_messages
 
-    def poisoned(conn, rows, pairing):
+    def poisoned(conn, rows, pairing, **how):
         if any(b"MRNPOISON" in r["raw"] for r in rows if r["parse_state"] != "unparseable"):
             raise ValueError("a bug that only this message meets")
-        return real(conn, rows, pairing)
+        return real(conn, rows, pairing, **how)
 
     monkeypatch.setattr(ingest, "store_messages", poisoned)
     tap = Tap(store)
