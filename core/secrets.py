@@ -63,10 +63,24 @@ def _name(owner: str, kind: str) -> str:
     return f"{owner}:{kind}"
 
 
+# Windows Credential Manager holds at most 2,560 bytes a credential (1,280 characters as it
+# stores them): a PEM private key does not fit. A longer secret is kept in pieces under
+# NAME#1..n, and NAME says how many; every keyring is treated so, so a store moves freely.
+PIECE = 1000
+_PIECES = "lanewatch-pieces:"
+
+
 def put(owner: str, kind: str, value: str) -> None:
     _remember(value)
+    name = _name(owner, kind)
+    pieces = [value[i:i + PIECE] for i in range(0, len(value), PIECE)]
     try:
-        keyring.set_password(SERVICE, _name(owner, kind), value)
+        _drop_pieces(name)
+        if len(pieces) > 1:
+            for i, piece in enumerate(pieces, 1):
+                keyring.set_password(SERVICE, f"{name}#{i}", piece)
+            value = f"{_PIECES}{len(pieces)}"
+        keyring.set_password(SERVICE, name, value)
     except NoKeyringError as exc:
         raise SecretStoreError(NO_KEYRING) from exc
     except KeyringError as exc:
@@ -74,17 +88,37 @@ def put(owner: str, kind: str, value: str) -> None:
 
 
 def get(owner: str, kind: str) -> str | None:
+    name = _name(owner, kind)
     try:
-        return _remember(keyring.get_password(SERVICE, _name(owner, kind)))
+        value = keyring.get_password(SERVICE, name)
+        if value and value.startswith(_PIECES):
+            pieces = [keyring.get_password(SERVICE, f"{name}#{i}") for i in range(1, int(value[len(_PIECES):]) + 1)]
+            if None in pieces:
+                raise SecretStoreError(f"The OS keyring holds only part of the {kind.replace('_', ' ')}: save it again")
+            value = "".join(pieces)
+        return _remember(value)
     except NoKeyringError as exc:
         raise SecretStoreError(NO_KEYRING) from exc
     except KeyringError as exc:
         raise SecretStoreError(f"The OS keyring could not be read: {type(exc).__name__}") from exc
 
 
+def _drop_pieces(name: str) -> None:
+    """The pieces of a long secret kept under `name` before, if any."""
+    value = keyring.get_password(SERVICE, name)
+    if value and value.startswith(_PIECES):
+        for i in range(1, int(value[len(_PIECES):]) + 1):
+            try:
+                keyring.delete_password(SERVICE, f"{name}#{i}")
+            except PasswordDeleteError:
+                pass
+
+
 def delete(owner: str, kind: str) -> None:
+    name = _name(owner, kind)
     try:
-        keyring.delete_password(SERVICE, _name(owner, kind))
+        _drop_pieces(name)
+        keyring.delete_password(SERVICE, name)
     except PasswordDeleteError:
         pass
     except KeyringError as exc:

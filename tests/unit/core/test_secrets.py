@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import keyring
+import keyring.errors
 import pytest
 from keyring.backends import fail
 
@@ -73,3 +74,34 @@ def test_scrub_finds_the_forms_a_server_echoes():
     basic = base64.b64encode(b"lanewatch:p@ss w0rd/x").decode()
     text = f"got p@ss w0rd/x, p%40ss%20w0rd%2Fx, p%40ss+w0rd%2Fx and Basic {basic}"
     assert "w0rd" not in secrets.scrub(text) and basic not in secrets.scrub(text)
+
+
+class WindowsLikeKeyring(secrets.MemoryKeyring):
+    """Windows Credential Manager's limit: 1,280 characters a credential."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if len(password) > 1280:
+            raise keyring.errors.PasswordSetError("The stub received bad data")
+        super().set_password(service, username, password)
+
+
+def test_a_private_key_longer_than_windows_holds_is_kept_in_pieces_and_comes_back_whole():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    ring = WindowsLikeKeyring()
+    keyring.set_keyring(ring)
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=4096).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    assert len(pem) > 3000
+    secrets.put("direct:a@direct.example", "private_key", pem)
+    assert secrets.get("direct:a@direct.example", "private_key") == pem
+    assert all(len(v) <= secrets.PIECE for v in ring.values.values())
+    secrets.put("direct:a@direct.example", "private_key", "short one")  # the pieces of the long one go
+    assert list(ring.values.values()) == ["short one"]
+    secrets.put("direct:a@direct.example", "private_key", pem)
+    del ring.values[("lanewatch", "direct:a@direct.example:private_key#2")]
+    with pytest.raises(secrets.SecretStoreError, match="only part of the private key"):
+        secrets.get("direct:a@direct.example", "private_key")
+    secrets.delete("direct:a@direct.example", "private_key")
+    assert ring.values == {}
