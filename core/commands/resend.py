@@ -151,7 +151,9 @@ class Outcome:
 
 
 class Configure:
-    """Set an interface's resend destination and write switch; the change is audited."""
+    """Set an interface's resend destination, write switch and how long its answers may take
+    (an HL7 ACK, or a Direct message's processed MDN; a dispatched MDN when it was asked
+    for); the change is audited."""
 
     changes = Changes(interfaces=True, audit=True)
 
@@ -160,12 +162,14 @@ class Configure:
 
     def run(self, interface_id: int, *, host: str | None = None, port: int | None = None,
             write_class: str | None = None, write_enabled: bool | None = None, tls: bool | None = None,
-            tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> dict:
+            tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
+            ack_timeout_s: int | None = None, dispatch_timeout_s: int | None = None) -> dict:
         """Change what is given (None leaves a setting alone; "" clears a TLS file)."""
         if write_class is not None and write_class not in WriteClass.values():
             raise CommandError(f"The write class is one of: {', '.join(WriteClass.values())}.")
         given = {"resend_host": host, "resend_port": port, "write_class": write_class, "write_enabled": write_enabled,
-                 "resend_tls": tls, "resend_tls_ca": tls_ca, "resend_tls_cert": tls_cert, "resend_tls_key": tls_key}
+                 "resend_tls": tls, "resend_tls_ca": tls_ca, "resend_tls_cert": tls_cert, "resend_tls_key": tls_key,
+                 "ack_timeout_s": ack_timeout_s, "dispatch_timeout_s": dispatch_timeout_s}
         values = {k: (v or None) if k.startswith("resend_tls_") else v for k, v in given.items() if v is not None}
         with self.ctx.store.begin() as conn:
             row = interfaces.get(conn, interface_id)

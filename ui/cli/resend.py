@@ -37,6 +37,10 @@ def register(sub, common) -> None:
     s.add_argument("--tls-ca", metavar="PEM", help="verify the receiver against this CA (default: the system's); '' clears")
     s.add_argument("--tls-cert", metavar="PEM", help="client certificate, for receivers that ask for one; '' clears")
     s.add_argument("--tls-key", metavar="PEM", help="the client certificate's key; '' clears")
+    s.add_argument("--ack-timeout", type=values.whole(1, 7 * 86400, "seconds"), metavar="S",
+                   help="seconds an answer may take before it is missing: an HL7 ACK, a Direct message's processed MDN")
+    s.add_argument("--dispatch-timeout", type=values.whole(1, 30 * 86400, "seconds"), metavar="S",
+                   help="Direct: seconds a dispatched MDN may take, when the sender asked for one (default a day)")
     s.add_argument("--json", action="store_true", help="list: JSON Lines")
 
 
@@ -77,10 +81,12 @@ def cmd_interface(ctx: Context, args) -> int:
         raise CommandError("name the interface: lanewatch interface set ID ...")
     host, port = _host_port(args.resend_to, "--resend-to") if args.resend_to else (None, None)
     after = Configure(ctx).run(args.id, host=host, port=port, write_class=args.write_class, write_enabled=_on(args.writes),
-                               tls=_on(args.tls), tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+                               tls=_on(args.tls), tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                               ack_timeout_s=args.ack_timeout, dispatch_timeout_s=args.dispatch_timeout)
     print(f"interface {args.id}: resend to {after['resend_host']}:{after['resend_port']} "
           f"{'over TLS' if after['resend_tls'] else 'plain'}, write class {after['write_class']}, "
-          f"writes {'ON' if after['write_enabled'] else 'off'}")
+          f"writes {'ON' if after['write_enabled'] else 'off'}; answers due within {after['ack_timeout_s'] or 'the default'} s"
+          + (f", dispatched MDNs within {after['dispatch_timeout_s']} s" if after["dispatch_timeout_s"] else ""))
     return ExitCode.OK
 
 

@@ -130,3 +130,17 @@ def test_timed_out_and_failed_deliveries_raise_alerts(store, tmp_path):
     raised = sorted(a["text"] for a in alerts.evaluate(store, T0 + timedelta(hours=2)).raised)
     assert len(raised) == 2 and "5 of 6 Direct deliveries of the last 240 minutes timed out" in raised[1]
     assert "100% of Direct deliveries of the last 240 minutes failed or timed out (6 of 6" in raised[0]
+
+
+def test_the_windows_are_an_interfaces_own_and_set_headless(store, store_url, tmp_path, capsys):
+    from tests.helpers.cli import run
+
+    ingest(store, tmp_path, {"ref.eml": message("r9@ourclinic", SENDER, [CARD], T0, dispatched=True)}, T0)
+    [iface] = {m["interface_id"] for m in messages.page(store, messages.MessageFilter(lane="direct"))}
+    code, out, _ = run(capsys, store_url, "interface", "set", str(iface), "--ack-timeout", "600", "--dispatch-timeout", "7200")
+    assert code == 0 and "answers due within 600 s, dispatched MDNs within 7200 s" in out
+    Ingestor(store, now=lambda: T0 + timedelta(minutes=11)).sweep()
+    [late] = queue.items(store, kinds=[QueueKind.DIRECT_TIMED_OUT])
+    assert late["reason"] == f"{CARD}: no processed MDN from {CARD} within 10 minutes of sending."
+    code, _, err = run(capsys, store_url, "interface", "set", str(iface), "--ack-timeout", "0")
+    assert code == 2 and "out of range" in err
