@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import sqlite3
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import hl7
 import psutil
 
 import core.ingest
@@ -36,34 +34,11 @@ from core.ingest import Ingestor
 from core.store import indexer, messages, queue
 from core.store.db import open_store
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_ingest import baseline  # noqa: E402 - the benchmarks folder is no package
+
 MIXES = {"demo": LANES, "failing": FAILING}
 WORDS = ("GLUCOSE", "SMITH", "Required field missing", "QUEST")
-
-
-def baseline(files: list[Path], db: Path, limit: int) -> float:
-    """python-hl7 parses each message; one INSERT each into an indexed table; one commit at the end."""
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE msgs (id INTEGER PRIMARY KEY, control_id TEXT, type TEXT, patient_id TEXT, raw TEXT)")
-    conn.execute("CREATE INDEX ix_c ON msgs(control_id)")
-    conn.execute("CREATE INDEX ix_p ON msgs(patient_id)")
-    texts = []
-    for f in files:
-        for chunk in re.split(r"(?=^MSH\|)", f.read_text(errors="replace"), flags=re.M):
-            if chunk.startswith("MSH") and len(texts) < limit:
-                texts.append(chunk.replace("\r\n", "\r").replace("\n", "\r").strip("\r"))
-    t0 = time.perf_counter()
-    for text in texts:
-        try:
-            m = hl7.parse(text)
-            pid = str(m.segment("PID")[3][0][0]) if any(s[0][0] == "PID" for s in m) else None
-            conn.execute("INSERT INTO msgs(control_id, type, patient_id, raw) VALUES (?,?,?,?)",
-                         (str(m.segment("MSH")[10]), str(m.segment("MSH")[9]), pid, text))
-        except Exception:  # noqa: BLE001 - a script keeps what it cannot parse
-            conn.execute("INSERT INTO msgs(raw) VALUES (?)", (text,))
-    conn.commit()
-    seconds = time.perf_counter() - t0
-    conn.close()
-    return len(texts) / seconds
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -161,7 +136,7 @@ def one_mix(work: Path, name: str, count: int, baseline_count: int, staged: bool
     with store.read() as conn:
         stored = conn.exec_driver_sql("SELECT count(*) FROM messages").scalar_one()
     (work / name / "baseline.db").unlink(missing_ok=True)
-    base = baseline(files, work / name / "baseline.db", baseline_count)
+    base = baseline(files, work / name / "baseline.db", baseline_count, commit_each=False)
     rate = summary.messages / ingest_s
     return {
         "messages": summary.messages, "stored": stored, "queue_items": queue.count(store, queue.QueueFilter()),
