@@ -128,7 +128,7 @@ def cmd_status(ctx: Context, args) -> int:
     """The store at a glance: where, how much, what is open, and whether its indexes are behind."""
     with ctx.store.read() as conn:
         behind = indexer.behind(conn)
-    found = {"store": ctx.store.location, "messages": messages.count(ctx.store),
+    found = {"store": ctx.store.location, "messages": messages.count(ctx.store, messages.MessageFilter(acks=False)),
              "acks": messages.count(ctx.store, messages.MessageFilter(acks=True)),
              "open_queue_items": queue.count(ctx.store, queue.QueueFilter(states=[TriageState.OPEN])),
              "text_to_index": behind.text, "indexes_to_build": behind.indexes}
@@ -136,7 +136,7 @@ def cmd_status(ctx: Context, args) -> int:
         json_line(found)
         return ExitCode.OK
     print(f"store: {found['store']}")
-    print(f"messages: {found['messages'] - found['acks']:,} and {found['acks']:,} ACKs")
+    print(f"messages: {found['messages']:,} and {found['acks']:,} ACKs")
     print(f"queue: {found['open_queue_items']:,} open")
     print(behind.words() + ("" if behind.caught_up else "\n  `lanewatch index` catches up now (so do an ingest and the console)"))
     return ExitCode.OK
