@@ -83,8 +83,9 @@ def cmd_interface(ctx: Context, args) -> int:
     after = Configure(ctx).run(args.id, host=host, port=port, write_class=args.write_class, write_enabled=_on(args.writes),
                                tls=_on(args.tls), tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
                                ack_timeout_s=args.ack_timeout, dispatch_timeout_s=args.dispatch_timeout)
-    print(f"interface {args.id}: resend to {after['resend_host']}:{after['resend_port']} "
-          f"{'over TLS' if after['resend_tls'] else 'plain'}, write class {after['write_class']}, "
+    dest = (f"resend to {after['resend_host']}:{after['resend_port']} {'over TLS' if after['resend_tls'] else 'plain'}"
+            if after["resend_host"] else "no resend destination")
+    print(f"interface {args.id}: {dest}, write class {after['write_class']}, "
           f"writes {'ON' if after['write_enabled'] else 'off'}; answers due within {after['ack_timeout_s'] or 'the default'} s"
           + (f", dispatched MDNs within {after['dispatch_timeout_s']} s" if after["dispatch_timeout_s"] else ""))
     return ExitCode.OK
