@@ -58,7 +58,7 @@ from ui.workers import IngestThread, ListenThread, index_behind, submit
 LIVE_POLL_MS = 2000
 ENGINE_POLL_MS = 30_000  # engines are asked for what is new this often (each engine's pace and concurrency apply)
 ENGINE_WINDOWS = 40  # and each channel gives at most this many pages a poll, so one busy channel never starves the rest
-SIDEBAR_WIDTH = 400  # px on first start and after Reset layout: "northside-fm → valley-derm" whole
+SIDEBAR_WIDTH = 360  # px on first start and after Reset layout: Direct flows' names whole, and the grid's columns fit in 1,400
 
 
 class MainWindow(QMainWindow):

@@ -28,7 +28,7 @@ from ui.views.detail_pane import DetailPane
 from ui.views.filter_bar import FilterBar
 
 COLUMN_WIDTHS = {COL_TIME: 142, COL_DIRECTION: 52, COL_TYPE: 88, COL_CONTROL_ID: 122, COL_ROUTE: 168,
-                 COL_PATIENT: 200, COL_PARSE: 96, COL_ACK: 150}
+                 COL_PATIENT: 176, COL_PARSE: 96, COL_ACK: 150}
 
 
 class MessagesView(QSplitter):
