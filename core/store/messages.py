@@ -7,7 +7,7 @@ raw bytes into a list, and search the full-text index.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -218,9 +218,10 @@ Key = tuple[datetime, int]  # (event_time, id): where a page ends
 
 
 def page(store: Store, flt: MessageFilter, *, after: Key | None = None, limit: int = 500,
-                 newest_first: bool = True) -> list[dict]:
-    """One page of messages (no raw bytes) in time order, after the key the previous page ended at."""
-    stmt: Select = select(*LIST_COLUMNS, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
+                 newest_first: bool = True, raw: bool = False) -> list[dict]:
+    """One page of messages in time order, after the key the previous page ended at; their
+    bytes only when asked for (`raw`)."""
+    stmt: Select = select(*LIST_COLUMNS, *([M.c.raw] if raw else []), S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
     key = tuple_(M.c.event_time, M.c.id)
     if after is not None:
         stmt = stmt.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
@@ -267,12 +268,13 @@ def newer_than(store: Store, flt: MessageFilter, top: Key | None, *, since_id: i
         return [r._asdict() for r in conn.execute(stmt.order_by(M.c.event_time.desc(), M.c.id.desc()).limit(limit))]
 
 
-def every(store: Store, flt: MessageFilter, size: int = 2000) -> Iterator[dict]:
-    """Every matching message, oldest first, a page of `size` at a time."""
+def every(store: Store, flt: MessageFilter, size: int = 2000, *, test: Callable[[dict], bool] | None = None) -> Iterator[dict]:
+    """Every matching message, oldest first, a page of `size` at a time. `test` (a
+    field-path query's) is asked of each candidate with its raw bytes, which it keeps."""
     after = None
     while True:
-        found = page(store, flt, after=after, limit=size, newest_first=False)
-        yield from found
+        found = page(store, flt, after=after, limit=size, newest_first=False, raw=test is not None)
+        yield from found if test is None else (r for r in found if test(r))
         if len(found) < size:
             return
         after = (found[-1]["event_time"], found[-1]["id"])

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from core.commands.context import Context
+from core.commands.context import CommandError, Context
+from core.hl7 import query
 from core.store import messages, queue
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
@@ -27,6 +28,8 @@ def register(sub, common) -> None:
     s.add_argument("--since", type=values.moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
     s.add_argument("--until", type=values.moment)
     s.add_argument("--text", type=values.words, help="free text: every word must appear")
+    s.add_argument("--where", metavar="QUERY", help="a field-path query: \"OBX[*]-8 in ('H','HH') and PID-3[*].4 = 'FEE'\" "
+                   "(= != ~ < > <= >= in, is [not] empty, and or not, parentheses)")
     s.add_argument("--lane", choices=Lane.values(), help="the lane of the message's interface (direct: Direct messages, "
                    "MDNs and DSNs)")
     s.add_argument("--engine-message", type=values.identifier, help="an engine's message ID (with --channel)")
@@ -57,7 +60,7 @@ def cmd_messages(ctx: Context, args) -> int:
         since=args.since, until=args.until, text=args.text, lane=args.lane, engine_message_id=args.engine_message, channel=args.channel,
         connector=args.connector, server_id=args.server_id)
     out = sys.stdout
-    for n, row in enumerate(messages.every(ctx.store, flt)):
+    for n, row in enumerate(messages.every(ctx.store, flt, test=_where(args.where, flt))):
         if args.limit and n >= args.limit:
             break
         if args.json:
@@ -67,6 +70,19 @@ def cmd_messages(ctx: Context, args) -> int:
                       f"{row['control_id'] or '-':22}  {row['sending_app'] or '?'} → {row['receiving_app'] or '?'}  "
                       f"{row['parse_state']:11}  {row['ack_state']}\n")
     return ExitCode.OK
+
+
+def _where(text: str | None, flt: messages.MessageFilter):
+    """The test of a --where query, its certain words added to the free text (the index finds the candidates)."""
+    if text is None:
+        return None
+    try:
+        found = query.parse(text)
+    except query.QueryError as exc:
+        raise CommandError(f"--where: {exc}") from None
+    if found.literals:
+        flt.text = " ".join(w for w in (flt.text, *found.literals) if w)
+    return lambda row: row["parse_state"] != ParseState.TEXT and found.matches(row["raw"].decode("utf-8", "replace"))
 
 
 def cmd_queue(ctx: Context, args) -> int:

@@ -52,3 +52,32 @@ def test_ingest_of_a_path_that_does_not_exist_says_so_and_queues_nothing(store_u
         assert messages.count(store) == 1 and not queue.items(store, kinds=["unreadable_file"])
     finally:
         store.close()
+
+
+def test_messages_where_a_field_path_query_holds(store_url, tmp_path, capsys):
+    import hl7
+
+    write_logs(tmp_path / "logs", 3000, seed=12)
+    assert main(["--db", store_url, "ingest", str(tmp_path / "logs")]) == 0
+    capsys.readouterr()
+    main(["--db", store_url, "messages", "--json", "--type", "ORU"])
+    orus = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    main(["--db", store_url, "messages", "--json", "--where", "OBX[*]-8 in ('H','HH')"])
+    found = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert found and all(r["type"] == "ORU^R01" for r in found)
+    # python-hl7, parsing every ORU, finds the same ones
+    from core.store.db import open_store
+    from core.store.messages import get
+    store = open_store(store_url)
+    expected = []
+    for r in orus:
+        m = hl7.parse(get(store, r["id"])["raw"].decode().replace("\r\n", "\r").replace("\n", "\r"))
+        if any(str(s[8]) in ("H", "HH") for s in m if str(s[0]) == "OBX"):
+            expected.append(r["id"])
+    store.close()
+    assert [r["id"] for r in found] == expected
+    one = found[0]
+    main(["--db", store_url, "messages", "--json", "--where", f"MSH-10 = '{one['control_id']}'", "--type", "ORU"])
+    assert [json.loads(x)["id"] for x in capsys.readouterr().out.splitlines()] == [one["id"]]
+    assert main(["--db", store_url, "messages", "--where", "OBX[*]-8 in ('H' 'HH')"]) == 1
+    assert "--where: expected ',' or ')' in the list, not \"'HH'\" (at character 18)" in capsys.readouterr().err

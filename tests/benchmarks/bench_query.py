@@ -1,0 +1,80 @@
+"""Field-path queries (issue 19): prints JSON figures.
+Run: uv run python tests/benchmarks/bench_query.py [--count 200000] [--store sqlite:///PATH]
+
+On a store of the demo's traffic (made here, or --store), in the same run:
+- a selective query (one order's OBR-2, a literal the full-text index finds) and a broad
+  one (OBX[*]-8 in ('H','HH'), over every ORU): the first page of 100, p50 over rounds;
+- the broad query over all the ORUs to the end, against python-hl7 parsing the same
+  candidates and testing the same thing: messages/s of each, and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import hl7
+
+from core.demo import write_logs
+from core.hl7 import query
+from core.ingest import Ingestor
+from core.store import messages
+from core.store.db import open_store
+from core.vocabulary import ParseState
+
+
+def first_page(store, text: str, flt: messages.MessageFilter, rounds: int = 5) -> float:
+    q = query.parse(text)
+    times = []
+    for _ in range(rounds):
+        f = messages.MessageFilter(**{**vars(flt), "text": " ".join(q.literals) or None})
+        t0 = time.perf_counter()
+        list(itertools.islice(messages.every(store, f, test=lambda r: r["parse_state"] != ParseState.TEXT
+                                             and q.matches(r["raw"].decode("utf-8", "replace"))), 100))
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1000, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=200_000)
+    ap.add_argument("--store")
+    a = ap.parse_args()
+    if a.store:
+        store = open_store(a.store)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="lanewatch-bench-query-"))
+        write_logs(work / "logs", a.count, seed=1)
+        store = open_store(f"sqlite:///{work / 's.db'}")
+        Ingestor(store).ingest_paths([work / "logs"])
+    orus = messages.MessageFilter(types=["ORU"])
+    some = next(iter(messages.every(store, messages.MessageFilter(types=["ORM"]), test=lambda r: True)))
+    order = query.FieldPath.parse("OBR-2.1").values(query.Message(some["raw"].decode()))[0]  # a placer order number
+    broad = query.parse("OBX[*]-8 in ('H','HH')")
+    rows = list(messages.every(store, orus, test=lambda r: True))
+    t0 = time.perf_counter()
+    ours = sum(broad.matches(r["raw"].decode("utf-8", "replace")) for r in rows)
+    ours_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    theirs = 0
+    for r in rows:
+        m = hl7.parse(r["raw"].decode("utf-8", "replace").replace("\r\n", "\r").replace("\n", "\r"))
+        theirs += any(str(s[8]) in ("H", "HH") for s in m if str(s[0]) == "OBX" and len(s) > 8)
+    theirs_s = time.perf_counter() - t0
+    print(json.dumps({
+        "messages": messages.count(store), "orus": len(rows),
+        "selective_query": f"OBR-2 = '{order}'",
+        "selective_first_page_ms": first_page(store, f"OBR-2 = '{order}'", messages.MessageFilter()),
+        "broad_first_page_ms": first_page(store, "OBX[*]-8 in ('H','HH')", orus),
+        "broad_matches": {"ours": ours, "python_hl7": theirs},
+        "broad_all_orus_per_s": {"ours": round(len(rows) / ours_s), "python_hl7": round(len(rows) / theirs_s),
+                                 "ratio": round(theirs_s / ours_s, 1)},
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
