@@ -148,6 +148,8 @@ class MessageFilter:
     channel: str | None = None
     connector: str | None = None
     server_id: str | None = None
+    # a test no SQL can ask (a field-path query, core.hl7.query): each candidate is asked it, with its raw bytes
+    test: Callable[[dict], bool] | None = None
 
     def where(self, dialect: str) -> list:
         w = []
@@ -217,10 +219,30 @@ def _pending_where(query: str, dialect: str) -> tuple[str, dict]:
 Key = tuple[datetime, int]  # (event_time, id): where a page ends
 
 
+CANDIDATES = 2000  # messages a filter's test is asked of at a time
+
+
 def page(store: Store, flt: MessageFilter, *, after: Key | None = None, limit: int = 500,
-                 newest_first: bool = True, raw: bool = False) -> list[dict]:
-    """One page of messages in time order, after the key the previous page ended at; their
-    bytes only when asked for (`raw`)."""
+         newest_first: bool = True) -> list[dict]:
+    """One page of messages (no raw bytes) in time order, after the key the previous page
+    ended at. With a test, candidates are read a batch at a time until the page is full."""
+    if flt.test is None:
+        return _page(store, flt, after, limit, newest_first)
+    found: list[dict] = []
+    while len(found) < limit:
+        candidates = _page(store, flt, after, CANDIDATES, newest_first, raw=True)
+        for r in candidates:
+            if flt.test(r):
+                del r["raw"]
+                found.append(r)
+        if len(candidates) < CANDIDATES:
+            break
+        after = (candidates[-1]["event_time"], candidates[-1]["id"])
+    return found[:limit]
+
+
+def _page(store: Store, flt: MessageFilter, after: Key | None, limit: int, newest_first: bool,
+          raw: bool = False) -> list[dict]:
     stmt: Select = select(*LIST_COLUMNS, *([M.c.raw] if raw else []), S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
     key = tuple_(M.c.event_time, M.c.id)
     if after is not None:
@@ -260,21 +282,26 @@ def _page_where(conn, flt: MessageFilter, dialect: str) -> list:
 
 def newer_than(store: Store, flt: MessageFilter, top: Key | None, *, since_id: int, limit: int = 2000) -> list[dict]:
     """Messages added after `since_id` that sort above `top` (a live table's first row), newest first."""
-    stmt = (select(*LIST_COLUMNS, S.c.path.label("source")).join(S, S.c.id == M.c.source_id)
-            .where(*flt.where(store.dialect), M.c.id > since_id))
+    stmt = (select(*LIST_COLUMNS, *([M.c.raw] if flt.test else []), S.c.path.label("source"))
+            .join(S, S.c.id == M.c.source_id).where(*flt.where(store.dialect), M.c.id > since_id))
     if top is not None:
         stmt = stmt.where(tuple_(M.c.event_time, M.c.id) > tuple_(*top))
     with store.read() as conn:
-        return [r._asdict() for r in conn.execute(stmt.order_by(M.c.event_time.desc(), M.c.id.desc()).limit(limit))]
+        rows = [r._asdict() for r in conn.execute(stmt.order_by(M.c.event_time.desc(), M.c.id.desc()).limit(limit))]
+    if flt.test is None:
+        return rows
+    kept = [r for r in rows if flt.test(r)]
+    for r in kept:
+        del r["raw"]
+    return kept
 
 
-def every(store: Store, flt: MessageFilter, size: int = 2000, *, test: Callable[[dict], bool] | None = None) -> Iterator[dict]:
-    """Every matching message, oldest first, a page of `size` at a time. `test` (a
-    field-path query's) is asked of each candidate with its raw bytes, which it keeps."""
+def every(store: Store, flt: MessageFilter, size: int = 2000) -> Iterator[dict]:
+    """Every matching message, oldest first, a page of `size` at a time."""
     after = None
     while True:
-        found = page(store, flt, after=after, limit=size, newest_first=False, raw=test is not None)
-        yield from found if test is None else (r for r in found if test(r))
+        found = page(store, flt, after=after, limit=size, newest_first=False)
+        yield from found
         if len(found) < size:
             return
         after = (found[-1]["event_time"], found[-1]["id"])
@@ -288,6 +315,8 @@ def get(store: Store, message_id: int) -> dict | None:
 
 
 def count(store: Store, flt: MessageFilter | None = None) -> int:
+    if flt is not None and flt.test is not None:
+        return sum(1 for _ in every(store, flt))
     stmt = select(func.count()).select_from(M)
     if flt:
         stmt = stmt.where(*flt.where(store.dialect))

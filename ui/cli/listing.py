@@ -5,6 +5,7 @@ import sys
 
 from core.commands.context import CommandError, Context
 from core.hl7 import query
+from core.query_filter import filtered_by
 from core.store import messages, queue
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
@@ -60,7 +61,9 @@ def cmd_messages(ctx: Context, args) -> int:
         since=args.since, until=args.until, text=args.text, lane=args.lane, engine_message_id=args.engine_message, channel=args.channel,
         connector=args.connector, server_id=args.server_id)
     out = sys.stdout
-    for n, row in enumerate(messages.every(ctx.store, flt, test=_where(args.where, flt))):
+    if args.where is not None:
+        flt = query_filter(flt, args.where)
+    for n, row in enumerate(messages.every(ctx.store, flt)):
         if args.limit and n >= args.limit:
             break
         if args.json:
@@ -72,17 +75,12 @@ def cmd_messages(ctx: Context, args) -> int:
     return ExitCode.OK
 
 
-def _where(text: str | None, flt: messages.MessageFilter):
-    """The test of a --where query, its certain words added to the free text (the index finds the candidates)."""
-    if text is None:
-        return None
+def query_filter(flt: messages.MessageFilter, text: str) -> messages.MessageFilter:
+    """The filter with a --where query's test; the words every match holds go to the full-text index first."""
     try:
-        found = query.parse(text)
+        return filtered_by(flt, query.parse(text))
     except query.QueryError as exc:
         raise CommandError(f"--where: {exc}") from None
-    if found.literals:
-        flt.text = " ".join(w for w in (flt.text, *found.literals) if w)
-    return lambda row: row["parse_state"] != ParseState.TEXT and found.matches(row["raw"].decode("utf-8", "replace"))
 
 
 def cmd_queue(ctx: Context, args) -> int:
