@@ -120,6 +120,23 @@ def direct_shot(app, window, store) -> None:
     window.detail.tabs.setCurrentIndex(0)
 
 
+def query_shot(app, window) -> None:
+    """A field-path query in the Messages tab: high results of female patients."""
+    bar = window.messages_view.filter_bar
+    bar.where.setText("OBX[*]-8 in ('H','HH') and PID-8 = F")
+    bar.where.returnPressed.emit()
+    for _ in range(50):  # the query reads its candidates behind the window
+        settle(app, 0.2)
+        if window.messages.rows and window.messages.rows[0]["message_type"] == "ORU^R01":
+            break
+    window.open_message(window.messages.rows[0]["id"])
+    settle(app, 0.5)
+    window.grab().save(str(HERE / "query.png"))
+    bar.where.clear()
+    bar.where.returnPressed.emit()
+    settle(app)
+
+
 def first_run_shots(app) -> None:
     """The welcome page a workstation with no store opens on, and Settings → Store on a shared store."""
     from ui.dialogs.store_settings import SHARED, StoreDialog
@@ -197,6 +214,7 @@ def main() -> int:
             window.grab().save(str(HERE / "privacy.png"))
             window.set_privacy(False)
             direct_shot(app, window, store)
+            query_shot(app, window)
             queue_shots(app, window)
             fhir_shots(app, window)
             flow_shots(app, window, store)

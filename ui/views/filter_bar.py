@@ -1,4 +1,5 @@
-"""The filter bar over the message table: time range, type, state, IDs and free text.
+"""The filter bar over the message table: time range, type, state, IDs, free text and a
+field-path query (core.hl7.query), which says at once where it does not parse.
 
 It turns what a person typed into a `MessageFilter`; typing settles for a moment before
 the table is asked again, so a query does not run per keystroke.
@@ -7,11 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import QDateTime, QRegularExpression, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDateTime, QRegularExpression, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from core.hl7 import query
+from core.hl7.query import Query
 from core.ingest import utcnow
+from core.query_filter import filtered_by
 from core.store.messages import MessageFilter
 from core.vocabulary import PROBLEM_ACK_STATES, AckState, ParseState
 from ui import icons
@@ -50,18 +54,48 @@ class FilterBar(QWidget):
         self.text.addAction(icons.action("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.hide_acks = QCheckBox("Hide ACKs")
         self.hide_acks.setToolTip("Show messages only; each one's ACK state is in its ACK column")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.where = QLineEdit(objectName="where", clearButtonEnabled=True, maxLength=MAX_TEXT,
+                               placeholderText="Field query: OBX[*]-8 in ('H','HH') and PID-3[*].4 = 'FEE'")
+        self.where.setToolTip("Paths as corrections write them, * for any occurrence or repetition: = != ~ < > <= >=, "
+                              "in (…), is empty, is not empty; and, or, not, parentheses")
+        self.where_note = QLabel(objectName="where_note", textFormat=Qt.TextFormat.PlainText)
+        self.where_note.setStyleSheet("color: #c62828")  # what is wrong with the query, in red and in words
+        self.query: Query | None = None  # the last query that parsed (one that does not changes nothing)
+        top, bottom = QHBoxLayout(), QHBoxLayout()
         for w in (self.time, self.since, self.until, self.type, self.state, self.control_id, self.patient_id,
                   self.text, self.hide_acks):
-            layout.addWidget(w)
-        layout.setStretch(7, 1)
+            top.addWidget(w)
+        top.setStretch(7, 1)
+        bottom.addWidget(self.where, 1)
+        bottom.addWidget(self.where_note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(bottom)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.changed)
         self.time.currentIndexChanged.connect(self._time_changed)
         self.state.currentIndexChanged.connect(self.changed)
         self.type.currentTextChanged.connect(lambda _: self._settle.start())
         self.hide_acks.toggled.connect(self.changed)
+        self._where_settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._where_settle.timeout.connect(self._where_changed)
+        self.where.textChanged.connect(lambda _: self._where_settle.start())
+        self.where.returnPressed.connect(self._where_changed)
+
+    def _where_changed(self) -> None:
+        """A query that parses narrows the table; one that does not says what and where, and changes nothing."""
+        self._where_settle.stop()
+        text = self.where.text().strip()
+        try:
+            found = query.parse(text) if text else None
+        except query.QueryError as exc:
+            self.where_note.setText(str(exc))
+            return
+        self.where_note.setText("")
+        if (found and found.text) != (self.query and self.query.text):
+            self.query = found
+            self.changed.emit()
 
     def _moment(self, days: int) -> QDateTimeEdit:
         """A UTC time field for "Between…", hidden until chosen."""
@@ -103,7 +137,7 @@ class FilterBar(QWidget):
             since, until = until, since
         _, parse, ack = STATES[self.state.currentIndex()]
         kind = self.type.currentText().strip()
-        return MessageFilter(
+        flt = MessageFilter(
             types=[kind] if kind and kind != TYPES[0] else None,
             parse_states=parse, ack_states=ack,
             control_id=self.control_id.text().strip() or None,
@@ -113,6 +147,7 @@ class FilterBar(QWidget):
             text=self.text.text().strip() or None,
             acks=False if self.hide_acks.isChecked() else None,
         )
+        return filtered_by(flt, self.query) if self.query else flt
 
 
 def _utc(edit: QDateTimeEdit):

@@ -28,3 +28,23 @@ def test_between_the_wrong_way_round_is_read_the_right_way(qtbot):
     flt = bar.message_filter()
     assert flt.since < flt.until and flt.since.hour == 9 and flt.until.hour == 17
     assert bar.since.isVisibleTo(bar) and bar.until.isVisibleTo(bar)  # the fields show for "Between…"
+
+
+def test_a_field_query_narrows_when_it_parses_and_says_where_when_it_does_not(qtbot):
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    changes = []
+    bar.changed.connect(lambda: changes.append(bar.message_filter()))
+    bar.where.setText("OBX[*]-8 in ('H' 'HH')")
+    bar.where.returnPressed.emit()
+    assert not changes and "expected ',' or ')' in the list" in bar.where_note.text() and "character 18" in bar.where_note.text()
+    bar.where.setText("OBX[*]-8 in ('H','HH') and OBR-2 = ORD1")
+    qtbot.waitUntil(lambda: len(changes) == 1, timeout=2000)  # settles, then asks once
+    flt = changes[0]
+    assert flt.test is not None and flt.text == "ORD1" and bar.where_note.text() == ""
+    hl7 = "MSH|^~\\&|A|B|C|D|20261201||ORU^R01|1|P|2.5\rOBR|1|ORD1\rOBX|1|NM|GLU||250||70-99|HH\r"
+    assert flt.test({"parse_state": "ok", "raw": hl7.encode()})
+    assert not flt.test({"parse_state": "text", "raw": hl7.encode()})  # mail and documents are no HL7 to query
+    bar.where.clear()
+    qtbot.waitUntil(lambda: len(changes) == 2, timeout=2000)
+    assert changes[1].test is None
