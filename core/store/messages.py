@@ -223,17 +223,19 @@ CANDIDATES = 2000  # messages a filter's test is asked of at a time
 
 
 def page(store: Store, flt: MessageFilter, *, after: Key | None = None, limit: int = 500,
-         newest_first: bool = True) -> list[dict]:
-    """One page of messages (no raw bytes) in time order, after the key the previous page
-    ended at. With a test, candidates are read a batch at a time until the page is full."""
+         newest_first: bool = True, raw: bool = False) -> list[dict]:
+    """One page of messages in time order, after the key the previous page ended at; their
+    bytes only when asked for (`raw`: statistics, exports). With a test, candidates are read
+    a batch at a time until the page is full."""
     if flt.test is None:
-        return _page(store, flt, after, limit, newest_first)
+        return _page(store, flt, after, limit, newest_first, raw)
     found: list[dict] = []
     while len(found) < limit:
         candidates = _page(store, flt, after, CANDIDATES, newest_first, raw=True)
         for r in candidates:
             if flt.test(r):
-                del r["raw"]
+                if not raw:
+                    del r["raw"]
                 found.append(r)
         if len(candidates) < CANDIDATES:
             break
@@ -296,11 +298,11 @@ def newer_than(store: Store, flt: MessageFilter, top: Key | None, *, since_id: i
     return kept
 
 
-def every(store: Store, flt: MessageFilter, size: int = 2000) -> Iterator[dict]:
-    """Every matching message, oldest first, a page of `size` at a time."""
+def every(store: Store, flt: MessageFilter, size: int = 2000, *, raw: bool = False) -> Iterator[dict]:
+    """Every matching message, oldest first, a page of `size` at a time (with its bytes when `raw`)."""
     after = None
     while True:
-        found = page(store, flt, after=after, limit=size, newest_first=False)
+        found = page(store, flt, after=after, limit=size, newest_first=False, raw=raw)
         yield from found
         if len(found) < size:
             return

@@ -5,6 +5,7 @@ import sys
 
 from core.commands.context import CommandError, Context
 from core.hl7 import query
+from core.hl7.field_stats import FieldStats
 from core.query_filter import filtered_by
 from core.store import messages, queue
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
@@ -19,6 +20,27 @@ QUEUE_FIELDS = ("id", "message_id", "source", "kind", "reason", "signature", "tr
 
 def register(sub, common) -> None:
     s = verb(sub, common, "messages", cmd_messages, "list messages (JSON Lines with --json)")
+    _filter_arguments(s)
+    s.add_argument("--limit", type=values.count)
+    s.add_argument("--json", action="store_true")
+    s = verb(sub, common, "stats", cmd_stats, "field statistics of chosen messages: fill rate, distinct values, the "
+             "commonest; with --new-since, the values first seen since then (drift)")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="field paths as queries write them: OBX[*]-3.1, PV1-3, PID-3[*].4")
+    _filter_arguments(s)
+    s.add_argument("--new-since", type=values.moment, metavar="WHEN",
+                   help="drift: the values first seen since then, and each path's fill rate before and since")
+    s.add_argument("--top", type=values.whole(1, 1000, "a count"), default=10, help="the commonest values shown (default 10)")
+    s.add_argument("--json", action="store_true", help="one JSON record a path")
+    s = verb(sub, common, "queue", cmd_queue, "list queue items (JSON Lines with --json)")
+    s.add_argument("--state", action="append", choices=TriageState.values(), help="triage state (repeatable)")
+    s.add_argument("--kind", action="append", choices=QueueKind.values())
+    s.add_argument("--limit", type=values.count)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
+
+
+def _filter_arguments(s) -> None:
+    """The message filters, the same for every verb that takes some messages."""
     s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
     s.add_argument("--state", action="append", choices=ParseState.values())
     s.add_argument("--ack-state", action="append", choices=AckState.values())
@@ -37,14 +59,15 @@ def register(sub, common) -> None:
     s.add_argument("--channel", type=values.words, help="an engine channel, by name or UUID")
     s.add_argument("--connector", type=values.words, help="an engine connector's name (Source, a destination)")
     s.add_argument("--server-id", type=values.words, help="the engine server's ID")
-    s.add_argument("--limit", type=values.count)
-    s.add_argument("--json", action="store_true")
-    s = verb(sub, common, "queue", cmd_queue, "list queue items (JSON Lines with --json)")
-    s.add_argument("--state", action="append", choices=TriageState.values(), help="triage state (repeatable)")
-    s.add_argument("--kind", action="append", choices=QueueKind.values())
-    s.add_argument("--limit", type=values.count)
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
+
+
+def message_filter(args) -> messages.MessageFilter:
+    flt = messages.MessageFilter(
+        types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
+        receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
+        since=args.since, until=args.until, text=args.text, lane=args.lane, engine_message_id=args.engine_message,
+        channel=args.channel, connector=args.connector, server_id=args.server_id)
+    return query_filter(flt, args.where) if args.where is not None else flt
 
 
 def _message_json(row: dict) -> dict:
@@ -55,14 +78,8 @@ def _message_json(row: dict) -> dict:
 
 
 def cmd_messages(ctx: Context, args) -> int:
-    flt = messages.MessageFilter(
-        types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
-        receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
-        since=args.since, until=args.until, text=args.text, lane=args.lane, engine_message_id=args.engine_message, channel=args.channel,
-        connector=args.connector, server_id=args.server_id)
+    flt = message_filter(args)
     out = sys.stdout
-    if args.where is not None:
-        flt = query_filter(flt, args.where)
     for n, row in enumerate(messages.every(ctx.store, flt)):
         if args.limit and n >= args.limit:
             break
@@ -81,6 +98,33 @@ def query_filter(flt: messages.MessageFilter, text: str) -> messages.MessageFilt
         return filtered_by(flt, query.parse(text))
     except query.QueryError as exc:
         raise CommandError(f"--where: {exc}") from None
+
+
+def cmd_stats(ctx: Context, args) -> int:
+    try:
+        stats = FieldStats(args.paths, since=args.new_since)
+    except query.QueryError as exc:
+        raise CommandError(str(exc).rsplit(" (at character", 1)[0]) from None
+    flt = message_filter(args)
+    for row in messages.every(ctx.store, flt, raw=True):
+        if row["parse_state"] != ParseState.TEXT:
+            stats.add(row["raw"].decode("utf-8", "replace"), row["event_time"])
+    for r in stats.report(args.top):
+        if args.json:
+            json_line(r)
+            continue
+        print(f"{r['path']}: {r['filled']:,} of {r['messages']:,} messages filled ({r['fill_rate']:.1%}), "
+              f"{r['distinct']:,} distinct values, length {r['length']['min']}–{r['length']['max']}")
+        for t in r["top"]:
+            print(f"  {t['count']:>8,}  {t['value']}")
+        if "new_since" in r:
+            before = "–" if r["fill_rate_before"] is None else f"{r['fill_rate_before']:.1%}"
+            since = "–" if r["fill_rate_since"] is None else f"{r['fill_rate_since']:.1%}"
+            print(f"  since {args.new_since:%Y-%m-%d %H:%M}: filled {before} before, {since} since; "
+                  f"{len(r['new_since']):,} values not seen before")
+            for t in r["new_since"][:args.top]:
+                print(f"  {t['count']:>8,}  {t['value']}  (first {t['first_seen']:%Y-%m-%d %H:%M})")
+    return ExitCode.OK
 
 
 def cmd_queue(ctx: Context, args) -> int:
