@@ -142,6 +142,8 @@ class AuditAction(Worded):
     READ_MAILBOX = "read_mailbox", "Read mailbox messages (PHI)"
     ADD_DIRECT_KEY = "add_direct_key", "Add Direct certificate"
     REMOVE_DIRECT_KEY = "remove_direct_key", "Remove Direct certificate"
+    SAVE_VIEW = "save_view", "Save view"
+    DELETE_VIEW = "delete_view", "Delete view"
     REPROCESS = "reprocess", "Reprocess through engine"
     REPROCESS_OUTCOME = "reprocess_outcome", "Reprocess outcome"
 

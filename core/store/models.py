@@ -522,6 +522,18 @@ class PendingText(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+class SavedView(Base):
+    """A named filter of messages, shared through the store (core.store.views)."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    owner: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # how long each text column of a message may be (core.message_rows clips keys to fit)
 MESSAGE_KEY_LENGTHS = {c.name: c.type.length for c in Message.__table__.columns if isinstance(c.type, String)}
 

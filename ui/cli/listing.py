@@ -4,10 +4,11 @@ from __future__ import annotations
 import sys
 
 from core.commands.context import CommandError, Context
+from core.commands.views import FIELDS as VIEW_FIELDS
 from core.hl7 import query
 from core.hl7.field_stats import FieldStats
 from core.query_filter import filtered_by
-from core.store import messages, queue
+from core.store import messages, queue, views
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
 from ui.cli.output import ExitCode, json_line, verb
@@ -20,13 +21,13 @@ QUEUE_FIELDS = ("id", "message_id", "source", "kind", "reason", "signature", "tr
 
 def register(sub, common) -> None:
     s = verb(sub, common, "messages", cmd_messages, "list messages (JSON Lines with --json)")
-    _filter_arguments(s)
+    filter_arguments(s)
     s.add_argument("--limit", type=values.count)
     s.add_argument("--json", action="store_true")
     s = verb(sub, common, "stats", cmd_stats, "field statistics of chosen messages: fill rate, distinct values, the "
              "commonest; with --new-since, the values first seen since then (drift)")
     s.add_argument("paths", nargs="+", metavar="PATH", help="field paths as queries write them: OBX[*]-3.1, PV1-3, PID-3[*].4")
-    _filter_arguments(s)
+    filter_arguments(s)
     s.add_argument("--new-since", type=values.moment, metavar="WHEN",
                    help="drift: the values first seen since then, and each path's fill rate before and since")
     s.add_argument("--top", type=values.whole(1, 1000, "a count"), default=10, help="the commonest values shown (default 10)")
@@ -39,8 +40,9 @@ def register(sub, common) -> None:
     s.add_argument("--groups", action="store_true", help="one line per signature, with counts")
 
 
-def _filter_arguments(s) -> None:
-    """The message filters, the same for every verb that takes some messages."""
+def filter_arguments(s, *, moments_as_text: bool = False) -> None:
+    """The message filters, the same for every verb that takes some messages (a view keeps
+    its time range as typed, so "24h" is the last day whenever it is used)."""
     s.add_argument("--type", action="append", help="message type, e.g. ORU^R01 or ORU (repeatable)")
     s.add_argument("--state", action="append", choices=ParseState.values())
     s.add_argument("--ack-state", action="append", choices=AckState.values())
@@ -48,8 +50,9 @@ def _filter_arguments(s) -> None:
     s.add_argument("--receiver", type=values.words)
     s.add_argument("--control-id", type=values.words)
     s.add_argument("--patient-id", type=values.words)
-    s.add_argument("--since", type=values.moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
-    s.add_argument("--until", type=values.moment)
+    moment = values.moment_text if moments_as_text else values.moment
+    s.add_argument("--since", type=moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
+    s.add_argument("--until", type=moment)
     s.add_argument("--text", type=values.words, help="free text: every word must appear")
     s.add_argument("--where", metavar="QUERY", help="a field-path query: \"OBX[*]-8 in ('H','HH') and PID-3[*].4 = 'FEE'\" "
                    "(= != ~ < > <= >= in, is [not] empty, and or not, parentheses)")
@@ -59,15 +62,30 @@ def _filter_arguments(s) -> None:
     s.add_argument("--channel", type=values.words, help="an engine channel, by name or UUID")
     s.add_argument("--connector", type=values.words, help="an engine connector's name (Source, a destination)")
     s.add_argument("--server-id", type=values.words, help="the engine server's ID")
+    if not moments_as_text:
+        s.add_argument("--view", metavar="NAME", help="a saved view's filter (lanewatch view list); the options given too "
+                       "take its place where they say something")
 
 
-def message_filter(args) -> messages.MessageFilter:
+def message_filter(ctx: Context, args) -> messages.MessageFilter:
+    """The filter the options say, over the saved view's when one is named."""
+    kept = _view(ctx, args.view) if getattr(args, "view", None) else {}
+    pick = {k: getattr(args, k.replace("-", "_")) if getattr(args, k.replace("-", "_")) not in (None, [])
+            else kept.get(k) for k in VIEW_FIELDS if k not in ("columns", "sort", "interface")}
+    since, until = (values.moment(v) if isinstance(v, str) else v for v in (pick["since"], pick["until"]))
     flt = messages.MessageFilter(
-        types=args.type, parse_states=args.state, ack_states=args.ack_state, sender=args.sender,
-        receiver=args.receiver, control_id=args.control_id, patient_id=args.patient_id,
-        since=args.since, until=args.until, text=args.text, lane=args.lane, engine_message_id=args.engine_message,
-        channel=args.channel, connector=args.connector, server_id=args.server_id)
-    return query_filter(flt, args.where) if args.where is not None else flt
+        types=pick["type"], parse_states=pick["state"], ack_states=pick["ack_state"], sender=pick["sender"],
+        receiver=pick["receiver"], control_id=pick["control_id"], patient_id=pick["patient_id"],
+        since=since, until=until, text=pick["text"], lane=pick["lane"], interface_id=kept.get("interface"),
+        engine_message_id=args.engine_message, channel=args.channel, connector=args.connector, server_id=args.server_id)
+    return query_filter(flt, pick["where"]) if pick["where"] is not None else flt
+
+
+def _view(ctx: Context, name: str) -> dict:
+    found = views.named(ctx.store, name)
+    if found is None:
+        raise CommandError(f"there is no view called {name!r} (see `lanewatch view list`)")
+    return found["definition"]
 
 
 def _message_json(row: dict) -> dict:
@@ -78,7 +96,7 @@ def _message_json(row: dict) -> dict:
 
 
 def cmd_messages(ctx: Context, args) -> int:
-    flt = message_filter(args)
+    flt = message_filter(ctx, args)
     out = sys.stdout
     for n, row in enumerate(messages.every(ctx.store, flt)):
         if args.limit and n >= args.limit:
@@ -105,7 +123,7 @@ def cmd_stats(ctx: Context, args) -> int:
         stats = FieldStats(args.paths, since=args.new_since)
     except query.QueryError as exc:
         raise CommandError(str(exc).rsplit(" (at character", 1)[0]) from None
-    flt = message_filter(args)
+    flt = message_filter(ctx, args)
     for row in messages.every(ctx.store, flt, raw=True):
         if row["parse_state"] != ParseState.TEXT:
             stats.add(row["raw"].decode("utf-8", "replace"), row["event_time"])

@@ -66,6 +66,12 @@ def moment(text: str) -> datetime:
     return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
+def moment_text(text: str) -> str:
+    """A time as `moment` reads it, kept as typed (a saved view's "24h" means the last day whenever it is used)."""
+    moment(text)
+    return text.strip()
+
+
 def words(text: str) -> str:
     """Free text to search or to note: printable, of a sane length."""
     if "\x00" in text:
