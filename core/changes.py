@@ -14,6 +14,7 @@ class Changes:
     endpoints: bool = False  # FHIR endpoints and their probes
     alerts: bool = False  # alert rules and alerts
     audit: bool = False  # the audit trail grew
+    views: bool = False  # saved views
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))

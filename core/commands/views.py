@@ -12,7 +12,7 @@ from core.hl7 import query
 from core.store import audit, views
 from core.vocabulary import AuditAction
 
-VIEWS = Changes(audit=True)
+VIEWS = Changes(views=True, audit=True)
 FIELDS = ("type", "state", "ack_state", "sender", "receiver", "control_id", "patient_id", "since", "until", "text",
           "where", "lane", "interface", "columns", "sort")  # since and until as typed: "24h" means the last day when used
 LISTS = ("type", "state", "ack_state", "columns")

@@ -10,7 +10,17 @@ from datetime import timedelta
 
 from PySide6.QtCore import QDateTime, QRegularExpression, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.hl7 import query
 from core.hl7.query import Query
@@ -19,10 +29,12 @@ from core.query_filter import filtered_by
 from core.store.messages import MessageFilter
 from core.vocabulary import PROBLEM_ACK_STATES, AckState, ParseState
 from ui import icons
+from ui.cli import values
 
 TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 hours", timedelta(days=1)),
                ("Last 7 days", timedelta(days=7)), ("Last 30 days", timedelta(days=30)), ("Between…", None))
 CUSTOM = len(TIME_RANGES) - 1
+SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 TYPES = ("Any type", "ADT", "ORM", "ORU", "SIU", "DFT", "VXU", "MDM", "ACK")
 STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_STATES)),
           *((s.words, None, [s]) for s in AckState if s not in (AckState.ACCEPTED, AckState.ACCEPTED_WITH_WARNINGS,
@@ -58,6 +70,11 @@ class FilterBar(QWidget):
                                placeholderText="Field query: OBX[*]-8 in ('H','HH') and PID-3[*].4 = 'FEE'")
         self.where.setToolTip("Paths as corrections write them, * for any occurrence or repetition: = != ~ < > <= >=, "
                               "in (…), is empty, is not empty; and, or, not, parentheses")
+        self.views = QComboBox(objectName="views", minimumContentsLength=16,
+                               sizeAdjustPolicy=QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.views.setToolTip("Saved views, shared through the store: choose one to set the filters as it keeps them")
+        self.save_view = QPushButton("Save view…", objectName="save_view")
+        self.save_view.setToolTip("Keep these filters under a name, for everyone on this store (audited)")
         self.where_note = QLabel(objectName="where_note", textFormat=Qt.TextFormat.PlainText)
         self.where_note.setStyleSheet("color: #c62828")  # what is wrong with the query, in red and in words
         self.query: Query | None = None  # the last query that parsed (one that does not changes nothing)
@@ -68,6 +85,8 @@ class FilterBar(QWidget):
         top.setStretch(7, 1)
         bottom.addWidget(self.where, 1)
         bottom.addWidget(self.where_note)
+        bottom.addWidget(self.views)
+        bottom.addWidget(self.save_view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -123,6 +142,56 @@ class FilterBar(QWidget):
     def _now(self) -> None:
         self._settle.stop()
         self.changed.emit()
+
+    # -- saved views (core.commands.views keeps them) ---------------------------------------
+    def definition(self) -> dict:
+        """These filters as a saved view keeps them (a time range as typed: "24h", or two ISO times)."""
+        _, parse, ack = STATES[self.state.currentIndex()]
+        kind = self.type.currentText().strip()
+        span = TIME_RANGES[self.time.currentIndex()][1]
+        since = until = None
+        if self.time.currentIndex() == CUSTOM:
+            since, until = (f"{_utc(e):%Y-%m-%dT%H:%M}" for e in (self.since, self.until))
+        elif span:
+            since = next(text for text, delta in SPANS.items() if delta == span)
+        return {"type": [kind] if kind and kind != TYPES[0] else None, "state": [str(s) for s in parse or ()],
+                "ack_state": [str(s) for s in ack or ()], "control_id": self.control_id.text().strip() or None,
+                "patient_id": self.patient_id.text().strip() or None, "text": self.text.text().strip() or None,
+                "where": self.query.text if self.query else None, "since": since, "until": until}
+
+    def apply(self, definition: dict) -> None:
+        """Set the filters as a saved view keeps them, then ask the table once."""
+        widgets = (self.time, self.type, self.state, self.control_id, self.patient_id, self.text, self.where)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.type.setCurrentText((definition.get("type") or [TYPES[0]])[0])
+            wanted = (sorted(definition.get("state") or []), sorted(definition.get("ack_state") or []))
+            self.state.setCurrentIndex(next((i for i, (_, p, a) in enumerate(STATES)
+                                             if (sorted(map(str, p or [])), sorted(map(str, a or []))) == wanted), 0))
+            for edit, key in ((self.control_id, "control_id"), (self.patient_id, "patient_id"), (self.text, "text"),
+                              (self.where, "where")):
+                edit.setText(definition.get(key) or "")
+            self._set_time(definition.get("since"), definition.get("until"))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self.query = query.parse(self.where.text()) if self.where.text().strip() else None
+        self.where_note.setText("")
+        self.changed.emit()
+
+    def _set_time(self, since: str | None, until: str | None) -> None:
+        if since in SPANS and not until:
+            self.time.setCurrentIndex(next(i for i, (_, d) in enumerate(TIME_RANGES) if d == SPANS[since]))
+        elif since or until:
+            self.time.setCurrentIndex(CUSTOM)
+            for edit, text in ((self.since, since), (self.until, until)):
+                moment = values.moment(text) if text else utcnow()  # "2h", "yesterday", an ISO time: as `messages` reads them
+                edit.setDateTime(QDateTime(moment.date(), moment.time(), QTimeZone.utc()))
+        else:
+            self.time.setCurrentIndex(0)
+        self.since.setVisible(self.time.currentIndex() == CUSTOM)
+        self.until.setVisible(self.time.currentIndex() == CUSTOM)
 
     def set_interface(self, interface_id: int | None) -> None:
         self.interface_id = interface_id

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from core.changes import Changes
 from core.commands.context import Context
-from ui.actions import operations
+from core.commands.views import SaveView
+from core.store import views
+from ui.actions import operations, run_command
 from ui.models.message_table import (
     COL_ACK,
     COL_CONTROL_ID,
@@ -26,6 +28,7 @@ from ui.models.message_table import (
 )
 from ui.views.detail_pane import DetailPane
 from ui.views.filter_bar import FilterBar
+from ui.workers import submit
 
 COLUMN_WIDTHS = {COL_TIME: 142, COL_DIRECTION: 52, COL_TYPE: 88, COL_CONTROL_ID: 122, COL_ROUTE: 168,
                  COL_PATIENT: 176, COL_PARSE: 96, COL_ACK: 150}
@@ -52,6 +55,10 @@ class MessagesView(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
         self.filter_bar.changed.connect(lambda: self.model.set_filter(self.filter_bar.message_filter()))
+        self.saved: list[dict] = []  # the store's saved views, as the chooser lists them
+        self.filter_bar.views.activated.connect(self._view_chosen)
+        self.filter_bar.save_view.clicked.connect(self.save_view)
+        self.load_views()
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.model.failed.connect(lambda text: self.notice.emit(f"Query failed: {text}"))
         self.model.modelReset.connect(lambda: self._keep_message is None and self.detail.show_detail(None))
@@ -75,6 +82,42 @@ class MessagesView(QSplitter):
             t.setColumnWidth(col, width)
         return t
 
+    # -- saved views ------------------------------------------------------------------------
+    def load_views(self) -> None:
+        submit(lambda: views.every(self.ctx.store), self._views_loaded, context=self)
+
+    def _views_loaded(self, found: list[dict]) -> None:
+        self.saved = found
+        chooser = self.filter_bar.views
+        chosen = chooser.currentText()
+        chooser.blockSignals(True)
+        chooser.clear()
+        chooser.addItem("Saved views" if found else "No saved views")
+        for v in found:
+            chooser.addItem(v["name"])
+            chooser.setItemData(chooser.count() - 1, f"{v['owner']}, {v['updated_at']:%Y-%m-%d %H:%M}",
+                                Qt.ItemDataRole.ToolTipRole)
+        chooser.setCurrentIndex(max(0, chooser.findText(chosen)))
+        chooser.blockSignals(False)
+
+    def _view_chosen(self, index: int) -> None:
+        if index > 0:
+            view = self.saved[index - 1]
+            self.filter_bar.apply(view["definition"])
+            self.notice.emit(f"View {view['name']} ({view['owner']})")
+
+    def save_view(self) -> None:
+        """Keep the filters shown under a name (one of that name is replaced), audited."""
+        current = self.filter_bar.views.currentIndex()
+        name, ok = QInputDialog.getText(self, "Save view", "Name (everyone on this store sees it):",
+                                        text=self.saved[current - 1]["name"] if current > 0 else "")
+        if not ok or not name.strip():
+            return
+        definition = self.filter_bar.definition()
+        run_command(self, "Save view", lambda: SaveView(self.ctx).run(name, definition),
+                    lambda saved: saved and self.notice.emit(f"View {saved['name']} {'replaced' if saved['replaced'] else 'saved'}"),
+                    changes=SaveView.changes)
+
     def reset_columns(self) -> None:
         """The columns in their first order and widths (View → Reset layout)."""
         header = self.table.horizontalHeader()
@@ -84,9 +127,12 @@ class MessagesView(QSplitter):
             self.table.setColumnWidth(col, width)
 
     def _on_change(self, changes: Changes) -> None:
-        """A command changed messages (ui.actions): read them again, the chosen one staying chosen."""
+        """A command changed messages (ui.actions): read them again, the chosen one staying
+        chosen; or the saved views: list them again."""
         if changes.messages:
             self.refresh()
+        if changes.views:
+            self.load_views()
 
     def refresh(self) -> None:
         """Read the messages again; the chosen message stays chosen (and shown) if it is still there."""

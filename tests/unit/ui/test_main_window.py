@@ -294,3 +294,27 @@ def test_a_store_left_behind_by_a_bulk_load_catches_up_behind_the_window(qtbot, 
         assert indexer.behind(conn).caught_up
     settle_workers()
     store.close()
+
+
+def test_a_view_saved_in_the_console_is_listed_audited_and_chosen_again(qtbot, window, small_store, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from core.store import audit, views
+
+    bar, view = window.messages_view.filter_bar, window.messages_view
+    bar.type.setCurrentText("ORU")
+    bar.where.setText("OBX[*]-8 in ('H','HH')")
+    bar.where.returnPressed.emit()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Critical results", True)))
+    view.save_view()
+    qtbot.waitUntil(lambda: bar.views.count() == 2, timeout=5000)
+    [saved] = views.every(small_store)
+    assert saved["definition"] == {"type": ["ORU"], "where": "OBX[*]-8 in ('H','HH')"}
+    assert audit.page(small_store, limit=1)[0]["action"] == "save_view"
+    bar.type.setCurrentIndex(0)
+    bar.where.clear()
+    bar.where.returnPressed.emit()
+    bar.views.activated.emit(1)
+    assert bar.type.currentText() == "ORU" and bar.where.text() == "OBX[*]-8 in ('H','HH')"
+    qtbot.waitUntil(lambda: window.messages.rowCount() > 0 and not window.messages._loading, timeout=10_000)
+    assert all(r["message_type"].startswith("ORU") for r in window.messages.rows)

@@ -48,3 +48,24 @@ def test_a_field_query_narrows_when_it_parses_and_says_where_when_it_does_not(qt
     bar.where.clear()
     qtbot.waitUntil(lambda: len(changes) == 2, timeout=2000)
     assert changes[1].test is None
+
+
+def test_the_filters_as_a_saved_view_keeps_them_and_back(qtbot):
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    bar.time.setCurrentIndex(2)  # last 24 hours
+    bar.type.setCurrentText("ORU")
+    bar.state.setCurrentIndex(1)  # needs attention
+    bar.patient_id.setText("MRN1")
+    bar.where.setText("OBX[*]-8 in ('H','HH')")
+    bar.where.returnPressed.emit()
+    kept = bar.definition()
+    assert kept["since"] == "24h" and kept["type"] == ["ORU"] and kept["where"] == "OBX[*]-8 in ('H','HH')"
+    other = FilterBar()
+    qtbot.addWidget(other)
+    with qtbot.waitSignal(other.changed, timeout=1000):
+        other.apply(kept)
+    assert other.definition() == kept and other.message_filter().test is not None
+    other.apply({"since": "2h", "type": ["ADT"]})  # a time the command line saved: Between…, from two hours ago
+    assert other.time.currentIndex() == CUSTOM and other.since.isVisibleTo(other)
+    assert other.query is None and other.definition()["type"] == ["ADT"]
