@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from core import moments
 from core.changes import Changes
 from core.commands.context import CommandError, Context
 from core.hl7 import query
@@ -35,6 +36,12 @@ def checked(name: str, definition: dict) -> tuple[str, dict]:
             query.parse(kept["where"])
         except query.QueryError as exc:
             raise CommandError(f"The view's field query does not parse: {exc}") from None
+    for k in ("since", "until"):
+        if k in kept:
+            try:
+                moments.moment(kept[k])
+            except (ValueError, AttributeError) as exc:
+                raise CommandError(f"The view's {k} is not a time: {exc}") from None
     if kept.get("sort", "newest") not in ("newest", "oldest"):
         raise CommandError("A view sorts newest first or oldest first (sort: newest | oldest).")
     return name, kept

@@ -50,7 +50,7 @@ def filter_arguments(s, *, moments_as_text: bool = False) -> None:
     s.add_argument("--receiver", type=values.words)
     s.add_argument("--control-id", type=values.words)
     s.add_argument("--patient-id", type=values.words)
-    moment = values.moment_text if moments_as_text else values.moment
+    moment = values.words if moments_as_text else values.moment  # a view's: checked when it is saved
     s.add_argument("--since", type=moment, help="ISO time, today, yesterday, or 30m / 2h / 7d ago")
     s.add_argument("--until", type=moment)
     s.add_argument("--text", type=values.words, help="free text: every word must appear")
@@ -70,8 +70,8 @@ def filter_arguments(s, *, moments_as_text: bool = False) -> None:
 def message_filter(ctx: Context, args) -> messages.MessageFilter:
     """The filter the options say, over the saved view's when one is named."""
     kept = _view(ctx, args.view) if getattr(args, "view", None) else {}
-    pick = {k: getattr(args, k.replace("-", "_")) if getattr(args, k.replace("-", "_")) not in (None, [])
-            else kept.get(k) for k in VIEW_FIELDS if k not in ("columns", "sort", "interface")}
+    pick = {k: getattr(args, k) if getattr(args, k) not in (None, []) else kept.get(k)
+            for k in VIEW_FIELDS if k not in ("columns", "sort", "interface")}
     since, until = (values.moment(v) if isinstance(v, str) else v for v in (pick["since"], pick["until"]))
     flt = messages.MessageFilter(
         types=pick["type"], parse_states=pick["state"], ack_states=pick["ack_state"], sender=pick["sender"],

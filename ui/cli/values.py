@@ -6,14 +6,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+
+from core import moments
 
 MOST = 10**9  # no count here is larger (a store of a billion messages is far past what we hold)
-UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def whole(low: int = 0, high: int = MOST, what: str = "a whole number"):
@@ -47,29 +44,11 @@ seconds = decimal(0.0, 86_400.0, "seconds")
 
 
 def moment(text: str) -> datetime:
-    """An ISO 8601 time (UTC unless it says otherwise), today, yesterday, or a span before
-    now: 30m, 2h, 7d, 2w."""
-    value = text.strip().lower()
-    if value in ("now", "today", "yesterday"):
-        midnight = _now().replace(hour=0, minute=0, second=0, microsecond=0)
-        return {"now": _now(), "today": midnight, "yesterday": midnight - timedelta(days=1)}[value]
-    if value[-1:] in UNITS and value[:-1].isdigit():
-        n = int(value[:-1])
-        if n > 36_500 * (24 * 60 if value[-1] == "m" else 24 if value[-1] == "h" else 1):
-            raise argparse.ArgumentTypeError(f"{text} reaches back more than a hundred years")
-        return _now() - timedelta(**{UNITS[value[-1]]: n})
+    """A time as core.moments reads it: ISO 8601, today, yesterday, or 30m / 2h / 7d / 2w before now."""
     try:
-        t = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a time: give 2026-11-24T09:00 (ISO 8601), today, yesterday, or 30m / 2h / 7d before now") from None
-    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
-
-
-def moment_text(text: str) -> str:
-    """A time as `moment` reads it, kept as typed (a saved view's "24h" means the last day whenever it is used)."""
-    moment(text)
-    return text.strip()
+        return moments.moment(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def words(text: str) -> str:

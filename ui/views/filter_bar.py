@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import moments
 from core.hl7 import query
 from core.hl7.query import Query
 from core.ingest import utcnow
@@ -29,7 +30,6 @@ from core.query_filter import filtered_by
 from core.store.messages import MessageFilter
 from core.vocabulary import PROBLEM_ACK_STATES, AckState, ParseState
 from ui import icons
-from ui.cli import values
 
 TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 hours", timedelta(days=1)),
                ("Last 7 days", timedelta(days=7)), ("Last 30 days", timedelta(days=30)), ("Between…", None))
@@ -186,7 +186,7 @@ class FilterBar(QWidget):
         elif since or until:
             self.time.setCurrentIndex(CUSTOM)
             for edit, text in ((self.since, since), (self.until, until)):
-                moment = values.moment(text) if text else utcnow()  # "2h", "yesterday", an ISO time: as `messages` reads them
+                moment = moments.moment(text) if text else utcnow()  # "2h", "yesterday", an ISO time: as `messages` reads them
                 edit.setDateTime(QDateTime(moment.date(), moment.time(), QTimeZone.utc()))
         else:
             self.time.setCurrentIndex(0)
