@@ -26,9 +26,9 @@ from core.hl7.structure import delimiters_of
 class QueryError(ValueError):
     """A query that does not parse: what is wrong, and at which character (from 1)."""
 
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"{message} (at character {position + 1})")
-        self.position = position
+    def __init__(self, reason: str, position: int) -> None:
+        super().__init__(f"{reason} (at character {position + 1})")
+        self.reason, self.position = reason, position
 
 
 _TOKEN = re.compile(r"""

@@ -17,7 +17,7 @@ up the next time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Index, delete, func, inspect, select
 
@@ -75,25 +75,29 @@ def behind(conn: Tx) -> Behind:
 def catch_up(store: Store, *, batch: int = BATCH, stopped: Callable[[], bool] = lambda: False,
              told: Callable[[Behind], None] | None = None) -> Behind:
     """Index what a bulk load left, text first (searches wait on it most), then each index in
-    a transaction of its own; returns what is still behind (nothing, unless stopped)."""
-    while not stopped():
+    a transaction of its own; `told` hears what is left after each step (counted once, then
+    kept by what each step did), and what is still behind is returned (nothing, unless stopped)."""
+    with store.read() as conn:
+        left = behind(conn)
+    while left.text and not stopped():
         with store.begin() as conn:
             rows = conn.execute(select(P.c.message_id, P.c.body).order_by(P.c.message_id).limit(batch)).all()
             if not rows:
                 break
             index_text(conn, [{"id": r.message_id, "text": r.body} for r in rows])
             conn.execute(delete(P).where(P.c.message_id <= rows[-1].message_id))  # exactly these: the lowest ids
+        left.text = max(0, left.text - len(rows))
         if told:
-            with store.read() as conn:
-                told(behind(conn))
-    for index in deferrable():
+            told(replace(left, indexes=list(left.indexes)))  # as it stands now, not as it will be
+    for name in list(left.indexes):
         if stopped():
             break
         with store.begin() as conn:
-            if index.name not in _present(conn):
-                index.create(conn)
+            if name in _present(conn):  # another console built it meanwhile
+                continue
+            next(i for i in deferrable() if i.name == name).create(conn)
+        left.indexes.remove(name)
         if told:
-            with store.read() as conn:
-                told(behind(conn))
+            told(replace(left, indexes=list(left.indexes)))
     with store.read() as conn:
         return behind(conn)

@@ -7,7 +7,7 @@ from core.commands.context import CommandError, Context
 from core.commands.views import FIELDS as VIEW_FIELDS
 from core.hl7 import query
 from core.hl7.field_stats import FieldStats
-from core.query_filter import filtered_by
+from core.query_filter import filtered_by, hl7_text
 from core.store import messages, queue, views
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
@@ -122,11 +122,11 @@ def cmd_stats(ctx: Context, args) -> int:
     try:
         stats = FieldStats(args.paths, since=args.new_since)
     except query.QueryError as exc:
-        raise CommandError(str(exc).rsplit(" (at character", 1)[0]) from None
+        raise CommandError(exc.reason) from None
     flt = message_filter(ctx, args)
     for row in messages.every(ctx.store, flt, raw=True):
-        if row["parse_state"] != ParseState.TEXT:
-            stats.add(row["raw"].decode("utf-8", "replace"), row["event_time"])
+        if (text := hl7_text(row)) is not None:
+            stats.add(text, row["event_time"])
     for r in stats.report(args.top):
         if args.json:
             json_line(r)
