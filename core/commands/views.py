@@ -41,7 +41,7 @@ def checked(name: str, definition: dict) -> tuple[str, dict]:
             try:
                 moments.moment(kept[k])
             except (ValueError, AttributeError) as exc:
-                raise CommandError(f"The view's {k} is not a time: {exc}") from None
+                raise CommandError(f"The view's {k}: {exc}") from None
     if kept.get("sort", "newest") not in ("newest", "oldest"):
         raise CommandError("A view sorts newest first or oldest first (sort: newest | oldest).")
     return name, kept

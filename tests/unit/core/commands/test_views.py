@@ -40,7 +40,7 @@ def test_saved_replaced_and_deleted_with_the_audit_saying_what_it_was(store):
     ("v", {"where": "PID-3 ="}, "does not parse: the query ends too soon"),
     ("v", {"type": "ORU"}, "type is a list of words"),
     ("v", {"sort": "sideways"}, "newest first or oldest first"),
-    ("v", {"since": "tomorrowish"}, "since is not a time"),  # an imported file is checked as the command line is
+    ("v", {"since": "tomorrowish"}, "since: 'tomorrowish' is not a time"),  # an imported file is checked as the command line is
 ])
 def test_a_view_that_cannot_be_right_is_refused_in_words(store, name, definition, says):
     with pytest.raises(CommandError, match=says):
