@@ -9,27 +9,40 @@ from core.hl7.structure import delimiters_of
 
 MASK = "•••"
 
-# names, dates of birth, identifiers, addresses and phone numbers of the patient and of the
-# people the message names beside them (next of kin, insured, guarantor)
-PHI_FIELDS: dict[str, frozenset[int]] = {
-    "PID": frozenset((2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 14, 18, 19, 20, 21, 23)),
-    "PD1": frozenset((5,)),
-    "NK1": frozenset((2, 4, 5, 6, 12, 16, 30, 31, 32, 33, 37)),
-    "IN1": frozenset((16, 18, 19, 36, 49)),
-    "IN2": frozenset((1, 2, 6, 8, 25, 61, 63)),
-    "GT1": frozenset((2, 3, 4, 5, 6, 7, 8, 12, 19)),
-    "MRG": frozenset((1, 2, 3, 4, 7)),
+# What identifies a patient under HIPAA Safe Harbor, by field, and what kind of value it is
+# (core.deidentify replaces each kind its own way): names, dates of birth and death, record,
+# account, insurance and licence numbers, addresses, phone numbers, of the patient and of the
+# people the message names beside them (next of kin, insured, guarantor, employer). The
+# privacy screen masks every one of them.
+IDENTIFIERS: dict[str, dict[int, str]] = {
+    "PID": {2: "id", 3: "id", 4: "id", 5: "name", 6: "name", 7: "birth", 9: "name", 11: "address", 12: "blank",
+            13: "phone", 14: "phone", 18: "id", 19: "id", 20: "id", 21: "id", 23: "text", 29: "date"},
+    "PD1": {5: "blank", 10: "id"},
+    "NK1": {2: "name", 4: "address", 5: "phone", 6: "phone", 12: "id", 13: "text", 16: "birth", 30: "name",
+            31: "phone", 32: "address", 33: "id", 37: "id"},
+    "PV1": {19: "id", 50: "id"},
+    "IN1": {16: "name", 18: "birth", 19: "address", 36: "id", 49: "id"},
+    "IN2": {1: "id", 2: "id", 6: "id", 8: "id", 25: "id", 61: "id", 63: "phone"},
+    "GT1": {2: "id", 3: "name", 4: "name", 5: "address", 6: "phone", 7: "phone", 8: "birth", 12: "id", 16: "text",
+            17: "address", 18: "phone", 19: "id"},
+    "MRG": {1: "id", 2: "id", 3: "id", 4: "id", 5: "id", 6: "id", 7: "name"},
 }
+PHI_FIELDS: dict[str, frozenset[int]] = {seg: frozenset(fields) for seg, fields in IDENTIFIERS.items()}
 
 
 HIDDEN = "[The privacy screen hides this content: it is not HL7 v2, so it has no fields to mask by. Turn the " \
          "privacy screen off to read it.]"
 
 
+def has_segments(text: str) -> bool:
+    """Whether the text is HL7 v2 segments (MSH first, or a batch's header): what has fields to mask by."""
+    return text.lstrip("\ufeff\r\n\t ")[:3] in ("MSH", "FHS", "BHS")
+
+
 def mask_text(text: str) -> str:
     """The message with every patient-identifying field replaced by a mask; structure kept.
     Content that is not HL7 v2 (an engine's XML or JSON, text with no MSH) is hidden whole."""
-    if text.lstrip("\ufeff\r\n\t ")[:3] not in ("MSH", "FHS", "BHS"):
+    if not has_segments(text):
         return HIDDEN if text.strip() else text
     d = delimiters_of(text)
     out = []

@@ -146,6 +146,7 @@ class AuditAction(Worded):
     DELETE_VIEW = "delete_view", "Delete view"
     REPROCESS = "reprocess", "Reprocess through engine"
     REPROCESS_OUTCOME = "reprocess_outcome", "Reprocess outcome"
+    EXPORT = "export", "Export"
 
 
 class Disposition(Worded):

@@ -59,6 +59,8 @@ def segment_ref(name: str, version: str) -> dict[int, tuple]:
         ref = load_reference(name, "Segment", version)
     except (ChildNotFound, KeyError, ValueError):
         return {}
+    if len(ref) < 2:  # a name hl7apy knows as something else (a data type's, say), not as a segment
+        return {}
     return {int(child[0].rsplit("_", 1)[1]): tuple(child[1]) for child in ref[1]}
 
 

@@ -142,6 +142,7 @@ class MessageFilter:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    ids: list[int] | None = None  # these messages only (the console's selection, `export --id`)
     acks: bool | None = None  # True: only ACKs; False: no ACKs; None: both
     # an engine's keys (core.store.engines): its message id, channel (name or UUID), connector, server
     engine_message_id: int | None = None
@@ -164,6 +165,8 @@ class MessageFilter:
             if value:
                 a, _, f = value.partition("^")
                 w.append(and_(app == a, fac == f) if f else app == a)
+        if self.ids is not None:
+            w.append(M.c.id.in_(self.ids))
         if self.control_id:
             w.append(M.c.control_id == self.control_id)
         if self.patient_id:
