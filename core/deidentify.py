@@ -39,8 +39,14 @@ NOT_SEGMENT = "lines that are not segments"
 # components kept in each kind of identifier (1-based): codes that say what a value is, not whose
 KEPT = {"id": frozenset((4, 5)), "name": frozenset((7,)), "address": frozenset((4, 6, 7)),
         "phone": frozenset((2, 3, 5))}
+ALLOWABLE = re.compile(r"[A-Z][A-Z0-9]{2}(-\d{1,3})?")  # what may be allowed: a field (NTE-3) or a segment (ZPI)
 _TIME = re.compile(r"(\d{4})(\d{2})?(\d{2})?([\d.+\-]*)")
 _CONSONANTS, _VOWELS = "BDFGKLMNPRSTVZ", "AEIOU"
+
+
+def not_allowable(allow: list[str]) -> list[str]:
+    """The names in `allow` that are neither a field (NTE-3) nor a segment (ZPI)."""
+    return [a for a in allow if not ALLOWABLE.fullmatch(a.strip().upper())]
 
 
 class Deidentifier:

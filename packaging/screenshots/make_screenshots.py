@@ -3,7 +3,7 @@
 Run: uv run python packaging/screenshots/make_screenshots.py
 Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
 audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png, trace.png, direct.png,
-welcome.png and store-settings.png next to this file.
+query.png, export.png, welcome.png and store-settings.png next to this file.
 """
 from __future__ import annotations
 
@@ -137,6 +137,21 @@ def query_shot(app, window) -> None:
     settle(app)
 
 
+def export_shot(app, window) -> None:
+    """The de-identified export dialog, over three chosen ADTs."""
+    from core.store import messages
+    from ui.dialogs.export_deidentified import ExportDeidentifiedDialog
+
+    dialog = ExportDeidentifiedDialog(3, window)
+    dialog.set_filtered_count(messages.count(window.context.store, window.filter_bar.message_filter()))
+    dialog.path.setText(str(Path.home() / "Documents" / "for-vendor-adt.hl7"))
+    dialog.allow.setText("NTE-3")
+    dialog.show()
+    settle(app, 0.5)
+    dialog.grab().save(str(HERE / "export.png"))
+    dialog.close()
+
+
 def first_run_shots(app) -> None:
     """The welcome page a workstation with no store opens on, and Settings → Store on a shared store."""
     from ui.dialogs.store_settings import SHARED, StoreDialog
@@ -215,6 +230,7 @@ def main() -> int:
             window.set_privacy(False)
             direct_shot(app, window, store)
             query_shot(app, window)
+            export_shot(app, window)
             queue_shots(app, window)
             fhir_shots(app, window)
             flow_shots(app, window, store)

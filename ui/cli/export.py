@@ -1,18 +1,16 @@
 """`export --deidentify`: chosen messages as an HL7 file with no PHI, for a vendor."""
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime
 
 from core.commands.context import CommandError, Context
 from core.commands.export import ExportDeidentified
 from core.commands.views import FIELDS as VIEW_FIELDS
+from core.deidentify import not_allowable
 from ui.cli import values
 from ui.cli.listing import filter_arguments, message_filter
 from ui.cli.output import ExitCode, verb
-
-FIELD = re.compile(r"[A-Z][A-Z0-9]{2}(-\d{1,3})?")
 
 
 def register(sub, common) -> None:
@@ -31,7 +29,7 @@ def register(sub, common) -> None:
 
 def cmd_export(ctx: Context, args) -> int:
     allow = [a.strip().upper() for a in args.allow]
-    bad = [a for a in allow if not FIELD.fullmatch(a)]
+    bad = not_allowable(allow)
     if bad:
         raise CommandError(f"--allow takes a segment or a field, such as NTE-3 or ZPI: not {', '.join(bad)}")
     flt = message_filter(ctx, args)

@@ -5,15 +5,27 @@ the chosen message chosen across a reload, and says what it has to say on `notic
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QInputDialog,
+    QMessageBox,
+    QProgressDialog,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.changes import Changes
 from core.commands.context import Context
+from core.commands.export import ExportDeidentified
 from core.commands.views import SaveView
-from core.store import views
+from core.store import messages, views
 from ui.actions import operations, run_command
+from ui.dialogs.export_deidentified import ExportDeidentifiedDialog
 from ui.models.message_table import (
     COL_ACK,
     COL_CONTROL_ID,
@@ -117,6 +129,53 @@ class MessagesView(QSplitter):
         run_command(self, "Save view", lambda: SaveView(self.ctx).run(name, definition),
                     lambda saved: saved and self.notice.emit(f"View {saved['name']} {'replaced' if saved['replaced'] else 'saved'}"),
                     changes=SaveView.changes)
+
+    # -- de-identified export ---------------------------------------------------------------
+    def export_deidentified(self) -> None:
+        """The selected messages, or every one the filters show, to an HL7 file for a vendor:
+        with a progress dialog that can stop it (nothing is then written)."""
+        ids = [i.data(ROW_ROLE)["id"] for i in self.table.selectionModel().selectedRows() if i.data(ROW_ROLE)]
+        flt = self.filter_bar.message_filter()
+        dialog = ExportDeidentifiedDialog(len(ids), self)
+        submit(lambda: messages.count(self.ctx.store, flt), dialog.set_filtered_count, context=dialog)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        selection, path, allow = dialog.values()
+        chosen = {"ids": ids} if selection else {"filter": self.filter_bar.definition()}
+        if selection:
+            flt = messages.MessageFilter(ids=ids)
+        state = {"written": 0, "stop": False}
+        progress = QProgressDialog("Exporting de-identified…", "Stop", 0, 0, self)
+        progress.setWindowTitle("Export de-identified")
+        progress.setMinimumDuration(300)
+        progress.canceled.connect(lambda: state.update(stop=True))
+        tick = QTimer(progress, interval=200)
+        tick.timeout.connect(lambda: progress.setLabelText(f"{state['written']:,} messages written…"))
+        tick.start()
+
+        def told(written: int) -> bool:
+            state["written"] = written
+            return not state["stop"]
+
+        def done(report: dict | None) -> None:
+            tick.stop()
+            progress.reset()
+            if report:
+                self._exported(report)
+
+        run_command(self, "Export de-identified",
+                    lambda: ExportDeidentified(self.ctx).run(flt, path, allow=allow, chosen=chosen, progress=told), done,
+                    changes=ExportDeidentified.changes)
+
+    def _exported(self, report: dict) -> None:
+        lines = [f"{report['messages']:,} messages written de-identified to {report['to']}."]
+        if report["left_out"]:
+            lines.append(f"{report['left_out']:,} left out: they are not HL7 v2 (mail, documents, JSON).")
+        if report["blanked"]:
+            lines.append("Free text blanked (messages): " + ", ".join(f"{f} ({n:,})" for f, n in report["blanked"].items())
+                         + ". Keep a field's by naming it under “Keep free text in” once you know it holds no PHI.")
+        self.notice.emit(lines[0])
+        QMessageBox.information(self, "Export de-identified", "\n\n".join(lines))
 
     def reset_columns(self) -> None:
         """The columns in their first order and widths (View → Reset layout)."""

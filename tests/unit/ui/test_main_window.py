@@ -318,3 +318,46 @@ def test_a_view_saved_in_the_console_is_listed_audited_and_chosen_again(qtbot, w
     assert bar.type.currentText() == "ORU" and bar.where.text() == "OBX[*]-8 in ('H','HH')"
     qtbot.waitUntil(lambda: window.messages.rowCount() > 0 and not window.messages._loading, timeout=10_000)
     assert all(r["message_type"].startswith("ORU") for r in window.messages.rows)
+
+
+def test_the_selection_exports_de_identified_from_the_console(qtbot, window, small_store, tmp_path, monkeypatch):
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.hl7.framing import MESSAGE, frame
+    from core.store import audit
+    from ui.dialogs.export_deidentified import ExportDeidentifiedDialog
+
+    table, view = window.table, window.messages_view
+    rows = [r for r in range(window.messages.rowCount()) if window.messages.rows[r]["patient_id"]][:3]
+    for r in rows:
+        table.selectionModel().select(window.messages.index(r, 0),
+                                      QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    target = tmp_path / "vendor.hl7"
+    shown = []
+
+    def exec_(dialog):
+        shown.append(dialog)
+        assert dialog.chosen.isChecked() and "3 selected" in dialog.chosen.text()
+        dialog.path.setText("")
+        dialog._accept()
+        assert "Name the file" in dialog.problem.text()  # refused in the dialog, what was typed kept
+        dialog.path.setText(str(target))
+        dialog.allow.setText("NTE.3")
+        dialog._accept()
+        assert "not NTE.3" in dialog.problem.text()
+        dialog.allow.setText("NTE-3")
+        return ExportDeidentifiedDialog.DialogCode.Accepted
+
+    said = []
+    monkeypatch.setattr(ExportDeidentifiedDialog, "exec", exec_)
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda parent, title, text: said.append(text)))
+    assert window.act_export in table.actions()  # on the table's context menu, and in the File menu
+    window.act_export.trigger()
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    assert said[0].startswith("3 messages written de-identified to")
+    data = target.read_bytes()
+    assert sum(p.kind == MESSAGE for p in frame(data)[0]) == 3
+    assert not any(window.messages.rows[r]["patient_id"].encode() in data for r in rows)
+    entry = audit.page(small_store, limit=1)[0]
+    assert entry["action"] == "export" and entry["after"]["allowed"] == ["NTE-3"] and len(entry["after"]["chosen"]["ids"]) == 3
