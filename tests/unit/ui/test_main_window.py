@@ -328,7 +328,7 @@ def test_the_selection_exports_de_identified_from_the_console(qtbot, window, sma
     from core.store import audit
     from ui.dialogs.export_deidentified import ExportDeidentifiedDialog
 
-    table, view = window.table, window.messages_view
+    table = window.table
     rows = [r for r in range(window.messages.rowCount()) if window.messages.rows[r]["patient_id"]][:3]
     for r in rows:
         table.selectionModel().select(window.messages.index(r, 0),
