@@ -25,7 +25,7 @@ import secrets
 from collections import Counter
 from datetime import date, timedelta
 
-from core.hl7.structure import delimiters_of, names_version, segment_ref
+from core.hl7.structure import delimiters_of, is_segment, names_version, segment_ref
 from core.privacy import IDENTIFIERS
 
 DATE_TYPES = frozenset(("TS", "DTM", "DT"))
@@ -68,7 +68,7 @@ class Deidentifier:
         for i in range(0, len(lines), 2):
             line = lines[i]
             seg = line[:3]
-            if not _is_segment(line, d.field):
+            if not is_segment(line, d.field):
                 if line.strip():  # not a segment: nothing says what it holds, so nothing of it is kept
                     lines[i] = _blank(line, d, d.field)
                     blanked.add(NOT_SEGMENT)
@@ -188,9 +188,6 @@ def _blank(value: str, d, also: str = "") -> str:
     """The value emptied, its separators kept."""
     return re.sub(f"[^{re.escape(d.rep + d.comp + d.sub + also)}]", "", value)
 
-
-def _is_segment(line: str, sep: str) -> bool:
-    return len(line) >= 3 and line[:3].isalnum() and (len(line) == 3 or line[3] == sep)
 
 
 def _shifted(value: str, days: int, d) -> str:

@@ -88,6 +88,11 @@ def build(text: str, version: str | None, phi_fields: dict[str, frozenset[int]] 
     return Tree(segments, names, note)
 
 
+def is_segment(line: str, sep: str) -> bool:
+    """Whether a line is a segment: three letters or digits, then the field separator or nothing."""
+    return len(line) >= 3 and line[:3].isalnum() and (len(line) == 3 or line[3] == sep)
+
+
 def delimiters_of(text: str) -> Delimiters:
     """The delimiters a message declares in MSH-1 and MSH-2 (the standard ones if it has none)."""
     if text.startswith("MSH") and len(text) > 4:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 from core.commands.context import CommandError, Context
 from core.commands.views import FIELDS as VIEW_FIELDS
@@ -79,6 +80,12 @@ def message_filter(ctx: Context, args) -> messages.MessageFilter:
         since=since, until=until, text=pick["text"], lane=pick["lane"], interface_id=kept.get("interface"),
         engine_message_id=args.engine_message, channel=args.channel, connector=args.connector, server_id=args.server_id)
     return query_filter(flt, pick["where"]) if pick["where"] is not None else flt
+
+
+def view_filter(ctx: Context, name: str) -> messages.MessageFilter:
+    """A saved view's filter alone (compare's --left and --right)."""
+    given = dict.fromkeys((*VIEW_FIELDS, "engine_message", "channel", "connector", "server_id"))
+    return message_filter(ctx, SimpleNamespace(**given, view=name))
 
 
 def _view(ctx: Context, name: str) -> dict:

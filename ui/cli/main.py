@@ -18,10 +18,10 @@ from core.secrets import SecretStoreError
 from core.store.db import StoreError, describe_store_error, named_url, open_store, store_unavailable
 from core.version import build
 from ui import system_libraries
-from ui.cli import direct, engines, export, fhir, flows, intake, listing, resend, triage, values, views
+from ui.cli import compare, direct, engines, export, fhir, flows, intake, listing, resend, triage, values, views
 from ui.cli.output import ExitCode
 
-GROUPS = (intake, listing, export, views, triage, resend, fhir, flows, engines, direct)
+GROUPS = (intake, listing, export, compare, views, triage, resend, fhir, flows, engines, direct)
 log = logging.getLogger(__name__)
 
 
