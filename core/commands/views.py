@@ -10,7 +10,9 @@ from core import moments
 from core.changes import Changes
 from core.commands.context import CommandError, Context
 from core.hl7 import query
+from core.query_filter import filtered_by
 from core.store import audit, views
+from core.store.messages import MessageFilter
 from core.vocabulary import AuditAction
 
 VIEWS = Changes(views=True, audit=True)
@@ -77,6 +79,17 @@ class DeleteView:
                 raise CommandError(f"There is no view called {name!r} (see `lanewatch view list`).")
             audit.append(conn, actor=self.ctx.who(conn), action=AuditAction.DELETE_VIEW, at=self.ctx.now(),
                          before={"name": found["name"], "owner": found["owner"], **found["definition"]})
+
+
+def as_filter(definition: dict) -> MessageFilter:
+    """The messages a saved view picks (or options given in its words), its time range read
+    now ("24h": the last day)."""
+    d = {k: moments.moment(v) if k in ("since", "until") and isinstance(v, str) else v for k, v in definition.items()}
+    flt = MessageFilter(types=d.get("type"), parse_states=d.get("state"), ack_states=d.get("ack_state"),
+                        sender=d.get("sender"), receiver=d.get("receiver"), control_id=d.get("control_id"),
+                        patient_id=d.get("patient_id"), since=d.get("since"), until=d.get("until"), text=d.get("text"),
+                        lane=d.get("lane"), interface_id=d.get("interface"))
+    return filtered_by(flt, query.parse(d["where"])) if d.get("where") else flt
 
 
 def exported(view: dict) -> str:

@@ -3,7 +3,8 @@
 Run: uv run python packaging/screenshots/make_screenshots.py
 Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
 audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png, trace.png, direct.png,
-query.png, export.png, welcome.png and store-settings.png next to this file.
+query.png, export.png, compare.png,
+compare-views.png, welcome.png and store-settings.png next to this file.
 """
 from __future__ import annotations
 
@@ -152,6 +153,42 @@ def export_shot(app, window) -> None:
     dialog.close()
 
 
+def compare_shots(app, window, store) -> None:
+    """A preliminary result and its correction side by side, and our lab orders against the
+    lab's results paired by ORC-2 (the orders with no result yet are "only in" the orders)."""
+    from core.commands.context import Context
+    from core.commands.views import SaveView
+    from core.store import messages
+    from ui.dialogs.compare import CompareDialog, CompareViewsDialog
+
+    a, b = (messages.page(store, messages.MessageFilter(control_id=c), limit=1)[0]["id"] for c in ("R777-1", "R777-3"))
+    dialog = CompareDialog(window.context, a, b, window)
+    dialog.resize(1000, 640)
+    dialog.only_differences.setChecked(False)  # every field, what differs marked
+    dialog.show()
+    for _ in range(25):
+        settle(app, 0.2)
+        if dialog.rows:
+            break
+    dialog.grab().save(str(HERE / "compare.png"))
+    dialog.close()
+    ctx = Context(store, actor="screenshots")
+    SaveView(ctx).run("Our lab orders", {"type": ["ORM"]})
+    SaveView(ctx).run("Lab results", {"type": ["ORU"]})
+    views = CompareViewsDialog(window.context, window)
+    views.show()
+    settle(app, 0.5)
+    views.right.setCurrentText("Lab results")
+    views.left.setCurrentText("Our lab orders")
+    views.run()
+    for _ in range(50):
+        settle(app, 0.2)
+        if views.found:
+            break
+    views.grab().save(str(HERE / "compare-views.png"))
+    views.close()
+
+
 def first_run_shots(app) -> None:
     """The welcome page a workstation with no store opens on, and Settings → Store on a shared store."""
     from ui.dialogs.store_settings import SHARED, StoreDialog
@@ -234,6 +271,7 @@ def main() -> int:
             queue_shots(app, window)
             fhir_shots(app, window)
             flow_shots(app, window, store)
+            compare_shots(app, window, store)  # after the flows: its pair is the order chain they add
         window.close()
     fhir.__exit__(None, None, None)
     engine.stop()

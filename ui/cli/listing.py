@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import sys
-from types import SimpleNamespace
+from dataclasses import replace
 
 from core.commands.context import CommandError, Context
 from core.commands.views import FIELDS as VIEW_FIELDS
+from core.commands.views import as_filter
 from core.hl7 import query
 from core.hl7.field_stats import FieldStats
-from core.query_filter import filtered_by, hl7_text
+from core.query_filter import hl7_text
 from core.store import messages, queue, views
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
@@ -71,21 +72,20 @@ def filter_arguments(s, *, moments_as_text: bool = False) -> None:
 def message_filter(ctx: Context, args) -> messages.MessageFilter:
     """The filter the options say, over the saved view's when one is named."""
     kept = _view(ctx, args.view) if getattr(args, "view", None) else {}
-    pick = {k: getattr(args, k) if getattr(args, k) not in (None, []) else kept.get(k)
-            for k in VIEW_FIELDS if k not in ("columns", "sort", "interface")}
-    since, until = (values.moment(v) if isinstance(v, str) else v for v in (pick["since"], pick["until"]))
-    flt = messages.MessageFilter(
-        types=pick["type"], parse_states=pick["state"], ack_states=pick["ack_state"], sender=pick["sender"],
-        receiver=pick["receiver"], control_id=pick["control_id"], patient_id=pick["patient_id"],
-        since=since, until=until, text=pick["text"], lane=pick["lane"], interface_id=kept.get("interface"),
-        engine_message_id=args.engine_message, channel=args.channel, connector=args.connector, server_id=args.server_id)
-    return query_filter(flt, pick["where"]) if pick["where"] is not None else flt
+    given = {k: getattr(args, k, None) for k in VIEW_FIELDS if k not in ("columns", "sort", "interface")}
+    try:
+        flt = as_filter({**kept, **{k: v for k, v in given.items() if v not in (None, [])}})
+    except query.QueryError as exc:
+        raise CommandError(f"--where: {exc}") from None
+    except ValueError as exc:  # a view's time range that no longer reads (checked when it was saved)
+        raise CommandError(str(exc)) from None
+    return replace(flt, engine_message_id=args.engine_message, channel=args.channel, connector=args.connector,
+                   server_id=args.server_id)
 
 
 def view_filter(ctx: Context, name: str) -> messages.MessageFilter:
     """A saved view's filter alone (compare's --left and --right)."""
-    given = dict.fromkeys((*VIEW_FIELDS, "engine_message", "channel", "connector", "server_id"))
-    return message_filter(ctx, SimpleNamespace(**given, view=name))
+    return as_filter(_view(ctx, name))
 
 
 def _view(ctx: Context, name: str) -> dict:
@@ -115,14 +115,6 @@ def cmd_messages(ctx: Context, args) -> int:
                       f"{row['control_id'] or '-':22}  {row['sending_app'] or '?'} → {row['receiving_app'] or '?'}  "
                       f"{row['parse_state']:11}  {row['ack_state']}\n")
     return ExitCode.OK
-
-
-def query_filter(flt: messages.MessageFilter, text: str) -> messages.MessageFilter:
-    """The filter with a --where query's test; the words every match holds go to the full-text index first."""
-    try:
-        return filtered_by(flt, query.parse(text))
-    except query.QueryError as exc:
-        raise CommandError(f"--where: {exc}") from None
 
 
 def cmd_stats(ctx: Context, args) -> int:

@@ -25,6 +25,7 @@ from core.commands.export import ExportDeidentified
 from core.commands.views import SaveView
 from core.store import messages, views
 from ui.actions import operations, run_command
+from ui.dialogs.compare import CompareDialog, CompareViewsDialog
 from ui.dialogs.export_deidentified import ExportDeidentifiedDialog
 from ui.models.message_table import (
     COL_ACK,
@@ -176,6 +177,18 @@ class MessagesView(QSplitter):
                          + ". Keep a field's by naming it under “Keep free text in” once you know it holds no PHI.")
         self.notice.emit(lines[0])
         QMessageBox.information(self, "Export de-identified", "\n\n".join(lines))
+
+    # -- compare ------------------------------------------------------------------------------
+    def compare_selected(self) -> None:
+        """The two selected messages side by side, field by field."""
+        ids = [i.data(ROW_ROLE)["id"] for i in self.table.selectionModel().selectedRows() if i.data(ROW_ROLE)]
+        if len(ids) != 2:
+            self.notice.emit("Select two messages to compare them (Ctrl+click the second)")
+            return
+        CompareDialog(self.ctx, *sorted(ids), self).show()
+
+    def compare_views(self) -> None:
+        CompareViewsDialog(self.ctx, self).show()
 
     def reset_columns(self) -> None:
         """The columns in their first order and widths (View → Reset layout)."""
