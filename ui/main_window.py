@@ -49,6 +49,7 @@ from ui.views.audit_view import AuditView
 from ui.views.board_view import BoardView
 from ui.views.detail_pane import DetailPane
 from ui.views.endpoints_view import EndpointsView
+from ui.views.grid import export_shown
 from ui.views.messages_view import MessagesView
 from ui.views.overview_view import OverviewView
 from ui.views.queue_view import QueueView
@@ -193,6 +194,9 @@ class MainWindow(QMainWindow):
         self.act_compare_views = self._action("Compare two &views…", self.messages_view.compare_views)
         self.act_compare_views.setToolTip("Two saved views' messages paired by a field (ORC-2): matched, on one side only, "
                                           "matched but different")
+        self.act_export_table = self._action("Export this &table…", self.export_table, "Ctrl+Shift+E")
+        self.act_export_table.setToolTip("The table on this tab as shown (masked while the privacy screen is on), to CSV "
+                                         "or JSON (audited)")
         act_reset = self._action("Reset &layout", self.reset_layout)
         self.act_interface = self._action("Resend settings…", self.interface_settings)
         self.sidebar.addAction(self.act_interface)
@@ -206,7 +210,7 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addActions([self.act_ingest, self.act_watch, self.act_listen])
         file_menu.addSeparator()
-        file_menu.addAction(self.act_export)
+        file_menu.addActions([self.act_export, self.act_export_table])
         file_menu.addSeparator()
         file_menu.addActions([self.act_open_store, act_quit])
         edit = menu.addMenu("&Edit")
@@ -411,6 +415,25 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.right)
         self.messages_view.focus_search()
+
+    def shown_table(self) -> tuple[str, object] | None:
+        """The grid on the tab in front: its name and view (the Overview and Scopes have their own exports)."""
+        tab = self.tabs.currentWidget()
+        return {self.right: ("messages", self.table), self.queue_split: ("queue", self.queue.tree),
+                self.board: ("board", self.board.table), self.alerts: ("alerts", self.alerts.alert_table),
+                self.endpoints: ("endpoints", self.endpoints.table), self.audit: ("audit", self.audit.table)}.get(tab)
+
+    def export_table(self) -> None:
+        shown = self.shown_table()
+        if shown is None:
+            self.statusBar().showMessage("This tab has no table to export: choose Messages, Queue, Board, Alerts, "
+                                         "Endpoints or Audit (the Scopes tab exports its own)", 8000)
+            return
+        name, view = shown
+        export_shown(self, self.context, name, view, screen().on,
+                     lambda report: self.statusBar().showMessage(
+                         f"{report['rows']:,} rows of the {name} table exported to {report['to']}"
+                         + (" (masked)" if report["masked"] else ""), 8000))
 
     def set_privacy(self, on: bool) -> None:
         screen().set(on)  # dialogs and views opened from here read and follow it

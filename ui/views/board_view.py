@@ -2,16 +2,14 @@
 error rate, open queue items and silence; sortable, exported as CSV."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.commands.context import Context
 from core.store import flows
 from ui.models.board_table import COL_INTERFACE, SORT_ROLE, BoardModel
-from ui.settings import in_documents
-from ui.views.grid import grid
+from ui.privacy_screen import screen
+from ui.views.grid import export_shown, grid
 from ui.workers import submit
 
 
@@ -26,8 +24,9 @@ class BoardView(QWidget):
         self.table = grid(self.proxy, "board", {COL_INTERFACE: 220, 1: 150, 2: 150})
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COL_INTERFACE, Qt.SortOrder.AscendingOrder)
-        self.export = QPushButton("Export CSV…")
-        self.export.clicked.connect(self.export_csv)
+        self.export = QPushButton("Export…")
+        self.export.setToolTip("The board as shown, to CSV or JSON (audited)")
+        self.export.clicked.connect(self.export_shown)
         self.state = QLabel()
         bar = QHBoxLayout()
         bar.addWidget(self.export)
@@ -46,8 +45,6 @@ class BoardView(QWidget):
         self.model.set_rows(rows)
         self.state.setText(f"{len(rows)} interfaces, as of {self.ctx.now():%H:%M:%S} UTC. Click a heading to sort.")
 
-    def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the go-live board", in_documents("go-live-board.csv"), "CSV (*.csv)")
-        if path:
-            Path(path).write_text(flows.board_csv(self.model.rows), encoding="utf-8")
-            self.state.setText(f"Exported to {path}")
+    def export_shown(self) -> None:
+        export_shown(self, self.ctx, "board", self.table, screen().on,
+                     lambda report: self.state.setText(f"{report['rows']} rows exported to {report['to']}"))

@@ -361,3 +361,41 @@ def test_the_selection_exports_de_identified_from_the_console(qtbot, window, sma
     assert not any(window.messages.rows[r]["patient_id"].encode() in data for r in rows)
     entry = audit.page(small_store, limit=1)[0]
     assert entry["action"] == "export" and entry["after"]["allowed"] == ["NTE-3"] and len(entry["after"]["chosen"]["ids"]) == 3
+
+
+def test_every_grid_exports_as_shown_masked_under_the_privacy_screen_and_audited(qtbot, window, small_store, tmp_path,
+                                                                                 monkeypatch):
+    import csv
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from core.store import audit
+
+    target = {"path": None}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target["path"]), "CSV (*.csv)"))
+    window.set_privacy(True)
+    try:
+        target["path"] = tmp_path / "messages.csv"
+        window.tabs.setCurrentWidget(window.right)
+        window.act_export_table.trigger()
+        qtbot.waitUntil(lambda: target["path"].exists(), timeout=5000)
+        rows = list(csv.reader(target["path"].read_text(encoding="utf-8-sig").splitlines()))
+        patient = rows[0].index(window.messages.headerData(COL_PATIENT, Qt.Orientation.Horizontal))
+        assert len(rows) == window.messages.rowCount() + 1
+        assert all(r[patient] in (MASK, "") for r in rows[1:]) and any(r[patient] == MASK for r in rows[1:])
+        entry = audit.page(small_store, limit=1)[0]
+        assert entry["action"] == "export" and entry["after"]["kind"] == "messages table" and entry["after"]["masked"]
+    finally:
+        window.set_privacy(False)
+    for tab, name in ((window.queue_split, "queue"), (window.audit, "audit"), (window.alerts, "alerts")):
+        target["path"] = tmp_path / f"{name}.json"
+        window.tabs.setCurrentWidget(tab)
+        qtbot.wait(300)
+        window.act_export_table.trigger()
+        qtbot.waitUntil(lambda: target["path"].exists(), timeout=5000)
+        assert isinstance(json.loads(target["path"].read_text()), list)
+        assert audit.page(small_store, limit=1)[0]["after"]["kind"] == f"{name} table"
+    window.tabs.setCurrentWidget(window.overview)
+    window.act_export_table.trigger()
+    assert "no table to export" in window.statusBar().currentMessage()

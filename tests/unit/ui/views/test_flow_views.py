@@ -56,8 +56,11 @@ def test_board_sorts_and_exports(qtbot, window, tmp_path, monkeypatch, qtmodelte
     assert todays == sorted(todays, reverse=True)
     target = tmp_path / "board.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.board.export_csv()
-    assert target.read_text().startswith("interface,first_seen,last_seen,today")
+    window.board.export_shown()
+    qtbot.waitUntil(lambda: target.exists(), timeout=5000)
+    header = [window.board.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(window.board.proxy.columnCount())]
+    assert target.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(header)
+    assert len(target.read_text(encoding="utf-8-sig").splitlines()) == proxy.rowCount() + 1
     assert BoardModel().rowCount() == 0
 
 
