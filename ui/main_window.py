@@ -54,6 +54,7 @@ from ui.views.messages_view import MessagesView
 from ui.views.overview_view import OverviewView
 from ui.views.queue_view import QueueView
 from ui.views.scopes_view import ScopesView
+from ui.views.stats_view import StatsView
 from ui.workers import IngestThread, ListenThread, index_behind, submit
 
 LIVE_POLL_MS = 2000
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.alerts = AlertsView(self.context)
         self.tray: QSystemTrayIcon | None = None
         self.scopes = ScopesView(self.context, self._dark)
+        self.stats = StatsView(self.context, self.messages_view.filter_bar.message_filter)
         self._layout()
         self._actions()
         self._status_bar()
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.alerts, "Alerts")
         self.tabs.addTab(self.endpoints, "Endpoints")
         self.tabs.addTab(self.scopes, "Scopes")
+        self.tabs.addTab(self.stats, "Statistics")
         self.tabs.addTab(self.audit, "Audit")
         self.main_split = QSplitter(Qt.Orientation.Horizontal, objectName="main")
         self.main_split.addWidget(self.sidebar)
@@ -421,13 +424,14 @@ class MainWindow(QMainWindow):
         tab = self.tabs.currentWidget()
         return {self.right: ("messages", self.table), self.queue_split: ("queue", self.queue.tree),
                 self.board: ("board", self.board.table), self.alerts: ("alerts", self.alerts.alert_table),
-                self.endpoints: ("endpoints", self.endpoints.table), self.audit: ("audit", self.audit.table)}.get(tab)
+                self.endpoints: ("endpoints", self.endpoints.table), self.stats: ("statistics", self.stats.summary),
+                self.audit: ("audit", self.audit.table)}.get(tab)
 
     def export_table(self) -> None:
         shown = self.shown_table()
         if shown is None:
             self.statusBar().showMessage("This tab has no table to export: choose Messages, Queue, Board, Alerts, "
-                                         "Endpoints or Audit (the Scopes tab exports its own)", 8000)
+                                         "Endpoints, Statistics or Audit (the Scopes tab exports its own)", 8000)
             return
         name, view = shown
         export_shown(self, self.context, name, view, screen().on,

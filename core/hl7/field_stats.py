@@ -1,5 +1,6 @@
 """Field statistics (issue 19): for field paths over a set of messages, how often each is
-filled, how many distinct values it takes, the commonest with their counts and lengths; and
+filled, how many distinct values it takes, the commonest with their counts and lengths, a
+histogram when the values are times or numbers; and
 drift: the values first seen since a moment (a new OBX-3 code, a new PV1-3 location, an
 assigning authority that changed), which is what a go-live asks every morning.
 
@@ -8,9 +9,11 @@ repetition, escapes undone), so `stats` and `--where` agree on what a path holds
 """
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.hl7.query import FieldPath, Message
 
@@ -55,7 +58,7 @@ class PathStats:
         out = {"path": self.path, "messages": self.messages, "filled": self.filled,
                "fill_rate": round(self.filled / self.messages, 4) if self.messages else 0.0,
                "distinct": len(self.values),
-               "top": [{"value": v, "count": n} for v, n in self.values.most_common(top)],
+               "top": [{"value": v, "count": n, "first_seen": self.first_seen[v]} for v, n in self.values.most_common(top)],
                "length": {"min": self.shortest or 0, "max": self.longest,
                           "mean": round(self.total_length / count, 1) if count else 0.0}}
         if since is not None:  # drift: what a field holds, or whether it is filled, since the moment
@@ -65,7 +68,49 @@ class PathStats:
             new = [v for v in self.values if v not in self.before]
             new.sort(key=lambda v: (self.first_seen[v] or since, v))
             out["new_since"] = [{"value": v, "count": self.values[v], "first_seen": self.first_seen[v]} for v in new]
+        if (histogram := _histogram(self.values)) is not None:
+            out["histogram"] = histogram
         return out
+
+
+BINS = 12
+_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?")
+
+
+def _number(value: str) -> float | None:
+    try:
+        n = float(value)
+    except ValueError:
+        return None
+    return n if math.isfinite(n) else None
+
+
+def _time(value: str) -> float | None:
+    """An HL7 time (YYYYMMDD[HHMM[SS]], its zone ignored) as seconds since 1970, UTC."""
+    m = _TIME.fullmatch(value)
+    if not m:
+        return None
+    try:
+        at = datetime(*(int(g or 0) for g in m.groups()[:6]), tzinfo=UTC)
+    except ValueError:
+        return None
+    return at.timestamp()
+
+
+def _histogram(values: Counter) -> dict | None:
+    """Counts in BINS equal ranges when nine values in ten (by count) are times, or numbers."""
+    total = sum(values.values())
+    for kind, read in (("time", _time), ("number", _number)):
+        points = [(x, n) for v, n in values.items() if (x := read(v)) is not None]
+        if not total or sum(n for _, n in points) < 0.9 * total or len(points) < 2:
+            continue
+        low, high = min(x for x, _ in points), max(x for x, _ in points)
+        width = (high - low) / BINS or 1.0
+        counts = [0] * BINS
+        for x, n in points:
+            counts[min(BINS - 1, int((x - low) / width))] += n
+        return {"kind": kind, "edges": [low + i * width for i in range(BINS + 1)], "counts": counts}
+    return None
 
 
 class FieldStats:

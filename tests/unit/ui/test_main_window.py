@@ -399,3 +399,36 @@ def test_every_grid_exports_as_shown_masked_under_the_privacy_screen_and_audited
     window.tabs.setCurrentWidget(window.overview)
     window.act_export_table.trigger()
     assert "no table to export" in window.statusBar().currentMessage()
+
+
+def test_statistics_of_what_the_filters_show_with_drift_charts_and_masking(qtbot, window):
+    from datetime import timedelta
+
+    from core.privacy import MASK as HIDDEN
+
+    stats = window.stats
+    window.tabs.setCurrentWidget(stats)
+    stats.paths.setText("OBX[*]-3.1, PID-5.1, MSH-7, OBX[*]-5[")
+    stats.compute()
+    assert "Fields:" in stats.state.text()  # a bad path is said where it was typed
+    stats.paths.setText("OBX[*]-3.1, PID-5.1, MSH-7")
+    stats.since.setText("soonish")
+    stats.compute()
+    assert "New since:" in stats.state.text()
+    stats.since.setText((window.context.now() - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M"))
+    stats.compute()
+    qtbot.waitUntil(lambda: stats.go.isEnabled() and stats.summary.rowCount() == 3, timeout=20_000)
+    assert "messages read" in stats.state.text()
+    assert stats.summary.item(0, 0).text() == "OBX[*]-3.1" and stats.values.rowCount() > 0
+    stats.summary.setCurrentCell(2, 0)  # MSH-7: times, a histogram
+    assert "equal ranges" in stats.chart.getPlotItem().titleLabel.text
+    stats.summary.setCurrentCell(1, 0)
+    names = {stats.values.item(r, 0).text() for r in range(stats.values.rowCount())}
+    window.set_privacy(True)
+    try:
+        assert {stats.values.item(r, 0).text() for r in range(stats.values.rowCount())} == {HIDDEN}
+        stats.summary.setCurrentCell(0, 0)
+        assert stats.values.item(0, 0).text() != HIDDEN  # an observation code identifies no one
+    finally:
+        window.set_privacy(False)
+    assert names and HIDDEN not in names

@@ -21,10 +21,10 @@ def test_fill_distinct_commonest_and_lengths():
     for codes, loc in ((["GLU", "K"], "ER"), (["GLU"], ""), (["NA", "GLU", "K"], "ICU")):
         stats.add(oru(codes, loc), datetime(2026, 12, 1))
     obx, pv1, aa = stats.report()
-    assert obx["fill_rate"] == 1.0 and obx["distinct"] == 3 and obx["top"][0] == {"value": "GLU", "count": 3}
+    assert obx["fill_rate"] == 1.0 and obx["distinct"] == 3 and obx["top"][0] == {"value": "GLU", "count": 3, "first_seen": datetime(2026, 12, 1)}
     assert obx["length"] == {"min": 1, "max": 3, "mean": 2.2}
     assert pv1["filled"] == 2 and pv1["fill_rate"] == round(2 / 3, 4) and {t["value"] for t in pv1["top"]} == {"ER", "ICU"}
-    assert aa["top"] == [{"value": "NFM", "count": 3}]
+    assert aa["top"] == [{"value": "NFM", "count": 3, "first_seen": datetime(2026, 12, 1)}]
 
 
 def test_drift_names_the_values_first_seen_since_and_the_fill_before_and_since():
@@ -53,9 +53,31 @@ def test_stats_headless_on_the_demo(store_url, tmp_path, capsys):
     capsys.readouterr()
     assert main(["--db", store_url, "stats", "OBX[*]-3.1", "MSH-9.1", "--type", "ORU", "--json"]) == 0
     obx, msh = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert obx["fill_rate"] == 1.0 and obx["distinct"] > 3 and msh["top"] == [{"value": "ORU", "count": msh["messages"]}]
+    assert obx["fill_rate"] == 1.0 and obx["distinct"] > 3 and [(t["value"], t["count"]) for t in msh["top"]] == [("ORU", msh["messages"])]
     assert main(["--db", store_url, "stats", "PID-3.1", "--where", "MSH-9.1 = ADT", "--new-since", "1h"]) == 0
     out = capsys.readouterr().out
     assert "PID-3.1:" in out and "values not seen before" in out
     assert main(["--db", store_url, "stats", "PID3"]) == 1
     assert "not a field path: 'PID3'" in capsys.readouterr().err
+
+
+def test_times_and_numbers_get_a_histogram_and_words_do_not():
+    from datetime import UTC, datetime
+
+    from core.hl7.field_stats import BINS, FieldStats
+
+    stats = FieldStats(["OBX-5", "MSH-7", "PID-5.1"])
+    for value, at in (("105", "20240101083000"), ("98", "20240102"), ("140", "20240103120000"), ("x", "2024")):
+        stats.add(f"MSH|^~\\&|A|B|C|D|{at}||ORU^R01|1|P|2.5\rPID|1||1||DOE\rOBX|1|NM|GLU||{value}", None)
+    obx, msh, pid = stats.report()
+    assert "histogram" not in obx  # one value in four is not a number: not nine in ten
+    assert "histogram" not in pid
+    stats = FieldStats(["OBX-5", "MSH-7"])
+    for value, at in (("105", "20240101083000"), ("98", "20240102"), ("140", "20240103120000-0500")):
+        stats.add(f"MSH|^~\\&|A|B|C|D|{at}||ORU^R01|1|P|2.5\rOBX|1|NM|GLU||{value}", None)
+    obx, msh = stats.report()
+    assert obx["histogram"]["kind"] == "number" and sum(obx["histogram"]["counts"]) == 3
+    assert obx["histogram"]["edges"][0] == 98 and obx["histogram"]["edges"][-1] == 140
+    assert len(obx["histogram"]["counts"]) == BINS and obx["histogram"]["counts"][-1] == 1
+    assert msh["histogram"]["kind"] == "time"
+    assert msh["histogram"]["edges"][0] == datetime(2024, 1, 1, 8, 30, tzinfo=UTC).timestamp()
