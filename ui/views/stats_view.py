@@ -81,7 +81,7 @@ class StatsView(QWidget):
         layout.addWidget(split, 1)
         self.report: list[dict] = []
         self._stopping = False
-        screen().changed.connect(lambda _on: self._show())
+        screen().changed.connect(self._privacy_changed)  # a bound slot: disconnected when the view goes
 
     @staticmethod
     def _plain(table: QTableWidget, headers, widths) -> None:
@@ -95,6 +95,9 @@ class StatsView(QWidget):
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         for col, width in enumerate(widths):
             table.setColumnWidth(col, width)
+
+    def _privacy_changed(self, _on: bool) -> None:
+        self._show()
 
     def compute(self) -> None:
         paths = [p.strip() for p in self.paths.text().split(",") if p.strip()]
