@@ -14,7 +14,12 @@ Kinds (threshold in the unit named):
 - direct_timed_out: at least `threshold` deliveries of Direct messages sent in the last `window_min`
   have timed out (no processed MDN, or no dispatched one when asked for);
 - direct_failures: more than `threshold` % of the deliveries sent in the last `window_min` failed
-  (a failed MDN, a DSN, a timeout).
+  (a failed MDN, a DSN, a timeout);
+- field_drift: at least `threshold` values of a field path (`path`: OBX[*]-3.1, PV1-3) were first
+  seen in the last `window_min`, on an interface where the rule has seen values from before
+  then (a new result code, a new location, an assigning authority that changed). The rule reads
+  the messages once, DRIFT_READ at a time, keeping each value with when it was first seen; it
+  judges nothing until it has read them all.
 The engine kinds judge what the engine's own counts say at each poll (core.sources.engine);
 on an interface that is not an engine channel they never fire.
 An alert is raised once per rule and interface (the store refuses a second active one, so
@@ -28,14 +33,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.commands.context import CommandError, Context
+from core.hl7.query import FieldPath, Message, QueryError
+from core.privacy import PHI_FIELDS
 from core.store import alerts as store_alerts
 from core.store import audit, direct, engines, flows, interfaces, queue
 from core.store.db import Store
-from core.vocabulary import AlertState, AuditAction, Disposition, TriageState
+from core.vocabulary import AlertState, AuditAction, Disposition, ParseState, TriageState
 
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s",
          "engine_queued": "queued", "engine_errors": "errors", "channel_stopped": "minutes",
-         "direct_timed_out": "timed out", "direct_failures": "%"}
+         "direct_timed_out": "timed out", "direct_failures": "%", "field_drift": "new values"}
+DRIFT_READ = 20_000  # messages a drift rule reads at one evaluation
 RUNNING = ("STARTED", "STARTING", "DEPLOYING")
 MIN_MESSAGES_FOR_RATE = 5  # an error rate over fewer messages says little
 CLEAR_AFTER = timedelta(minutes=5)  # how long a condition must stay false before its alert clears
@@ -48,15 +56,23 @@ class Change:
 
 
 def add_rule(ctx: Context, kind: str, threshold: float, *, interface_id: int | None = None, window_min: int = 15,
-             hours: str | None = None, weekdays: str | None = None) -> int:
+             hours: str | None = None, weekdays: str | None = None, path: str | None = None) -> int:
     if kind not in KINDS:
         raise CommandError(f"The alert kind is one of: {', '.join(KINDS)}.")
+    if (kind == "field_drift") != bool(path):
+        raise CommandError("A field_drift rule watches a field path (--path OBX[*]-3.1); no other kind takes one.")
+    if path:
+        path = path.strip().upper()
+        try:
+            FieldPath.parse(path)
+        except QueryError as exc:
+            raise CommandError(f"The field path: {exc.reason}") from None
     if hours and not _hours(hours):
         raise CommandError("Business hours are written HH:MM-HH:MM, e.g. 07:00-19:00.")
     if weekdays and not set(weekdays) <= set("1234567"):
         raise CommandError("Weekdays are digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
     row = {"interface_id": interface_id, "kind": kind, "threshold": threshold, "window_min": window_min,
-           "hours": hours, "weekdays": weekdays, "enabled": True, "created_at": ctx.now()}
+           "hours": hours, "weekdays": weekdays, "enabled": True, "created_at": ctx.now(), "path": path}
     with ctx.store.begin() as conn:
         rule_id = store_alerts.add_rule(conn, row)
         audit.append(conn, actor=ctx.who(conn), action=AuditAction.ADD_ALERT_RULE, at=ctx.now(),
@@ -138,6 +154,7 @@ class _Measures:
         self._windows: dict[int, dict[int, list[int]]] = {}
         self._channels: dict[int, dict] | None = None
         self._deliveries: dict[int, dict[int, dict[str, int]]] = {}
+        self._drift: dict[int, tuple] = {}
 
     def channel(self, interface_id: int) -> dict | None:
         """The engine channel an interface is, with its state and counts at the last poll."""
@@ -165,6 +182,31 @@ class _Measures:
                 total[0], total[1], total[2] = total[0] + f.messages, total[1] + f.naks, total[2] + f.unparseable
             self._windows[window_min] = by_interface
         return tuple(self._windows[window_min].get(interface_id, (0, 0, 0)))
+
+    def drift(self, rule) -> tuple[dict[int, list], set[int]] | None:
+        """A drift rule's values first seen in its window, by interface, and the interfaces it has
+        values from before for; None until it has read every message (read here, a batch a call)."""
+        if rule.id not in self._drift:
+            self._drift[rule.id] = self._read_drift(rule)
+        return self._drift[rule.id]
+
+    def _read_drift(self, rule):
+        path = FieldPath.parse(rule.path)
+        with self.store.begin() as conn:
+            rows = store_alerts.drift_batch(conn, rule.read_to or 0, DRIFT_READ, rule.interface_id)
+            seen: dict[tuple[int, str], datetime] = {}
+            for r in rows:
+                if r.parse_state == ParseState.TEXT or r.event_time is None:
+                    continue
+                for value in path.values(Message(r.raw.decode("utf-8", "replace"))):
+                    key = (r.interface_id or 0, value[:400])
+                    if value and (key not in seen or r.event_time < seen[key]):
+                        seen[key] = r.event_time
+            if rows:
+                store_alerts.drift_record(conn, rule.id, seen, rows[-1].id)
+            if len(rows) == DRIFT_READ:
+                return None  # more to read before anything can be judged
+            return store_alerts.drift_since(conn, rule.id, self.now - timedelta(minutes=rule.window_min))
 
     def last_message(self, interface_id: int) -> datetime | None:
         return store_alerts.last_received(self.store, interface_id, self.now)
@@ -204,6 +246,8 @@ def _check(measure: _Measures, rule, interface_id: int, name: str) -> tuple[bool
         return _check_channel(measure, rule, channel, name) if channel else (False, None, "")
     if rule.kind in ("direct_timed_out", "direct_failures"):
         return _check_direct(measure.deliveries(interface_id, rule.window_min), rule, name)
+    if rule.kind == "field_drift":
+        return _check_drift(measure.drift(rule), rule, interface_id, name)
     if rule.kind == "queue_depth":
         depth = measure.open_items(interface_id)
         return depth > rule.threshold, float(depth), f"{name}: {depth} open queue items (limit {rule.threshold:g})"
@@ -243,6 +287,20 @@ def _check_direct(states: dict[str, int], rule, name: str) -> tuple[bool, float 
     rate = 100.0 * failed / sent
     return rate > rule.threshold, rate, (f"{name}: {rate:.0f}% of Direct deliveries of the last {rule.window_min} minutes "
                                          f"failed or timed out ({failed} of {sent}; limit {rule.threshold:g}%)")
+
+
+def _check_drift(found, rule, interface_id: int, name: str) -> tuple[bool, float | None, str]:
+    if found is None or interface_id not in found[1]:
+        return False, None, ""  # still reading, or nothing from before the window to compare with
+    new = found[0].get(interface_id, [])
+    path = FieldPath.parse(rule.path)
+    if path.field in PHI_FIELDS.get(path.segment, ()):
+        said = f"the values are not shown: {rule.path} identifies patients"  # alerts are read on shared screens
+    else:
+        said = ", ".join(v for v, _ in new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")
+    return len(new) >= rule.threshold, float(len(new)), (
+        f"{name}: {len(new)} value{'s' if len(new) != 1 else ''} of {rule.path} first seen in the last "
+        f"{rule.window_min} minutes (limit {rule.threshold:g}): {said}")
 
 
 def _hours(text: str) -> tuple[int, int] | None:

@@ -8,10 +8,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.store.db import Store, Tx
-from core.store.models import Alert, AlertRule, Interface, Message
+from core.store.models import Alert, AlertRule, DriftValue, Interface, Message
 from core.vocabulary import ACTIVE_ALERTS, AlertState
 
-R, A, M, I = AlertRule.__table__, Alert.__table__, Message.__table__, Interface.__table__
+R, A, M, I, D = AlertRule.__table__, Alert.__table__, Message.__table__, Interface.__table__, DriftValue.__table__
 
 
 def add_rule(conn: Tx, values: dict) -> int:
@@ -107,3 +107,50 @@ def last_received(store: Store, interface_id: int, now: datetime) -> datetime | 
     with store.read() as conn:
         recent = conn.execute(select(func.max(M.c.received_at)).where(M.c.received_at >= now - timedelta(days=1), *mine)).scalar()
         return recent or conn.execute(select(func.max(M.c.received_at)).where(*mine)).scalar()
+
+
+# -- field drift: the values a rule has seen, and when first ----------------------------------
+def drift_batch(conn: Tx, after_id: int, limit: int, interface_id: int | None) -> list:
+    """Messages after `after_id` (id order), with their bytes: what a drift rule reads next."""
+    stmt = (select(M.c.id, M.c.interface_id, M.c.event_time, M.c.parse_state, M.c.raw)
+            .where(M.c.id > after_id, M.c.is_ack.is_(False)).order_by(M.c.id).limit(limit))
+    if interface_id is not None:
+        stmt = stmt.where(M.c.interface_id == interface_id)
+    return conn.execute(stmt).all()
+
+
+def drift_record(conn: Tx, rule_id: int, seen: dict[tuple[int, str], datetime], read_to: int) -> None:
+    """Keep each (interface, value) with the earliest time it was seen; the rule has read to `read_to`."""
+    by_interface: dict[int, dict[str, datetime]] = {}
+    for (iface, value), at in seen.items():
+        by_interface.setdefault(iface, {})[value] = at
+    for iface, values in by_interface.items():
+        names = list(values)
+        for i in range(0, len(names), 500):
+            chunk = names[i:i + 500]
+            known = dict(conn.execute(select(D.c.value, D.c.first_seen).where(
+                D.c.rule_id == rule_id, D.c.interface_id == iface, D.c.value.in_(chunk))).all())
+            fresh = [{"rule_id": rule_id, "interface_id": iface, "value": v, "first_seen": values[v]}
+                     for v in chunk if v not in known]
+            if fresh:
+                conn.execute(insert(D), fresh)
+            for v in chunk:
+                if v in known and values[v] < known[v]:  # an older log, read later
+                    conn.execute(update(D).where(D.c.rule_id == rule_id, D.c.interface_id == iface, D.c.value == v)
+                                 .values(first_seen=values[v]))
+    conn.execute(update(R).where(R.c.id == rule_id).values(read_to=read_to))
+
+
+def drift_since(conn: Tx, rule_id: int, since: datetime) -> tuple[dict[int, list[tuple[str, datetime]]], set[int]]:
+    """The values first seen since `since`, by interface, and the interfaces with values from before it."""
+    new: dict[int, list[tuple[str, datetime]]] = {}
+    for iface, value, at in conn.execute(select(D.c.interface_id, D.c.value, D.c.first_seen).where(
+            D.c.rule_id == rule_id, D.c.first_seen >= since).order_by(D.c.first_seen)):
+        new.setdefault(iface, []).append((value, at))
+    before = set(conn.execute(select(D.c.interface_id).where(D.c.rule_id == rule_id, D.c.first_seen < since)
+                              .distinct()).scalars())
+    return new, before
+
+
+def last_message_id(conn: Tx) -> int:
+    return conn.execute(select(func.max(M.c.id))).scalar() or 0

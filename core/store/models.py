@@ -295,6 +295,19 @@ class AlertRule(Base):
     weekdays: Mapped[str | None] = mapped_column(String(7))  # "12345": Monday to Friday
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    path: Mapped[str | None] = mapped_column(String(100))  # field_drift: the field path watched
+    read_to: Mapped[int | None] = mapped_column(BigInteger)  # field_drift: the last message read
+
+
+class DriftValue(Base):
+    """A value a field_drift rule has seen on an interface, and when it was first seen."""
+
+    __tablename__ = "drift_values"
+    __table_args__ = (Index("ix_drift_values_first_seen", "rule_id", "first_seen"),)
+    rule_id: Mapped[int] = mapped_column(ID, ForeignKey("alert_rules.id", ondelete="CASCADE"), primary_key=True)
+    interface_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[str] = mapped_column(String(400), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Alert(Base):

@@ -36,6 +36,7 @@ def register(sub, common) -> None:
     s.add_argument("--window", type=values.whole(1, 60 * 24 * 31, "minutes"), help="add-rule, set-rule: minutes looked back (default 15)")
     s.add_argument("--hours", help="add-rule: business hours, e.g. 07:00-19:00 (local time)")
     s.add_argument("--days", help="add-rule: weekdays, 1 = Monday, e.g. 12345")
+    s.add_argument("--path", help="add-rule field_drift: the field path watched, e.g. OBX[*]-3.1 or PV1-3")
 
 
 def cmd_flows(ctx: Context, args) -> int:
@@ -114,7 +115,8 @@ def cmd_alerts(ctx: Context, args) -> int:
             if args.json:
                 json_line(r)
                 continue
-            print(f"{r['id']:>3} {r['kind']:12} > {r['threshold']:g} {alerts.KINDS[r['kind']]}, interface "
+            print(f"{r['id']:>3} {r['kind']:12} > {r['threshold']:g} {alerts.KINDS[r['kind']]}"
+                  + (f" of {r['path']}" if r["path"] else "") + f", interface "
                   f"{r['interface_id'] or 'all'}, window {r['window_min']} min {r['hours'] or ''} {r['weekdays'] or ''}")
         return ExitCode.OK
     if args.action == "add-rule":
@@ -125,7 +127,7 @@ def cmd_alerts(ctx: Context, args) -> int:
         except argparse.ArgumentTypeError as exc:
             raise CommandError(f"add-rule: {exc}") from None
         rule = alerts.add_rule(ctx, args.target[0], threshold, interface_id=args.interface,
-                               window_min=args.window or 15, hours=args.hours, weekdays=args.days)
+                               window_min=args.window or 15, hours=args.hours, weekdays=args.days, path=args.path)
         print(f"rule {rule} added")
         return ExitCode.OK
     if args.action in ("set-rule", "disable-rule", "enable-rule", "delete-rule"):

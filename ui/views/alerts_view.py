@@ -65,7 +65,8 @@ def _alert_cells(a: dict) -> tuple:
 
 def _rule_cells(r: dict) -> tuple:
     when = " ".join(filter(None, [r["hours"], f"days {r['weekdays']}" if r["weekdays"] else None])) or "always"
-    return (r["kind"].replace("_", " "), f"> {r['threshold']:g} {alerts.KINDS[r['kind']]}", r.get("interface") or "every interface",
+    limit = f"> {r['threshold']:g} {alerts.KINDS[r['kind']]}" + (f" of {r['path']}" if r.get("path") else "")
+    return (r["kind"].replace("_", " "), limit, r.get("interface") or "every interface",
             f"{r['window_min']} min", when, "on" if r["enabled"] else "off")
 
 
@@ -184,7 +185,7 @@ class AlertsView(QWidget):
     def _edit_rule(self, rule: dict, names: dict[int, str]) -> None:
         dialog = RuleDialog(names, self, rule=rule)
         if dialog.exec():
-            values = {k: v for k, v in dialog.values().items() if k != "kind"}
+            values = {k: v for k, v in dialog.values().items() if k not in ("kind", "path")}
             values.update(hours=dialog.hours.text().strip(), weekdays=dialog.days.text().strip())  # "" clears them
             run_command(self, "Edit alert rule", lambda: alerts.change_rule(self.ctx, rule["id"], **values),
                         lambda _: None, changes=RULES)
@@ -219,12 +220,16 @@ class RuleDialog(QDialog):
         self.window = QSpinBox(minimum=1, maximum=24 * 60, value=15, suffix=" min")
         self.hours = QLineEdit(placeholderText="07:00-19:00 (silence rules; local time)")
         self.days = QLineEdit(placeholderText="12345 = Monday to Friday")
+        self.path = QLineEdit(placeholderText="field drift: the field watched, e.g. OBX[*]-3.1 or PV1-3")
+        self.kind.currentIndexChanged.connect(lambda: self.path.setEnabled(self.kind.currentData() == "field_drift"))
+        self.path.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         for label, w in (("Rule", self.kind), ("Limit", self.threshold), ("Interface", self.interface),
-                         ("Looking back", self.window), ("Business hours", self.hours), ("Weekdays", self.days)):
+                         ("Looking back", self.window), ("Business hours", self.hours), ("Weekdays", self.days),
+                         ("Field", self.path)):
             form.addRow(label, w)
         form.addRow(buttons)
         if rule:  # editing: what it is now; its kind stays (a new kind is a new rule)
@@ -235,8 +240,10 @@ class RuleDialog(QDialog):
             self.window.setValue(rule["window_min"])
             self.hours.setText(rule["hours"] or "")
             self.days.setText(rule["weekdays"] or "")
+            self.path.setText(rule.get("path") or "")
+            self.path.setEnabled(False)  # a new field is a new rule
 
     def values(self) -> dict:
         return {"kind": self.kind.currentData(), "threshold": self.threshold.value(), "interface_id": self.interface.currentData(),
                 "window_min": self.window.value(), "hours": self.hours.text().strip() or None,
-                "weekdays": self.days.text().strip() or None}
+                "weekdays": self.days.text().strip() or None, "path": self.path.text().strip() or None}

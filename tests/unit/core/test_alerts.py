@@ -278,6 +278,11 @@ def test_rules_are_edited_switched_and_deleted_headless_and_audited(capsys, tmp_
     actions = [json.loads(line)["action"] for line in out.splitlines()]
     assert actions[:4] == ["delete_alert_rule", "change_alert_rule", "change_alert_rule", "add_alert_rule"]
     assert run(capsys, url, "alerts", "delete-rule", str(rule))[0] == 1  # gone: said in one line
+    code, out, _ = run(capsys, url, "alerts", "add-rule", "field_drift", "2", "--path", "PV1-3", "--window", "60")
+    assert code == 0
+    code, out, err = run(capsys, url, "alerts", "add-rule", "field_drift", "2")
+    assert code == 1 and "watches a field path (--path" in err and "Traceback" not in err
+    assert "> 2 new values of PV1-3" in run(capsys, url, "alerts", "rules")[1]
 
 
 def test_a_backlog_read_now_raises_no_rate_alert_but_live_naks_do(store):
@@ -294,3 +299,37 @@ def test_a_backlog_read_now_raises_no_rate_alert_but_live_naks_do(store):
     Ingestor(store, now=lambda: now).ingest_messages("tap", live, transport="mllp")
     assert [a["text"].split(": ", 1)[1] for a in alerts.evaluate(store, now).raised] == [
         "5 NAKs in the last 15 minutes (limit 3)"]
+
+
+def _result(cid: str, at: datetime, code: str, patient: str = "DOE") -> bytes:
+    return (f"MSH|^~\\&|QUEST|QUEST_LAB|ECW|NFM|{at:%Y%m%d%H%M%S}||ORU^R01^ORU_R01|{cid}|P|2.5.1\r"
+            f"PID|1||MRN1^^^NFM^MR||{patient}^JANE\rOBR|1|P1|F1|GLU^Glucose\rOBX|1|NM|{code}^Test||98\r").encode()
+
+
+def test_field_drift_raises_on_values_first_seen_in_its_window(store, monkeypatch):
+    now = T0 + timedelta(days=1)
+    old = [_result(f"R{i}", T0 + timedelta(minutes=i), ("GLU", "NA", "K")[i % 3]) for i in range(12)]
+    Ingestor(store, now=lambda: now).ingest_messages("lab", old, transport="file")
+    ctx = Context(store, now=lambda: now)
+    iface = next(r["id"] for r in interfaces.overview(store) if r["name"] == "QUEST → ECW")
+    with pytest.raises(CommandError, match="watches a field path"):
+        alerts.add_rule(ctx, "field_drift", 1, interface_id=iface)
+    with pytest.raises(CommandError, match="no other kind takes one"):
+        alerts.add_rule(ctx, "nak_burst", 1, path="OBX-3")
+    with pytest.raises(CommandError, match="The field path"):
+        alerts.add_rule(ctx, "field_drift", 1, path="OBX[-3")
+    monkeypatch.setattr(alerts, "DRIFT_READ", 5)  # read a batch at each evaluation
+    alerts.add_rule(ctx, "field_drift", 1, interface_id=iface, window_min=60, path="obx[*]-3.1")
+    alerts.add_rule(ctx, "field_drift", 1, interface_id=iface, window_min=60, path="PID-5.1")
+    for _ in range(3):  # 12 old messages, 5 at a time: nothing judged until all are read
+        assert not alerts.evaluate(store, now).raised
+    new = [_result("R20", now - timedelta(minutes=5), "TROP", "ROE"), _result("R21", now - timedelta(minutes=4), "GLU")]
+    Ingestor(store, now=lambda: now).ingest_messages("lab", new, transport="file")
+    raised = sorted(a["text"].split(": ", 1)[1] for a in alerts.evaluate(store, now).raised)
+    assert raised == ["1 value of OBX[*]-3.1 first seen in the last 60 minutes (limit 1): TROP",
+                      "1 value of PID-5.1 first seen in the last 60 minutes (limit 1): the values are not shown: "
+                      "PID-5.1 identifies patients"]
+    later = now + timedelta(hours=2)  # out of the window: no longer new, and the alert clears
+    alerts.evaluate(store, later)
+    cleared = alerts.evaluate(store, later + alerts.CLEAR_AFTER + timedelta(seconds=1)).cleared
+    assert len(cleared) == 2 and not store_alerts.active(store)
