@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
 from core import workstation
@@ -160,7 +162,18 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.stats, "Statistics")
         self.tabs.addTab(self.audit, "Audit")
         self.main_split = QSplitter(Qt.Orientation.Horizontal, objectName="main")
-        self.main_split.addWidget(self.sidebar)
+        left = QSplitter(Qt.Orientation.Vertical, objectName="left")
+        left.addWidget(self.sidebar)
+        views = QWidget()
+        v = QVBoxLayout(views)
+        v.setContentsMargins(0, 4, 0, 0)
+        v.addWidget(QLabel("<b>Saved views</b>"))
+        v.addWidget(self.messages_view.views_list)
+        left.addWidget(views)
+        left.setStretchFactor(0, 4)
+        left.setStretchFactor(1, 1)
+        self.messages_view.views_list.itemClicked.connect(lambda _item: self.tabs.setCurrentWidget(self.right))
+        self.main_split.addWidget(left)
         self.main_split.addWidget(self.tabs)
         self.main_split.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_split)

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QInputDialog,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QProgressDialog,
     QSplitter,
@@ -24,6 +26,7 @@ from core.commands.context import Context
 from core.commands.export import ExportDeidentified
 from core.commands.views import SaveView
 from core.store import messages, views
+from ui import icons
 from ui.actions import operations, run_command
 from ui.dialogs.compare import CompareDialog, CompareViewsDialog
 from ui.dialogs.export_deidentified import ExportDeidentifiedDialog
@@ -68,8 +71,11 @@ class MessagesView(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
         self.filter_bar.changed.connect(lambda: self.model.set_filter(self.filter_bar.message_filter()))
-        self.saved: list[dict] = []  # the store's saved views, as the chooser lists them
+        self.saved: list[dict] = []  # the store's saved views, as the chooser and the sidebar list them
         self.filter_bar.views.activated.connect(self._view_chosen)
+        self.views_list = QListWidget(objectName="saved_views")  # shown in the window's sidebar
+        self.views_list.itemClicked.connect(lambda item: self._view_chosen(self.views_list.row(item) + 1)
+                                            if item.flags() & Qt.ItemFlag.ItemIsEnabled else None)
         self.filter_bar.save_view.clicked.connect(self.save_view)
         self.load_views()
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -112,6 +118,15 @@ class MessagesView(QSplitter):
                                 Qt.ItemDataRole.ToolTipRole)
         chooser.setCurrentIndex(max(0, chooser.findText(chosen)))
         chooser.blockSignals(False)
+        self.views_list.clear()
+        for v in found:
+            item = QListWidgetItem(icons.action("search"), v["name"])
+            item.setToolTip(f"{v['owner']}, {v['updated_at']:%Y-%m-%d %H:%M}")
+            self.views_list.addItem(item)
+        if not found:
+            hint = QListWidgetItem("None yet: Save view… beside the Messages filters")
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.views_list.addItem(hint)
 
     def _view_chosen(self, index: int) -> None:
         if index > 0:

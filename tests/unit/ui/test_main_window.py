@@ -316,6 +316,12 @@ def test_a_view_saved_in_the_console_is_listed_audited_and_chosen_again(qtbot, w
     bar.where.returnPressed.emit()
     bar.views.activated.emit(1)
     assert bar.type.currentText() == "ORU" and bar.where.text() == "OBX[*]-8 in ('H','HH')"
+    listed = view.views_list  # the sidebar lists them too, and one click chooses it
+    assert [listed.item(i).text() for i in range(listed.count())] == ["Critical results"]
+    bar.type.setCurrentIndex(0)
+    window.tabs.setCurrentWidget(window.queue_split)
+    listed.itemClicked.emit(listed.item(0))
+    assert bar.type.currentText() == "ORU" and window.tabs.currentWidget() is window.right
     qtbot.waitUntil(lambda: window.messages.rowCount() > 0 and not window.messages._loading, timeout=10_000)
     assert all(r["message_type"].startswith("ORU") for r in window.messages.rows)
 
