@@ -6,8 +6,9 @@ On a store of the demo's traffic (made here, or --store), in the same run:
   one (OBX[*]-8 in ('H','HH'), over every ORU): the first page of 100, p50 over rounds;
 - the broad query over all the ORUs to the end, against python-hl7 parsing the same
   candidates and testing the same thing: messages/s of each, and their ratio;
-- field statistics of one path (PID-3[*].4) over every message, read from the store: seconds
-  and messages/s (issue 19's target: 100,000 messages within 2 s).
+- field statistics of one path (PID-3[*].4) over the oldest 100,000 messages, read from the
+  store: seconds (median of three) and messages/s (issue 19's target: within 2 s).
+A store made here is indexed after its bulk load, as `lanewatch ingest` leaves it.
 """
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ from core.hl7 import query
 from core.hl7.field_stats import FieldStats
 from core.ingest import Ingestor
 from core.query_filter import filtered_by
-from core.store import messages
+from core.store import indexer, messages
 from core.store.db import open_store
 
+STATS_OVER = 100_000
 
 def first_page(store, text: str, flt: messages.MessageFilter, rounds: int = 5) -> float:
     f = filtered_by(flt, query.parse(text))
@@ -51,6 +53,7 @@ def main() -> None:
         write_logs(work / "logs", a.count, seed=1)
         store = open_store(f"sqlite:///{work / 's.db'}")
         Ingestor(store).ingest_paths([work / "logs"])
+        indexer.catch_up(store)  # as `lanewatch ingest` does: a bulk load leaves its indexes to this
     orus = messages.MessageFilter(types=["ORU"])
     with store.read() as conn:
         some = conn.exec_driver_sql("SELECT raw FROM messages WHERE message_type LIKE 'ORM%' LIMIT 1").scalar_one()
@@ -66,11 +69,16 @@ def main() -> None:
         m = hl7.parse(raw.decode("utf-8", "replace").replace("\r\n", "\r").replace("\n", "\r"))
         theirs += any(str(s[8]) in ("H", "HH") for s in m if str(s[0]) == "OBX" and len(s) > 8)
     theirs_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    stats = FieldStats(["PID-3[*].4"])
-    for r in messages.every(store, messages.MessageFilter(), raw=True):
-        stats.add(r["raw"].decode("utf-8", "replace"), r["event_time"])
-    stats_s = time.perf_counter() - t0
+    stats_runs = []
+    for _ in range(3):  # the target: one path over 100,000 messages; median of three
+        t0 = time.perf_counter()
+        stats = FieldStats(["PID-3[*].4"])
+        for n, r in enumerate(messages.every(store, messages.MessageFilter(), raw=True), start=1):
+            stats.add(r["raw"].decode("utf-8", "replace"), r["event_time"])
+            if n == STATS_OVER:
+                break
+        stats_runs.append(time.perf_counter() - t0)
+    stats_s = statistics.median(stats_runs)
     print(json.dumps({
         "messages": messages.count(store), "orus": len(raws),
         "selective_query": f"OBR-2 = '{order}'",
@@ -79,8 +87,8 @@ def main() -> None:
         "broad_matches": {"ours": ours, "python_hl7": theirs},
         "broad_all_orus_per_s": {"ours": round(len(raws) / ours_s), "python_hl7": round(len(raws) / theirs_s),
                                  "ratio": round(theirs_s / ours_s, 1)},
-        "stats_one_path_all_messages": {"messages": stats.stats["PID-3[*].4"].messages, "seconds": round(stats_s, 2),
-                                        "per_s": round(stats.stats["PID-3[*].4"].messages / stats_s)},
+        "stats_one_path": {"messages": stats.stats["PID-3[*].4"].messages, "seconds": round(stats_s, 2),
+                           "per_s": round(stats.stats["PID-3[*].4"].messages / stats_s), "target_s": 2.0},
     }, indent=1))
 
 
