@@ -226,15 +226,21 @@ CANDIDATES = 2000  # messages a filter's test is asked of at a time
 
 
 def page(store: Store, flt: MessageFilter, *, after: Key | None = None, limit: int = 500,
-         newest_first: bool = True, raw: bool = False) -> list[dict]:
+         newest_first: bool = True, raw: bool = False, stopped: Callable[[], bool] | None = None,
+         told: Callable[[int], None] | None = None) -> list[dict]:
     """One page of messages in time order, after the key the previous page ended at; their
     bytes only when asked for (`raw`: statistics, exports). With a test, candidates are read
-    a batch at a time until the page is full."""
+    a batch at a time until the page is full: `told(read)` hears how many so far, and
+    `stopped()` true ends the search with what it found (a query no longer wanted)."""
     if flt.test is None:
         return _page(store, flt, after, limit, newest_first, raw)
     found: list[dict] = []
-    while len(found) < limit:
+    read = 0
+    while len(found) < limit and not (stopped and stopped()):
         candidates = _page(store, flt, after, CANDIDATES, newest_first, raw=True)
+        read += len(candidates)
+        if told:
+            told(read)
         for r in candidates:
             if flt.test(r):
                 if not raw:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, Signal
 
 from core import labels, privacy
 from core.store import interfaces, messages
@@ -28,6 +28,7 @@ PAGE = 500
 
 class MessageTableModel(PagedTableModel):
     HEADERS = HEADERS
+    searched = Signal(int)  # messages read so far by a field query's page (emitted off the GUI thread)
 
     def __init__(self, store: Store, parent=None, page: int = PAGE) -> None:
         super().__init__(parent, page)
@@ -38,9 +39,12 @@ class MessageTableModel(PagedTableModel):
         self._newest_id = 0  # the largest id seen, for polling new traffic
 
     def query(self):
-        store, flt, page = self.store, self.filter, self.page
+        """A field query's page may read many candidates: it says how many as it goes, and stops
+        once another filter is shown."""
+        store, flt, page, token = self.store, self.filter, self.page, self._generation.value
         return lambda last: messages.page(store, flt, after=(last["event_time"], last["id"]) if last else None,
-                                                 limit=page)
+                                          limit=page, stopped=lambda: not self._generation.current(token),
+                                          told=self.searched.emit if flt.test else None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

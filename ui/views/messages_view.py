@@ -80,6 +80,8 @@ class MessagesView(QSplitter):
         self.load_views()
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.model.failed.connect(lambda text: self.notice.emit(f"Query failed: {text}"))
+        self.model.searched.connect(lambda n: self.notice.emit(f"Field query: {n:,} messages read so far… (change or "
+                                                               "clear the query to stop)"))
         self.model.modelReset.connect(lambda: self._keep_message is None and self.detail.show_detail(None))
         self.model.loading_changed.connect(self._choose_kept)
         self.detail.open_message.connect(self.open_message)

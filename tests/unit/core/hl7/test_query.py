@@ -114,3 +114,8 @@ def test_a_query_narrows_the_stores_pages_and_its_live_look(store, tmp_path, mon
     assert "raw" not in first[0] and messages.count(store, flt) == len(every)
     newest = every[0]
     assert [r["id"] for r in messages.newer_than(store, flt, None, since_id=newest["id"] - 1)] == [newest["id"]]
+    heard, asked = [], []  # progress as it reads, and a search no longer wanted stops with what it has
+    stop_after = lambda: asked.append(1) or len(asked) > 3  # noqa: E731
+    partial = messages.page(store, flt, limit=5000, told=heard.append, stopped=stop_after)
+    assert heard == [7, 14, 21] and len(partial) < len(every)
+    assert [r["id"] for r in partial] == [r["id"] for r in every[:len(partial)]]
