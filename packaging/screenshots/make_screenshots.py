@@ -40,6 +40,14 @@ def settle(app, seconds: float = 1.5) -> None:
         time.sleep(0.01)
 
 
+def settle_until(app, ready, tries: int) -> None:
+    """Let the window work until `ready()` (what it reads behind the window has come), a fifth of a second at a time."""
+    for _ in range(tries):
+        settle(app, 0.2)
+        if ready():
+            return
+
+
 def queue_shots(app, window) -> None:
     """The Queue tab with its biggest NAK group open, a correction's diff, and the audit trail."""
     from ui.dialogs.correct import CorrectionDialog
@@ -126,10 +134,8 @@ def query_shot(app, window) -> None:
     bar = window.messages_view.filter_bar
     bar.where.setText("OBX[*]-8 in ('H','HH') and PID-8 = F")
     bar.where.returnPressed.emit()
-    for _ in range(50):  # the query reads its candidates behind the window
-        settle(app, 0.2)
-        if window.messages.rows and window.messages.rows[0]["message_type"] == "ORU^R01":
-            break
+    # the query reads its candidates behind the window
+    settle_until(app, lambda: window.messages.rows and window.messages.rows[0]["message_type"] == "ORU^R01", 50)
     window.open_message(window.messages.rows[0]["id"])
     settle(app, 0.5)
     window.grab().save(str(HERE / "query.png"))
@@ -166,10 +172,7 @@ def compare_shots(app, window, store) -> None:
     dialog.resize(1000, 640)
     dialog.only_differences.setChecked(False)  # every field, what differs marked
     dialog.show()
-    for _ in range(25):
-        settle(app, 0.2)
-        if dialog.rows:
-            break
+    settle_until(app, lambda: dialog.rows, 25)
     dialog.grab().save(str(HERE / "compare.png"))
     dialog.close()
     ctx = Context(store, actor="screenshots")
@@ -181,10 +184,7 @@ def compare_shots(app, window, store) -> None:
     views.right.setCurrentText("Lab results")
     views.left.setCurrentText("Our lab orders")
     views.run()
-    for _ in range(50):
-        settle(app, 0.2)
-        if views.found:
-            break
+    settle_until(app, lambda: views.found, 50)
     views.grab().save(str(HERE / "compare-views.png"))
     views.close()
 
@@ -199,10 +199,7 @@ def stats_shot(app, window) -> None:
     window.stats.paths.setText("OBX[*]-3.2, OBX[*]-8, PID-8, MSH-7")
     window.stats.since.setText((NOW - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M"))
     window.stats.compute()
-    for _ in range(100):
-        settle(app, 0.2)
-        if window.stats.go.isEnabled() and window.stats.report:
-            break
+    settle_until(app, lambda: window.stats.go.isEnabled() and window.stats.report, 100)
     settle(app, 0.5)
     window.grab().save(str(HERE / "statistics.png"))
     window.stats.summary.setCurrentCell(3, 0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
@@ -31,6 +29,7 @@ from core.privacy import MASK, PHI_FIELDS
 from core.query_filter import hl7_text
 from core.store import messages, views
 from ui.privacy_screen import screen
+from ui.views.grid import plain_table
 from ui.workers import submit
 
 SET_IGNORE = "MSH-7, MSH-10"
@@ -39,18 +38,6 @@ NO_SEGMENT = "(no segment)"
 
 def _differs_brush() -> QBrush:
     return QBrush(QColor(255, 196, 0, 70))  # a warm wash that reads on the light and the dark theme
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().hide()
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setWordWrap(False)
-    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
-    t.horizontalHeader().setStretchLastSection(True)
-    return t
 
 
 def _shown(value: str | None, masked: bool) -> str:
@@ -71,9 +58,8 @@ class CompareDialog(QDialog):
         self.heads = (QLabel(), QLabel())
         self.only_differences = QCheckBox("Only the fields that differ", checked=True)
         self.only_differences.toggled.connect(self._show)
-        self.table = _table(["Field", f"Message {left_id}", f"Message {right_id}"])
-        self.table.setColumnWidth(0, 130)
-        self.table.setColumnWidth(1, 440)
+        self.table = plain_table(["Field", f"Message {left_id}", f"Message {right_id}"], (130, 440))
+        self.table.setAlternatingRowColors(False)  # what differs is marked by colour
         self.said = QLabel("Reading the two messages…")
         top = QHBoxLayout()
         for head in self.heads:
@@ -143,11 +129,9 @@ class CompareViewsDialog(QDialog):
         self.problem = QLabel(wordWrap=True)
         self.problem.setStyleSheet("color: #c0392b")
         self.summary = QLabel(wordWrap=True)
-        self.fields = _table(["Pairs", "Field that differed"])
-        self.fields.setColumnWidth(0, 90)
-        self.keys = _table(["", "Key", "Left", "Right", "Fields that differ"])
-        for col, width in enumerate((130, 200, 80, 80)):
-            self.keys.setColumnWidth(col, width)
+        self.fields = plain_table(["Pairs", "Field that differed"], (90,))
+        self.keys = plain_table(["", "Key", "Left", "Right", "Fields that differ"], (130, 200, 80, 80))
+        self.keys.setAlternatingRowColors(False)
         self.keys.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.keys.doubleClicked.connect(self._open_pair)
         form = QFormLayout()

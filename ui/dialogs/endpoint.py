@@ -10,17 +10,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
-    QWidget,
 )
 
 from core.commands.endpoints import AUDIENCES, SECRET_FOR
 from core.fhir.auth import ALGS, METHODS
+from ui.dialogs.rows import with_button
 
 AUTH_WORDS = {"none": "None (open server)", "bearer": "Static bearer token", "backend": "SMART backend services (signed JWT)",
               "client_secret_basic": "Client secret (HTTP Basic)", "client_secret_post": "Client secret (form post)",
@@ -49,13 +47,7 @@ class EndpointDialog(QDialog):
         self.secret = QLineEdit(echoMode=QLineEdit.EchoMode.Password,
                                 placeholderText="kept in the OS keyring" if current else "")
         self.key_file = QLineEdit(placeholderText="private key (PEM) to copy into the OS keyring")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        key_row = QWidget()
-        h = QHBoxLayout(key_row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.key_file, 1)
-        h.addWidget(browse)
+        key_row = with_button(self.key_file, "Browse…", self._browse)
         self.audience = QComboBox()
         self.audience.addItems(AUDIENCES)
         self.audience.setCurrentText(c.get("audience") or "provider")

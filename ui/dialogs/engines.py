@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from core.commands.context import Context
 from core.commands.engines import ConfigureEngine, PollEngines, RemoveEngine
 from core.store import engines
 from ui.actions import confirm_then, run_command
+from ui.dialogs.rows import with_button
 from ui.workers import submit
 
 PROBLEM_STYLE = "color: #b00020;"
@@ -49,13 +49,7 @@ class EngineDialog(QDialog):
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password,
                                   placeholderText="kept in the OS keyring" if current else "the API user's password")
         self.ca_file = QLineEdit(c.get("ca_file") or "", placeholderText="the system's certificates")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        ca_row = QWidget()
-        h = QHBoxLayout(ca_row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.ca_file, 1)
-        h.addWidget(browse)
+        ca_row = with_button(self.ca_file, "Browse…", self._browse)
         self.writes = QCheckBox("Allow reprocessing messages through this engine (a write: confirmed and audited)")
         self.writes.setChecked(bool(c.get("write_enabled")))
         self.rate = QDoubleSpinBox(minimum=0, maximum=100, decimals=1, value=float(c.get("rate") or 10.0), suffix=" calls/s")

@@ -9,16 +9,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from core.deidentify import not_allowable
+from ui.dialogs.rows import with_button
 
 WHAT = ("Names, record and account numbers, addresses, phone numbers and birth dates of the patient and of the "
         "people beside them are replaced by pseudonyms made for this export alone (the same value, the same "
@@ -37,13 +36,7 @@ class ExportDeidentifiedDialog(QDialog):
         (self.chosen if selected > 1 else self.filtered).setChecked(True)
         self.chosen.setEnabled(selected > 0)
         self.path = QLineEdit(placeholderText="The HL7 file to write")
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        file_row = QWidget()
-        h = QHBoxLayout(file_row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.path, 1)
-        h.addWidget(browse)
+        file_row = with_button(self.path, "Choose…", self._browse)
         self.allow = QLineEdit(placeholderText="e.g. NTE-3, ZPI-2 (blank: keep none)")
         self.allow.setToolTip("Fields whose free text you know holds no PHI, kept as they are: a field (NTE-3, "
                               "OBX-5) or a whole Z-segment (ZPI)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QTableView, QTableWidget
 
 
 def grid(model, name: str, widths: dict[int, int] | None = None, *, single: bool = False) -> QTableView:
@@ -18,6 +18,23 @@ def grid(model, name: str, widths: dict[int, int] | None = None, *, single: bool
     t.verticalHeader().hide()
     t.horizontalHeader().setStretchLastSection(True)
     for col, width in (widths or {}).items():
+        t.setColumnWidth(col, width)
+    return t
+
+
+def plain_table(headers: list[str] | tuple[str, ...], widths: tuple[int, ...] = ()) -> QTableWidget:
+    """A grid of text the code fills row by row (a dialog's or a report's): read-only, rows
+    chosen whole, rows as tall as the messages table's."""
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(list(headers))
+    t.verticalHeader().hide()
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setAlternatingRowColors(True)
+    t.setWordWrap(False)
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
+    t.horizontalHeader().setStretchLastSection(True)
+    for col, width in enumerate(widths):
         t.setColumnWidth(col, width)
     return t
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from core.privacy import MASK, PHI_FIELDS
 from core.query_filter import hl7_text
 from core.store import messages
 from ui.privacy_screen import screen
+from ui.views.grid import plain_table
 from ui.workers import submit
 
 DEFAULT_PATHS = "OBX[*]-3.1, OBX[*]-8, PV1-3, PID-3[*].4"
@@ -51,12 +51,10 @@ class StatsView(QWidget):
         self.stop.clicked.connect(lambda: setattr(self, "_stopping", True))
         self.state = QLabel("Statistics of the messages the Messages tab's filters show.")
         self.state.setWordWrap(True)
-        self.summary = QTableWidget(0, len(SUMMARY))
+        self.summary = plain_table(SUMMARY, (170, 80, 80, 80, 80, 90))
         self.summary.setObjectName("stats")
-        self._plain(self.summary, SUMMARY, (170, 80, 80, 80, 80, 90))
         self.summary.currentCellChanged.connect(lambda row, *_: self._show_path(row))
-        self.values = QTableWidget(0, 3)
-        self._plain(self.values, ("Value", "Count", "First seen"), (190, 70))
+        self.values = plain_table(("Value", "Count", "First seen"), (190, 70))
         self.chart = pg.PlotWidget(background=None)
         self.chart.setMinimumHeight(200)
         self.chart.showGrid(x=False, y=True, alpha=0.25)
@@ -82,19 +80,6 @@ class StatsView(QWidget):
         self.report: list[dict] = []
         self._stopping = False
         screen().changed.connect(self._privacy_changed)  # a bound slot: disconnected when the view goes
-
-    @staticmethod
-    def _plain(table: QTableWidget, headers, widths) -> None:
-        table.setHorizontalHeaderLabels(list(headers))
-        table.verticalHeader().hide()
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
-        for col, width in enumerate(widths):
-            table.setColumnWidth(col, width)
 
     def _privacy_changed(self, _on: bool) -> None:
         self._show()
