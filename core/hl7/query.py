@@ -112,20 +112,24 @@ class FieldPath:
 
 
 class Message:
-    """A message's segments split once, for every path a query asks of it."""
+    """A message's segments, each split into fields once and only when a path asks for it."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.d: Delimiters = delimiters_of(text)
-        self._by_name: dict[str, list[list[str]]] | None = None
+        self._lines: dict[str, list[str]] | None = None
+        self._split: dict[str, list[list[str]]] = {}
 
     def segments(self, name: str) -> list[list[str]]:
-        if self._by_name is None:
-            self._by_name = {}
-            for line in re.split(r"\r\n|\r|\n", self.text):
-                if len(line) >= 3 and line[3:4] in (self.d.field, ""):
-                    self._by_name.setdefault(line[:3], []).append(line.split(self.d.field))
-        return self._by_name.get(name, [])
+        found = self._split.get(name)
+        if found is None:
+            if self._lines is None:
+                self._lines = {}
+                for line in re.split(r"\r\n|\r|\n", self.text):
+                    if len(line) >= 3 and line[3:4] in (self.d.field, ""):
+                        self._lines.setdefault(line[:3], []).append(line)
+            found = self._split[name] = [line.split(self.d.field) for line in self._lines.get(name, ())]
+        return found
 
 
 # -- what a query is -----------------------------------------------------------------------
