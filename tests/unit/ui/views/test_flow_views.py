@@ -190,3 +190,23 @@ def test_count_charts_tick_in_whole_numbers():
     from ui.views.flow_charts import count_step
 
     assert [count_step(n) for n in (1, 3, 8, 23, 70, 441, 9000)] == [1, 1, 2, 5, 20, 100, 2000]
+
+
+def test_a_field_drift_rule_is_added_in_the_tab_with_its_path(qtbot, window, monkeypatch):
+    from ui.views.alerts_view import RuleDialog
+
+    def exec_(dialog):
+        assert not dialog.path.isEnabled()  # only field drift watches a field
+        dialog.kind.setCurrentIndex(dialog.kind.findData("field_drift"))
+        assert dialog.path.isEnabled()
+        dialog.path.setText("OBX[*]-3.1")
+        dialog.threshold.setValue(2)
+        return 1
+
+    monkeypatch.setattr(RuleDialog, "exec", exec_)
+    window.alerts.add_rule()
+    qtbot.waitUntil(lambda: any(r["kind"] == "field_drift" for r in window.alerts.rules.rows), timeout=5000)
+    rule = next(r for r in window.alerts.rules.rows if r["kind"] == "field_drift")
+    assert rule["path"] == "OBX[*]-3.1"
+    row = window.alerts.rules.rows.index(rule)
+    assert window.alerts.rules.index(row, 1).data() == "> 2 new values of OBX[*]-3.1"
