@@ -447,10 +447,13 @@ class MainWindow(QMainWindow):
                                          "Endpoints, Statistics or Audit (the Scopes tab exports its own)", 8000)
             return
         name, view = shown
+        more = name == "messages" and self.messages.canFetchMore()  # a table read a page at a time
         export_shown(self, self.context, name, view, screen().on,
                      lambda report: self.statusBar().showMessage(
                          f"{report['rows']:,} rows of the {name} table exported to {report['to']}"
-                         + (" (masked)" if report["masked"] else ""), 8000))
+                         + (" (masked)" if report["masked"] else "")
+                         + ("; those loaded so far: scroll for more, or `lanewatch messages --json` gives them all"
+                            if more else ""), 12000))
 
     def set_privacy(self, on: bool) -> None:
         screen().set(on)  # dialogs and views opened from here read and follow it
