@@ -80,8 +80,9 @@ class MessagesView(QSplitter):
         self.load_views()
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.model.failed.connect(lambda text: self.notice.emit(f"Query failed: {text}"))
-        self.model.searched.connect(lambda n: self.notice.emit(f"Field query: {n:,} messages read so far… (change or "
-                                                               "clear the query to stop)"))
+        self._read = 0  # messages a field query's page read: said while it reads, and when it is done
+        self.model.searched.connect(self._searching)
+        self.model.loading_changed.connect(self._searched)
         self.model.modelReset.connect(lambda: self._keep_message is None and self.detail.show_detail(None))
         self.model.loading_changed.connect(self._choose_kept)
         self.detail.open_message.connect(self.open_message)
@@ -228,6 +229,15 @@ class MessagesView(QSplitter):
         current = self.table.currentIndex().data(ROW_ROLE) if self.table.currentIndex().isValid() else None
         self._keep_message = current["id"] if current else None
         self.model.set_filter(self.filter_bar.message_filter())
+
+    def _searching(self, read: int) -> None:
+        self._read = read
+        self.notice.emit(f"Field query: {read:,} messages read so far… (change or clear the query to stop)")
+
+    def _searched(self, loading: bool) -> None:
+        if not loading and self._read:
+            self.notice.emit(f"Field query: {self.model.rowCount():,} shown, of {self._read:,} messages read")
+            self._read = 0
 
     def _choose_kept(self, loading: bool) -> None:
         if loading or self._keep_message is None:

@@ -43,7 +43,7 @@ class StatsView(QWidget):
         self.ctx, self.current_filter = ctx, current_filter
         self.paths = QLineEdit(DEFAULT_PATHS, placeholderText="field paths, comma-separated: OBX[*]-3.1, PV1-3")
         self.since = QLineEdit(placeholderText="new since: 24h, yesterday, 2026-12-01 (blank: no drift)")
-        self.since.setMaximumWidth(330)
+        self.since.setMinimumWidth(330)
         self.go = QPushButton("Compute")
         self.go.clicked.connect(self.compute)
         self.paths.returnPressed.connect(self.compute)
@@ -58,6 +58,7 @@ class StatsView(QWidget):
         self.chart = pg.PlotWidget(background=None)
         self.chart.setMinimumHeight(200)
         self.chart.showGrid(x=False, y=True, alpha=0.25)
+        self.chart.hide()  # no empty axes before there is something to chart
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Fields"))
         bar.addWidget(self.paths, 1)
@@ -150,6 +151,7 @@ class StatsView(QWidget):
     def _show_path(self, row: int) -> None:
         self.values.setRowCount(0)
         self.chart.clear()
+        self.chart.setVisible(0 <= row < len(self.report))
         if not 0 <= row < len(self.report):
             return
         r = self.report[row]
