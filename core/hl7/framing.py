@@ -113,8 +113,9 @@ def frame(buf: bytes, base: int = 0, final: bool = True) -> tuple[list[Piece], i
         next_start = headers[i + 1][0] if i + 1 < len(headers) else len(buf)
         if seg == b"MSH":
             stop = _split_tail(buf, seg_start, next_start)
-        else:
-            line = _EOL.search(buf, seg_start, next_start)
+        else:  # a batch segment is one line, which an MLLP end block ends too
+            mllp = buf.find(MLLP_END, seg_start, next_start)
+            line = _EOL.search(buf, seg_start, next_start if mllp == -1 else mllp)
             stop = line.end() if line else _split_tail(buf, seg_start, next_start)
         kind = MESSAGE if seg == b"MSH" else BATCH
         first = seg_start
