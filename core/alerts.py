@@ -34,11 +34,12 @@ from datetime import UTC, datetime, timedelta
 
 from core.commands.context import CommandError, Context
 from core.hl7.query import FieldPath, Message, QueryError
-from core.privacy import PHI_FIELDS
+from core.privacy import path_identifies
+from core.query_filter import hl7_text
 from core.store import alerts as store_alerts
 from core.store import audit, direct, engines, flows, interfaces, queue
 from core.store.db import Store
-from core.vocabulary import AlertState, AuditAction, Disposition, ParseState, TriageState
+from core.vocabulary import AlertState, AuditAction, Disposition, TriageState
 
 KINDS = {"silence": "minutes", "error_rate": "%", "nak_burst": "NAKs", "queue_depth": "open items", "ack_latency": "s",
          "engine_queued": "queued", "engine_errors": "errors", "channel_stopped": "minutes",
@@ -196,9 +197,10 @@ class _Measures:
             rows = store_alerts.drift_batch(conn, rule.read_to or 0, DRIFT_READ, rule.interface_id)
             seen: dict[tuple[int, str], datetime] = {}
             for r in rows:
-                if r.parse_state == ParseState.TEXT or r.event_time is None:
+                text = hl7_text(r._mapping)
+                if text is None or r.event_time is None:
                     continue
-                for value in path.values(Message(r.raw.decode("utf-8", "replace"))):
+                for value in path.values(Message(text)):
                     key = (r.interface_id or 0, value[:400])
                     if value and (key not in seen or r.event_time < seen[key]):
                         seen[key] = r.event_time
@@ -293,8 +295,7 @@ def _check_drift(found, rule, interface_id: int, name: str) -> tuple[bool, float
     if found is None or interface_id not in found[1]:
         return False, None, ""  # still reading, or nothing from before the window to compare with
     new = found[0].get(interface_id, [])
-    path = FieldPath.parse(rule.path)
-    if path.field in PHI_FIELDS.get(path.segment, ()):
+    if path_identifies(rule.path):
         said = f"the values are not shown: {rule.path} identifies patients"  # alerts are read on shared screens
     else:
         said = ", ".join(v for v, _ in new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")

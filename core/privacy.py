@@ -5,6 +5,7 @@ value hidden in one place is hidden in all of them.
 """
 from __future__ import annotations
 
+from core.hl7.query import FieldPath
 from core.hl7.structure import delimiters_of
 
 MASK = "•••"
@@ -28,6 +29,17 @@ IDENTIFIERS: dict[str, dict[int, str]] = {
     "MRG": {1: "id", 2: "id", 3: "id", 4: "id", 5: "id", 6: "id", 7: "name"},
 }
 PHI_FIELDS: dict[str, frozenset[int]] = {seg: frozenset(fields) for seg, fields in IDENTIFIERS.items()}
+
+
+def identifies(segment: str, field: int) -> bool:
+    """Whether a field identifies a patient: what the privacy screen masks."""
+    return field in PHI_FIELDS.get(segment, ())
+
+
+def path_identifies(path: str) -> bool:
+    """Whether a field path (PID-3[*].4, OBX-5) is in a field that identifies a patient."""
+    p = FieldPath.parse(path)
+    return identifies(p.segment, p.field)
 
 
 HIDDEN = "[The privacy screen hides this content: it is not HL7 v2, so it has no fields to mask by. Turn the " \

@@ -91,8 +91,8 @@ def get(owner: str, kind: str) -> str | None:
     name = _name(owner, kind)
     try:
         value = keyring.get_password(SERVICE, name)
-        if value and value.startswith(_PIECES):
-            pieces = [keyring.get_password(SERVICE, f"{name}#{i}") for i in range(1, int(value[len(_PIECES):]) + 1)]
+        if count := _pieces(value):
+            pieces = [keyring.get_password(SERVICE, f"{name}#{i}") for i in range(1, count + 1)]
             if None in pieces:
                 raise SecretStoreError(f"The OS keyring holds only part of the {kind.replace('_', ' ')}: save it again")
             value = "".join(pieces)
@@ -103,15 +103,18 @@ def get(owner: str, kind: str) -> str | None:
         raise SecretStoreError(f"The OS keyring could not be read: {type(exc).__name__}") from exc
 
 
+def _pieces(value: str | None) -> int:
+    """How many pieces a secret kept as NAME#1..n is in (0: it is kept whole)."""
+    return int(value[len(_PIECES):]) if value and value.startswith(_PIECES) else 0
+
+
 def _drop_pieces(name: str) -> None:
     """The pieces of a long secret kept under `name` before, if any."""
-    value = keyring.get_password(SERVICE, name)
-    if value and value.startswith(_PIECES):
-        for i in range(1, int(value[len(_PIECES):]) + 1):
-            try:
-                keyring.delete_password(SERVICE, f"{name}#{i}")
-            except PasswordDeleteError:
-                pass
+    for i in range(1, _pieces(keyring.get_password(SERVICE, name)) + 1):
+        try:
+            keyring.delete_password(SERVICE, f"{name}#{i}")
+        except PasswordDeleteError:
+            pass
 
 
 def delete(owner: str, kind: str) -> None:

@@ -10,12 +10,12 @@ repetition, escapes undone), so `stats` and `--where` agree on what a path holds
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.hl7.query import FieldPath, Message
+from core.hl7.scan import parse_ts
 
 TOP = 10
 
@@ -74,7 +74,6 @@ class PathStats:
 
 
 BINS = 12
-_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?")
 
 
 def _number(value: str) -> float | None:
@@ -86,15 +85,9 @@ def _number(value: str) -> float | None:
 
 
 def _time(value: str) -> float | None:
-    """An HL7 time (YYYYMMDD[HHMM[SS]], its zone ignored) as seconds since 1970, UTC."""
-    m = _TIME.fullmatch(value)
-    if not m:
-        return None
-    try:
-        at = datetime(*(int(g or 0) for g in m.groups()[:6]), tzinfo=UTC)
-    except ValueError:
-        return None
-    return at.timestamp()
+    """An HL7 time (core.hl7.scan.parse_ts: a day at least) as seconds since 1970, UTC."""
+    at = parse_ts(value)
+    return at.replace(tzinfo=UTC).timestamp() if at else None
 
 
 def _histogram(values: Counter) -> dict | None:

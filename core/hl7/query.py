@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.hl7.scan import Delimiters
-from core.hl7.structure import delimiters_of
+from core.hl7.structure import delimiters_of, is_segment
 
 
 class QueryError(ValueError):
@@ -126,7 +126,7 @@ class Message:
             if self._lines is None:
                 self._lines = {}
                 for line in re.split(r"\r\n|\r|\n", self.text):
-                    if len(line) >= 3 and line[3:4] in (self.d.field, ""):
+                    if is_segment(line, self.d.field):
                         self._lines.setdefault(line[:3], []).append(line)
             found = self._split[name] = [line.split(self.d.field) for line in self._lines.get(name, ())]
         return found
@@ -193,22 +193,21 @@ class _Parser:
         return False
 
     def any_of(self) -> tuple[Test, list[str]]:
-        parts = [self.all_of()]
-        while self.keyword("or"):
-            parts.append(self.all_of())
-        if len(parts) == 1:
-            return parts[0]
-        tests = [p[0] for p in parts]
-        return (lambda m: any(t(m) for t in tests)), []  # no word is certain in every match
+        return self._joined("or", self.all_of, any)
 
     def all_of(self) -> tuple[Test, list[str]]:
-        parts = [self.negated()]
-        while self.keyword("and"):
-            parts.append(self.negated())
+        return self._joined("and", self.negated, all)
+
+    def _joined(self, word: str, part: Callable[[], tuple[Test, list[str]]], combine) -> tuple[Test, list[str]]:
+        """Parts joined by `word`; every part's words must be in a match of "and", none is
+        certain in a match of "or"."""
+        parts = [part()]
+        while self.keyword(word):
+            parts.append(part())
         if len(parts) == 1:
             return parts[0]
         tests = [p[0] for p in parts]
-        return (lambda m: all(t(m) for t in tests)), [w for p in parts for w in p[1]]
+        return (lambda m: combine(t(m) for t in tests)), [w for p in parts for w in p[1]] if combine is all else []
 
     def negated(self) -> tuple[Test, list[str]]:
         if self.keyword("not"):

@@ -150,7 +150,3 @@ def drift_since(conn: Tx, rule_id: int, since: datetime) -> tuple[dict[int, list
     before = set(conn.execute(select(D.c.interface_id).where(D.c.rule_id == rule_id, D.c.first_seen < since)
                               .distinct()).scalars())
     return new, before
-
-
-def last_message_id(conn: Tx) -> int:
-    return conn.execute(select(func.max(M.c.id))).scalar() or 0

@@ -79,6 +79,11 @@ def catch_up(store: Store, *, batch: int = BATCH, stopped: Callable[[], bool] = 
     kept by what each step did), and what is still behind is returned (nothing, unless stopped)."""
     with store.read() as conn:
         left = behind(conn)
+
+    def tell() -> None:
+        if told:
+            told(replace(left, indexes=list(left.indexes)))  # as it stands now, not as it will be
+
     while left.text and not stopped():
         with store.begin() as conn:
             rows = conn.execute(select(P.c.message_id, P.c.body).order_by(P.c.message_id).limit(batch)).all()
@@ -87,17 +92,14 @@ def catch_up(store: Store, *, batch: int = BATCH, stopped: Callable[[], bool] = 
             index_text(conn, [{"id": r.message_id, "text": r.body} for r in rows])
             conn.execute(delete(P).where(P.c.message_id <= rows[-1].message_id))  # exactly these: the lowest ids
         left.text = max(0, left.text - len(rows))
-        if told:
-            told(replace(left, indexes=list(left.indexes)))  # as it stands now, not as it will be
+        tell()
     for name in list(left.indexes):
         if stopped():
             break
         with store.begin() as conn:
-            if name in _present(conn):  # another console built it meanwhile
-                continue
-            next(i for i in deferrable() if i.name == name).create(conn)
+            if name not in _present(conn):  # another console may have built it meanwhile
+                next(i for i in deferrable() if i.name == name).create(conn)
         left.indexes.remove(name)
-        if told:
-            told(replace(left, indexes=list(left.indexes)))
+        tell()
     with store.read() as conn:
         return behind(conn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from core.commands.context import CommandError, Context
 from core.hl7 import query
 from core.hl7.compare import compare, compare_sets
-from core.query_filter import hl7_text
+from core.query_filter import hl7_messages, hl7_text
 from core.store import messages
 from ui.cli import values
 from ui.cli.listing import view_filter
@@ -75,9 +75,7 @@ def _two(ctx: Context, args, ignore: list[str]) -> int:
 
 
 def _read(ctx: Context, view: str):
-    for row in messages.every(ctx.store, view_filter(ctx, view), raw=True):
-        if (text := hl7_text(row)) is not None:
-            yield row["id"], text
+    return ((row["id"], text) for row, text in hl7_messages(ctx.store, view_filter(ctx, view)))
 
 
 def _sets(ctx: Context, args, ignore: list[str]) -> int:

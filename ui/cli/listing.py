@@ -9,7 +9,7 @@ from core.commands.views import FIELDS as VIEW_FIELDS
 from core.commands.views import as_filter
 from core.hl7 import query
 from core.hl7.field_stats import FieldStats
-from core.query_filter import hl7_text
+from core.query_filter import hl7_messages
 from core.store import messages, queue, views
 from core.vocabulary import AckState, Lane, ParseState, QueueKind, TriageState
 from ui.cli import values
@@ -123,9 +123,8 @@ def cmd_stats(ctx: Context, args) -> int:
     except query.QueryError as exc:
         raise CommandError(exc.reason) from None
     flt = message_filter(ctx, args)
-    for row in messages.every(ctx.store, flt, raw=True):
-        if (text := hl7_text(row)) is not None:
-            stats.add(text, row["event_time"])
+    for row, text in hl7_messages(ctx.store, flt):
+        stats.add(text, row["event_time"])
     for r in stats.report(args.top):
         if args.json:
             json_line(r)

@@ -25,8 +25,8 @@ from core.commands.context import CommandError, Context
 from core.commands.views import as_filter
 from core.hl7 import query
 from core.hl7.compare import FieldRow, compare, compare_sets
-from core.privacy import MASK, PHI_FIELDS
-from core.query_filter import hl7_text
+from core.privacy import MASK, identifies, path_identifies
+from core.query_filter import hl7_messages, hl7_text
 from core.store import messages, views
 from ui.privacy_screen import screen
 from ui.views.grid import plain_table
@@ -101,7 +101,7 @@ class CompareDialog(QDialog):
         self.table.setRowCount(len(shown))
         brush = _differs_brush()
         for i, r in enumerate(shown):
-            phi = masked and r.number in PHI_FIELDS.get(r.segment, ())
+            phi = masked and identifies(r.segment, r.number)
             cells = (r.path, _shown(r.left, phi), _shown(r.right, phi))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -196,9 +196,8 @@ class CompareViewsDialog(QDialog):
                 found = views.named(self.ctx.store, name)
                 if found is None:
                     raise CommandError(f"There is no view called {name!r} any more.")
-                for row in messages.every(self.ctx.store, as_filter(found["definition"]), raw=True):
-                    if (text := hl7_text(row)) is not None:
-                        yield row["id"], text
+                for row, text in hl7_messages(self.ctx.store, as_filter(found["definition"])):
+                    yield row["id"], text
             return left, right, compare_sets(side(left), side(right), key, ignore)
 
         submit(work, self._done, self._failed, context=self)
@@ -216,8 +215,7 @@ class CompareViewsDialog(QDialog):
         if self.found is None:
             return
         left, right, s = self.found
-        path = query.FieldPath.parse(s.key)
-        masked = screen().on and path.field in PHI_FIELDS.get(path.segment, ())
+        masked = screen().on and path_identifies(s.key)
         self.summary.setText(
             f"Paired by {s.key}: <b>{s.matched:,}</b> matched, <b>{s.different:,}</b> of them different; "
             f"<b>{len(s.only_left):,}</b> only in {left}, <b>{len(s.only_right):,}</b> only in {right}"

@@ -6,6 +6,7 @@ the table is asked again, so a query does not run per keystroke.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from PySide6.QtCore import QDateTime, QRegularExpression, Qt, QTimer, QTimeZone, Signal
@@ -23,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from core import moments
+from core.commands.views import as_filter
 from core.hl7 import query
 from core.hl7.query import Query
 from core.ingest import utcnow
-from core.query_filter import filtered_by
 from core.store.messages import MessageFilter
 from core.vocabulary import PROBLEM_ACK_STATES, AckState, ParseState
 from ui import icons
@@ -150,8 +151,8 @@ class FilterBar(QWidget):
         kind = self.type.currentText().strip()
         span = TIME_RANGES[self.time.currentIndex()][1]
         since = until = None
-        if self.time.currentIndex() == CUSTOM:
-            since, until = (f"{_utc(e):%Y-%m-%dT%H:%M}" for e in (self.since, self.until))
+        if self.time.currentIndex() == CUSTOM:  # "between 5 pm and 9 am": the person means the other way round
+            since, until = (f"{t:%Y-%m-%dT%H:%M}" for t in sorted((_utc(self.since), _utc(self.until))))
         elif span:
             since = next(text for text, delta in SPANS.items() if delta == span)
         return {"type": [kind] if kind and kind != TYPES[0] else None, "state": [str(s) for s in parse or ()],
@@ -198,25 +199,10 @@ class FilterBar(QWidget):
         self.changed.emit()
 
     def message_filter(self) -> MessageFilter:
-        span = TIME_RANGES[self.time.currentIndex()][1]
-        custom = self.time.currentIndex() == CUSTOM
-        since = _utc(self.since) if custom else utcnow() - span if span else None
-        until = _utc(self.until) if custom else None
-        if since and until and since > until:  # "between 5 pm and 9 am": the person means the other way round
-            since, until = until, since
-        _, parse, ack = STATES[self.state.currentIndex()]
-        kind = self.type.currentText().strip()
-        flt = MessageFilter(
-            types=[kind] if kind and kind != TYPES[0] else None,
-            parse_states=parse, ack_states=ack,
-            control_id=self.control_id.text().strip() or None,
-            patient_id=self.patient_id.text().strip() or None,
-            interface_id=self.interface_id,
-            since=since, until=until,
-            text=self.text.text().strip() or None,
-            acks=False if self.hide_acks.isChecked() else None,
-        )
-        return filtered_by(flt, self.query) if self.query else flt
+        """The filters as the table asks them: what a saved view of them picks (one way from
+        what was typed to a filter), on the interface chosen in the sidebar, ACKs hidden or not."""
+        flt = as_filter({**self.definition(), "interface": self.interface_id})
+        return replace(flt, acks=False if self.hide_acks.isChecked() else None)
 
 
 def _utc(edit: QDateTimeEdit):

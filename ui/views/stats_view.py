@@ -24,8 +24,8 @@ from core import moments
 from core.commands.context import Context
 from core.hl7 import query
 from core.hl7.field_stats import FieldStats
-from core.privacy import MASK, PHI_FIELDS
-from core.query_filter import hl7_text
+from core.privacy import MASK, path_identifies
+from core.query_filter import hl7_messages
 from core.store import messages
 from ui.privacy_screen import screen
 from ui.views.grid import plain_table
@@ -106,9 +106,8 @@ class StatsView(QWidget):
 
         def work():
             read = 0
-            for row in messages.every(self.ctx.store, flt, raw=True):
-                if (text := hl7_text(row)) is not None:
-                    stats.add(text, row["event_time"])
+            for row, text in hl7_messages(self.ctx.store, flt):
+                stats.add(text, row["event_time"])
                 read += 1
                 if read % STEP == 0 and self._stopping:
                     return stats.report(TOP), since, read, True
@@ -125,15 +124,11 @@ class StatsView(QWidget):
         self.report, self._since, read, stopped = found
         self.go.setEnabled(True)
         self.stop.setEnabled(False)
-        self.state.setText(f"{read:,} messages read" + (" (stopped: the figures are of those)" if stopped else "")
+        self.state.setText(f"{read:,} HL7 messages read" + (" (stopped: the figures are of those)" if stopped else "")
                            + " — the Messages tab's filters choose which. Choose a field to see its values.")
         self._show()
         if self.report:
             self.summary.setCurrentCell(0, 0)
-
-    def _masked(self, path: str) -> bool:
-        p = query.FieldPath.parse(path)
-        return screen().on and p.field in PHI_FIELDS.get(p.segment, ())
 
     def _show(self) -> None:
         self.summary.setRowCount(len(self.report))
@@ -155,7 +150,7 @@ class StatsView(QWidget):
         if not 0 <= row < len(self.report):
             return
         r = self.report[row]
-        masked = self._masked(r["path"])
+        masked = screen().on and path_identifies(r["path"])
         new = {t["value"]: t["first_seen"] for t in r.get("new_since", [])}
         shown = r.get("new_since") if new else r["top"]
         self.values.setHorizontalHeaderLabels(["Value (new since)" if new else "Value", "Count", "First seen"])
