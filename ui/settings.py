@@ -14,7 +14,9 @@ ORGANISATION = APPLICATION = "Lanewatch"
 
 def in_documents(name: str) -> str:
     """Where an export is suggested: the person's documents folder, never the working directory."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if not folder or not Path(folder).is_dir():  # no Documents folder: a file dialog would open the working directory
+        folder = str(Path.home())
     return str(Path(folder) / name)
 
 

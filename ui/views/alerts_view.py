@@ -220,7 +220,7 @@ class RuleDialog(QDialog):
         self.window = QSpinBox(minimum=1, maximum=24 * 60, value=15, suffix=" min")
         self.hours = QLineEdit(placeholderText="07:00-19:00 (silence rules; local time)")
         self.days = QLineEdit(placeholderText="12345 = Monday to Friday")
-        self.path = QLineEdit(placeholderText="field drift: the field watched, e.g. OBX[*]-3.1 or PV1-3")
+        self.path = QLineEdit(placeholderText="OBX[*]-3.1, PV1-3 (field drift)")
         self.kind.currentIndexChanged.connect(lambda: self.path.setEnabled(self.kind.currentData() == "field_drift"))
         self.path.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
