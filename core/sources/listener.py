@@ -2,9 +2,9 @@
 
 A message is acknowledged only once it is safe: written to the tap's spool (a local
 journal, see `spool`) together with everything that arrived meanwhile (group commit, one
-writer thread). The store then takes the journal in large batches on a thread of its own,
-recording how far it got in the same transaction, so a crash loses nothing and doubles
-nothing, and a store that is down or slow never stops the tap from answering. The ACK the
+writer thread). The store then takes the journal in large batches in a process of its own
+(`tap_loader`), recording how far it got in the same transaction, so a crash loses nothing
+and doubles nothing, and a store that is down or slow never stops the tap from answering. The ACK the
 tap sends is journalled and stored too, so the message's ACK state reads as it would on
 the wire.
 """
@@ -13,23 +13,23 @@ from __future__ import annotations
 import asyncio
 import itertools
 import ssl
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from queue import SimpleQueue
 
 from core.hl7 import ack
-from core.ingest import receive, utcnow
+from core.ingest import utcnow
 from core.sources import spool
-from core.store import sources
-from core.store.db import Store, store_unavailable
-from core.store.pairing import Pairing
+from core.sources.tap_loader import JournalLoader, LoaderError, LoaderProcess
+from core.store.db import Store
 from core.transport.mllp import MAX_SIZE, Problem, Server
 
 ACK_MODES = ("AA", "AE", "AR", "none")
-INGEST_BATCH = 2000  # journal records per store transaction
-INGEST_IDLE_S = 0.25  # how often the store looks at the journal when nothing wakes it
+LOAD_EVERY_S = 0.2  # how often the store takes what the journal has (a larger batch is cheaper a message)
 RETRY_S = 5.0  # after the store failed
 
 
@@ -45,7 +45,9 @@ class Listener:
     def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, *, ack_mode: str = "AA",
                  tls: ssl.SSLContext | None = None, max_size: int = MAX_SIZE, idle_timeout: float = 60.0,
                  name: str | None = None, spool_folder: Path | None = None,
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, loader_process: bool | None = None) -> None:
+        """`loader_process`: store in a process of its own (the default whenever the store can
+        be opened there again, that is unless it is in memory) or on a thread of this one."""
         if ack_mode not in ACK_MODES:
             raise ValueError(f"ack mode must be one of {', '.join(ACK_MODES)}")
         self.store, self.ack_mode, self.now = store, ack_mode, now
@@ -55,12 +57,15 @@ class Listener:
         self.stats = TapStats()
         self.spool_folder = spool_folder or spool.folder_for(store)
         self.journal: spool.Spool | None = None
-        self._pairing = Pairing(now)
-        self._consumed = 0
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-journal")
-        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-store")
+        self.loader_process = (store.file is not None or store.dialect != "sqlite") if loader_process is None \
+            else loader_process
+        self.loader: JournalLoader | LoaderProcess | None = None
+        self._writes: SimpleQueue[list | None] = SimpleQueue()  # batches for the journal's writer thread
+        self._writer: threading.Thread | None = None
+        self._writing = False  # a batch is with the writer: what comes meanwhile is the next group
+        self._stamp: tuple[datetime | None, str] = (None, "")
+        self._loading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanewatch-tap-store")
         self._pending: list[tuple[str, bytes, asyncio.Future | None]] = []
-        self._flush: asyncio.Task | None = None
         self._pump: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._ids = itertools.count(1)
@@ -74,31 +79,43 @@ class Listener:
         loop = asyncio.get_running_loop()
         port = await self.server.start()
         self.name = self.name or f"mllp://{self.server.host}:{port}"
-        self._consumed = await loop.run_in_executor(self._loader, self._recorded_position)
-        self.journal = spool.Spool(self.spool_folder, self.name, self._consumed)
+        self.loader = self._new_loader()
+        try:
+            consumed = await loop.run_in_executor(self._loading, self.loader.position)
+        except LoaderError:
+            await self.server.close()
+            await loop.run_in_executor(self._loading, self.loader.close)
+            raise
+        self.journal = spool.Spool(self.spool_folder, self.name, consumed)
+        self._writer = threading.Thread(target=self._write_journal, args=(loop,), name="lanewatch-tap-journal",
+                                        daemon=True)
+        self._writer.start()
         self._pump = asyncio.create_task(self._store_journal())
         return port
 
     async def stored(self) -> None:
         """Wait until everything answered so far is in the store."""
-        while self._pending or (self._flush and not self._flush.done()) or self._consumed < self.journal.end:
+        while self._pending or self._writing or self.loader.consumed < self.journal.end:
             self._wake.set()
             await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         await self.server.close()
-        if self._flush:
-            await self._flush
+        while self._writing:  # the last group commit
+            await asyncio.sleep(0.005)
         if self._pump:
             self._pump.cancel()
             await asyncio.gather(self._pump, return_exceptions=True)
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._loader, self._store_all)
-        except Exception as exc:  # noqa: BLE001 - still in the journal; the next start stores it
-            self._problem(Problem("store", f"could not store the last messages yet: {_why(exc)}"))
-        self._writer.shutdown(wait=True)
-        self._loader.shutdown(wait=True)
+            await loop.run_in_executor(self._loading, self._load)
+        except LoaderError as exc:  # still in the journal; the next start stores it
+            self._problem(Problem("store", f"could not store the last messages yet: {exc}"))
+        await loop.run_in_executor(self._loading, self.loader.close)
+        if self._writer:
+            self._writes.put(None)
+            self._writer.join()
+        self._loading.shutdown(wait=True)
         if self.journal:
             self.journal.close()
 
@@ -114,92 +131,90 @@ class Listener:
             text = {"AE": "Test tap: answering AE as configured", "AR": "Test tap: answering AR as configured"}.get(code)
             if code == "AA" and not message.lstrip(b"\x00\xef\xbb\xbf").startswith(b"MSH"):
                 code, text = "AR", "Not an HL7 message (no MSH segment): kept as it came, not processed"
-            answer = ack.build(message, code, text, control_id=f"LW{self.now():%Y%m%d%H%M%S}{next(self._ids):06d}",
-                               timestamp=f"{self.now():%Y%m%d%H%M%S}")
+            stamp = self._timestamp()
+            answer = ack.build(message, code, text, control_id=f"LW{stamp}{next(self._ids):06d}", timestamp=stamp)
         done = asyncio.get_running_loop().create_future()
         host = peer.rsplit(":", 1)[0]
         self._pending.append((host, message, done))
         if answer is not None:
             self._pending.append((host, answer, None))
-        if self._flush is None or self._flush.done():
-            self._flush = asyncio.create_task(self._journal_pending())
+        if not self._writing:
+            self._journal_next()
         await done  # journalled (or failed, which raises: the peer gets no ACK and will resend)
         self.stats.answered += answer is not None
         return answer
 
-    async def _journal_pending(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._pending:
-            batch, self._pending = self._pending, []
+    def _timestamp(self) -> str:
+        """Now as an HL7 timestamp, formatted once a second (it is on every answer's path)."""
+        now = self.now().replace(microsecond=0)
+        if now != self._stamp[0]:
+            self._stamp = (now, f"{now:%Y%m%d%H%M%S}")
+        return self._stamp[1]
+
+    # -- group commit: the loop hands what arrived to the writer thread, which appends and
+    # syncs it while the next group gathers, then hands it back to be answered
+    def _journal_next(self) -> None:
+        batch, self._pending = self._pending, []
+        self._writing = True
+        self._writes.put(batch)
+
+    def _write_journal(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The writer thread."""
+        while (batch := self._writes.get()) is not None:
             try:
-                await loop.run_in_executor(self._writer, self.journal.append, [(peer, raw) for peer, raw, _ in batch])
+                self.journal.append([(peer, raw) for peer, raw, _ in batch])
+                failed = None
             except Exception as exc:  # noqa: BLE001 - the disk is full or gone: no ACK goes out, the senders keep their messages
-                for _, _, done in batch:
-                    if done is not None and not done.done():
-                        done.set_exception(exc)
-                continue
-            for _, _, done in batch:
-                if done is not None and not done.done():
+                failed = exc
+            loop.call_soon_threadsafe(self._journalled, batch, failed)
+
+    def _journalled(self, batch: list, failed: Exception | None) -> None:
+        for _, _, done in batch:
+            if done is not None and not done.done():
+                if failed is None:
                     done.set_result(None)
-            self._wake.set()
+                else:
+                    done.set_exception(failed)
+        self._writing = False
+        if self._pending:
+            self._journal_next()
 
     async def _store_journal(self) -> None:
         """Move the journal into the store, a large batch at a time, for as long as the tap runs."""
         loop = asyncio.get_running_loop()
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), INGEST_IDLE_S)
+                await asyncio.wait_for(self._wake.wait(), LOAD_EVERY_S)  # stored() hurries it
             except TimeoutError:
                 pass
             self._wake.clear()
+            if self.loader.consumed >= self.journal.end:
+                continue
             try:
-                await loop.run_in_executor(self._loader, self._store_all)
-            except Exception as exc:  # noqa: BLE001 - the store is down: it stays in the journal until it is back
-                self._problem(Problem("store", f"could not store received messages, will retry: {_why(exc)}"))
+                await loop.run_in_executor(self._loading, self._load)
+            except LoaderError as exc:  # the store is down: it stays in the journal until it is back
+                self._problem(Problem("store", f"could not store received messages, will retry: {exc}"))
                 await asyncio.sleep(RETRY_S)
 
-    def _recorded_position(self) -> int:
-        with self.store.begin() as conn:
-            return sources.named(conn, self.name, "mllp", self.now())["offset"]
+    def _new_loader(self) -> JournalLoader | LoaderProcess:
+        if self.loader_process:
+            return LoaderProcess(self.store.engine.url.render_as_string(hide_password=False), self.name,
+                                 self.spool_folder, self.now)
+        return JournalLoader(self.store, self.name, self.spool_folder, self.now)
 
-    def _store_all(self) -> None:
-        while self._consumed < self.journal.end:
-            records = self.journal.read(self._consumed, INGEST_BATCH)
-            if not records:
-                return
-            try:
-                self._store(records)
-            except Exception as exc:  # noqa: BLE001 - one record, or the store? One at a time says which
-                if store_unavailable(exc):
-                    raise
-                self._pairing = Pairing(self.now)  # its caches may hold the failed transaction's rows
-                for record in records:
-                    self._store_isolating(record)
-            self.journal.prune(self._consumed)
-
-    def _store(self, records: list[spool.Record], unread: str | None = None) -> None:
-        with self.store.begin() as conn:
-            receive(conn, self.name, [r.raw for r in records], self._pairing, now=self.now(), transport="mllp",
-                    unread=unread, peer=[r.peer for r in records], at=[r.position for r in records])
-        self._consumed = records[-1].end
-        self.stats.stored += len(records)
-
-    def _store_isolating(self, record: spool.Record) -> None:
-        """A record that cannot be stored as read is stored as its bytes alone (unparseable, in
-        the queue, with why), so it never holds up what came after it. When even that fails
-        the store itself is the trouble: the error goes up and the journal waits for it."""
+    def _load(self) -> None:
+        """Everything journalled so far into the store (on the loading thread). A loader
+        process that died is replaced first; the new one resumes from the store's offset."""
+        if isinstance(self.loader, LoaderProcess) and not self.loader.alive:
+            self.loader.close()
+            self.loader = self._new_loader()
+            self.loader.position()
+        stored = self.loader.stored
         try:
-            self._store([record])
-        except Exception as exc:  # noqa: BLE001
-            if store_unavailable(exc):
-                raise
-            why = f"Lanewatch could not store this message as read ({_why(exc)}); its bytes are kept as they came"
-            self._pairing = Pairing(self.now)
-            self._store([record], unread=why)
-            self._problem(Problem(record.peer, f"a message could not be stored as read: kept as unparseable ({_why(exc)})"))
-
-
-def _why(exc: Exception) -> str:
-    """A store error in a line, without the statement's parameters (they hold PHI)."""
-    cause = getattr(exc, "orig", None) or exc
-    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+            self.loader.load_to(self.journal.end)
+        finally:
+            self.stats.stored += self.loader.stored - stored
+            for text in self.loader.problems:
+                self.stats.problems.append(text)
+            self.loader.problems.clear()
+            del self.stats.problems[:-200]

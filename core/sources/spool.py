@@ -26,7 +26,10 @@ MAGIC = b"LWS1"
 HEADER = struct.Struct(">4sIIH")  # magic, crc32 of peer + raw, raw length, peer length
 ROTATE_BYTES = 64 * 1024 * 1024
 READ_BYTES = 4 * 1024 * 1024  # read a journal this much at a time
-FOLDER = ".lanewatch-spool"  # hidden, so a watch of the store's own folder never reads it
+FOLDER = ".lanewatch-spool"
+# what makes an appended record durable: the data and the file's new length, not its times
+# (a third cheaper than fsync on ext4); macOS and Windows have only fsync
+_sync = getattr(os, "fdatasync", os.fsync)  # hidden, so a watch of the store's own folder never reads it
 
 
 @dataclass(frozen=True)
@@ -42,35 +45,13 @@ def folder_for(store: Store) -> Path:
     return (store.file.parent if store.file else data_folder()) / FOLDER
 
 
-class Spool:
-    def __init__(self, folder: Path, name: str, consumed: int) -> None:
-        """Open the journal of the tap called `name`; `consumed` is the position the store has ingested to."""
+class Journal:
+    """A tap's journal as its loader reads it: records from a position on, and the files
+    wholly ingested deleted. The loader may be another process than the tap writing it."""
+
+    def __init__(self, folder: Path, name: str) -> None:
         self.folder = folder
         self.stem = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "tap"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.end = self._base = consumed
-        files = self._files()
-        if files:
-            base, path = files[-1]
-            tail = self._repair(path, base, max(consumed, base))
-            if tail >= consumed:  # carry on in the last file (unless the store is ahead of a lost journal)
-                self.end, self._base = tail, base
-        self._file = open(self._path(self._base), "ab")  # noqa: SIM115 - held open for the tap's life
-
-    def append(self, records: list[tuple[str, bytes]]) -> None:
-        """Write records and make them durable; when this returns they may be acknowledged."""
-        out = bytearray()
-        for peer, raw in records:
-            p = peer.encode()
-            out += HEADER.pack(MAGIC, zlib.crc32(raw, zlib.crc32(p)), len(raw), len(p)) + p + raw
-        self._file.write(out)
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self.end += len(out)
-        if self.end - self._base >= ROTATE_BYTES:
-            self._file.close()
-            self._base = self.end
-            self._file = open(self._path(self._base), "ab")  # noqa: SIM115
 
     def read(self, position: int, limit: int) -> list[Record]:
         """Up to `limit` whole records from `position` on."""
@@ -91,9 +72,6 @@ class Spool:
             if next_base <= consumed:
                 path.unlink(missing_ok=True)
 
-    def close(self) -> None:
-        self._file.close()
-
     def _files(self) -> list[tuple[int, Path]]:
         found = []
         for path in self.folder.glob(f"{self.stem}.*.spool"):
@@ -101,6 +79,41 @@ class Spool:
             if base.isdigit():
                 found.append((int(base), path))
         return sorted(found)
+
+
+class Spool(Journal):
+    """The journal as the tap writes it: appended to, and made durable, before each answer."""
+
+    def __init__(self, folder: Path, name: str, consumed: int) -> None:
+        """Open the journal of the tap called `name`; `consumed` is the position the store has ingested to."""
+        super().__init__(folder, name)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.end = self._base = consumed
+        files = self._files()
+        if files:
+            base, path = files[-1]
+            tail = self._repair(path, base, max(consumed, base))
+            if tail >= consumed:  # carry on in the last file (unless the store is ahead of a lost journal)
+                self.end, self._base = tail, base
+        self._file = open(self._path(self._base), "ab")  # noqa: SIM115 - held open for the tap's life
+
+    def append(self, records: list[tuple[str, bytes]]) -> None:
+        """Write records and make them durable; when this returns they may be acknowledged."""
+        out = bytearray()
+        for peer, raw in records:
+            p = peer.encode()
+            out += HEADER.pack(MAGIC, zlib.crc32(raw, zlib.crc32(p)), len(raw), len(p)) + p + raw
+        self._file.write(out)
+        self._file.flush()
+        _sync(self._file.fileno())
+        self.end += len(out)
+        if self.end - self._base >= ROTATE_BYTES:
+            self._file.close()
+            self._base = self.end
+            self._file = open(self._path(self._base), "ab")  # noqa: SIM115
+
+    def close(self) -> None:
+        self._file.close()
 
     def _path(self, base: int) -> Path:
         return self.folder / f"{self.stem}.{base:016d}.spool"

@@ -1,6 +1,7 @@
 """The tap's journal: durable before the ACK, torn tails cut, resumed after a real kill."""
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -68,11 +69,11 @@ def test_files_rotate_and_ingested_ones_are_deleted(tmp_path, monkeypatch):
 
 
 def test_the_tap_answers_while_the_store_is_down_and_stores_once_it_is_back(store, tmp_path, monkeypatch):
-    tap = Tap(store, spool_folder=tmp_path)
+    tap = Tap(store, spool_folder=tmp_path, loader_process=False)  # the outage is planted in this process
     try:
-        from core.sources import listener
+        from core.sources import tap_loader
 
-        real = listener.receive
+        real = tap_loader.receive
         failing = {"left": 2}
 
         def flaky(*a, **kw):
@@ -81,7 +82,7 @@ def test_the_tap_answers_while_the_store_is_down_and_stores_once_it_is_back(stor
                 raise ConnectionError("the store is down")
             return real(*a, **kw)
 
-        monkeypatch.setattr(listener, "receive", flaky)
+        monkeypatch.setattr(tap_loader, "receive", flaky)
         monkeypatch.setattr("core.sources.listener.RETRY_S", 0.1)
         with hl7.client.MLLPClient("127.0.0.1", tap.port) as c:
             for i in range(5):
@@ -143,3 +144,26 @@ def test_reads_go_a_bounded_piece_at_a_time_and_across_pieces(tmp_path, monkeypa
     assert [len(r.raw) for r in records] == [10 + 7 * i for i in range(5)]
     assert [r.raw[:1] for r in j.read(records[-1].end, 100)] == [bytes([65 + i]) for i in range(5, 12)]
     j.close()
+
+
+def test_a_killed_store_process_is_replaced_and_nothing_is_lost_or_doubled(store, monkeypatch):
+    """The tap's loader runs in a process of its own; killed mid-traffic (between or inside a
+    transaction), the tap says so, starts another, and it resumes from the store's offset."""
+    monkeypatch.setattr("core.sources.listener.RETRY_S", 0.1)
+    tap = Tap(store)
+    try:
+        assert tap.listener.loader_process
+        with hl7.client.MLLPClient("127.0.0.1", tap.port) as c:
+            for i in range(600):
+                assert b"MSA|AA" in c.send_message(MSG.format(cid=f"L{i}"))
+                if i in (150, 400):
+                    os.kill(tap.listener.loader._process.pid, signal.SIGKILL)
+        tap.stored()
+        assert sum("could not store received messages, will retry: the store process ended" in p
+                   for p in tap.listener.stats.problems) >= 1
+    finally:
+        tap.stop()
+    with store.read() as c:
+        ids = c.execute(select(Message.control_id).where(Message.is_ack.is_(False))).scalars().all()
+        acks = c.execute(select(func.count()).select_from(Message).where(Message.is_ack)).scalar_one()
+    assert sorted(ids) == sorted(f"L{i}" for i in range(600)) and acks == 600
