@@ -26,7 +26,7 @@ from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
 from core.vocabulary import ParseState, QueueKind
 
-BULK_BYTES = 64 << 20  # this much to read at once, on SQLite, and the load is staged (issue 21)
+BULK_BYTES = 64 << 20  # this much to read at once and the load is staged (issue 21)
 
 
 def utcnow() -> datetime:
@@ -96,8 +96,8 @@ class Ingestor:
         return self.summary
 
     def _stage(self, to_read: int) -> None:
-        """A load this large on SQLite is staged: the indexes wait for core.store.indexer."""
-        if self.store.dialect == "sqlite" and to_read and to_read >= BULK_BYTES:
+        """A load this large is staged: text and the secondary indexes wait for core.store.indexer."""
+        if to_read and to_read >= BULK_BYTES:
             with self.store.begin() as conn:
                 indexer.defer(conn)
             self.bulk = True

@@ -1,6 +1,6 @@
 """Stage two of ingest (issue 21): what a bulk load leaves for later, caught up in bounded batches.
 
-A bulk load on SQLite (core.ingest, from BULK_BYTES to read) stores rows with only the
+A bulk load (core.ingest, from BULK_BYTES to read) stores rows with only the
 indexes stage one needs (resuming at a source's offset; pairing by control ID and by the
 ACKs still waiting) and puts each message's text in message_text_pending rather than the
 full-text index. `catch_up` then moves the text across in batches and builds the other
@@ -13,13 +13,20 @@ Crash-safe by construction: a batch moves text in one transaction, so a message'
 in exactly one of the two tables; an index exists or is made again. What is behind is read
 from the store itself, so a kill at any moment leaves a store that is correct and catches
 up the next time.
+
+On PostgreSQL an index is built CONCURRENTLY, so a tap or another console writing
+meanwhile never waits for it; a build killed half way leaves an index PostgreSQL marks
+invalid and never uses, which counts as not built and is dropped and built again. Once
+caught up the planner is told the tables' new sizes (ANALYZE), and the text index's pending
+list is merged, so searches are as fast as after an unstaged load.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Index, delete, func, inspect, select
+from sqlalchemy import Index, delete, func, inspect, select, text
+from sqlalchemy.schema import CreateIndex
 
 from core.store.db import Store, Tx
 from core.store.messages import index_text
@@ -37,6 +44,10 @@ def deferrable() -> list[Index]:
 
 
 def _present(conn: Tx) -> set[str]:
+    """The messages table's usable indexes (on PostgreSQL, not one a killed build left invalid)."""
+    if conn.dialect.name == "postgresql":
+        return set(conn.execute(text("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                                     "WHERE i.indrelid = 'messages'::regclass AND i.indisvalid")).scalars())
     return {i["name"] for i in inspect(conn).get_indexes(M.name)}
 
 
@@ -96,10 +107,36 @@ def catch_up(store: Store, *, batch: int = BATCH, stopped: Callable[[], bool] = 
     for name in list(left.indexes):
         if stopped():
             break
-        with store.begin() as conn:
-            if name not in _present(conn):  # another console may have built it meanwhile
-                next(i for i in deferrable() if i.name == name).create(conn)
+        _build(store, next(i for i in deferrable() if i.name == name))
         left.indexes.remove(name)
         tell()
+    if store.dialect == "postgresql" and not stopped():
+        _settle(store)
     with store.read() as conn:
         return behind(conn)
+
+
+def _build(store: Store, index: Index) -> None:
+    """Build an index unless another console built it meanwhile; on PostgreSQL CONCURRENTLY
+    (outside a transaction), first dropping what a killed build left invalid."""
+    if store.dialect != "postgresql":
+        with store.begin() as conn:
+            if index.name not in _present(conn):
+                index.create(conn)
+        return
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if index.name in _present(conn):
+            return
+        conn.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS "{index.name}"')
+        create = str(CreateIndex(index).compile(dialect=conn.dialect))
+        conn.exec_driver_sql(create.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1))
+
+
+def _settle(store: Store) -> None:
+    """PostgreSQL after a bulk load: the planner's statistics, and the text index's pending list merged."""
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE messages")
+        conn.exec_driver_sql("ANALYZE message_text")
+        conn.exec_driver_sql("SELECT gin_clean_pending_list(indexrelid) FROM pg_index i JOIN pg_class c "
+                             "ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                             "WHERE i.indrelid = 'message_text'::regclass AND a.amname = 'gin'")

@@ -3,9 +3,9 @@ Run: uv run python tests/benchmarks/bench_stages.py [--count 200000] [--mix demo
 
 For each mix (the demo's, and a failing one where half the orders get no ACK and a quarter
 are refused with AE), in the same run on the same machine:
-- stage one, our ingest of the logs into a fresh SQLite store: messages/s, and the time
-  until the queue is complete (when it returns: pairing and the missing-ACK sweep are part
-  of it); then how far behind the indexes are (a load this large is staged) and stage two,
+- stage one, our ingest of the logs into a fresh SQLite store (with --pg, a fresh PostgreSQL
+  database too): messages/s, and the time until the queue is complete (when it returns:
+  pairing and the missing-ACK sweep are part of it); then how far behind the indexes are (a load this large is staged) and stage two,
   the indexer catching up: its time, and stage one plus stage two as messages/s;
 - during stage one, during stage two and after: a key look-up (control ID), the first page
   of the Messages tab and a free-text search's first page, as p50/p95 over what a reader
@@ -159,7 +159,7 @@ def main() -> None:
     ap.add_argument("--staging", choices=("on", "off", "both"), default="both",
                     help="stage the load (defer text and indexes) or keep every index row by row; both: each, in turn")
     ap.add_argument("--pg", metavar="URL", help="also load each mix into PostgreSQL (a server URL that may create "
-                    "databases, e.g. $LANEWATCH_TEST_PG): COPY, never staged")
+                    "databases, e.g. $LANEWATCH_TEST_PG), by COPY, with the same stagings")
     ap.add_argument("--workdir")
     a = ap.parse_args()
     work = Path(a.workdir or tempfile.mkdtemp(prefix="lanewatch-bench-stages-"))
@@ -169,8 +169,9 @@ def main() -> None:
     for m in mixes:
         for s in stagings:
             figures[f"{m} sqlite {'staged' if s else 'unstaged'}"] = one_mix(work, m, a.count, a.baseline_count, s)
-        if a.pg:
-            figures[f"{m} postgresql"] = one_mix(work, m, a.count, a.baseline_count, False, fresh_database(a.pg))
+        for s in stagings if a.pg else ():
+            figures[f"{m} postgresql {'staged' if s else 'unstaged'}"] = one_mix(work, m, a.count, a.baseline_count, s,
+                                                                              fresh_database(a.pg))
     print(json.dumps(figures, indent=1))
 
 
