@@ -75,7 +75,7 @@ class Listener:
         return dict(self.server.peers)
 
     async def start(self) -> int:
-        """Listen; what an earlier run journalled but did not store is stored first."""
+        """Listen; what an earlier run journalled but did not store is stored straight away."""
         loop = asyncio.get_running_loop()
         port = await self.server.start()
         self.name = self.name or f"mllp://{self.server.host}:{port}"
@@ -120,7 +120,10 @@ class Listener:
             self.journal.close()
 
     def _problem(self, problem: Problem) -> None:
-        self.stats.problems.append(f"{problem.peer}: {problem.text}")
+        self._say(f"{problem.peer}: {problem.text}")
+
+    def _say(self, line: str) -> None:
+        self.stats.problems.append(line)
         del self.stats.problems[:-200]
 
     async def _handle(self, message: bytes, peer: str) -> bytes | None:
@@ -206,6 +209,7 @@ class Listener:
         """Everything journalled so far into the store (on the loading thread). A loader
         process that died is replaced first; the new one resumes from the store's offset."""
         if isinstance(self.loader, LoaderProcess) and not self.loader.alive:
+            self._say("store: the store process had ended; another was started, resuming from the store's offset")
             self.loader.close()
             self.loader = self._new_loader()
             self.loader.position()
@@ -214,7 +218,6 @@ class Listener:
             self.loader.load_to(self.journal.end)
         finally:
             self.stats.stored += self.loader.stored - stored
-            for text in self.loader.problems:
-                self.stats.problems.append(text)
+            for line in self.loader.problems:
+                self._say(line)
             self.loader.problems.clear()
-            del self.stats.problems[:-200]

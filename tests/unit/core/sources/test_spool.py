@@ -159,8 +159,8 @@ def test_a_killed_store_process_is_replaced_and_nothing_is_lost_or_doubled(store
                 if i in (150, 400):
                     os.kill(tap.listener.loader._process.pid, signal.SIGKILL)
         tap.stored()
-        assert sum("could not store received messages, will retry: the store process ended" in p
-                   for p in tap.listener.stats.problems) >= 1
+        said = tap.listener.stats.problems  # killed mid-load, or while idle: said either way
+        assert any("the store process ended" in p or "the store process had ended" in p for p in said)
     finally:
         tap.stop()
     with store.read() as c:
