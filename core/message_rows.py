@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import pickle
 import re
 from collections import deque
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import spawned
 from core.correlate import match_key
 from core.direct import mail as direct_mail
 from core.direct.files import frame_mail, is_mail, is_mbox
@@ -232,10 +232,9 @@ class RowWorker:
     last part received, and nothing is lost or doubled."""
 
     def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt or threads
-        self._parts, their_parts = ctx.Pipe(duplex=False)
-        their_requests, self._requests = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_serve, args=(their_requests, their_parts), daemon=True,
+        self._parts, their_parts = spawned.context.Pipe(duplex=False)
+        their_requests, self._requests = spawned.context.Pipe(duplex=False)
+        self._process = spawned.context.Process(target=_serve, args=(their_requests, their_parts), daemon=True,
                                     name="lanewatch-rows")
         self._process.start()
         their_parts.close()
@@ -284,15 +283,7 @@ class RowWorker:
                 self.close()
 
     def close(self) -> None:
-        if self._process.is_alive():
-            try:
-                self._requests.send(None)
-            except OSError:
-                pass
-            self._process.join(5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        spawned.stop(self._process, self._requests, 5)
         self._requests.close()
         self._parts.close()
         self._asked.clear()

@@ -12,11 +12,11 @@ nothing: the next one starts from the store's offset.
 """
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from core import spawned
 from core.ingest import receive
 from core.sources import spool
 from core.store import sources
@@ -106,9 +106,8 @@ class LoaderProcess:
     the tap starts another, which resumes from the store's offset."""
 
     def __init__(self, url: str, name: str, folder: Path, now: Callable[[], datetime]) -> None:
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt or threads
-        self._conn, theirs = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(theirs, url, name, str(folder), now), daemon=True,
+        self._conn, theirs = spawned.context.Pipe()
+        self._process = spawned.context.Process(target=_serve, args=(theirs, url, name, str(folder), now), daemon=True,
                                     name="lanewatch-tap-store")
         self._process.start()
         theirs.close()
@@ -127,14 +126,7 @@ class LoaderProcess:
         self._call(("load", end), None)
 
     def close(self) -> None:
-        try:
-            self._conn.send(None)
-        except OSError:
-            pass
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        spawned.stop(self._process, self._conn, 10)
         self._conn.close()
 
     def _call(self, request: tuple, timeout: float | None):
