@@ -201,13 +201,20 @@ def _demo_engine(store) -> None:
 def cmd_listen(ctx: Context, args) -> int:
     """Run the tap until interrupted, printing a line a second while traffic flows."""
     from core.sources.listener import Listener
+    from core.sources.tap_loader import LoaderError
+    from core.store.db import StoreError
     from core.transport.mllp import server_tls
 
     tls = server_tls(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
 
     async def run() -> None:
         tap = Listener(ctx.store, args.host, args.port, ack_mode=args.ack, tls=tls)
-        port = await tap.start()
+        try:
+            port = await tap.start()
+        except LoaderError as exc:
+            raise StoreError(f"The tap cannot store what it receives: {exc}.") from None
+        except OSError as exc:  # the port is taken, or not ours to listen on
+            raise CommandError(f"could not listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):  # a service manager's stop: store what was answered, then exit
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -162,6 +162,18 @@ def test_sigterm_stops_listen_cleanly_with_everything_answered_stored(store_url,
         assert c.execute(select(func.count()).select_from(Message).where(Message.is_ack.is_(False))).scalar_one() == 20
 
 
+def test_a_port_already_taken_is_one_line_that_names_it(store_url, store, capsys):
+    from tests.helpers.cli import run
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run(capsys, store_url, "listen", "--port", str(port))
+    assert code == 1 and err.startswith(f"lanewatch listen: could not listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in err and "store" not in err and "Traceback" not in err
+
+
 def test_frame_reader_refuses_a_frame_past_the_limit():
     async def run():
         reader = asyncio.StreamReader()
