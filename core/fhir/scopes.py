@@ -7,9 +7,16 @@ d, s), whether that is a write, and whether the resource is clinical or administ
 """
 from __future__ import annotations
 
+import logging
 import re
+import tomllib
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from urllib.parse import parse_qsl
+
+import resources
+from core import workstation
 
 CONTEXTS = ("patient", "user", "system")
 INTERACTIONS = "cruds"  # create, read, update, delete, search: SMART v2's letters, in its order
@@ -27,18 +34,33 @@ SPECIAL = {
     "online_access": "a refresh token for as long as the user is signed in",
 }
 
-# Resource types that hold or describe care; everything else is administrative or
-# infrastructure. Writes to these need contracted access and clinical sign-off.
-CLINICAL = frozenset("""
-AdverseEvent AllergyIntolerance Appointment AppointmentResponse BodyStructure CarePlan CareTeam ClinicalImpression
-ClinicalUseDefinition Communication CommunicationRequest Composition Condition Consent Contract Coverage
-DetectedIssue Device DeviceRequest DeviceUseStatement DiagnosticReport DocumentManifest DocumentReference
-Encounter EpisodeOfCare FamilyMemberHistory Flag Goal ImagingStudy Immunization ImmunizationEvaluation
-ImmunizationRecommendation List Media Medication MedicationAdministration MedicationDispense MedicationOrder
-MedicationRequest MedicationStatement MolecularSequence NutritionOrder Observation Patient Procedure
-ProcedureRequest Provenance QuestionnaireResponse ReferralRequest RelatedPerson RiskAssessment ServiceRequest
-Specimen SupplyDelivery SupplyRequest Task VisionPrescription DeviceMetric DeviceRequest
-""".split())
+log = logging.getLogger(__name__)
+RESOURCE_CLASSES = Path(resources.__file__).with_name("fhir_resources.toml")
+
+
+@cache
+def resource_classes(path: Path = RESOURCE_CLASSES, override: Path | None = None) -> dict[str, str]:
+    """Each resource type's write class ("clinical" or "administrative"), from the table in
+    resources/ with the workstation's own file of the same name over it."""
+    override = override or workstation.config_folder() / RESOURCE_CLASSES.name
+    classes: dict[str, str] = {}
+    for source in (path, override):
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # the shipped table still holds
+            log.warning("%s cannot be read (%s): the write classes shipped with Lanewatch are used", source, exc)
+            continue
+        for kind in ("administrative", "clinical"):
+            classes.update(dict.fromkeys(str(data.get(kind, "")).split(), kind))
+    return classes
+
+
+def resource_class(resource_type: str | None) -> str:
+    """What a write of this type is; a type the table does not know counts as clinical."""
+    return resource_classes().get(resource_type or "", "clinical")
+
 
 _RESOURCE_SCOPE = re.compile(r"^(?P<context>[a-z]+)/(?P<resource>\*|[A-Z][A-Za-z]+)\.(?P<action>[a-z*]+)(?:\?(?P<query>.*))?$")
 
@@ -68,7 +90,7 @@ class Scope:
             return None
         if self.wildcard:
             return "clinical"  # every resource, clinical ones included
-        return "clinical" if self.resource in CLINICAL else "administrative"
+        return resource_class(self.resource)
 
     def covers(self, resource: str, interaction: str) -> bool:
         return self.kind == "resource" and self.resource in ("*", resource) and interaction in self.interactions

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core import demo_direct, labels
+from core import demo_direct, labels, workstation
 from core.commands.context import CommandError, Context
 from core.demo import workspace
 from core.ingest import Ingestor, Summary
@@ -131,13 +131,15 @@ def cmd_status(ctx: Context, args) -> int:
     found = {"store": ctx.store.location, "messages": messages.count(ctx.store, messages.MessageFilter(acks=False)),
              "acks": messages.count(ctx.store, messages.MessageFilter(acks=True)),
              "open_queue_items": queue.count(ctx.store, queue.QueueFilter(states=[TriageState.OPEN])),
-             "text_to_index": behind.text, "indexes_to_build": behind.indexes}
+             "text_to_index": behind.text, "indexes_to_build": behind.indexes,
+             "configuration_folder": str(workstation.config_folder())}
     if args.json:
         json_line(found)
         return ExitCode.OK
     print(f"store: {found['store']}")
     print(f"messages: {found['messages']:,} and {found['acks']:,} ACKs")
     print(f"queue: {found['open_queue_items']:,} open")
+    print(f"configuration folder: {found['configuration_folder']}")
     print(behind.words() + ("" if behind.caught_up else "\n  `lanewatch index` catches up now (so do an ingest and the console)"))
     return ExitCode.OK
 
