@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core import labels
 from core.gc_paused import gc_paused
 from core.hl7.batch import BatchTracker
 from core.hl7.framing import BATCH, MESSAGE
-from core.message_rows import WORKER_MIN_BYTES, Part, RowWorker, mail_row, message_row, read_parts
+from core.message_rows import EXCHANGE, WORKER_MIN_BYTES, Part, RowWorker, mail_row, message_row, read_parts
 from core.progress import Progress
 from core.signatures import Signature, normalise
 from core.sources.discover import Found, Passed, discover, error_folder, shown
-from core.store import direct, direct_keys, documents, indexer, queue, sources
+from core.store import direct, direct_keys, documents, fhir, indexer, queue, sources
 from core.store.db import Store, Tx
 from core.store.messages import Stored, store_messages
 from core.store.pairing import Pairing, sweep_missing
@@ -140,7 +141,8 @@ class Ingestor:
         in_error_folder = error_folder(path, found.root)
         try:
             for part in (worker.parts if worker else read_parts)(path, source["offset"], final):
-                added += self._commit(source["id"], part, tracker, close_batches and part.at_end, in_error_folder)
+                added += self._commit(source["id"], part, tracker, close_batches and part.at_end, in_error_folder,
+                                      shown(path.name))
                 self.progress.advanced(part.used, len(part.entries))
                 self.summary.bytes += part.used
                 entries += len(part.entries)
@@ -218,7 +220,7 @@ class Ingestor:
 
     # -- the one write path --------------------------------------------------------------
     def _commit(self, source_id: int, part: Part, tracker: BatchTracker, close_batches: bool,
-                in_error_folder: str | None = None) -> int:
+                in_error_folder: str | None = None, name: str = "") -> int:
         rows, issues, now = [], [], self.now()
         for kind, start, entry in part.entries:
             if kind == BATCH:
@@ -231,20 +233,35 @@ class Ingestor:
             rows.append(stamp(entry, source_id, "file", None, now))
         if close_batches:
             issues += tracker.finish()
-        with self.store.begin() as conn:
-            stored = store_rows(conn, rows, self.pairing, now, defer_text=self.bulk)
-            self.summary.add(rows, stored.queued)
-            if in_error_folder and rows:
-                self.summary.queued += queue.add(conn, [queue.new(
-                    QueueKind.ERROR_FOLDER, f"Found in the engine's error folder ({in_error_folder}/): the engine could "
-                    "not process or deliver it. Look at the engine's log for why, correct it if needed, then resend.",
-                    Signature(QueueKind.ERROR_FOLDER, in_error_folder), message_id=r["id"], source_id=source_id, now=now,
-                    at=r["event_time"]) for r in rows])
-            self.summary.queued += queue.add(conn, [queue.new(
-                QueueKind.BATCH_MISMATCH, i, Signature(QueueKind.BATCH_MISMATCH, detail=normalise(i.split(" (")[0])),
-                message_id=None, source_id=source_id, now=now) for i in issues])
-            sources.advance(conn, source_id, part.offset, now, batch=tracker.state, done=not part.more)
+        exchanges = sum(kind == EXCHANGE for kind, _, _ in part.entries)
+        try:
+            with self.store.begin() as conn:
+                stored = store_rows(conn, rows, self.pairing, now, defer_text=self.bulk)
+                if exchanges and sum(stored.passed.values()) == exchanges:
+                    raise _NoEndpointError(stored.passed)
+                self._committing(conn, source_id, part, rows, stored, tracker, issues, now, in_error_folder)
+        except _NoEndpointError as none:
+            self._say(f"{name}: none of its {exchanges:,} requests is to a FHIR endpoint Lanewatch knows ({none.hosts()}); "
+                      "add the endpoint (lanewatch endpoint add NAME BASE_URL) and ingest the file again")
+            return 0
+        if stored.passed:
+            self._say(f"{name}: {labels.plural(sum(stored.passed.values()), 'request')} to hosts with no endpoint "
+                      f"configured passed over: {_NoEndpointError(stored.passed).hosts()}")
         return len(rows)
+
+    def _committing(self, conn: Tx, source_id: int, part: Part, rows: list[dict], stored: Stored, tracker: BatchTracker,
+                    issues: list[str], now: datetime, in_error_folder: str | None) -> None:
+        self.summary.add(rows, stored.queued)
+        if in_error_folder and rows:
+            self.summary.queued += queue.add(conn, [queue.new(
+                QueueKind.ERROR_FOLDER, f"Found in the engine's error folder ({in_error_folder}/): the engine could "
+                "not process or deliver it. Look at the engine's log for why, correct it if needed, then resend.",
+                Signature(QueueKind.ERROR_FOLDER, in_error_folder), message_id=r["id"], source_id=source_id, now=now,
+                at=r["event_time"]) for r in rows])
+        self.summary.queued += queue.add(conn, [queue.new(
+            QueueKind.BATCH_MISMATCH, i, Signature(QueueKind.BATCH_MISMATCH, detail=normalise(i.split(" (")[0])),
+            message_id=None, source_id=source_id, now=now) for i in issues])
+        sources.advance(conn, source_id, part.offset, now, batch=tracker.state, done=not part.more)
 
     def sweep(self) -> int:
         """Mark overdue pending messages missing; returns how many."""
@@ -254,10 +271,22 @@ class Ingestor:
         return n
 
 
+class _NoEndpointError(Exception):
+    """A HAR part none of whose requests is to a known endpoint: nothing of it is stored."""
+
+    def __init__(self, passed) -> None:
+        super().__init__()
+        self.passed = passed
+
+    def hosts(self) -> str:
+        return ", ".join(f"{h} ({n:,})" for h, n in self.passed.most_common(5)) + (" …" if len(self.passed) > 5 else "")
+
+
 def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime, *, defer_text: bool = False) -> Stored:
     """Store rows (core.message_rows, stamped) with what their lanes record beside them: a
     mail's facts, deliveries and pairing (core.store.direct), the documents they carry; in
     the caller's transaction. `queued` counts every item raised; `defer_text`: a bulk load's."""
+    passed = fhir.prepare(conn, rows) if any("exchange" in r for r in rows) else None
     mails = [r for r in rows if "mail" in r]
     sealed = [r for r in mails if r["mail"].sealed]
     if sealed and (keys := direct_keys.load(conn)):  # rows are read where no key is: opened here, in this process
@@ -270,6 +299,9 @@ def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime, *, d
         stored.queued += queue.add(conn, direct.record(conn, mails, now))
     if any(r.get("documents") for r in rows):
         stored.queued += queue.add(conn, documents.record(conn, rows, now))
+    if passed is not None:
+        stored.queued += queue.add(conn, fhir.record(conn, rows, now))
+        stored.passed = passed
     return stored
 
 

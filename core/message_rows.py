@@ -14,6 +14,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from core import spawned
@@ -22,6 +23,8 @@ from core.direct import mail as direct_mail
 from core.direct.files import frame_mail, is_mail, is_mbox
 from core.documents import examine
 from core.documents.ccda import is_cda
+from core.fhir import exchange as fhir_exchange
+from core.fhir import har
 from core.hl7.encoding import decode
 from core.hl7.framing import BATCH, JUNK, MESSAGE, frame
 from core.hl7.scan import KEY_NAMES, scan, unparseable
@@ -139,6 +142,45 @@ def document_row(raw: bytes, offset: int) -> dict:
     return row
 
 
+EXCHANGE = "exchange"  # a FHIR exchange (core.fhir.exchange): its row carries the Exchange and where its bodies lie
+
+
+def exchange_row(ex: fhir_exchange.Exchange, offset: int) -> dict:
+    """A FHIR exchange's row: its stored text (credentials left out), keyed by what it did and
+    to whom (its endpoint, and the judgement of its write, are core.store.fhir's to add)."""
+    raw, request_at, response_at = fhir_exchange.render(ex)
+    text = raw.decode("utf-8", "replace")
+    row = message_row(raw, offset, data_type="FHIR", text=text)
+    resource = fhir_exchange.json_body(ex.request_body)
+    answered = fhir_exchange.json_body(ex.response_body)
+    about = resource if resource and resource.get("resourceType") != "Bundle" else answered
+    row.update(reason=None, sending_app=_clip(ex.app, "sending_app"), message_time=_utc(ex.started_at),
+               patient_id=_clip(fhir_exchange.patient_of(about), "patient_id"),
+               patient_name=_clip(fhir_exchange.patient_name(about), "patient_name"),
+               exchange=ex, bodies=(request_at, response_at), resource=resource)
+    return row
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """A time as the store keeps it: UTC, without a zone."""
+    return when and when.replace(tzinfo=None) - (when.utcoffset() or timedelta(0))
+
+
+def har_part(buf: bytes, base: int, final: bool) -> Part:
+    """A HAR file's exchanges from `base` on, read whole once it is final (an archive is
+    written once; it is always walked from its start, and entries before `base` were taken)."""
+    if not final or not buf.strip():
+        return Part([], 0, base, bool(buf), True)
+    try:
+        found = [e for e in har.entries(buf) if e.start >= base]
+    except ValueError as exc:
+        return Part([(JUNK, base, message_row(buf[base:], base, reason=f"A HAR file that cannot be read: {exc}"))],
+                    len(buf) - base, len(buf), False, True)
+    entries = [(EXCHANGE, e.start, exchange_row(e.exchange, e.start)) if e.exchange else
+               (JUNK, e.start, message_row(buf[e.start:e.end], e.start, reason=e.problem)) for e in found]
+    return Part(entries, len(buf) - base, len(buf), False, True)
+
+
 def _clip(value: str | None, column: str) -> str | None:
     return value.replace("\x00", "")[: _TEXT_KEYS.get(column) or MESSAGE_KEY_LENGTHS[column]] if value else None
 
@@ -178,13 +220,18 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
     chunk = chunk or CHUNK
     with open(path, "rb") as f:
         head = f.read(8192)
-        mail, document = is_mail(head), is_cda(head)
-        f.seek(offset)
+        mail, document, archive = is_mail(head), is_cda(head), har.is_har(head)
+        f.seek(0 if archive else offset)
         buf, base = b"", offset
         while True:
             data = f.read(chunk)
             last = not data
             buf += data
+            if archive:
+                if last:
+                    yield har_part(buf, offset, final)
+                    return
+                continue
             if document:
                 if last:
                     yield _document_part(buf, base, final)

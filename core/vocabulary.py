@@ -112,6 +112,8 @@ class QueueKind(Worded):
     DIRECT_UNSECURED = "direct_unsecured", "Direct: not opened/verified", "bad"  # cannot be decrypted, or its signature fails
     DOCUMENT_INVALID = "document_invalid", "Document: invalid", "warn"  # fails the CDA schema (or is no document)
     DOCUMENT_INCOMPLETE = "document_incomplete", "Document: sections missing", "warn"  # its type's required sections
+    FHIR_WRITE_FAILED = "fhir_write_failed", "FHIR write failed", "bad"  # 4xx/5xx, an error issue, or no answer
+    FHIR_WRITE_FLAGGED = "fhir_write_flagged", "FHIR write not allowed", "stop"  # scope, switch, contract or capability
 
 
 NAK_KINDS = (QueueKind.NAK_ERROR, QueueKind.NAK_REJECT)

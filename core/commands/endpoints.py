@@ -20,7 +20,8 @@ from core.vocabulary import AuditAction, Lane, QueueKind
 
 AUDIENCES = ("patient", "provider", "backend")
 SETTINGS = ("base_url", "auth", "client_id", "token_url", "alg", "key_id", "audience", "scopes_requested",
-            "scopes_needed", "probe_path")
+            "scopes_needed", "probe_path", "write_enabled", "contracted_writes")
+WRITE_INTERACTIONS = ("create", "update", "patch", "delete")
 ENDPOINTS = Changes(endpoints=True, audit=True)
 SECRET_FOR = {"bearer": "bearer_token", "backend": "private_key", "client_secret_basic": "client_secret",
               "client_secret_post": "client_secret"}
@@ -39,11 +40,11 @@ class ConfigureEndpoint:
         unknown = set(settings) - set(SETTINGS)
         if unknown:
             raise CommandError(f"Unknown endpoint settings: {', '.join(sorted(unknown))}.")
-        given = {k: v or None for k, v in settings.items() if v is not None}
+        given = {k: v if isinstance(v, bool) else v or None for k, v in settings.items() if v is not None}
         with self.ctx.store.begin() as conn:
             row = endpoints.find(conn, name)
             before = {k: getattr(row, k) for k in SETTINGS} if row else None
-            after = {**(before or {"auth": "none", "audience": "provider"}), **given}
+            after = {**(before or {"auth": "none", "audience": "provider", "write_enabled": False}), **given}
             self._check(after, secret)
             if row is None:
                 endpoint_id = endpoints.add(conn, {"name": name, **{k: after.get(k) for k in SETTINGS},
@@ -78,6 +79,11 @@ class ConfigureEndpoint:
             raise CommandError(f"Backend services sign with {' or '.join(ALGS)}.")
         if secret and s["auth"] not in SECRET_FOR:
             raise CommandError(f"{s['auth']} keeps no secret.")
+        for w in s.get("contracted_writes") or []:
+            rtype, _, kind = str(w).partition(".")
+            if not rtype[:1].isupper() or not rtype.isalpha() or (kind and kind not in WRITE_INTERACTIONS):
+                raise CommandError(f"A contracted write is a resource type (DocumentReference) or a type and one of "
+                                   f"{', '.join(WRITE_INTERACTIONS)} (Observation.create); {w!r} is neither.")
 
 
 class RemoveEndpoint:

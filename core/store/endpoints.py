@@ -31,7 +31,7 @@ def overview(store: Store) -> list[dict]:
     """Every endpoint with its newest probe (status, latency, when, what went wrong)."""
     newest = select(P.c.endpoint_id, func.max(P.c.id).label("probe_id")).group_by(P.c.endpoint_id).subquery()
     stmt = (select(E.c.id, E.c.name, E.c.base_url, E.c.auth, E.c.audience, E.c.fhir_version, E.c.software,
-                   E.c.cert_expires_at, E.c.discovered_at, E.c.discovery_problem,
+                   E.c.cert_expires_at, E.c.discovered_at, E.c.discovery_problem, E.c.write_enabled, E.c.contracted_writes,
                    P.c.status, P.c.latency_ms, P.c.at.label("probed_at"), P.c.detail)
             .join(newest, newest.c.endpoint_id == E.c.id, isouter=True)
             .join(P, P.c.id == newest.c.probe_id, isouter=True).order_by(E.c.name))

@@ -7,6 +7,7 @@ raw bytes into a list, and search the full-text index.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +35,7 @@ class Stored:
 
     rows: list[dict] = field(default_factory=list)
     queued: int = 0
+    passed: Counter = field(default_factory=Counter)  # FHIR exchanges to no known endpoint, by host (not stored)
 
     @property
     def ids(self) -> list[int]:

@@ -267,6 +267,50 @@ class FhirEndpoint(Base):
     discovered_at: Mapped[datetime | None] = mapped_column(DateTime)
     discovery_problem: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    write_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the FHIR retry switch
+    contracted_writes: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # ["DocumentReference", "Observation.create"]
+
+
+class FhirExchange(Base):
+    """A FHIR exchange stored in `messages` (core.fhir.exchange.render: credentials left out,
+    bodies byte for byte), with what it was and how its write was judged (core.fhir.writes)."""
+
+    __tablename__ = "fhir_exchanges"
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # messages.id
+    endpoint_id: Mapped[int] = mapped_column(BigInteger)
+    app: Mapped[str | None] = mapped_column(String(300))
+    method: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    interaction: Mapped[str] = mapped_column(String(24))  # core.fhir.exchange.Interaction.name
+    operation: Mapped[str | None] = mapped_column(String(100))
+    resource_type: Mapped[str | None] = mapped_column(String(100))
+    resource_id: Mapped[str | None] = mapped_column(String(200))
+    conditional: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int] = mapped_column(Integer)  # 0: no response
+    ok: Mapped[bool] = mapped_column(Boolean)  # a 2xx without an error or fatal issue
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    is_write: Mapped[bool] = mapped_column(Boolean)
+    write_class: Mapped[str | None] = mapped_column(String(16))
+    scopes: Mapped[str | None] = mapped_column(Text)  # what the token granted (the token is never kept)
+    scope_allows: Mapped[bool | None] = mapped_column(Boolean)
+    capability_allows: Mapped[bool | None] = mapped_column(Boolean)
+    contracted: Mapped[bool | None] = mapped_column(Boolean)
+    write_enabled: Mapped[bool | None] = mapped_column(Boolean)  # the endpoint's switch when it was seen
+    flags: Mapped[list] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(Text)  # the answer in words
+    issues: Mapped[list] = mapped_column(JSON)  # the OperationOutcome's [{severity, code, text, expression}]
+    retry_after: Mapped[str | None] = mapped_column(String(100))  # a 429's Retry-After, as sent
+    identifier: Mapped[str | None] = mapped_column(String(500))  # the request resource's business identifier
+    location: Mapped[str | None] = mapped_column(Text)  # the response's Location
+    etag: Mapped[str | None] = mapped_column(String(200))
+    if_match: Mapped[str | None] = mapped_column(String(200))  # the version an update was based on
+    request_at: Mapped[int] = mapped_column(Integer)  # where the request body lies in the stored text, and its size
+    request_size: Mapped[int] = mapped_column(Integer)
+    response_at: Mapped[int] = mapped_column(Integer)
+    response_size: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_fhir_exchanges_endpoint", "endpoint_id", "message_id"),
+                      Index("ix_fhir_exchanges_writes", "is_write", "ok"))
 
 
 class FhirProbe(Base):

@@ -73,7 +73,8 @@ class Pairing:
         for row in rows:
             given = row.pop("interface", None)
             if row["parse_state"] in _NOT_HL7:
-                row.update(pair_key=None, is_ack=False, interface_id=given[0] if given else None, ack_state=_NOT_EXPECTED)
+                row.update(pair_key=None, is_ack=False, interface_id=given[0] if given else None,
+                           ack_state=row.pop("lane_state", None) or _NOT_EXPECTED)  # a FHIR exchange's answer
                 continue
             row["pair_key"] = pair_key(row)
             row["is_ack"] = bool(row["ack_code"]) and bool(row["ack_control_id"])

@@ -25,6 +25,7 @@ from core.fhir.auth import ALGS, METHODS
 from core.fhir.bulk import Job, follow, kick_off
 from core.fhir.client import FhirClient, FhirError
 from core.store import endpoints
+from core.store import fhir as fhir_store
 from core.vocabulary import Health
 from ui.cli.output import ExitCode, json_line, verb
 
@@ -43,6 +44,9 @@ def register(sub, common) -> None:
     s.add_argument("--scope", action="append", help="scopes the client requests (repeatable, or space-separated)")
     s.add_argument("--needs", action="append", help="scopes the practice's workflows use")
     s.add_argument("--probe-path", help="the one read a health probe makes (default Patient?_count=1)")
+    s.add_argument("--writes", choices=("on", "off"), help="the write switch: whether Lanewatch may retry a write here")
+    s.add_argument("--contracted", action="append", metavar="TYPE[.INTERACTION]",
+                   help="a write the practice has contracted for (repeatable; --contracted '' clears the list)")
     s.add_argument("--secret-stdin", action="store_true", help="read the client secret or bearer token from stdin")
     s.add_argument("--key-file", help="private key (PEM) for backend services; kept in the keyring")
     s.add_argument("--no-discover", action="store_true", help="add without fetching the server's documents")
@@ -55,6 +59,15 @@ def register(sub, common) -> None:
     fmt.add_argument("--json", action="store_true")
     s.add_argument("--writes", action="store_true", help="only create, update and delete")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
+    s = verb(sub, common, "fhir-writes", cmd_writes, "the FHIR writes apps made (from HAR files and the tap): what each "
+             "wrote, how the server answered, and what was flagged (exit 4 when one failed or was flagged)")
+    s.add_argument("--endpoint", help="only this endpoint's")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--failed", action="store_true", help="only the writes that failed")
+    which.add_argument("--flagged", action="store_true", help="only the writes that raised a flag")
+    which.add_argument("--all", action="store_true", help="every exchange, reads and sign-ins too")
+    s.add_argument("--limit", type=int, default=200)
+    s.add_argument("--json", action="store_true")
     s = verb(sub, common, "bulk", cmd_bulk, "start a FHIR bulk export (or attach to one) and follow it to its manifest")
     s.add_argument("endpoint")
     s.add_argument("--level", default="", help="'' (the whole system), Patient, or Group/ID")
@@ -99,11 +112,20 @@ def _configure(ctx: Context, args) -> int:
     ConfigureEndpoint(ctx).run(name, secret=secret, base_url=rest[0] if rest else None, auth=args.auth,
                                client_id=args.client_id, token_url=args.token_url, alg=args.alg, key_id=args.kid,
                                audience=args.audience, scopes_requested=_joined(args.scope),
-                               scopes_needed=_joined(args.needs), probe_path=args.probe_path)
+                               scopes_needed=_joined(args.needs), probe_path=args.probe_path,
+                               write_enabled=None if args.writes is None else args.writes == "on",
+                               contracted_writes=_contracted(args.contracted))
     print(f"endpoint {name}: saved" + (" (its secret is in the OS keyring)" if secret else ""))
     if args.action == "add" and not args.no_discover:
         return _show_discovery(Discover(ctx).run(name))
     return ExitCode.OK
+
+
+def _contracted(values: list[str] | None) -> list[str] | None:
+    """The contracted writes given (repeatable, comma- or space-separated); [] clears them."""
+    if values is None:
+        return None
+    return [w for v in values for w in v.replace(",", " ").split()]
 
 
 def _joined(values: list[str] | None) -> str | None:
@@ -133,7 +155,7 @@ def _list(ctx: Context, as_json: bool) -> int:
         latency = f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-"
         cert = f"cert to {r['cert_expires_at']:%Y-%m-%d}" if r["cert_expires_at"] else ""
         print(f"{r['id']:>3}  {r['name']:20} {r['base_url']:40} {r['auth']:20} {r['status'] or 'not probed':10} "
-              f"{latency:>8} {cert}")
+              f"{latency:>8} writes {'ON ' if r['write_enabled'] else 'off'} {cert}".rstrip())
     return ExitCode.OK
 
 
@@ -170,6 +192,33 @@ def cmd_scopes(ctx: Context, args) -> int:
     else:
         sys.stdout.write(text)
     return ExitCode.OK
+
+
+_WRITE_FIELDS = ("message_id", "message_time", "endpoint", "app", "method", "url", "interaction", "operation",
+                 "resource_type", "resource_id", "conditional", "status", "ok", "duration_ms", "is_write", "write_class",
+                 "scopes", "scope_allows", "capability_allows", "contracted", "write_enabled", "flags", "outcome",
+                 "issues", "retry_after", "identifier", "location", "etag", "if_match")
+
+
+def cmd_writes(ctx: Context, args) -> int:
+    if args.endpoint and endpoints.get(ctx.store, args.endpoint) is None:
+        raise CommandError(f"No endpoint called {args.endpoint!r}.")
+    found = fhir_store.exchanges(ctx.store, endpoint=args.endpoint, writes=not args.all, failed=args.failed,
+                                 flagged=args.flagged, limit=args.limit)
+    for r in found:
+        if args.json:
+            json_line({k: r[k] for k in _WRITE_FIELDS})
+            continue
+        when = f"{r['message_time']:%Y-%m-%d %H:%M:%S}" if r["message_time"] else "-"
+        what = f"{r['operation'] or r['interaction']} {r['resource_type'] or ''}".strip()
+        status = r["status"] or "no answer"
+        said = r["outcome"] or ("ok" if r["ok"] else "")
+        print(f"{r['message_id']:>7}  {when}  {r['endpoint'] or '?':12} {r['app'] or '?':16} {what:28} {status!s:>9}  "
+              f"{r['write_class'] or '-':14} {said}" + (f"  FLAGGED: {'; '.join(r['flags'])}" if r["flags"] else ""))
+    if not found and not args.json:
+        print("no FHIR writes stored" if not args.all else "no FHIR exchanges stored"
+              + " (ingest an app's HAR file: lanewatch ingest app.har)")
+    return ExitCode.ATTENTION if any(r["is_write"] and (not r["ok"] or r["flags"]) for r in found) else ExitCode.OK
 
 
 def cmd_bulk(ctx: Context, args) -> int:
