@@ -8,6 +8,7 @@ duplicate, no gap. Nothing here builds a parse tree (DESIGN.md, "Hot path").
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,10 +140,11 @@ class Ingestor:
         self.summary.files += 1
         tracker = BatchTracker(source["batch"])
         in_error_folder = error_folder(path, found.root)
+        requests = _Requests()
         try:
             for part in (worker.parts if worker else read_parts)(path, source["offset"], final):
-                added += self._commit(source["id"], part, tracker, close_batches and part.at_end, in_error_folder,
-                                      shown(path.name))
+                added += self._commit(source["id"], part, tracker, requests, close_batches and part.at_end,
+                                      in_error_folder)
                 self.progress.advanced(part.used, len(part.entries))
                 self.summary.bytes += part.used
                 entries += len(part.entries)
@@ -150,6 +152,8 @@ class Ingestor:
                     self._no_message(path, source["id"], part.offset)
         except OSError as exc:
             self._unreadable(path, exc)
+        if requests.passed:
+            self._say(f"{shown(path.name)}: {requests.said()}")
         return added
 
     def _worker_for(self, to_read: int) -> RowWorker | None:
@@ -219,8 +223,8 @@ class Ingestor:
         return stored.ids
 
     # -- the one write path --------------------------------------------------------------
-    def _commit(self, source_id: int, part: Part, tracker: BatchTracker, close_batches: bool,
-                in_error_folder: str | None = None, name: str = "") -> int:
+    def _commit(self, source_id: int, part: Part, tracker: BatchTracker, requests: _Requests, close_batches: bool,
+                in_error_folder: str | None) -> int:
         rows, issues, now = [], [], self.now()
         for kind, start, entry in part.entries:
             if kind == BATCH:
@@ -237,16 +241,12 @@ class Ingestor:
         try:
             with self.store.begin() as conn:
                 stored = store_rows(conn, rows, self.pairing, now, defer_text=self.bulk)
-                if exchanges and sum(stored.passed.values()) == exchanges:
-                    raise _NoEndpointError(stored.passed)
+                requests.count(exchanges, stored.passed)
+                if exchanges and not requests.stored:
+                    raise _NothingStoredError  # the file stays unread, to be read again once its endpoint is added
                 self._committing(conn, source_id, part, rows, stored, tracker, issues, now, in_error_folder)
-        except _NoEndpointError as none:
-            self._say(f"{name}: none of its {exchanges:,} requests is to a FHIR endpoint Lanewatch knows ({none.hosts()}); "
-                      "add the endpoint (lanewatch endpoint add NAME BASE_URL) and ingest the file again")
+        except _NothingStoredError:
             return 0
-        if stored.passed:
-            self._say(f"{name}: {labels.plural(sum(stored.passed.values()), 'request')} to hosts with no endpoint "
-                      f"configured passed over: {_NoEndpointError(stored.passed).hosts()}")
         return len(rows)
 
     def _committing(self, conn: Tx, source_id: int, part: Part, rows: list[dict], stored: Stored, tracker: BatchTracker,
@@ -271,15 +271,29 @@ class Ingestor:
         return n
 
 
-class _NoEndpointError(Exception):
-    """A HAR part none of whose requests is to a known endpoint: nothing of it is stored."""
+class _NothingStoredError(Exception):
+    """A HAR part none of whose requests is to a known endpoint, from a file nothing was stored
+    from yet: the transaction is rolled back and the file's offset stays where it was."""
 
-    def __init__(self, passed) -> None:
-        super().__init__()
-        self.passed = passed
 
-    def hosts(self) -> str:
-        return ", ".join(f"{h} ({n:,})" for h, n in self.passed.most_common(5)) + (" …" if len(self.passed) > 5 else "")
+class _Requests:
+    """A HAR file's requests as its parts are stored: how many, and those passed over (to no
+    known endpoint) by host."""
+
+    def __init__(self) -> None:
+        self.seen, self.stored, self.passed = 0, 0, Counter()
+
+    def count(self, exchanges: int, passed: Counter | None) -> None:
+        self.seen += exchanges
+        self.stored += exchanges - sum((passed or {}).values())
+        self.passed.update(passed or {})
+
+    def said(self) -> str:
+        hosts = ", ".join(f"{h} ({n:,})" for h, n in self.passed.most_common(5)) + (" …" if len(self.passed) > 5 else "")
+        if not self.stored:
+            return (f"none of its {self.seen:,} requests is to a FHIR endpoint Lanewatch knows ({hosts}); add the "
+                    "endpoint (lanewatch endpoint add NAME BASE_URL) and ingest the file again")
+        return f"{labels.plural(sum(self.passed.values()), 'request')} to hosts with no endpoint configured passed over: {hosts}"
 
 
 def store_rows(conn: Tx, rows: list[dict], pairing: Pairing, now: datetime, *, defer_text: bool = False) -> Stored:

@@ -166,19 +166,34 @@ def _utc(when: datetime | None) -> datetime | None:
     return when and when.replace(tzinfo=None) - (when.utcoffset() or timedelta(0))
 
 
-def har_part(buf: bytes, base: int, final: bool) -> Part:
-    """A HAR file's exchanges from `base` on, read whole once it is final (an archive is
-    written once; it is always walked from its start, and entries before `base` were taken)."""
+def har_parts(buf: bytes, base: int, final: bool, most: int = PART_MESSAGES) -> Iterator[Part]:
+    """A HAR file's exchanges from `base` on, once it is final (an archive is written once),
+    in parts of at most `most` entries; each part ends where its last entry ends, so a part
+    committed with its offset resumes after it (the archive is walked from its start, for
+    the tokens it hands out, and the entries before `base` were taken)."""
     if not final or not buf.strip():
-        return Part([], 0, base, bool(buf), True)
+        yield Part([], 0, base, bool(buf), True)
+        return
+    walked = (e for e in har.entries(buf) if e.start >= base)
     try:
-        found = [e for e in har.entries(buf) if e.start >= base]
+        first = next(walked, None)  # the archive as a whole is checked before the first entry comes
     except ValueError as exc:
-        return Part([(JUNK, base, message_row(buf[base:], base, reason=f"A HAR file that cannot be read: {exc}"))],
-                    len(buf) - base, len(buf), False, True)
+        yield Part([(JUNK, base, message_row(buf[base:], base, reason=f"A HAR file that cannot be read: {exc}"))],
+                   len(buf) - base, len(buf), False, True)
+        return
+    taken, chunk = base, [first] if first else []
+    for e in walked:
+        if len(chunk) == most:
+            yield _har_part(buf, chunk, taken, chunk[-1].end)
+            taken, chunk = chunk[-1].end, []
+        chunk.append(e)
+    yield _har_part(buf, chunk, taken, len(buf))
+
+
+def _har_part(buf: bytes, found: list[har.Entry], taken: int, end: int) -> Part:
     entries = [(EXCHANGE, e.start, exchange_row(e.exchange, e.start)) if e.exchange else
                (JUNK, e.start, message_row(buf[e.start:e.end], e.start, reason=e.problem)) for e in found]
-    return Part(entries, len(buf) - base, len(buf), False, True)
+    return Part(entries, end - taken, end, False, end == len(buf))
 
 
 def _clip(value: str | None, column: str) -> str | None:
@@ -229,7 +244,7 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
             buf += data
             if archive:
                 if last:
-                    yield har_part(buf, offset, final)
+                    yield from har_parts(buf, offset, final, part_messages)
                     return
                 continue
             if document:

@@ -5,6 +5,7 @@ them, and a HAR to no known endpoint left unread with one line that says what to
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint
@@ -126,3 +127,47 @@ def test_headless_listing_of_writes(store, store_url, tmp_path, corpora, capsys)
     assert code == 4 and out.count("\n") == 4 and "HTTP 422" in out
     code, out, err = run(capsys, store_url, "fhir-writes", "--endpoint", "nope")
     assert code == 1 and "No endpoint called 'nope'" in err
+
+
+def _in_parts_of(monkeypatch, most: int) -> None:
+    import core.ingest
+    from core.message_rows import read_parts
+
+    monkeypatch.setattr(core.ingest, "read_parts", partial(read_parts, part_messages=most))
+
+
+def test_a_large_archive_is_read_in_parts_that_resume_where_the_last_ended(tmp_path):
+    from core.message_rows import read_parts
+
+    path = tmp_path / "big.har"
+    path.write_bytes(archive([entry("GET", f"{BASE}/Patient/{n}", status=200) for n in range(7)]))
+    parts = list(read_parts(path, 0, True, part_messages=3))
+    assert [len(p.entries) for p in parts] == [3, 3, 1]
+    position = 0
+    for p in parts:
+        assert p.entries[0][1] >= position and p.offset == position + p.used
+        position = p.offset
+    assert position == path.stat().st_size and parts[-1].at_end and not any(p.at_end for p in parts[:-1])
+    assert [len(p.entries) for p in read_parts(path, parts[0].offset, True, part_messages=3)] == [3, 1]  # resumed
+
+
+def test_parts_to_other_hosts_only_are_passed_over_once_something_is_stored(store, tmp_path, monkeypatch):
+    _in_parts_of(monkeypatch, 2)
+    _endpoint(store)
+    (tmp_path / "mixed.har").write_bytes(archive(
+        [entry("GET", f"https://cdn.example.test/{n}.js", status=200) for n in range(4)] +
+        [entry("GET", f"{BASE}/Patient/{n}", status=200) for n in range(3)]))
+    [said] = _ingest(store, tmp_path / "mixed.har")  # one line for the file, not one a part
+    assert "4 requests to hosts with no endpoint configured passed over: cdn.example.test (4)" in said
+    assert len(fhir.exchanges(store, writes=False)) == 3
+    assert _ingest(store, tmp_path / "mixed.har") == []  # read to its end: nothing again
+
+
+def test_an_archive_in_parts_to_no_known_endpoint_is_left_unread_whole(store, tmp_path, monkeypatch):
+    _in_parts_of(monkeypatch, 2)
+    (tmp_path / "app.har").write_bytes(archive([entry("GET", f"{BASE}/Patient/{n}", status=200) for n in range(5)]))
+    [said] = _ingest(store, tmp_path / "app.har")
+    assert "none of its 5 requests is to a FHIR endpoint Lanewatch knows (fhir.example.test (5))" in said
+    _endpoint(store)
+    assert _ingest(store, tmp_path / "app.har") == []
+    assert len(fhir.exchanges(store, writes=False)) == 5
