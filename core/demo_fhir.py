@@ -1,7 +1,8 @@
 """The demo workspace's FHIR side: a server on loopback with a US Core-like
 CapabilityStatement, three endpoints configured as a practice would have them (a backend
 service, a patient-facing app that asks for too much, a lab server that is down), their
-discovery, and two days of probe history so the Endpoints tab has a chart to show.
+discovery, two days of probe history so the Endpoints tab has a chart to show, and the
+portal app's last day of requests as a HAR file (core.demo_har) for the FHIR lane.
 
 Its secrets live in memory (core.secrets.use_memory): the demo never writes to the OS keyring.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from core import secrets
+from core import demo_har, secrets
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint, Discover, ProbeEndpoints
 from core.fhir.health import Probe, Step
@@ -66,7 +67,8 @@ def start(ctx: Context, *, seed: int = 5) -> LoopbackFhirServer:
                   scopes_requested="system/Patient.rs system/Observation.rs system/DiagnosticReport.rs "
                                    "system/Immunization.cu system/Appointment.cruds system/Coverage.rs",
                   scopes_needed="system/Patient.rs system/Observation.rs system/Coverage.rs system/Immunization.c")
-    configure.run("Patient portal app", base_url=server.base_url, auth="none", audience="patient",
+    configure.run("Patient portal app", base_url=server.base_url, auth="none", audience="patient", client_id=demo_har.APP,
+                  write_enabled=True, contracted_writes=["Observation.create"],
                   scopes_requested="launch/patient openid fhirUser offline_access patient/*.read "
                                    "patient/Observation.rs?category=vital-signs patient/Observation.rs?colour=blue "
                                    "system/Patient.read patient/MedicationRequest.write",
@@ -78,6 +80,11 @@ def start(ctx: Context, *, seed: int = 5) -> LoopbackFhirServer:
     _history(ctx, random.Random(seed))
     ProbeEndpoints(ctx, timeout=2).run()
     return server
+
+
+def write_har(folder, server: LoopbackFhirServer, ctx: Context):
+    """The portal app's day against `server`, for the workspace to ingest."""
+    return demo_har.write(folder, server.base_url, server.token_url, ctx.now())
 
 
 def _history(ctx: Context, rng: random.Random) -> None:

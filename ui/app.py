@@ -103,6 +103,7 @@ def prepare_demo(store, root: Path, servers: list) -> tuple[list[Path], Changes]
     folders = [workspace(root, DEMO_COUNT)]
     demo_direct.write(folders[0] / "direct")
     servers.append(demo_fhir.start(Context(store)))
+    demo_fhir.write_har(folders[0] / "fhir", servers[-1], Context(store))
     servers.append(demo_engine.start(Context(store)))
     return folders, Changes(messages=True, queue=True, interfaces=True, endpoints=True, alerts=True, audit=True)
 

@@ -41,7 +41,7 @@ def prepare(conn: Tx, rows: list[dict]) -> Counter:
             kept.append(row)
             continue
         ex = row["exchange"]
-        found = _endpoint_of(ex.url, known, ex.method == "POST" and b"grant_type" in ex.request_body)
+        found = _endpoint_of(ex.url, known, ex.method == "POST" and b"grant_type" in ex.request_body, ex.app)
         if found is None:
             passed[urlsplit(ex.url).hostname or ex.url[:60]] += 1
             continue
@@ -56,20 +56,22 @@ def prepare(conn: Tx, rows: list[dict]) -> Counter:
     return passed
 
 
-def _endpoint_of(url: str, known: list[dict], signing_in: bool) -> tuple[dict, bool] | None:
-    """The endpoint a URL is for (the longest base it lies below), and whether it is its token
-    URL (or, for a token request, a URL on its host)."""
+def _endpoint_of(url: str, known: list[dict], signing_in: bool, app: str | None) -> tuple[dict, bool] | None:
+    """The endpoint a URL is for (the longest base it lies below; of two with that base, the
+    one configured with the app's client ID), and whether it is its token URL (or, for a
+    token request, a URL on its host)."""
     bare = url.split("?")[0].split("#")[0]
-    for e in sorted(known, key=lambda e: -len(e["base_url"])):
+    ranked = sorted(known, key=lambda e: (-len(e["base_url"].rstrip("/")), e.get("client_id") != app))
+    for e in ranked:
         base = e["base_url"].rstrip("/")
         if bare == base or bare.startswith(base + "/"):
             return e, False
-    for e in known:
+    for e in ranked:
         if bare in {e.get("token_url"), (e.get("smart_config") or {}).get("token_endpoint")} - {None}:
             return e, True
     if signing_in:  # a token request to the endpoint's host, its token URL not known yet
         host = urlsplit(url).hostname
-        return next(((e, True) for e in known if urlsplit(e["base_url"]).hostname == host), None)
+        return next(((e, True) for e in ranked if urlsplit(e["base_url"]).hostname == host), None)
     return None
 
 

@@ -3,58 +3,16 @@ makes (a US Core example it creates, a search it runs) and the answers a real EH
 (the corpus's OperationOutcomes for 400/404/422, CapabilityStatements), in HAR 1.2 shape."""
 from __future__ import annotations
 
-import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+
+from core.demo_har import START, archive, entry, jwt
+
+__all__ = ["BASE", "START", "TOKEN_URL", "app_session", "archive", "corpus_json", "entry", "jwt"]
 
 BASE = "https://fhir.example.test/fhir/r4/ABCD"
 TOKEN_URL = "https://fhir.example.test/oauth2/token"
-START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
-
-
-def jwt(claims: dict) -> str:
-    """An unsigned JWT holding `claims` (the HAR reader reads scopes, it never verifies)."""
-    def part(d: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-    return f"{part({'alg': 'RS384', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
-def entry(method: str, url: str, *, status: int, body: dict | str | None = None, answer: dict | str | None = None,
-          token: str | None = None, headers: dict | None = None, answer_headers: dict | None = None,
-          at: datetime = START, ms: float = 42.0, origin: str | None = "https://app.example.test") -> dict:
-    """One HAR entry: a request with its JSON (or form) body and bearer token, and its answer."""
-    req_headers = [{"name": "Accept", "value": "application/fhir+json"}]
-    if token:
-        req_headers.append({"name": "Authorization", "value": f"Bearer {token}"})
-    if origin:
-        req_headers.append({"name": "Origin", "value": origin})
-    req_headers += [{"name": k, "value": v} for k, v in (headers or {}).items()]
-    request = {"method": method, "url": url, "httpVersion": "HTTP/1.1", "headers": req_headers, "queryString": [],
-               "cookies": [], "headersSize": -1, "bodySize": -1}
-    if body is not None:
-        text = body if isinstance(body, str) else json.dumps(body, indent=2)
-        mime = "application/x-www-form-urlencoded" if isinstance(body, str) else "application/fhir+json"
-        request["postData"] = {"mimeType": mime, "text": text}
-    text = "" if answer is None else answer if isinstance(answer, str) else json.dumps(answer)
-    response = {"status": status, "statusText": _STATUS.get(status, ""), "httpVersion": "HTTP/1.1",
-                "headers": [{"name": "Content-Type", "value": "application/fhir+json"}]
-                + [{"name": k, "value": v} for k, v in (answer_headers or {}).items()],
-                "cookies": [], "content": {"size": len(text), "mimeType": "application/fhir+json", "text": text},
-                "redirectURL": "", "headersSize": -1, "bodySize": len(text)}
-    return {"startedDateTime": at.isoformat().replace("+00:00", "Z"), "time": ms, "request": request,
-            "response": response, "cache": {}, "timings": {"send": 0, "wait": ms, "receive": 0}}
-
-
-_STATUS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           409: "Conflict", 412: "Precondition Failed", 422: "Unprocessable Entity", 429: "Too Many Requests",
-           500: "Internal Server Error"}
-
-
-def archive(entries: list[dict], creator: str = "Chrome DevTools") -> bytes:
-    """A HAR 1.2 file's bytes, as a browser writes it (indented)."""
-    return json.dumps({"log": {"version": "1.2", "creator": {"name": creator, "version": "131"},
-                               "pages": [], "entries": entries}}, indent=2).encode()
 
 
 def corpus_json(corpora: Path, relative: str) -> dict:

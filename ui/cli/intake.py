@@ -167,6 +167,7 @@ def cmd_demo(_ctx: None, args) -> int:
         summary = Ingestor(store, progress=TerminalProgress()).ingest_paths([logs])
         print_summary(summary, time.monotonic() - t0)
         _demo_engine(store)
+        _demo_fhir(store, logs)
         _demo_direct(store)
         for group in queue.groups(store, states=[TriageState.OPEN])[:6]:  # the newest kinds of trouble, not one many times
             print(f"  queue: {group['items']:>4} × {group['kind']:15} {group['example'][:80]}")
@@ -184,6 +185,24 @@ def _demo_direct(store) -> None:
     states = Counter(d["state"] for d in direct.deliveries(store, limit=100_000))
     if states:
         print("  direct deliveries: " + ", ".join(f"{Disposition.label(s)} {n}" for s, n in states.most_common()))
+
+
+def _demo_fhir(store, logs: Path) -> None:
+    """The demo's FHIR server and endpoints, and the portal app's day read from its HAR file."""
+    from core import demo_fhir
+    from core.store import fhir
+
+    ctx = Context(store)
+    server = demo_fhir.start(ctx)
+    try:
+        Ingestor(store).ingest_paths([demo_fhir.write_har(logs / "fhir", server, ctx)])
+    finally:
+        server.__exit__(None, None, None)
+    every = fhir.exchanges(store, writes=False, limit=100_000)
+    writes = [e for e in every if e["is_write"]]
+    print(f"  FHIR: {len(every):,} exchanges of the portal app, {len(writes):,} writes, "
+          f"{sum(not e['ok'] for e in writes):,} failed, {sum(bool(e['flags']) and e['ok'] for e in writes):,} "
+          "taken but flagged (lanewatch fhir-writes)")
 
 
 def _demo_engine(store) -> None:

@@ -88,3 +88,29 @@ def test_results_answer_real_orders_of_the_same_patient(store, logs):
                     if not s.what.startswith("ACK")} - {None}) <= 1  # never two patients in one trace
     assert chained > 100
     assert ("preliminary", "final") in statuses and any("corrected" in s for s in statuses)
+
+
+def test_the_portal_apps_day_is_read_against_the_demo_server(store, tmp_path):
+    """The demo's HAR file against the demo's own endpoints: every exchange is the portal
+    app's (not the backend service's on the same base), no token is kept, and the queue holds
+    the refused, rate-limited and uncontracted writes in the server's words."""
+    from core import demo_fhir
+    from core.commands.context import Context
+    from core.store import fhir, queue
+
+    ctx = Context(store, now=lambda: NOW)
+    server = demo_fhir.start(ctx)
+    try:
+        Ingestor(store, now=lambda: NOW).ingest_paths([demo_fhir.write_har(tmp_path, server, ctx)])
+    finally:
+        server.__exit__(None, None, None)
+    every = fhir.exchanges(store, limit=10_000)
+    assert {e["endpoint"] for e in every} == {"Patient portal app"} and {e["app"] for e in every} == {"portal-app"}
+    assert max(e["message_time"] for e in every) <= NOW  # nothing in the future
+    assert not any(b"eyJ" in messages.get(store, e["message_id"])["raw"] for e in every)
+    failed = {e["status"] for e in fhir.exchanges(store, failed=True, limit=10_000)}
+    assert failed == {412, 422, 429}
+    flagged = [e for e in fhir.exchanges(store, flagged=True, limit=10_000) if e["ok"]]
+    assert flagged and {e["resource_type"] for e in flagged} == {"MedicationRequest"}
+    kinds = {i["kind"] for i in queue.items(store)}
+    assert {"fhir_write_failed", "fhir_write_flagged"} <= kinds

@@ -171,3 +171,12 @@ def test_an_archive_in_parts_to_no_known_endpoint_is_left_unread_whole(store, tm
     _endpoint(store)
     assert _ingest(store, tmp_path / "app.har") == []
     assert len(fhir.exchanges(store, writes=False)) == 5
+
+
+def test_of_two_endpoints_on_one_base_the_apps_own_is_chosen(store, tmp_path, corpora):
+    configure = ConfigureEndpoint(Context(store, now=lambda: NOW))
+    configure.run("ehr backend", base_url=BASE, client_id="lanewatch", auth="none")
+    configure.run("vitals", base_url=BASE, client_id="vitals-app", auth="none")
+    (tmp_path / "app.har").write_bytes(archive(app_session(corpora)))
+    assert _ingest(store, tmp_path / "app.har") == []
+    assert {e["endpoint"] for e in fhir.exchanges(store)} == {"vitals"}
