@@ -166,11 +166,11 @@ def _utc(when: datetime | None) -> datetime | None:
     return when and when.replace(tzinfo=None) - (when.utcoffset() or timedelta(0))
 
 
-def har_parts(buf: bytes, base: int, final: bool, most: int = PART_MESSAGES) -> Iterator[Part]:
+def har_parts(buf: bytes, base: int, final: bool, most: int = PART_MESSAGES, chunk: int = CHUNK) -> Iterator[Part]:
     """A HAR file's exchanges from `base` on, once it is final (an archive is written once),
-    in parts of at most `most` entries; each part ends where its last entry ends, so a part
-    committed with its offset resumes after it (the archive is walked from its start, for
-    the tokens it hands out, and the entries before `base` were taken)."""
+    in parts of at most `most` entries and about `chunk` bytes; each part ends where its last
+    entry ends, so a part committed with its offset resumes after it (the archive is walked
+    from its start, for the tokens it hands out, and the entries before `base` were taken)."""
     if not final or not buf.strip():
         yield Part([], 0, base, bool(buf), True)
         return
@@ -181,13 +181,13 @@ def har_parts(buf: bytes, base: int, final: bool, most: int = PART_MESSAGES) -> 
         yield Part([(JUNK, base, message_row(buf[base:], base, reason=f"A HAR file that cannot be read: {exc}"))],
                    len(buf) - base, len(buf), False, True)
         return
-    taken, chunk = base, [first] if first else []
+    taken, found = base, [first] if first else []
     for e in walked:
-        if len(chunk) == most:
-            yield _har_part(buf, chunk, taken, chunk[-1].end)
-            taken, chunk = chunk[-1].end, []
-        chunk.append(e)
-    yield _har_part(buf, chunk, taken, len(buf))
+        if len(found) == most or found[-1].end - taken >= chunk:
+            yield _har_part(buf, found, taken, found[-1].end)
+            taken, found = found[-1].end, []
+        found.append(e)
+    yield _har_part(buf, found, taken, len(buf))
 
 
 def _har_part(buf: bytes, found: list[har.Entry], taken: int, end: int) -> Part:
@@ -236,17 +236,16 @@ def read_parts(path: Path, offset: int, final: bool, chunk: int | None = None,
     with open(path, "rb") as f:
         head = f.read(8192)
         mail, document, archive = is_mail(head), is_cda(head), har.is_har(head)
-        f.seek(0 if archive else offset)
+        if archive:  # read whole: its entries are found by walking it from its start
+            f.seek(0)
+            yield from har_parts(f.read(), offset, final, part_messages, chunk)
+            return
+        f.seek(offset)
         buf, base = b"", offset
         while True:
             data = f.read(chunk)
             last = not data
             buf += data
-            if archive:
-                if last:
-                    yield from har_parts(buf, offset, final, part_messages)
-                    return
-                continue
             if document:
                 if last:
                     yield _document_part(buf, base, final)
