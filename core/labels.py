@@ -56,10 +56,22 @@ _DIRECT_ACK = {"accepted": "Processed (MDN)", "error": "Failed (MDN)", "rejected
                "missing": "MDN timed out", "pending": "Awaiting MDN"}
 
 
+_FHIR_ANSWER = {"accepted": "Taken", "accepted_with_warnings": "Taken, warnings", "error": "Refused",
+                "missing": "No answer"}
+
+
+def is_fhir(row: dict) -> bool:
+    """Whether a message row is a FHIR exchange (core.store.fhir: "FHIR create Observation")."""
+    return row["parse_state"] == ParseState.TEXT and (row["message_type"] or "").startswith("FHIR ")
+
+
 def parse(row: dict) -> str:
-    """The Parse column of a message row; mail is kept as text too, but is read as mail, not failed as HL7."""
+    """The Parse column of a message row; mail and FHIR exchanges are kept as text too, but
+    are read as such, not failed as HL7."""
     if row["parse_state"] == ParseState.TEXT and row["message_type"] in ("Direct", "MDN", "DSN"):
         return "Mail"
+    if is_fhir(row):
+        return "FHIR"
     return ParseState.label(row["parse_state"])
 
 
@@ -69,4 +81,6 @@ def ack(row: dict) -> str:
         return row["message_type"] if row["message_type"] in ("MDN", "DSN") else f"ACK {row['ack_code'] or ''}".strip()
     if row["message_type"] == "Direct" and row["ack_state"] in _DIRECT_ACK:
         return _DIRECT_ACK[row["ack_state"]]
+    if is_fhir(row) and row["ack_state"] in _FHIR_ANSWER:
+        return _FHIR_ANSWER[row["ack_state"]]
     return AckState.label(row["ack_state"])

@@ -86,7 +86,7 @@ class Lane(Worded):
     ENGINE = "engine", "Engine store"
     DIRECT = "direct", "Direct", "mail"
     DOCUMENT = "document", "Document"
-    FHIR = "fhir", "FHIR"
+    FHIR = "fhir", "FHIR", "fhir"
     BULK = "bulk", "Bulk export"
 
 

@@ -16,7 +16,7 @@ FOLDER = Path(resources.__file__).with_name("icons")
 
 _LOOK_FILES = {"good": "check", "good-warn": "check-warn", "bad": "cross", "stop": "stop", "unknown": "question",
                "wait": "clock", "none": "dash", "warn": "warning", "broken": "broken", "in": "arrow-in", "out": "arrow-out",
-               "mail": "mail"}
+               "mail": "mail", "fhir": "fhir"}
 _ACTION_FILES = {"refresh": "refresh", "search": "search", "privacy": "privacy", "copy": "copy",
                  "save": "save", "link": "link", "app": "app"}
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from core.changes import Changes
 from core.commands.context import Context
 from core.documents import ccda
+from core.fhir import tree as fhir_tree
 from core.hl7 import ack, structure
 from core.hl7.encoding import decode
 from core.privacy import PHI_FIELDS
-from core.store import audit, direct, documents, engines, messages
+from core.store import audit, direct, documents, engines, fhir, messages
 from core.vocabulary import AckState, AuditAction, Disposition, ParseState
 
 
@@ -26,6 +27,7 @@ class Detail:
     engine: dict | None = None  # the engine keys when it came from an engine (core.store.engines.keys_of)
     mail: dict | None = None  # a Direct message's, MDN's or DSN's facts (core.store.direct.mail), with its deliveries
     documents: list[dict] = field(default_factory=list)  # the CDA documents it carries, each with its sections' text
+    exchange: dict | None = None  # a FHIR exchange's facts (core.store.fhir.exchange_of)
 
     @property
     def engine_reference(self) -> str | None:
@@ -62,7 +64,14 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     if row["parse_state"] != ParseState.OK and row["reason"]:
         explanation.append(f"{row['parse_state'].capitalize()}: {row['reason']}")
     mail = direct.mail(store, message_id)
-    if mail is not None:
+    exchange = fhir.exchange_of(store, message_id)
+    if exchange is not None:
+        tree = fhir_tree.build(text, (exchange["request_at"], exchange["request_size"]),
+                               (exchange["response_at"], exchange["response_size"]),
+                               f"{exchange['method']} {row['message_type'].removeprefix('FHIR ')}",
+                               f"HTTP {exchange['status']}" if exchange["status"] else "no answer")
+        explanation = _exchange_lines(exchange)
+    elif mail is not None:
         mail["deliveries"] = direct.deliveries(store, message_id=message_id)
         explanation += _mail_lines(mail)
         links += [(t["message_id"], f"its {t['kind'].upper()} ({_said(t)})") for t in mail["timeline"][:6]]
@@ -88,7 +97,29 @@ def _open(ctx: Context, message_id: int) -> Detail | None:
     links += [(c, "its correction") for c in corrections[:3]]  # the button adds "(message N)"
     first = messages.versions(store, message_id)[0] if row["parent_id"] else message_id  # a correction: its original's keys
     return Detail(row, text, codec, tree, explanation, links, bool(corrections), engines.engine_keys(store, first), mail,
-                  _documents(store, message_id))
+                  _documents(store, message_id), exchange)
+
+
+def _exchange_lines(ex: dict) -> list[str]:
+    """A FHIR exchange in words: what it did, how the server answered (the OperationOutcome's
+    issues, each with where it points), and how its write was judged."""
+    took = f" in {ex['duration_ms']:,.0f} ms" if ex["duration_ms"] is not None else ""
+    lines = [f"{ex['method']} by {ex['app'] or 'an unknown app'} to {ex['endpoint'] or '?'}: "
+             + (f"HTTP {ex['status']}{took}" if ex["status"] else "no answer came")
+             + (f"; a {ex['write_class']} write" if ex["is_write"] else "")]
+    if ex["issues"]:
+        lines.append("Its OperationOutcome, issue by issue:")
+        for i in ex["issues"]:
+            where = f" at {', '.join(i['expression'])}" if i.get("expression") else ""
+            lines.append(f"  {i.get('severity') or '?'} ({i.get('code') or '?'}){where}: {i.get('text') or 'no words given'}")
+    elif ex["outcome"]:
+        lines.append(f"The server: {ex['outcome']}")
+    if ex["retry_after"]:
+        lines.append(f"Retry-After: {ex['retry_after']} (the server's wait before another call)")
+    lines += [f"Flagged: {f}" for f in ex["flags"] or []]
+    if ex["scopes"]:
+        lines.append(f"The token granted: {ex['scopes']} (the token itself is not kept)")
+    return lines
 
 
 def _documents(store, message_id: int) -> list[dict]:

@@ -26,6 +26,7 @@ E, FX, I, M = FhirEndpoint.__table__, FhirExchange.__table__, Interface.__table_
 _FACTS = ("write_enabled", "contracted", "scope_allows", "capability_allows")  # each False raises a flag (core.fhir.writes)
 _LENGTHS = {c.name: c.type.length for c in FX.columns if isinstance(c.type, String) and c.type.length}
 SIGN_IN = Interaction("sign-in", None)
+FHIR_TYPE = "FHIR "  # an exchange's message type: FHIR and what it did ("FHIR create Observation")
 _CLASS_ORDER = (WriteClass.NONE, WriteClass.ADMINISTRATIVE, WriteClass.CLINICAL)
 
 
@@ -95,8 +96,9 @@ def _judge(row: dict, it: Interaction, endpoint: dict, iface: int) -> None:
              else AckState.ACCEPTED_WITH_WARNINGS if said.words else AckState.ACCEPTED)
     location = ex.header("Location") or ex.header("Content-Location")
     rid = it.resource_id or _id_in(location, it.resource_type)
-    row.update(receiving_app=endpoint["name"][:200], message_type=it.words()[:MESSAGE_KEY_LENGTHS["message_type"]],
-               control_id=(rid or "")[:MESSAGE_KEY_LENGTHS["control_id"]] or None, interface=(iface, False, None),
+    key = None if it.resource_type == "Patient" else rid  # a patient's id is PHI: its column is the masked patient ID
+    row.update(receiving_app=endpoint["name"][:200], message_type=f"{FHIR_TYPE}{it.words()}"[:MESSAGE_KEY_LENGTHS["message_type"]],
+               control_id=(key or "")[:MESSAGE_KEY_LENGTHS["control_id"]] or None, interface=(iface, False, None),
                lane_state=state, reason="; ".join([said.words, *j.flags]).strip("; ")[:2000] or None)
     row["fhir"] = {
         "endpoint_id": endpoint["id"], "endpoint": endpoint["name"], "app": ex.app, "method": ex.method[:10],
@@ -184,6 +186,15 @@ def _raise_write_class(conn: Tx, facts: list[dict]) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+def exchange_of(store: Store, message_id: int) -> dict | None:
+    """One exchange's facts, by its message, with its endpoint's name (None: not an exchange)."""
+    stmt = (select(FX, E.c.name.label("endpoint")).join(E, E.c.id == FX.c.endpoint_id, isouter=True)
+            .where(FX.c.message_id == message_id))
+    with store.read() as conn:
+        found = conn.execute(stmt).first()
+    return found._asdict() if found else None
+
+
 def exchanges(store: Store, *, endpoint: str | None = None, writes: bool = False, failed: bool = False,
               flagged: bool = False, limit: int = 500) -> list[dict]:
     """Exchanges newest first with their endpoint's name and when they happened: every one,

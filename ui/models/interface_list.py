@@ -76,6 +76,10 @@ class InterfaceListModel(QAbstractTableModel):
         if row["lane"] == Lane.DIRECT:
             return (f"Direct: {row['sending_app']} → {row['receiving_app']}\n" + counts.format("MDNs and DSNs")
                     + "\nresend: through the sending mailbox's SMTP submission (lanewatch mailbox set NAME --smtp-host H --writes on)")
+        if row["lane"] == Lane.FHIR:
+            return (f"FHIR: the app {row['sending_app']} → the endpoint {row['receiving_app']}\n"
+                    + f"{row['messages']:,} exchanges; {row['problems']:,} open queue items\nnewest: {row['last_time'] or 'none'}"
+                    + "\nits writes: lanewatch fhir-writes --endpoint NAME (failed and flagged ones are in the queue)")
         return (f"{Direction.label(row['direction'])}: {row['sending_app']}^{row['sending_facility'] or ''} → "
                 f"{row['receiving_app']}^{row['receiving_facility'] or ''}\n" + counts.format("ACKs")
                 + (f"\nresend: on, to {row['resend_host']}:{row['resend_port']} ({row['write_class']} writes)"
@@ -83,8 +87,9 @@ class InterfaceListModel(QAbstractTableModel):
 
     @staticmethod
     def _kind(row: dict) -> Worded | None:
-        """A Direct flow is drawn as mail (its name says which way); any other as its direction."""
-        return Lane.DIRECT if row["lane"] == Lane.DIRECT else Direction.of(row["direction"])
+        """A Direct flow is drawn as mail, a FHIR app's as FHIR (their names say which way); any
+        other as its direction."""
+        return Lane.of(row["lane"]) if row["lane"] in (Lane.DIRECT, Lane.FHIR) else Direction.of(row["direction"])
 
     @staticmethod
     def _status(row: dict) -> str:

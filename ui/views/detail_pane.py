@@ -158,7 +158,7 @@ class DetailPane(QWidget):
         self.tree_model.set_tree(detail.tree if detail else None)
         self._fill()
         if detail:
-            for col, width in ((COL_LABEL, 150), (COL_NAME, 230), (COL_TYPE, 72)):
+            for col, width in ((COL_LABEL, 280 if detail.exchange else 150), (COL_NAME, 230), (COL_TYPE, 72)):
                 self.tree.setColumnWidth(col, width)
             self.tree.expandToDepth(0)
         for b in (self.copy_raw, self.copy_field, self.save_value, self.trace):
@@ -192,16 +192,19 @@ class DetailPane(QWidget):
         when = r["message_time"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["message_time"] else (
             "no Date" if d.mail else "no MSH-7")
         kind = "Direct mail" if d.mail else "CDA document" if d.documents and r["parse_state"] == ParseState.TEXT else (
-            f"HL7 {r['version'] or '?'}")
+            "FHIR exchange" if d.exchange else f"HL7 {r['version'] or '?'}")
+        key = "Message-ID" if d.mail else "resource id" if d.exchange else "control ID"
         self.summary.setText(
-            f"<b>{r['message_type'] or 'Unknown type'}</b> · {'Message-ID' if d.mail else 'control ID'} "
+            f"<b>{html.escape(r['message_type'] or 'Unknown type')}</b> · {key} "
             f"<b>{html.escape(r['control_id'] or '—')}</b> · {kind} · {when}<br>"
             f"{self._ends(r)} · {patient}<br>"
             f"<span style='color:gray'>Parse: {labels.parse(r)} · message {r['id']} · "
             f"{self._where(r)}{r['size']:,} bytes as {d.codec}"
             f"{' · ' + d.tree.note if d.tree.note and not d.mail else ''}</span>" + self._engine_line())
         words = "\n".join(d.explanation + [carried(doc) for doc in d.documents])  # a receiver's words can quote the patient
-        self.explanation.setText(privacy.mask_words(words, d.text) if self.privacy else words)
+        if self.privacy:
+            words = privacy.mask_known(privacy.mask_words(words, d.text), [r["patient_id"], r["patient_name"]])
+        self.explanation.setText(words)
         self.explanation.setVisible(bool(d.explanation))
         for message_id, what in d.links:
             link = QToolButton(text=f"Open {what} (message {message_id})", icon=icons.action("link"))
