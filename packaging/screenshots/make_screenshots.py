@@ -2,7 +2,7 @@
 
 Run: uv run python packaging/screenshots/make_screenshots.py
 Writes main-light.png, main-dark.png, detail.png, privacy.png, queue.png, correction.png,
-audit.png, endpoints.png, scopes.png, overview.png, board.png, alerts.png, trace.png, direct.png,
+audit.png, endpoints.png, scopes.png, fhir-write.png, overview.png, board.png, alerts.png, trace.png, direct.png,
 query.png, export.png, statistics.png,
 statistics-times.png, compare.png, compare-views.png, welcome.png and store-settings.png next to this file.
 """
@@ -23,7 +23,7 @@ from core import demo_direct, demo_engine, demo_fhir  # noqa: E402
 from core.commands.context import Context  # noqa: E402
 from core.demo import add_alert_rules, workspace  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
-from core.store import direct, messages  # noqa: E402
+from core.store import direct, fhir, messages  # noqa: E402
 from core.store.db import open_store  # noqa: E402
 from core.store.messages import MessageFilter  # noqa: E402
 from ui.app import application  # noqa: E402
@@ -90,6 +90,14 @@ def fhir_shots(app, window) -> None:
     settle(app)
     window.grab().save(str(HERE / "scopes.png"))
     window.tabs.setCurrentWidget(window.right)
+    refused = next(e for e in fhir.exchanges(window.store, failed=True, limit=1000) if e["status"] == 422)
+    window.open_message(refused["message_id"])
+    settle(app)
+    window.right.setSizes([260, 680])
+    window.detail.tree.expandToDepth(1)
+    settle(app, 0.5)
+    window.grab().save(str(HERE / "fhir-write.png"))
+    window.right.setSizes([200, 740])
 
 
 def flow_shots(app, window, store) -> None:
@@ -260,7 +268,8 @@ def main() -> int:
     Ingestor(store, now=lambda: NOW).ingest_paths([logs])
     # a lab result the receiver answered with an error: the detail pane has most to say
     nak = messages.page(store, MessageFilter(types=["ORM"], ack_states=["error"]), limit=1)[0]
-    fhir = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
+    server = demo_fhir.start(Context(store, actor="demo", now=lambda: NOW))
+    Ingestor(store, now=lambda: NOW).ingest_paths([demo_fhir.write_har(logs / "fhir", server, Context(store, now=lambda: NOW))])
     engine = demo_engine.start(Context(store, actor="demo", now=lambda: NOW))  # its channels on the Board and in the Queue
     add_alert_rules(Context(store, actor="demo", now=lambda: NOW))
     for theme in ("light", "dark"):
@@ -295,7 +304,7 @@ def main() -> int:
             flow_shots(app, window, store)
             compare_shots(app, window, store)  # after the flows: its pair is the order chain they add
         window.close()
-    fhir.__exit__(None, None, None)
+    server.__exit__(None, None, None)
     engine.stop()
     store.close()
     print(f"screenshots written to {HERE}")

@@ -5,7 +5,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 
-from core import privacy
+from core import labels, privacy
 from core.hl7.structure import LONG_VALUE, Node, Tree
 from ui.models.common import Index, header
 
@@ -90,7 +90,7 @@ class FieldTreeModel(QAbstractItemModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_VALUE and self._parents.get(id(node)) is None:
-                return f"{len(node.children)} fields"  # a segment row: its fields are below
+                return labels.plural(len(node.children), "field")  # a segment row: its fields are below
             return (node.label, node.name, node.datatype, shown_value(node, self.privacy))[col]
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_VALUE and node.shortened:
             return "Long value shortened: use Save value… to keep all of it"

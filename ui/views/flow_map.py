@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from core.store.flows import Flow, FlowMap
 
 HEALTH_COLOURS = {"ok": "#2e8540", "warn": "#c27c0e", "bad": "#c0392b"}
+PAIR_LINES = 4  # at most this many lines a label: a FHIR app's many interactions must not cover the map
 LABEL_ROOM = 120  # beside an outer system's box: its flows' types and volumes
 HEALTH_WORDS = {"ok": "flowing", "warn": "some NAKs or missing ACKs", "bad": "failing or silent"}
 
@@ -187,9 +188,11 @@ class FlowMapView(QGraphicsView):
     def _pair_label(self, pair: tuple[str, str], pair_flows: list[Flow], taken: list[QRectF]) -> QRectF:
         """The types and volumes between two systems, one line each in its flow's colour, along
         the line between them where it covers no box and no other label; returns where it went."""
+        ranked = sorted(pair_flows, key=lambda f: -f.messages)
+        shown = ranked if len(ranked) <= PAIR_LINES else ranked[: PAIR_LINES - 1]
         lines = "<br>".join(
-            f"<span style='color:{QColor(HEALTH_COLOURS[f.health]).darker(125).name()}'>{f.message_type} {f.messages:,}</span>"
-            for f in sorted(pair_flows, key=lambda f: -f.messages))
+            [f"<span style='color:{QColor(HEALTH_COLOURS[f.health]).darker(125).name()}'>{f.message_type} {f.messages:,}</span>"
+             for f in shown] + ([f"and {len(ranked) - len(shown)} more (choose a curve)"] if len(shown) < len(ranked) else []))
         label = QGraphicsTextItem()
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
