@@ -14,11 +14,11 @@ from sqlalchemy import delete, func, insert, select
 from core.direct import delivery
 from core.direct.mail import Mail, Notice
 from core.signatures import Signature, normalise
-from core.store import messages, queue
+from core.store import interfaces, messages, queue
 from core.store.bulk import update_many
 from core.store.db import Store, Tx
 from core.store.models import DirectDelivery, DirectMail, Interface, Message, QueueItem
-from core.vocabulary import AckState, Disposition, Lane, QueueKind, TriageState, WriteClass
+from core.vocabulary import AckState, Disposition, Lane, QueueKind, TriageState
 
 DM, DD, I, M, Q = (DirectMail.__table__, DirectDelivery.__table__, Interface.__table__, Message.__table__,
                    QueueItem.__table__)
@@ -46,14 +46,8 @@ def prepare(conn: Tx, rows: list[dict]) -> None:
 
 
 def _interface(conn: Tx, sender: str, receiver: str) -> int:
-    key = f"direct:{sender}>{receiver}"[:820]
-    found = conn.execute(select(I.c.id).where(I.c.match_key == key)).scalar()
-    if found is not None:
-        return found
-    return conn.execute(insert(I).returning(I.c.id), {
-        "name": f"{_short(sender)} → {_short(receiver)}"[:200], "match_key": key, "lane": Lane.DIRECT, "sending_app": sender[:200],
-        "receiving_app": receiver[:200], "direction": "unknown", "ack_timeout_s": int(delivery.PROCESSED_WINDOW.total_seconds()),
-        "write_class": WriteClass.NONE, "write_enabled": False}).scalar_one()
+    return interfaces.of_lane(conn, Lane.DIRECT, f"{sender}>{receiver}", f"{_short(sender)} → {_short(receiver)}", sender,
+                              receiver, ack_timeout_s=int(delivery.PROCESSED_WINDOW.total_seconds()))
 
 
 def _short(domain_name: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import String, insert, or_, select, update
 from core.fhir.exchange import Interaction, answer, identifier, interaction
 from core.fhir.writes import judge, writes_of
 from core.signatures import Signature, normalise
-from core.store import queue
+from core.store import interfaces, queue
 from core.store.db import Store, Tx
 from core.store.models import MESSAGE_KEY_LENGTHS, FhirEndpoint, FhirExchange, Interface, Message
 from core.vocabulary import AckState, Lane, QueueKind, WriteClass
@@ -77,14 +77,8 @@ def _endpoint_of(url: str, known: list[dict], signing_in: bool, app: str | None)
 
 
 def _interface(conn: Tx, app: str, endpoint: dict) -> int:
-    key = f"fhir:{app}>{endpoint['name']}"[:820]
-    found = conn.execute(select(I.c.id).where(I.c.match_key == key)).scalar()
-    if found is not None:
-        return found
-    return conn.execute(insert(I).returning(I.c.id), {
-        "name": f"{app} → {endpoint['name']}"[:200], "match_key": key, "lane": Lane.FHIR, "sending_app": app[:200],
-        "receiving_app": endpoint["name"][:200], "direction": "unknown", "write_class": WriteClass.NONE,
-        "write_enabled": False}).scalar_one()
+    return interfaces.of_lane(conn, Lane.FHIR, f"{app}>{endpoint['name']}", f"{app} → {endpoint['name']}", app,
+                              endpoint["name"])
 
 
 def _judge(row: dict, it: Interaction, endpoint: dict, iface: int) -> None:

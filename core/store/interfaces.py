@@ -1,11 +1,11 @@
 """Interfaces: the sidebar's overview, names, directions, and their settings."""
 from __future__ import annotations
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from core.store.db import Store, Tx
 from core.store.models import Interface, Message, QueueItem
-from core.vocabulary import Direction, Health, TriageState
+from core.vocabulary import Direction, Health, Lane, TriageState, WriteClass
 
 M, Q, I = Message.__table__, QueueItem.__table__, Interface.__table__
 MANY_PROBLEMS = 10  # open items from which an interface's badge is drawn as severe
@@ -68,3 +68,15 @@ def get(conn: Tx, interface_id: int):
 
 def set_values(conn: Tx, interface_id: int, **values) -> None:
     conn.execute(update(I).where(I.c.id == interface_id).values(**values))
+
+
+def of_lane(conn: Tx, lane: Lane, key: str, name: str, sender: str, receiver: str, **values) -> int:
+    """The interface of a lane that keys its own (a Direct pair of domains, a FHIR app and
+    endpoint): found by its match key, or made with no resend and no write class."""
+    key = f"{lane.value}:{key}"[:820]
+    found = conn.execute(select(I.c.id).where(I.c.match_key == key)).scalar()
+    if found is not None:
+        return found
+    return conn.execute(insert(I).returning(I.c.id), {
+        "name": name[:200], "match_key": key, "lane": lane, "sending_app": sender[:200], "receiving_app": receiver[:200],
+        "direction": "unknown", "write_class": WriteClass.NONE, "write_enabled": False, **values}).scalar_one()
