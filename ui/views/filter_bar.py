@@ -29,7 +29,7 @@ from core.hl7 import query
 from core.hl7.query import Query
 from core.ingest import utcnow
 from core.store.messages import MessageFilter
-from core.vocabulary import PROBLEM_ACK_STATES, AckState, ParseState
+from core.vocabulary import PROBLEM_ACK_STATES, AckState, Lane, ParseState
 from ui import icons
 
 TIME_RANGES = (("Any time", None), ("Last hour", timedelta(hours=1)), ("Last 24 hours", timedelta(days=1)),
@@ -42,6 +42,7 @@ STATES = (("Any state", None, None), ("Needs attention", None, list(PROBLEM_ACK_
                                                                  AckState.NOT_EXPECTED)),
           ("Accepted", None, [AckState.ACCEPTED, AckState.ACCEPTED_WITH_WARNINGS]),
           *((s.words, [s], None) for s in ParseState if s != ParseState.OK))
+LANES = (("Any lane", None), *((lane.words, lane.value) for lane in (Lane.HL7V2, Lane.ENGINE, Lane.DIRECT, Lane.FHIR)))
 SETTLE_MS = 350
 MAX_TEXT = 2000  # as the command line's --text
 
@@ -61,6 +62,10 @@ class FilterBar(QWidget):
         self.type.addItems(TYPES)
         self.state = QComboBox()
         self.state.addItems([s[0] for s in STATES])
+        self.lane = QComboBox(objectName="lane")
+        self.lane.addItems([name for name, _ in LANES])
+        self.lane.setToolTip("Where the messages came from: HL7 v2 interfaces, an engine's channels, Direct mail, "
+                             "FHIR exchanges (an app's HAR file)")
         self.control_id = self._line("Control ID", 80)
         self.patient_id = self._line("Patient ID", 80)
         self.text = self._line("Search text (Ctrl+F)", 120)
@@ -80,10 +85,10 @@ class FilterBar(QWidget):
         self.where_note.setStyleSheet("color: #c62828")  # what is wrong with the query, in red and in words
         self.query: Query | None = None  # the last query that parsed (one that does not changes nothing)
         top, bottom = QHBoxLayout(), QHBoxLayout()
-        for w in (self.time, self.since, self.until, self.type, self.state, self.control_id, self.patient_id,
+        for w in (self.time, self.since, self.until, self.lane, self.type, self.state, self.control_id, self.patient_id,
                   self.text, self.hide_acks):
             top.addWidget(w)
-        top.setStretch(7, 1)
+        top.setStretch(8, 1)
         bottom.addWidget(self.where, 1)
         bottom.addWidget(self.where_note)
         bottom.addWidget(self.views)
@@ -96,6 +101,7 @@ class FilterBar(QWidget):
         self._settle.timeout.connect(self.changed)
         self.time.currentIndexChanged.connect(self._time_changed)
         self.state.currentIndexChanged.connect(self.changed)
+        self.lane.currentIndexChanged.connect(self.changed)
         self.type.currentTextChanged.connect(lambda _: self._settle.start())
         self.hide_acks.toggled.connect(self.changed)
         self._where_settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
@@ -158,15 +164,17 @@ class FilterBar(QWidget):
         return {"type": [kind] if kind and kind != TYPES[0] else None, "state": [str(s) for s in parse or ()],
                 "ack_state": [str(s) for s in ack or ()], "control_id": self.control_id.text().strip() or None,
                 "patient_id": self.patient_id.text().strip() or None, "text": self.text.text().strip() or None,
-                "where": self.query.text if self.query else None, "since": since, "until": until}
+                "where": self.query.text if self.query else None, "since": since, "until": until,
+                "lane": LANES[self.lane.currentIndex()][1]}
 
     def apply(self, definition: dict) -> None:
         """Set the filters as a saved view keeps them, then ask the table once."""
-        widgets = (self.time, self.type, self.state, self.control_id, self.patient_id, self.text, self.where)
+        widgets = (self.time, self.lane, self.type, self.state, self.control_id, self.patient_id, self.text, self.where)
         for w in widgets:
             w.blockSignals(True)
         try:
             self.type.setCurrentText((definition.get("type") or [TYPES[0]])[0])
+            self.lane.setCurrentIndex(next((i for i, (_, lane) in enumerate(LANES) if lane and lane == definition.get("lane")), 0))
             wanted = (sorted(definition.get("state") or []), sorted(definition.get("ack_state") or []))
             self.state.setCurrentIndex(next((i for i, (_, p, a) in enumerate(STATES)
                                              if (sorted(map(str, p or [])), sorted(map(str, a or []))) == wanted), 0))

@@ -57,10 +57,12 @@ def test_the_filters_as_a_saved_view_keeps_them_and_back(qtbot):
     bar.type.setCurrentText("ORU")
     bar.state.setCurrentIndex(1)  # needs attention
     bar.patient_id.setText("MRN1")
+    bar.lane.setCurrentIndex(bar.lane.findText("FHIR"))
     bar.where.setText("OBX[*]-8 in ('H','HH')")
     bar.where.returnPressed.emit()
     kept = bar.definition()
     assert kept["since"] == "24h" and kept["type"] == ["ORU"] and kept["where"] == "OBX[*]-8 in ('H','HH')"
+    assert kept["lane"] == "fhir" and bar.message_filter().lane == "fhir"
     other = FilterBar()
     qtbot.addWidget(other)
     with qtbot.waitSignal(other.changed, timeout=1000):
@@ -68,4 +70,4 @@ def test_the_filters_as_a_saved_view_keeps_them_and_back(qtbot):
     assert other.definition() == kept and other.message_filter().test is not None
     other.apply({"since": "2h", "type": ["ADT"]})  # a time the command line saved: Between…, from two hours ago
     assert other.time.currentIndex() == CUSTOM and other.since.isVisibleTo(other)
-    assert other.query is None and other.definition()["type"] == ["ADT"]
+    assert other.query is None and other.definition()["type"] == ["ADT"] and other.definition()["lane"] is None
