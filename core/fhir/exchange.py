@@ -14,11 +14,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from core.fhir.outcome import STATUS_WORDS, outcome_text
 
 SECRET_HEADERS = frozenset(("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"))
+SECRET_FIELDS = frozenset(("access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "code",
+                           "code_verifier", "password", "assertion", "device_code"))
 WRITES = frozenset(("create", "update", "patch", "delete", "transaction"))
 NOT_STORED = "[not stored]"
 _TYPE = re.compile(r"^[A-Z][A-Za-z]+$")
@@ -226,3 +228,27 @@ def scopes_of(token: str | None) -> tuple[str | None, str | None]:
 def bearer(headers: list[tuple[str, str]]) -> str | None:
     value = next((v for k, v in headers if k.lower() == "authorization"), "")
     return value[7:].strip() if value[:7].lower() == "bearer " else None
+
+
+def without_secrets(ex: Exchange, client: str | None = None) -> None:
+    """A sign-in (a token request, or anything that hands out a token in its body) with
+    every secret's value replaced, in place; the app and scopes it names are kept."""
+    if not ((ex.method == "POST" and b"grant_type" in ex.request_body) or b'"access_token"' in ex.response_body):
+        return
+    granted = json_body(ex.response_body) or {}
+    form = dict(parse_qsl(ex.request_body.decode("utf-8", "replace")))
+    ex.app = client or form.get("client_id") or ex.app
+    ex.scopes = str(granted["scope"]) if granted.get("scope") else ex.scopes
+    ex.request_body, ex.response_body = redact(ex.request_body), redact(ex.response_body)
+
+
+def redact(body: bytes) -> bytes:
+    """A sign-in body with every secret's value replaced: a form or a JSON object."""
+    doc = json_body(body)
+    if doc is not None:
+        return json.dumps({k: NOT_STORED if k in SECRET_FIELDS else v for k, v in doc.items()}).encode()
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return body if not body else NOT_STORED.encode()
+    return urlencode([(k, NOT_STORED if k in SECRET_FIELDS else v) for k, v in fields]).encode()

@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from core.fhir.exchange import NOT_STORED, Exchange, bearer, json_body, scopes_of
+from core.fhir.exchange import Exchange, bearer, json_body, scopes_of, without_secrets
 
 _WS = re.compile(r"[ \t\r\n]*")
 _HEAD = re.compile(rb'^\s*\{\s*"log"\s*:\s*\{')
-SECRET_FIELDS = frozenset(("access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "code",
-                           "code_verifier", "password", "assertion", "device_code"))
 _decoder = json.JSONDecoder()
 
 
@@ -142,12 +140,7 @@ def exchange(doc: dict, tokens: dict[str, tuple[str | None, str | None]]) -> Exc
         duration_ms=float(doc["time"]) if isinstance(doc.get("time"), (int, float)) and doc["time"] >= 0 else None,
         scopes=scopes, app=client or _origin(headers),
         problem=str(error) if status == 0 and error else None)
-    if _is_sign_in(ex):
-        granted = json_body(ex.response_body) or {}
-        form = dict(parse_qsl(ex.request_body.decode("utf-8", "replace")))
-        ex.app = client or form.get("client_id") or ex.app
-        ex.scopes = str(granted["scope"]) if granted.get("scope") else ex.scopes
-        ex.request_body, ex.response_body = redact(ex.request_body), redact(ex.response_body)
+    without_secrets(ex, client)
     return ex
 
 
@@ -185,23 +178,6 @@ def _origin(headers: list[tuple[str, str]]) -> str | None:
         if value and urlsplit(value).hostname:
             return urlsplit(value).hostname
     return None
-
-
-def _is_sign_in(ex: Exchange) -> bool:
-    """A token request (or anything that hands out or takes a token in its body)."""
-    return (ex.method == "POST" and b"grant_type" in ex.request_body) or b'"access_token"' in ex.response_body
-
-
-def redact(body: bytes) -> bytes:
-    """A sign-in body with every secret's value replaced: a form or a JSON object."""
-    doc = json_body(body)
-    if doc is not None:
-        return json.dumps({k: NOT_STORED if k in SECRET_FIELDS else v for k, v in doc.items()}).encode()
-    try:
-        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError):
-        return body if not body else NOT_STORED.encode()
-    return urlencode([(k, NOT_STORED if k in SECRET_FIELDS else v) for k, v in fields]).encode()
 
 
 def _fingerprint(token: str) -> str:

@@ -8,7 +8,8 @@ five minutes, and a jti never seen before. It also takes client secrets (basic o
 authorization codes with PKCE (S256) and refresh tokens. FHIR reads need a live token.
 
 `fail` queues answers for the next FHIR requests (a 429 with Retry-After, a 503, a 500
-with an OperationOutcome); `delay_s` makes every answer slow; `token_lifetime_s` short
+with an OperationOutcome; status 0 resets the connection). Creates (POST Type) and updates
+(PUT Type/id) are taken and answered with the resource, its Location and ETag; `delay_s` makes every answer slow; `token_lifetime_s` short
 tokens; `grant` narrows what is granted.
 """
 from __future__ import annotations
@@ -57,6 +58,7 @@ class LoopbackFhirServer:
         self.codes: dict[str, dict] = {}
         self.seen_jti: set[str] = set()
         self.requests: list[tuple[str, str]] = []  # (method, path)
+        self.written: list[tuple[str, dict]] = []  # (POST or PUT, the resource) of each write taken
         self.token_requests = 0
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
@@ -165,13 +167,49 @@ class LoopbackFhirServer:
                 self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()).items()}
-                outer.requests.append(("POST", self.path))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.requests.append((self.command, self.path))
                 if self.path == "/token":
-                    status, body = outer._token(form, self.headers)
-                    self._send(status, body, kind="application/json")
-                else:
-                    self._send(404, None)
+                    form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                    status, answer = outer._token(form, self.headers)
+                    return self._send(status, answer, kind="application/json")
+                if not self.path.startswith("/fhir/"):
+                    return self._send(404, None)
+                if outer.delay_s:
+                    time.sleep(outer.delay_s)
+                if outer.fail:
+                    status, headers, answer = outer.fail.pop(0)
+                    return self._reset() if status == 0 else self._send(status, answer, headers)
+                if outer.tokens.get(self.headers.get("Authorization", "").removeprefix("Bearer "), 0) < time.time():
+                    return self._send(401, None, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                self._write(body)
+
+            do_PUT = do_POST  # noqa: N815
+
+            def _write(self, body: bytes) -> None:
+                """A create (POST Type) or an update (PUT Type/id): the resource as stored, with its version."""
+                try:
+                    resource = json.loads(body)
+                except ValueError:
+                    return self._send(400, {"resourceType": "OperationOutcome", "issue": [
+                        {"severity": "error", "code": "structure", "diagnostics": "the body is not JSON"}]})
+                segs = urlsplit(self.path).path[len("/fhir/"):].split("/")
+                with outer.lock:
+                    outer.written.append((self.command, resource))
+                    rid = segs[1] if self.command == "PUT" and len(segs) > 1 else str(len(outer.written))
+                version = str(sum(1 for m, r in outer.written if r.get("id") == rid) + 1) if self.command == "PUT" else "1"
+                stored = {**resource, "id": rid, "meta": {"versionId": version}}
+                self._send(201 if self.command == "POST" else 200, stored,
+                           {"Location": f"{outer.base_url}/{segs[0]}/{rid}/_history/{version}", "ETag": f'W/"{version}"'})
+
+            def _reset(self) -> None:
+                """No answer: the connection is reset (RST), as a server that falls over does."""
+                import socket
+                import struct
+
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
 
             def do_GET(self) -> None:  # noqa: N802
                 url = urlsplit(self.path)
@@ -194,7 +232,7 @@ class LoopbackFhirServer:
                     return self._send(200, outer.smart, kind="application/json")
                 if outer.fail:
                     status, headers, body = outer.fail.pop(0)
-                    return self._send(status, body, headers)
+                    return self._reset() if status == 0 else self._send(status, body, headers)
                 if path == "metadata":
                     return self._send(200, outer.capability)
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")

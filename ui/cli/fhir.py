@@ -68,6 +68,12 @@ def register(sub, common) -> None:
     which.add_argument("--all", action="store_true", help="every exchange, reads and sign-ins too")
     s.add_argument("--limit", type=int, default=200)
     s.add_argument("--json", action="store_true")
+    s = verb(sub, common, "fhir-tap", cmd_tap, "a recording tap: a reverse proxy on loopback that forwards an app's "
+             "calls to an endpoint over verified TLS and records every exchange (never a credential)")
+    s.add_argument("--endpoint", required=True, help="the endpoint the calls go on to (its base URL)")
+    s.add_argument("--port", type=int, default=0, help="the port to listen on, on 127.0.0.1 (default: any free one)")
+    s.add_argument("--host", default="127.0.0.1", help="127.0.0.1 or ::1 (the tap never listens beyond loopback)")
+    s.add_argument("--app", help="who is calling, when its token does not say (a JWT's client_id does)")
     s = verb(sub, common, "bulk", cmd_bulk, "start a FHIR bulk export (or attach to one) and follow it to its manifest")
     s.add_argument("endpoint")
     s.add_argument("--level", default="", help="'' (the whole system), Patient, or Group/ID")
@@ -219,6 +225,44 @@ def cmd_writes(ctx: Context, args) -> int:
         print("no FHIR writes stored" if not args.all else "no FHIR exchanges stored"
               + " (ingest an app's HAR file: lanewatch ingest app.har)")
     return ExitCode.ATTENTION if any(r["is_write"] and (not r["ok"] or r["flags"]) for r in found) else ExitCode.OK
+
+
+def cmd_tap(ctx: Context, args) -> int:
+    """Run the tap until interrupted, printing a line a second while calls pass through."""
+    import signal
+    import threading
+
+    from core import workstation
+    from core.fhir.tap import FhirTap, TapError
+
+    e = endpoints.get(ctx.store, args.endpoint)
+    if e is None:
+        raise CommandError(f"No endpoint called {args.endpoint!r}.")
+    try:
+        tap = FhirTap(ctx.store, e, host=args.host, port=args.port, app=args.app, now=ctx.now)
+    except TapError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:  # the port is taken, or not ours to listen on
+        raise CommandError(f"could not listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"recording tap for {e['name']}: point the app's FHIR base URL at {tap.start()} "
+          f"(calls go on to {e['base_url']}); Ctrl+C stops", file=sys.stderr)
+    said = (0, 0, 0)
+    while not stop.wait(1):
+        s = tap.stats
+        if (s.exchanges, s.stored, len(s.problems)) != said:
+            said = (s.exchanges, s.stored, len(s.problems))
+            print(f"{labels.plural(s.exchanges, 'exchange')} ({labels.plural(s.writes, 'write')}, "
+                  f"{s.unanswered:,} unanswered by the endpoint), {s.stored:,} stored", file=sys.stderr)
+            for text in s.problems[-1:]:
+                print(f"  problem: {text}", file=sys.stderr)
+    spilled = tap.close(spill=workstation.data_folder())
+    print(f"stopped: {labels.plural(tap.stats.stored, 'exchange')} stored"
+          + (f"; the rest could not be, and are in {spilled}: ingest it once the store is back" if spilled else ""),
+          file=sys.stderr)
+    return ExitCode.ATTENTION if spilled else ExitCode.OK
 
 
 def cmd_bulk(ctx: Context, args) -> int:

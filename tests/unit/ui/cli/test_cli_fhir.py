@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 from core import secrets
 from core.fhir.loopback import LoopbackFhirServer, key_pair
@@ -98,3 +99,52 @@ def test_an_endpoint_is_removed_with_its_secrets_and_audited(capsys, tmp_path, m
     assert "remove_endpoint" in out and "s3cret" not in out
     code, _, err = run(capsys, url, "endpoint", "remove", "lab")
     assert code == 1 and "no endpoint called 'lab'" in err
+
+
+def test_the_recording_tap_headless(capsys, tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import httpx2
+
+    from tests.helpers.har import jwt
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with LoopbackFhirServer() as server:
+        run(capsys, url, "endpoint", "add", "loop", server.base_url, "--no-discover")
+        run(capsys, url, "endpoint", "set", "loop", "--writes", "on", "--contracted", "Observation.create")
+        token = jwt({"scope": "patient/Observation.write", "client_id": "vitals-app"})
+        server.tokens[token] = time.time() + 300
+        env = dict(os.environ, LANEWATCH_DB=url, XDG_DATA_HOME=str(tmp_path / "data"))
+        proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "fhir-tap", "--endpoint", "loop"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            first = proc.stderr.readline()
+            base = re.search(r"at (http://127\.0\.0\.1:\d+)", first).group(1)
+            with httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as app:
+                assert app.post("/Observation", json={"resourceType": "Observation", "status": "final"}).status_code == 201
+                server.fail = [(0, {}, None)]
+                assert app.post("/Observation", json={"resourceType": "Observation"}).status_code == 502
+            time.sleep(1.5)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "2 exchanges (2 writes, 1 unanswered by the endpoint)" in err
+    assert "stopped: 2 exchanges stored" in err
+    code, out, _ = run(capsys, url, "fhir-writes", "--endpoint", "loop")
+    assert code == ExitCode.ATTENTION and "201" in out and "no response: could not reach" in out
+
+
+def test_the_recording_tap_refuses_what_it_cannot_do(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    run(capsys, url, "endpoint", "add", "ehr", "https://ehr.example.test/fhir", "--no-discover")
+    for args, said in ((["--endpoint", "nope"], "No endpoint called 'nope'"),
+                       (["--endpoint", "ehr", "--host", "0.0.0.0"], "loopback only")):
+        code, out, err = run(capsys, url, "fhir-tap", *args)
+        assert code == 1 and said in err and len(err.strip().splitlines()) == 1
