@@ -189,10 +189,24 @@ class TokenSource:
         try:
             t = call()
         except OAuthError as exc:  # a server may echo the request, secret and all
-            raise AuthError(secrets.scrub(f"the token endpoint refused: {exc.error}"
-                                          + (f" ({exc.description})" if getattr(exc, "description", None) else ""))) from None
+            said = getattr(exc, "description", None) or ""
+            raise AuthError(secrets.scrub(f"the token endpoint refused: {exc.error}" + (f" ({said})" if said else "")
+                                          + _meaning(said))) from None
         except httpx2.HTTPError as exc:
             raise AuthError(f"the token endpoint could not be reached: {connection_problem(exc)}") from None
         expires_in = t.get("expires_in")
         expires_at = self.now() + float(expires_in) if expires_in else t.get("expires_at")
         return Token(t["access_token"], float(expires_at) if expires_at else None, t.get("scope"), t.get("refresh_token"))
+
+
+ACTIVATION_MISSING = "fhir app authentication is not enabled"
+
+
+def _meaning(description: str) -> str:
+    """What a token refusal means when its words are known: eClinicalWorks refuses an app
+    the practice has not activated with these."""
+    if ACTIVATION_MISSING in description.lower():
+        return (": the practice has not activated this app for FHIR yet. Its eClinicalWorks administrator enables "
+                "FHIR app authentication for the app (and, for backend services, registers its public key) in the "
+                "practice's eCW settings; sign in again once they say it is done")
+    return ""

@@ -52,6 +52,7 @@ class LoopbackFhirServer:
         self.files: dict[str, str] = {}  # name → ndjson, served at /fhir/_files/NAME
         self.manifest_extra: dict = {}
         self.delay_s = 0.0
+        self.refusal: str | None = None  # every token request refused with this description
         self.echo = False  # a careless token server: its refusal repeats the request, credentials and all
         self.tokens: dict[str, float] = {}  # access token → expiry
         self.refresh: dict[str, str] = {}  # refresh token → scope
@@ -105,6 +106,8 @@ class LoopbackFhirServer:
 
     def _token(self, form: dict, headers) -> tuple[int, dict]:
         grant = form.get("grant_type")
+        if self.refusal:
+            return 400, {"error": "invalid_client", "error_description": self.refusal}
         if grant == "client_credentials" and form.get("client_assertion"):
             why = self._check_assertion(form)
             return (400, {"error": "invalid_client", "error_description": why}) if why else (200, self._issue(form.get("scope", "")))

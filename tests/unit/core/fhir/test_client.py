@@ -122,3 +122,14 @@ def test_a_missing_secret_says_so():
     with pytest.raises(AuthError, match="RS384 or ES384"):
         from core.fhir.auth import SmartJwtAssertion
         SmartJwtAssertion("http://x/token", "key", "HS256", None)
+
+
+def test_an_app_the_practice_has_not_activated_is_explained():
+    private, public = key_pair()
+    with LoopbackFhirServer(public_key_pem=public) as server:
+        server.refusal = "FHIR App Authentication is not enabled."  # eClinicalWorks's words for it
+        secrets.put("fhir:loop", "private_key", private)
+        with FhirClient(endpoint(server, auth="backend", alg="RS384")) as client, \
+                pytest.raises(FhirError, match="the practice has not activated this app for FHIR yet") as caught:
+            client.get("Patient")
+    assert "FHIR App Authentication is not enabled" in str(caught.value)
