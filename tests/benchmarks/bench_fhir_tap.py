@@ -27,7 +27,7 @@ from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint
 from core.demo_har import jwt
 from core.fhir.loopback import LoopbackFhirServer
-from core.fhir.tap import FhirTap
+from core.sources.fhir_tap import FhirTap
 from core.store import endpoints
 from core.store.db import open_store
 

@@ -233,7 +233,7 @@ def cmd_tap(ctx: Context, args) -> int:
     import threading
 
     from core import workstation
-    from core.fhir.tap import FhirTap, TapError
+    from core.sources.fhir_tap import FhirTap, TapError
 
     e = endpoints.get(ctx.store, args.endpoint)
     if e is None:

@@ -15,8 +15,8 @@ import pytest
 from core.commands.context import Context
 from core.commands.endpoints import ConfigureEndpoint
 from core.fhir.loopback import LoopbackFhirServer
-from core.fhir.tap import FhirTap, TapError
 from core.ingest import Ingestor
+from core.sources.fhir_tap import FhirTap, TapError
 from core.store import endpoints, fhir, messages, queue
 from tests.helpers.har import corpus_json, jwt
 

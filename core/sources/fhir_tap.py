@@ -33,6 +33,7 @@ import httpx2
 from core.demo_har import jwt
 from core.fhir.client import system_tls
 from core.fhir.exchange import SECRET_HEADERS, Exchange, bearer, scopes_of, without_secrets
+from core.ingest import stamp, store_rows
 from core.labels import connection_problem, plural
 from core.message_rows import exchange_row
 from core.store import sources
@@ -178,8 +179,6 @@ class FhirTap:
                 return  # close() writes them to a file
 
     def _store(self, exchanges: list[Exchange]) -> None:
-        from core.ingest import stamp, store_rows  # core.ingest imports the lanes; the tap is one of them
-
         now = self.now()
         with self.store.begin() as conn:
             src = sources.named(conn, source_name(self.endpoint["name"]), TRANSPORT, now)
